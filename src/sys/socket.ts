@@ -1,0 +1,168 @@
+// AF_UNIX sockets and descriptor passing (SCM_RIGHTS): the sync channel
+// between tsrun and its init, and the console socket through which the
+// terminal's master end goes to containerd/podman/conmon.
+import { koffi, libc, check, lastErrno, SysError } from './libc';
+import { closeQuiet } from './fs';
+
+const AF_UNIX = 1;
+const SOCK_STREAM = 1;
+const SOCK_SEQPACKET = 5;
+const SOCK_CLOEXEC = 0o2000000;
+const SOL_SOCKET = 1;
+const SCM_RIGHTS = 1;
+const MSG_CTRUNC = 0x8;
+const MSG_NOSIGNAL = 0x4000;
+const MSG_CMSG_CLOEXEC = 0x40000000;
+const EINTR = 4;
+
+const _socket = libc.func('int socket(int domain, int type, int protocol)');
+const _socketpair = libc.func('int socketpair(int domain, int type, int protocol, _Out_ int *sv)');
+const _connect = libc.func('int connect(int fd, const void *addr, uint32_t len)');
+const _sendmsg = libc.func('long sendmsg(int fd, void *msg, int flags)');
+const _recvmsg = libc.func('long recvmsg(int fd, void *msg, int flags)');
+
+/** Retries a call interrupted by a signal; node's own signal handlers can cause that. */
+function retryEintr<T extends number | bigint>(fn: () => T): T {
+  for (;;) {
+    const ret = fn();
+    if (!(ret < 0 && lastErrno() === EINTR)) return ret;
+  }
+}
+
+export function socketpair(type: 'stream' | 'seqpacket' = 'stream'): [number, number] {
+  const sv = new Int32Array(2);
+  const t = (type === 'seqpacket' ? SOCK_SEQPACKET : SOCK_STREAM) | SOCK_CLOEXEC;
+  check(_socketpair(AF_UNIX, t, 0, sv), 'socketpair', `AF_UNIX, ${type}`);
+  return [sv[0], sv[1]];
+}
+
+// sockaddr_un: sa_family_t (2 bytes) + sun_path[108].
+const SUN_PATH_MAX = 108;
+
+export function connectUnix(path: string): number {
+  const encoded = Buffer.from(path);
+  if (encoded.length >= SUN_PATH_MAX) {
+    throw new Error(`connect(${path}): socket path longer than ${SUN_PATH_MAX - 1} bytes`);
+  }
+  const addr = Buffer.alloc(2 + SUN_PATH_MAX);
+  addr.writeUInt16LE(AF_UNIX, 0);
+  encoded.copy(addr, 2);
+  const fd = check(_socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), 'socket', `AF_UNIX for ${path}`);
+  try {
+    check(retryEintr(() => _connect(fd, addr, 2 + encoded.length + 1)), 'connect', path);
+  } catch (err) {
+    closeQuiet(fd);
+    throw err;
+  }
+  return fd;
+}
+
+// struct msghdr (x86_64/aarch64, 56 bytes): name ptr @0, namelen @8, iov ptr @16,
+// iovlen @24, control ptr @32, controllen @40, flags @48.
+// struct iovec: base ptr @0, len @8. struct cmsghdr: len (size_t) @0, level @8,
+// type @12, data @16; CMSG_SPACE aligns the data to 8 bytes.
+const MSGHDR_SIZE = 56;
+const IOVEC_SIZE = 16;
+const CMSG_HDR = 16;
+const cmsgSpace = (n: number) => CMSG_HDR + ((n + 7) & ~7);
+
+/** Native memory the kernel can read and write, viewed as a Buffer. */
+class NativeBlock {
+  readonly ptr: unknown;
+  readonly buf: Buffer;
+  readonly addr: bigint;
+  constructor(size: number) {
+    this.ptr = koffi.alloc('uint8_t', Math.max(size, 1));
+    this.buf = Buffer.from(koffi.view(this.ptr, Math.max(size, 1)));
+    this.buf.fill(0);
+    this.addr = koffi.address(this.ptr);
+  }
+  free(): void {
+    koffi.free(this.ptr);
+  }
+}
+
+/** One native block laid out as msghdr + iovec + control + data. */
+function layoutMessage(dataLen: number, fdCount: number) {
+  const controlLen = fdCount > 0 ? cmsgSpace(4 * fdCount) : 0;
+  const block = new NativeBlock(MSGHDR_SIZE + IOVEC_SIZE + controlLen + dataLen);
+  const iovOff = MSGHDR_SIZE;
+  const controlOff = iovOff + IOVEC_SIZE;
+  const dataOff = controlOff + controlLen;
+  const b = block.buf;
+  b.writeBigUInt64LE(block.addr + BigInt(iovOff), 16);
+  b.writeBigUInt64LE(1n, 24);
+  if (controlLen > 0) {
+    b.writeBigUInt64LE(block.addr + BigInt(controlOff), 32);
+    b.writeBigUInt64LE(BigInt(controlLen), 40);
+  }
+  b.writeBigUInt64LE(block.addr + BigInt(dataOff), iovOff);
+  b.writeBigUInt64LE(BigInt(dataLen), iovOff + 8);
+  return { block, controlOff, controlLen, dataOff };
+}
+
+/**
+ * sendmsg with the fds attached as SCM_RIGHTS. A stream socket may take the
+ * data in pieces; the fds travel with the first one, the rest follows.
+ */
+export function sendFds(sock: number, data: Buffer, fds: number[]): void {
+  // A zero-length sendmsg on a Linux stream socket sends nothing, ancillary
+  // data included, so an empty payload goes out as one NUL byte.
+  const payload = data.length > 0 ? data : Buffer.from([0]);
+  const { block, controlOff, dataOff } = layoutMessage(payload.length, fds.length);
+  try {
+    const b = block.buf;
+    payload.copy(b, dataOff);
+    if (fds.length > 0) {
+      b.writeBigUInt64LE(BigInt(CMSG_HDR + 4 * fds.length), controlOff);
+      b.writeInt32LE(SOL_SOCKET, controlOff + 8);
+      b.writeInt32LE(SCM_RIGHTS, controlOff + 12);
+      fds.forEach((fd, i) => b.writeInt32LE(fd, controlOff + CMSG_HDR + 4 * i));
+    }
+    let sent = Number(check(retryEintr(() => _sendmsg(sock, block.ptr, MSG_NOSIGNAL)), 'sendmsg', `fd ${sock}`));
+    while (sent < payload.length) {
+      // Later pieces carry no control data.
+      b.writeBigUInt64LE(0n, 32);
+      b.writeBigUInt64LE(0n, 40);
+      b.writeBigUInt64LE(block.addr + BigInt(dataOff + sent), MSGHDR_SIZE);
+      b.writeBigUInt64LE(BigInt(payload.length - sent), MSGHDR_SIZE + 8);
+      sent += Number(check(retryEintr(() => _sendmsg(sock, block.ptr, MSG_NOSIGNAL)), 'sendmsg', `fd ${sock}`));
+    }
+  } finally {
+    block.free();
+  }
+}
+
+/**
+ * One recvmsg: up to maxData bytes and maxFds descriptors (received
+ * close-on-exec). An empty `data` means the peer closed the socket.
+ */
+export function recvFds(sock: number, maxData: number, maxFds: number): { data: Buffer; fds: number[] } {
+  const { block, controlOff, controlLen, dataOff } = layoutMessage(maxData, maxFds);
+  try {
+    const b = block.buf;
+    const n = Number(check(retryEintr(() => _recvmsg(sock, block.ptr, MSG_CMSG_CLOEXEC)), 'recvmsg', `fd ${sock}`));
+    const fds: number[] = [];
+    // Walk the control messages the kernel filled in (msg_controllen is updated).
+    const filled = Number(b.readBigUInt64LE(40));
+    let off = 0;
+    while (controlLen > 0 && off + CMSG_HDR <= filled) {
+      const len = Number(b.readBigUInt64LE(controlOff + off));
+      const level = b.readInt32LE(controlOff + off + 8);
+      const type = b.readInt32LE(controlOff + off + 12);
+      if (len < CMSG_HDR) break;
+      if (level === SOL_SOCKET && type === SCM_RIGHTS) {
+        for (let p = CMSG_HDR; p + 4 <= len; p += 4) fds.push(b.readInt32LE(controlOff + off + p));
+      }
+      off += cmsgSpace(len - CMSG_HDR);
+    }
+    const flags = b.readInt32LE(48);
+    if (flags & MSG_CTRUNC) {
+      fds.forEach(closeQuiet);
+      throw new SysError('recvmsg', `fd ${sock}: more than ${maxFds} descriptors sent`, 105 /* ENOBUFS */);
+    }
+    return { data: Buffer.from(b.subarray(dataOff, dataOff + n)), fds };
+  } finally {
+    block.free();
+  }
+}
