@@ -1,0 +1,42 @@
+// Schema validation of config.json and state.json with the validators that
+// hack/gen-spec.mjs precompiled; nothing is compiled at run time. Each problem
+// becomes one line: `config.json: /process/cwd: must match pattern "^/"`.
+import type { ErrorObject } from 'ajv';
+import { validateConfig as configValidator, validateState as stateValidator, type Validator } from './generated/validators';
+
+export function validateConfig(doc: unknown): string[] {
+  return run(configValidator, doc, 'config.json');
+}
+
+export function validateState(doc: unknown): string[] {
+  return run(stateValidator, doc, 'state.json');
+}
+
+function run(validator: Validator, doc: unknown, file: string): string[] {
+  if (validator(doc)) return [];
+  const lines = (validator.errors ?? []).flatMap((e) => describe(e)).map(([path, msg]) => `${file}: ${path || '/'}: ${msg}`);
+  return [...new Set(lines)];
+}
+
+const pointerToken = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
+
+function describe(e: ErrorObject): [string, string][] {
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    // An if/then failure is reported again by the rule inside `then`.
+    case 'if':
+      return [];
+    case 'required':
+      return [[`${e.instancePath}/${pointerToken(String(p.missingProperty))}`, 'is required']];
+    case 'dependencies':
+      return [[`${e.instancePath}/${pointerToken(String(p.missingProperty))}`, `is required when "${String(p.property)}" is set`]];
+    case 'enum':
+      return [[e.instancePath, `must be one of: ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`]];
+    // Reported once, by the rule the name broke (which carries propertyName).
+    case 'propertyNames':
+      return [];
+    default:
+      if (e.propertyName !== undefined) return [[e.instancePath, `property name ${JSON.stringify(e.propertyName)} ${e.message ?? e.keyword}`]];
+      return [[e.instancePath, e.message ?? e.keyword]];
+  }
+}
