@@ -1,0 +1,89 @@
+// Load and check a bundle (bundle.md): its directory, config.json and rootfs.
+// Every problem becomes a UserError naming the file and what is wrong, so
+// that `tsrun create` fails before anything is set up.
+import { readFileSync, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { UserError } from '../cli/errors';
+import { warn } from '../cli/log';
+import { jsonErrorOffset, lineAndColumn } from './json-position';
+import { absolutizeMountDestinations, checkSemantics } from './semantics';
+import type { Spec } from './types';
+import { deviceRulesWarning, unsupportedFields } from './unsupported';
+import { validateConfig } from './validate';
+import { unsupportedVersion } from './version';
+
+export interface Bundle {
+  /** Absolute path of the bundle directory. */
+  bundle: string;
+  config: Spec;
+  /** Absolute path of the root filesystem (root.path resolved against the bundle). */
+  rootfs: string;
+}
+
+/**
+ * Reads `<bundle>/config.json`, validates it (schema, version, cross-field
+ * rules, what tsrun does not support yet) and resolves the rootfs. Relative
+ * mount destinations are rewritten to absolute ones, with a warning.
+ */
+export function loadBundle(bundlePath: string): Bundle {
+  const bundle = resolve(bundlePath);
+  requireDirectory(bundle, `bundle ${bundle}`);
+
+  const configPath = resolve(bundle, 'config.json');
+  const config = parseConfig(readConfig(configPath), configPath);
+
+  const schemaErrors = validateConfig(config);
+  if (schemaErrors.length) throw new UserError(schemaErrors.join('\n'));
+
+  const versionProblem = unsupportedVersion(config.ociVersion);
+  if (versionProblem) throw new UserError(`config.json: /ociVersion: ${versionProblem}`);
+
+  for (const w of absolutizeMountDestinations(config)) warn(w);
+  const { errors, warnings } = checkSemantics(config);
+  errors.push(...unsupportedFields(config));
+  if (errors.length) throw new UserError(errors.join('\n'));
+  for (const w of warnings) warn(w);
+  const devices = deviceRulesWarning(config);
+  if (devices) warn(devices);
+
+  const rootfs = isAbsolute(config.root.path) ? resolve(config.root.path) : resolve(bundle, config.root.path);
+  requireDirectory(rootfs, `config.json: /root/path: rootfs ${rootfs}`);
+  return { bundle, config, rootfs };
+}
+
+function requireDirectory(path: string, what: string): void {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserError(code === 'ENOENT' ? `${what}: does not exist` : `${what}: cannot be read: ${code ?? String(err)}`);
+  }
+  if (!st.isDirectory()) throw new UserError(`${what}: is not a directory`);
+}
+
+function readConfig(configPath: string): string {
+  try {
+    return readFileSync(configPath, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError(`${configPath}: does not exist (a bundle needs a config.json)`);
+    throw new UserError(`${configPath}: cannot be read: ${code ?? String(err)}`);
+  }
+}
+
+function parseConfig(text: string, configPath: string): Spec {
+  try {
+    return JSON.parse(text) as Spec;
+  } catch (err) {
+    throw new UserError(`${configPath}: not valid JSON: ${describeJsonError(err as Error, text)}`);
+  }
+}
+
+/** V8's message, plus the line and column where the text stops being JSON. */
+function describeJsonError(err: Error, text: string): string {
+  const offset = jsonErrorOffset(text);
+  if (offset === undefined) return err.message;
+  const { line, column } = lineAndColumn(text, offset);
+  return `${err.message} (line ${line}, column ${column})`;
+}

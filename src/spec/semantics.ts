@@ -1,0 +1,165 @@
+// Checks on config.json that JSON Schema cannot express: rules relating one
+// field to another (namespaces ↔ hostname, sysctl, id mappings, …). The list
+// follows the spec's MUSTs and runc's libcontainer/configs/validate, whose
+// behaviour is the default where the spec is silent. Every message names the
+// JSON path it is about.
+import { statSync } from 'node:fs';
+import type { Spec, LinuxNamespaceType } from './types';
+
+export interface SemanticResult {
+  errors: string[];
+  warnings: string[];
+}
+
+const at = (path: string, msg: string) => `config.json: ${path}: ${msg}`;
+
+export function checkSemantics(config: Spec): SemanticResult {
+  const r: SemanticResult = { errors: [], warnings: [] };
+  const ns = namespaceTable(config, r);
+  checkMounts(config, r);
+  checkRlimits(config, r);
+  checkUts(config, ns, r);
+  checkUserNamespace(config, ns, r);
+  checkTimeNamespace(config, ns, r);
+  checkPathRestrictions(config, ns, r);
+  checkSysctl(config, ns, r);
+  checkScheduler(config, r);
+  return r;
+}
+
+/**
+ * Relative mount destinations are deprecated; like runc 1.1 (which warns and
+ * joins them onto the rootfs) tsrun treats them as relative to "/". This
+ * rewrites them in place and returns one warning per mount it changed.
+ */
+export function absolutizeMountDestinations(config: Spec): string[] {
+  const warnings: string[] = [];
+  config.mounts?.forEach((m, i) => {
+    if (m.destination.startsWith('/')) return;
+    const abs = '/' + m.destination;
+    warnings.push(at(`/mounts/${i}/destination`, `relative path ${JSON.stringify(m.destination)} is deprecated, using ${JSON.stringify(abs)}`));
+    m.destination = abs;
+  });
+  return warnings;
+}
+
+/** Namespace type → its entry (path undefined means a new namespace). */
+type NamespaceTable = Map<LinuxNamespaceType, { path?: string; index: number }>;
+
+function namespaceTable(config: Spec, r: SemanticResult): NamespaceTable {
+  const table: NamespaceTable = new Map();
+  config.linux?.namespaces?.forEach((n, i) => {
+    const first = table.get(n.type);
+    if (first) r.errors.push(at(`/linux/namespaces/${i}/type`, `duplicate namespace type "${n.type}" (first at /linux/namespaces/${first.index})`));
+    else table.set(n.type, { path: n.path, index: i });
+  });
+  return table;
+}
+
+function checkMounts(config: Spec, r: SemanticResult): void {
+  config.mounts?.forEach((m, i) => {
+    const idmapped = m.uidMappings !== undefined || m.gidMappings !== undefined;
+    const bind = m.options?.some((o) => o === 'bind' || o === 'rbind');
+    if (idmapped && !bind) r.errors.push(at(`/mounts/${i}`, 'uidMappings/gidMappings are only supported on bind mounts (options "bind" or "rbind")'));
+  });
+}
+
+function checkRlimits(config: Spec, r: SemanticResult): void {
+  const seen = new Map<string, number>();
+  config.process?.rlimits?.forEach((l, i) => {
+    const first = seen.get(l.type);
+    if (first !== undefined) r.errors.push(at(`/process/rlimits/${i}/type`, `duplicate rlimit "${l.type}" (first at /process/rlimits/${first})`));
+    else seen.set(l.type, i);
+    if (l.soft > l.hard) r.errors.push(at(`/process/rlimits/${i}`, `soft limit ${l.soft} is above the hard limit ${l.hard}`));
+  });
+}
+
+// Like runc, a joined uts namespace (with a path) is enough: the hostname is
+// then set in that namespace.
+function checkUts(config: Spec, ns: NamespaceTable, r: SemanticResult): void {
+  if (ns.has('uts')) return;
+  for (const field of ['hostname', 'domainname'] as const) {
+    if (config[field]) r.errors.push(at(`/${field}`, `cannot set the ${field} without a uts namespace in /linux/namespaces`));
+  }
+}
+
+function checkUserNamespace(config: Spec, ns: NamespaceTable, r: SemanticResult): void {
+  const linux = config.linux;
+  const user = ns.get('user');
+  if (!user) {
+    for (const field of ['uidMappings', 'gidMappings'] as const) {
+      if (linux?.[field] !== undefined) r.errors.push(at(`/linux/${field}`, 'id mappings need a user namespace in /linux/namespaces'));
+    }
+    return;
+  }
+  if (user.path !== undefined) return;
+  // A new user namespace without maps leaves the container as the overflow
+  // uid with no capabilities: certainly not what was asked for.
+  for (const field of ['uidMappings', 'gidMappings'] as const) {
+    if (!linux?.[field]?.length) r.errors.push(at(`/linux/${field}`, 'a new user namespace needs uidMappings and gidMappings'));
+  }
+}
+
+function checkTimeNamespace(config: Spec, ns: NamespaceTable, r: SemanticResult): void {
+  if (config.linux?.timeOffsets === undefined) return;
+  const time = ns.get('time');
+  if (!time) r.errors.push(at('/linux/timeOffsets', 'time offsets need a time namespace in /linux/namespaces'));
+  // Offsets can only be written before any process has entered the namespace.
+  else if (time.path !== undefined) r.errors.push(at('/linux/timeOffsets', `time offsets cannot be applied to a joined time namespace (/linux/namespaces/${time.index}/path is set)`));
+}
+
+function checkPathRestrictions(config: Spec, ns: NamespaceTable, r: SemanticResult): void {
+  if (ns.has('mount')) return;
+  for (const field of ['maskedPaths', 'readonlyPaths'] as const) {
+    if (config.linux?.[field]?.length) r.errors.push(at(`/linux/${field}`, 'needs a mount namespace in /linux/namespaces'));
+  }
+}
+
+const ipcSysctls = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);
+
+/** sysctl(8) accepts "/" as separator; when the first one is "/", "." and "/" swap. */
+function dottedSysctl(key: string): string {
+  const first = key.search(/[./]/);
+  if (first < 0 || key[first] === '.') return key;
+  return key.replace(/[./]/g, (c) => (c === '.' ? '/' : '.'));
+}
+
+// /proc/sys is only partly namespaced: a key is allowed only when the
+// namespace that owns it is the container's own.
+function checkSysctl(config: Spec, ns: NamespaceTable, r: SemanticResult): void {
+  for (const raw of Object.keys(config.linux?.sysctl ?? {})) {
+    const key = dottedSysctl(raw);
+    const path = `/linux/sysctl/${raw.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    if (ipcSysctls.has(key) || key.startsWith('fs.mqueue.')) {
+      if (!ns.has('ipc')) r.errors.push(at(path, `sysctl "${key}" needs an ipc namespace in /linux/namespaces`));
+    } else if (key.startsWith('net.')) {
+      const net = ns.get('network');
+      if (!net) r.errors.push(at(path, `sysctl "${key}" needs a network namespace in /linux/namespaces`));
+      else if (net.path !== undefined && isHostNetns(net.path)) r.errors.push(at(path, `sysctl "${key}" is not allowed: /linux/namespaces/${net.index}/path is the host's network namespace`));
+    } else if (key === 'kernel.domainname' && ns.has('uts')) {
+      // namespaced, and no dedicated field competes with it
+    } else if (key === 'kernel.hostname' && ns.has('uts')) {
+      r.errors.push(at(path, 'sysctl "kernel.hostname" is not allowed: use /hostname'));
+    } else {
+      r.errors.push(at(path, `sysctl "${key}" is not namespaced${key.startsWith('kernel.') && key.endsWith('name') ? ' without a uts namespace' : ''}; it would change the host`));
+    }
+  }
+}
+
+function isHostNetns(path: string): boolean {
+  try {
+    const mine = statSync('/proc/self/ns/net');
+    const theirs = statSync(path);
+    return mine.dev === theirs.dev && mine.ino === theirs.ino;
+  } catch {
+    return false; // joining a missing path fails later, with its own error
+  }
+}
+
+function checkScheduler(config: Spec, r: SemanticResult): void {
+  const s = config.process?.scheduler;
+  if (!s) return;
+  if (s.nice !== undefined && (s.nice < -20 || s.nice > 19)) r.errors.push(at('/process/scheduler/nice', `${s.nice} is outside -20..19`));
+  if (s.priority && s.policy !== 'SCHED_FIFO' && s.policy !== 'SCHED_RR') r.errors.push(at('/process/scheduler/priority', 'only applies to SCHED_FIFO and SCHED_RR'));
+  if ((s.runtime || s.deadline || s.period) && s.policy !== 'SCHED_DEADLINE') r.errors.push(at('/process/scheduler', 'runtime, deadline and period only apply to SCHED_DEADLINE'));
+}

@@ -1,0 +1,19 @@
+// Which runtime-spec versions tsrun accepts in config.json. Minor versions
+// only add fields, so 1.0.0 through 1.2.x are understood. Pre-releases of
+// those (docker and runc write "1.0.2-dev") are accepted too.
+export const OCI_VERSION_MIN = '1.0.0';
+export const OCI_VERSION_MAX = '1.2.1';
+/** The version tsrun writes into config.json (tsrun spec) and state.json. */
+export const OCI_VERSION = '1.2.1';
+
+const SUPPORTED_MAJOR = 1;
+const SUPPORTED_MAX_MINOR = 2;
+
+/** Undefined when `version` is supported, otherwise why not. */
+export function unsupportedVersion(version: string): string | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)/.exec(version);
+  if (!m) return `version ${JSON.stringify(version)} is not a semantic version`;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  if (major === SUPPORTED_MAJOR && minor <= SUPPORTED_MAX_MINOR) return undefined;
+  return `version ${JSON.stringify(version)} is not supported (tsrun supports ${OCI_VERSION_MIN} through ${SUPPORTED_MAJOR}.${SUPPORTED_MAX_MINOR}.x)`;
+}
