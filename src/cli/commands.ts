@@ -1,4 +1,23 @@
 // Every command tsrun understands; each lives in its own file.
 import type { CommandModule } from 'yargs';
+import { featuresCommand } from './features';
+import { specCommand } from './spec';
+import { create } from './create';
+import { start } from './start';
+import { state } from './state';
+import { kill } from './kill';
+import { del } from './delete';
+import { run } from './run';
+import { list } from './list';
 
-export const commands: CommandModule<any, any>[] = [];
+export const commands: CommandModule<any, any>[] = [
+  create,
+  start,
+  state,
+  kill,
+  del,
+  run,
+  list,
+  specCommand,
+  featuresCommand,
+];

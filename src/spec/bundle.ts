@@ -8,7 +8,6 @@ import { warn } from '../cli/log';
 import { jsonErrorOffset, lineAndColumn } from './json-position';
 import { absolutizeMountDestinations, checkSemantics } from './semantics';
 import type { Spec } from './types';
-import { deviceRulesWarning, unsupportedFields } from './unsupported';
 import { validateConfig } from './validate';
 import { unsupportedVersion } from './version';
 
@@ -22,8 +21,9 @@ export interface Bundle {
 
 /**
  * Reads `<bundle>/config.json`, validates it (schema, version, cross-field
- * rules, what tsrun does not support yet) and resolves the rootfs. Relative
- * mount destinations are rewritten to absolute ones, with a warning.
+ * rules) and resolves the rootfs. Relative mount destinations are rewritten
+ * to absolute ones, with a warning. What tsrun does not implement yet is the
+ * caller's to check, with unsupported.ts.
  */
 export function loadBundle(bundlePath: string): Bundle {
   const bundle = resolve(bundlePath);
@@ -40,11 +40,8 @@ export function loadBundle(bundlePath: string): Bundle {
 
   for (const w of absolutizeMountDestinations(config)) warn(w);
   const { errors, warnings } = checkSemantics(config);
-  errors.push(...unsupportedFields(config));
   if (errors.length) throw new UserError(errors.join('\n'));
   for (const w of warnings) warn(w);
-  const devices = deviceRulesWarning(config);
-  if (devices) warn(devices);
 
   const rootfs = isAbsolute(config.root.path) ? resolve(config.root.path) : resolve(bundle, config.root.path);
   requireDirectory(rootfs, `config.json: /root/path: rootfs ${rootfs}`);

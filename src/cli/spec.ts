@@ -1,0 +1,33 @@
+// tsrun spec: write a starter config.json into the bundle, like `runc spec`.
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { CommandModule } from 'yargs';
+import { defaultSpec } from '../spec/default';
+import { UserError } from './errors';
+
+interface SpecArgs {
+  bundle?: string;
+  rootless: boolean;
+}
+
+export const specCommand: CommandModule<object, SpecArgs> = {
+  command: 'spec',
+  describe: 'create a new specification file',
+  builder: (y) =>
+    y
+      .option('bundle', { alias: 'b', type: 'string', describe: 'path to the root of the bundle directory' })
+      .option('rootless', { type: 'boolean', default: false, describe: 'generate a configuration for a rootless container' }),
+  handler: (args) => {
+    const path = resolve(args.bundle ?? '.', 'config.json');
+    const text = JSON.stringify(defaultSpec(args.rootless), null, '\t');
+    try {
+      // 'wx': never overwrite, and no window between a check and the write.
+      writeFileSync(path, text, { flag: 'wx', mode: 0o666 });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') throw new UserError('File config.json exists. Remove it first');
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new UserError(`bundle ${resolve(args.bundle ?? '.')}: is not a directory`);
+      throw new UserError(`${path}: cannot be written: ${code ?? String(err)}`);
+    }
+  },
+};

@@ -1,0 +1,68 @@
+// The runtime-spec v1.2 features document (features.md, features-linux.md)
+// that `tsrun features` prints. It claims only what tsrun implements.
+import { readFileSync } from 'node:fs';
+import { version as tsrunVersion } from '../../package.json';
+import { kernelCapabilities } from './capabilities';
+import type { HookKind, LinuxNamespaceType } from './types';
+import { OCI_VERSION_MAX, OCI_VERSION_MIN } from './version';
+
+/**
+ * Features that later work turns on: flip the flag here when the feature
+ * is implemented and tested, and `tsrun features` reports it.
+ */
+export const FEATURE_FLAGS = {
+  seccomp: false,
+  cgroupV1: false,
+  cgroupV2: false,
+};
+
+const HOOKS: HookKind[] = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
+
+const NAMESPACES: LinuxNamespaceType[] = ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'];
+
+const MOUNT_OPTIONS = [
+  'ro', 'rw', 'nosuid', 'suid', 'nodev', 'dev', 'noexec', 'exec', 'sync', 'async', 'dirsync', 'remount',
+  'mand', 'nomand', 'atime', 'noatime', 'diratime', 'nodiratime', 'relatime', 'norelatime', 'strictatime',
+  'nostrictatime', 'bind', 'rbind', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave',
+  'unbindable', 'runbindable', 'rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec',
+  'rnoatime', 'ratime', 'rnodiratime', 'rdiratime', 'rrelatime', 'rnorelatime', 'rstrictatime',
+  'rnostrictatime', 'tmpcopyup',
+].sort();
+
+export interface Features {
+  ociVersionMin: string;
+  ociVersionMax: string;
+  hooks: string[];
+  mountOptions: string[];
+  linux: {
+    namespaces: string[];
+    capabilities: string[];
+    cgroup: { v1: boolean; v2: boolean; systemd: boolean; systemdUser: boolean; rdma: boolean };
+    seccomp: { enabled: boolean };
+    apparmor: { enabled: boolean };
+    selinux: { enabled: boolean };
+    intelRdt: { enabled: boolean };
+    mountExtensions: { idmap: { enabled: boolean } };
+  };
+  annotations: Record<string, string>;
+}
+
+export function features(readLastCap = () => readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8')): Features {
+  return {
+    ociVersionMin: OCI_VERSION_MIN,
+    ociVersionMax: OCI_VERSION_MAX,
+    hooks: [...HOOKS],
+    mountOptions: [...MOUNT_OPTIONS],
+    linux: {
+      namespaces: [...NAMESPACES],
+      capabilities: kernelCapabilities(readLastCap),
+      cgroup: { v1: FEATURE_FLAGS.cgroupV1, v2: FEATURE_FLAGS.cgroupV2, systemd: false, systemdUser: false, rdma: false },
+      seccomp: { enabled: FEATURE_FLAGS.seccomp },
+      apparmor: { enabled: false },
+      selinux: { enabled: false },
+      intelRdt: { enabled: false },
+      mountExtensions: { idmap: { enabled: false } },
+    },
+    annotations: { 'io.github.tsrun.version': tsrunVersion },
+  };
+}
