@@ -37,6 +37,9 @@ async function bundle() {
     external: ['koffi'],
     minify: true,
     legalComments: 'none',
+    // yargs is ESM-only and reads import.meta.url; give the CJS bundle one.
+    define: { 'import.meta.url': '__importMetaUrl' },
+    banner: { js: 'const __importMetaUrl = require("url").pathToFileURL(__filename).href;' },
     logLevel: 'warning',
   });
 }

@@ -1,0 +1,46 @@
+import type { CommandModule } from 'yargs';
+import type { GlobalArgs } from './globals';
+import { createContainer } from '../runtime/create';
+
+export interface CreateArgs extends GlobalArgs {
+  id: string;
+  bundle: string;
+  'pid-file'?: string;
+  'console-socket'?: string;
+  'no-pivot': boolean;
+  'no-new-keyring': boolean;
+  'preserve-fds': number;
+}
+
+/** The flags `create` and `run` share (runc's names). */
+export const createFlags = {
+  bundle: { alias: 'b', type: 'string', default: '.', describe: 'path to the root of the bundle directory' },
+  'pid-file': { type: 'string', describe: 'file to write the process id to' },
+  'console-socket': { type: 'string', describe: 'AF_UNIX socket to which the pty master is sent' },
+  'no-pivot': { type: 'boolean', default: false, describe: 'do not use pivot_root to jail the process (chroot instead)' },
+  'no-new-keyring': { type: 'boolean', default: false, describe: 'do not create a new session keyring' },
+  'preserve-fds': { type: 'number', default: 0, describe: 'pass N additional file descriptors (from 3) to the container' },
+} as const;
+
+export function createOptions(args: CreateArgs, detach: boolean) {
+  return {
+    root: args.root,
+    id: args.id,
+    bundle: args.bundle,
+    pidFile: args['pid-file'],
+    consoleSocket: args['console-socket'],
+    noPivot: args['no-pivot'],
+    noNewKeyring: args['no-new-keyring'],
+    preserveFds: args['preserve-fds'],
+    detach,
+  };
+}
+
+export const create: CommandModule<GlobalArgs, CreateArgs> = {
+  command: 'create <id>',
+  describe: 'create a container',
+  builder: (y) => y.options(createFlags) as never,
+  handler: (args) => {
+    createContainer(createOptions(args, true));
+  },
+};

@@ -1,0 +1,22 @@
+import type { CommandModule } from 'yargs';
+import type { GlobalArgs } from './globals';
+import { ContainerDir } from '../state/store';
+import { UserError } from './errors';
+import { destroyContainer } from '../runtime/destroy';
+
+export const del: CommandModule<GlobalArgs, GlobalArgs & { id: string; force: boolean }> = {
+  command: 'delete <id>',
+  describe: 'delete any resources held by the container',
+  builder: (y) => y.option('force', { alias: 'f', type: 'boolean', default: false, describe: 'forcibly delete the container if it is still running (uses SIGKILL)' }) as never,
+  handler: (args) => {
+    let c: ContainerDir;
+    try {
+      c = ContainerDir.open(args.root, args.id);
+    } catch (e) {
+      // runc: deleting a missing container with --force is not an error.
+      if (args.force && e instanceof UserError && /does not exist/.test(e.message)) return;
+      throw e;
+    }
+    destroyContainer(c, args.force);
+  },
+};

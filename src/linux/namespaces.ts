@@ -1,0 +1,143 @@
+// From linux.namespaces to what the native spawn does: which namespaces to
+// join (opened here, checked to be namespaces of the stated type), which to
+// create, and the id maps / time offsets the parent writes for the child.
+import { readlinkSync, writeFileSync } from 'node:fs';
+import type { Spec, LinuxNamespaceType, LinuxIDMapping } from '../spec/types';
+import { UserError } from '../cli/errors';
+import { CLONE } from '../sys/ns';
+import { open, O, fsType, FS_MAGIC, closeQuiet } from '../sys/fs';
+import { SysError } from '../sys/libc';
+
+export const NS_FLAG: Record<LinuxNamespaceType, number> = {
+  pid: CLONE.NEWPID,
+  network: CLONE.NEWNET,
+  mount: CLONE.NEWNS,
+  ipc: CLONE.NEWIPC,
+  uts: CLONE.NEWUTS,
+  user: CLONE.NEWUSER,
+  cgroup: CLONE.NEWCGROUP,
+  time: CLONE.NEWTIME,
+};
+
+/** The name the kernel uses in /proc/<pid>/ns and in nsfs link targets. */
+export const NS_PROC_NAME: Record<LinuxNamespaceType, string> = {
+  pid: 'pid',
+  network: 'net',
+  mount: 'mnt',
+  ipc: 'ipc',
+  uts: 'uts',
+  user: 'user',
+  cgroup: 'cgroup',
+  time: 'time',
+};
+
+export interface NamespacePlan {
+  /** Joined by the native helper (all but mount). */
+  joins: { fd: number; type: number; path: string }[];
+  /** A mount namespace to join: the init does it on its main thread. */
+  mountJoinFd?: number;
+  /** Created by the native helper (all but cgroup). */
+  unshareFlags: number;
+  /** The cgroup namespace is created by the init, after it was put in its cgroup. */
+  newCgroupNs: boolean;
+  forkAgain: boolean;
+  newUserNs: boolean;
+  privatePidNs: boolean;
+  has(type: LinuxNamespaceType): boolean;
+}
+
+/** Open a namespace file and make sure it is a namespace of `type`. */
+function openNamespace(path: string, type: LinuxNamespaceType, where: string): number {
+  let fd: number;
+  try {
+    fd = open(path, O.RDONLY);
+  } catch (e) {
+    throw new UserError(`config.json: ${where}/path: cannot open ${path}: ${e instanceof SysError ? e.code : (e as Error).message}`);
+  }
+  const want = NS_PROC_NAME[type];
+  const link = fsType(fd) === FS_MAGIC.NSFS ? readlinkSync(`/proc/self/fd/${fd}`) : '';
+  if (!link.startsWith(`${want}:[`)) {
+    closeQuiet(fd);
+    throw new UserError(`config.json: ${where}/path: ${path} is not a ${type} namespace${link ? ` (it is ${link})` : ''}`);
+  }
+  return fd;
+}
+
+export function planNamespaces(config: Spec): NamespacePlan {
+  const list = config.linux?.namespaces ?? [];
+  const plan: NamespacePlan = {
+    joins: [],
+    unshareFlags: 0,
+    newCgroupNs: false,
+    forkAgain: false,
+    newUserNs: false,
+    privatePidNs: false,
+    has: (t) => list.some((n) => n.type === t),
+  };
+  try {
+    list.forEach((ns, i) => {
+      const where = `/linux/namespaces/${i}`;
+      if (ns.path) {
+        const fd = openNamespace(ns.path, ns.type, where);
+        if (ns.type === 'mount') plan.mountJoinFd = fd;
+        else plan.joins.push({ fd, type: NS_FLAG[ns.type], path: ns.path });
+      } else if (ns.type === 'cgroup') {
+        plan.newCgroupNs = true;
+      } else {
+        plan.unshareFlags |= NS_FLAG[ns.type];
+      }
+      if (ns.type === 'pid' || ns.type === 'time') plan.forkAgain = true;
+      if (ns.type === 'pid') plan.privatePidNs = true;
+      if (ns.type === 'user' && !ns.path) plan.newUserNs = true;
+    });
+  } catch (e) {
+    closeNamespaces(plan);
+    throw e;
+  }
+  return plan;
+}
+
+export function closeNamespaces(plan: NamespacePlan): void {
+  for (const j of plan.joins) closeQuiet(j.fd);
+  closeQuiet(plan.mountJoinFd);
+}
+
+function mapText(maps: LinuxIDMapping[]): string {
+  return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+}
+
+/** Parent side of the user-namespace handshake: uid_map, setgroups, gid_map. */
+export function writeIdMaps(pid: number, config: Spec): void {
+  const uid = config.linux?.uidMappings ?? [];
+  const gid = config.linux?.gidMappings ?? [];
+  if (!uid.length || !gid.length) {
+    throw new UserError('config.json: /linux/uidMappings and /linux/gidMappings: a new user namespace needs both mappings');
+  }
+  const write = (file: string, text: string) => {
+    try {
+      writeFileSync(`/proc/${pid}/${file}`, text);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new UserError(`write /proc/${pid}/${file} (${JSON.stringify(text.trim())}): ${err.code ?? err.message}`);
+    }
+  };
+  write('uid_map', mapText(uid));
+  // Without CAP_SETGID in the parent namespace the kernel requires setgroups to be denied.
+  if (process.geteuid?.() !== 0) write('setgroups', 'deny');
+  write('gid_map', mapText(gid));
+}
+
+/** Parent side of the time-namespace handshake. */
+export function writeTimeOffsets(pid: number, config: Spec): void {
+  const offsets = config.linux?.timeOffsets ?? {};
+  const text = Object.entries(offsets)
+    .filter(([, v]) => v)
+    .map(([clock, v]) => `${clock} ${v!.secs ?? 0} ${v!.nanosecs ?? 0}\n`)
+    .join('');
+  if (!text) return;
+  try {
+    writeFileSync(`/proc/${pid}/timens_offsets`, text);
+  } catch (e) {
+    throw new UserError(`config.json: /linux/timeOffsets: write /proc/${pid}/timens_offsets: ${(e as NodeJS.ErrnoException).code}`);
+  }
+}

@@ -1,0 +1,260 @@
+// `tsrun create`: validate and plan in the parent, spawn the init through the
+// native helper, answer its requests (id maps, time offsets, hooks), record
+// the state. Any failure kills what was started and removes every trace.
+import { join } from 'node:path';
+import { writeFileSync, renameSync, readlinkSync } from 'node:fs';
+import type { Spec } from '../spec/types';
+import { loadBundle } from '../spec/bundle';
+import { OCI_VERSION } from '../spec/version';
+import { unsupportedFields, deviceRulesWarning } from '../spec/unsupported';
+import { runHooks } from '../hooks/run';
+import { UserError } from '../cli/errors';
+import { warn, debug } from '../cli/log';
+import { ContainerDir, type Saved } from '../state/store';
+import { procStat, waitGone } from '../state/proc';
+import { planNamespaces, closeNamespaces, writeIdMaps, writeTimeOffsets, type NamespacePlan } from '../linux/namespaces';
+import { nativeSpawn } from '../sys/native';
+import { socketpair, connectUnix } from '../sys/socket';
+import { open, O, mkfifo, closeQuiet } from '../sys/fs';
+import { SysError, errnoName } from '../sys/libc';
+import { waitpid } from '../sys/wait';
+import { Channel, type Message } from './channel';
+import type { InitPlan } from './init-plan';
+
+export interface CreateOptions {
+  root: string;
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot: boolean;
+  noNewKeyring: boolean;
+  preserveFds: number;
+  /** `run` in the foreground keeps the init as its child (or reaps it as subreaper). */
+  detach: boolean;
+}
+
+export interface Created {
+  container: ContainerDir;
+  saved: Saved;
+}
+
+function initScript(): string {
+  return join(__dirname, 'init.js');
+}
+
+/** The state passed to hooks: the spec's state with the status of the moment. */
+export function hookState(s: Saved, status: string): Record<string, unknown> {
+  const st: Record<string, unknown> = {
+    ociVersion: s.ociVersion,
+    id: s.id,
+    status,
+    pid: s.pid,
+    bundle: s.bundle,
+  };
+  if (s.annotations) st.annotations = s.annotations;
+  return st;
+}
+
+function checkConfig(config: Spec, opts: CreateOptions): void {
+  const unsupported = unsupportedFields(config);
+  if (unsupported.length) throw new UserError(unsupported.join('\n'));
+  const devWarning = deviceRulesWarning(config);
+  if (devWarning) warn(devWarning);
+  if (!config.process) throw new UserError('config.json: /process: required to create a container');
+  if (config.process.terminal && !opts.consoleSocket) {
+    throw new UserError(
+      opts.detach
+        ? 'cannot allocate tty if tsrun will detach without setting console socket'
+        : 'config.json: /process/terminal: a terminal for a foreground run needs --console-socket (tsrun does not proxy a pty itself yet)',
+    );
+  }
+  if (!config.process.terminal && opts.consoleSocket) {
+    throw new UserError('cannot use console socket if tsrun will not detach or allocate tty');
+  }
+}
+
+function sysMessage(m: Message): string {
+  return `${m.call}(${m.arg}): ${errnoName(Number(m.errno))}`;
+}
+
+export function createContainer(opts: CreateOptions): Created {
+  const { bundle, config, rootfs } = loadBundle(opts.bundle);
+  checkConfig(config, opts);
+  const container = ContainerDir.claim(opts.root, opts.id);
+  const fds: number[] = [];
+  let ns: NamespacePlan | undefined;
+  let saved: Saved | undefined;
+  let childPid = 0;
+  try {
+    ns = planNamespaces(config);
+    const st: Saved = {
+      ociVersion: OCI_VERSION,
+      id: opts.id,
+      pid: 0,
+      bundle,
+      rootfs,
+      created: new Date().toISOString(),
+      owner: '',
+      annotations: config.annotations as Record<string, string> | undefined,
+      phase: 'creating',
+      hooks: { poststart: config.hooks?.poststart, poststop: config.hooks?.poststop },
+      privatePidNs: ns.privatePidNs,
+    };
+    saved = st;
+    container.write(st);
+
+    mkfifo(container.fifoPath, 0o622);
+    const fifoFd = open(container.fifoPath, O.PATH);
+    fds.push(fifoFd);
+    const consoleFd = opts.consoleSocket ? connectConsole(opts.consoleSocket) : undefined;
+    if (consoleFd !== undefined) fds.push(consoleFd);
+    const [parentEnd, childEnd] = socketpair('stream');
+    fds.push(parentEnd);
+
+    const preserved = Array.from({ length: opts.preserveFds }, (_, i) => 3 + i);
+    const keep = [0, 1, 2, ...preserved, childEnd, fifoFd];
+    if (consoleFd !== undefined) keep.push(consoleFd);
+    if (ns.mountJoinFd !== undefined) keep.push(ns.mountJoinFd);
+    try {
+      childPid = nativeSpawn({
+        syncFd: childEnd,
+        joins: ns.joins,
+        unshareFlags: ns.unshareFlags,
+        forkAgain: ns.forkAgain,
+        keepFds: keep,
+        path: process.execPath,
+        argv: ['tsrun-init', initScript(), String(childEnd)],
+        env: [],
+      });
+    } finally {
+      closeQuiet(childEnd);
+    }
+    const chan = new Channel(parentEnd);
+    const initPid = spawnHandshake(chan, config, childPid, ns.forkAgain);
+    st.pid = initPid;
+    st.pidStart = procStat(initPid)?.startTime;
+    st.pidNs = readlinkSync(`/proc/${initPid}/ns/pid`);
+    container.write(st);
+
+    const plan: InitPlan = {
+      id: opts.id,
+      bundle,
+      rootfs,
+      config,
+      noPivot: opts.noPivot,
+      noNewKeyring: opts.noNewKeyring,
+      fifoFd,
+      consoleFd,
+      mountJoinFd: ns.mountJoinFd,
+      preserveFds: opts.preserveFds,
+      newCgroupNs: ns.newCgroupNs,
+      newUserNs: ns.newUserNs,
+      state: hookState(st, 'creating'),
+    };
+    chan.send({ type: 'plan', plan });
+    initHandshake(chan, config, st);
+
+    st.phase = 'created';
+    container.write(st);
+    if (opts.pidFile) writePidFile(opts.pidFile, initPid);
+    return { container, saved: st };
+  } catch (e) {
+    abortCreate(container, saved, childPid);
+    throw e;
+  } finally {
+    if (ns) closeNamespaces(ns);
+    fds.forEach(closeQuiet);
+  }
+}
+
+function connectConsole(path: string): number {
+  try {
+    return connectUnix(path);
+  } catch (e) {
+    throw new UserError(`--console-socket ${path}: ${e instanceof SysError ? `connect: ${e.code}` : (e as Error).message}`);
+  }
+}
+
+/** Answer the native helper until it reports the init's pid. */
+function spawnHandshake(chan: Channel, config: Spec, childPid: number, forkAgain: boolean): number {
+  for (;;) {
+    const m = chan.receive();
+    if (!m) throw new Error('container init exited before reporting its pid');
+    switch (m.type) {
+      case 'usermap':
+        writeIdMaps(Number(m.pid), config);
+        chan.send({ type: 'ack' });
+        break;
+      case 'timens':
+        writeTimeOffsets(Number(m.pid), config);
+        chan.send({ type: 'ack' });
+        break;
+      case 'error':
+        throw new UserError(`container init: ${sysMessage(m)}`);
+      case 'pid':
+        // The intermediate process exits right after the fork; reap it.
+        if (forkAgain) waitpid(childPid);
+        return Number(m.pid);
+      default:
+        throw new Error(`container init: unexpected message ${JSON.stringify(m)}`);
+    }
+  }
+}
+
+/** Run the runtime-namespace hooks when the init asks, until it is ready. */
+function initHandshake(chan: Channel, config: Spec, saved: Saved): void {
+  for (;;) {
+    const m = chan.receive();
+    if (!m) throw new Error('container init exited during setup');
+    switch (m.type) {
+      case 'hooks': {
+        const state = hookState(saved, 'creating');
+        try {
+          runHooks('prestart', config.hooks?.prestart, state);
+          runHooks('createRuntime', config.hooks?.createRuntime, state);
+        } catch (e) {
+          chan.send({ type: 'abort' });
+          throw new UserError((e as Error).message);
+        }
+        chan.send({ type: 'ack' });
+        break;
+      }
+      case 'ready':
+        return;
+      case 'error':
+        throw new UserError(String(m.msg));
+      default:
+        throw new Error(`container init: unexpected message ${JSON.stringify(m)}`);
+    }
+  }
+}
+
+function writePidFile(path: string, pid: number): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, String(pid));
+  renameSync(tmp, path);
+}
+
+/** Undo a failed create: nothing may remain (process, state dir). */
+function abortCreate(container: ContainerDir, saved: Saved | undefined, childPid: number): void {
+  const pids = [saved?.pid, childPid].filter((p): p is number => !!p);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  for (const pid of pids) {
+    if (pid === childPid) {
+      try {
+        waitpid(pid);
+      } catch {
+        // not our child (the init after a double fork) or already reaped
+      }
+    }
+    if (!waitGone(pid, undefined, 5000)) debug(`abort: process ${pid} did not exit`);
+  }
+  container.remove();
+}

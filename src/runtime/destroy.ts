@@ -1,0 +1,31 @@
+// `delete`: stop what still runs (with --force), run poststop hooks, remove
+// every trace of the container.
+import { UserError } from '../cli/errors';
+import { debug } from '../cli/log';
+import { ContainerDir, statusOf } from '../state/store';
+import { waitGone } from '../state/proc';
+import { signalContainer } from './kill';
+import { hookState } from './create';
+import { runHooksWarnOnly } from './hooks';
+
+const SIGKILL = 9;
+
+export function destroyContainer(c: ContainerDir, force: boolean): void {
+  const saved = c.read();
+  const status = statusOf(c, saved);
+  if (saved && status !== 'stopped') {
+    // runc deletes a container that was created but never started without --force.
+    if (!force && status !== 'created' && status !== 'creating') {
+      throw new UserError(`cannot delete container ${saved.id} that is not stopped: ${status}`);
+    }
+    signalContainer(saved, SIGKILL, saved.privatePidNs && !!saved.pidNs);
+    if (!waitGone(saved.pid, saved.pidStart, 10000)) {
+      throw new UserError(`container ${saved.id}: init ${saved.pid} did not exit after SIGKILL`);
+    }
+  }
+  if (saved && saved.phase === 'created') {
+    runHooksWarnOnly('poststop', saved.hooks?.poststop, hookState(saved, 'stopped'));
+  }
+  debug(`removing ${c.dir}`);
+  c.remove();
+}

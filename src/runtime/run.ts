@@ -1,0 +1,49 @@
+// `tsrun run` in the foreground: create, start, forward signals to the init,
+// wait for it, delete, and exit with its status (128+signal when killed).
+import { createContainer, type CreateOptions } from './create';
+import { startContainer } from './start';
+import { destroyContainer } from './destroy';
+import { ContainerDir } from '../state/store';
+import { setChildSubreaper } from '../sys/process';
+import { waitpidAsync } from '../sys/wait';
+import { debug } from '../cli/log';
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGALRM', 'SIGPIPE'];
+
+export async function runForeground(opts: CreateOptions, keep: boolean): Promise<number> {
+  // After a double fork the init is orphaned; as subreaper we still get to wait for it.
+  setChildSubreaper();
+  const { container, saved } = createContainer(opts);
+  const pid = saved.pid;
+  const forward = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // already gone
+    }
+  };
+  for (const sig of FORWARDED) process.on(sig, forward);
+  container.unlock();
+  let code = 255;
+  try {
+    const locked = ContainerDir.open(opts.root, opts.id);
+    startContainer(locked);
+    locked.unlock();
+    for (;;) {
+      const r = await waitpidAsync(-1);
+      if (r.pid !== pid) continue; // an orphan reparented to us
+      code = r.code ?? 128 + (r.signal ?? 0);
+      break;
+    }
+  } finally {
+    for (const sig of FORWARDED) process.off(sig, forward);
+    if (!keep) {
+      try {
+        destroyContainer(ContainerDir.open(opts.root, opts.id), true);
+      } catch (e) {
+        debug(`run: cleanup: ${(e as Error).message}`);
+      }
+    }
+  }
+  return code;
+}

@@ -1,0 +1,20 @@
+import { constants } from 'node:os';
+import { UserError } from '../cli/errors';
+
+const byName = constants.signals as Record<string, number>;
+
+/** runc's signal syntax: "KILL", "SIGKILL", "9". */
+export function parseSignal(text: string | undefined): number {
+  if (text === undefined || text === '') return byName.SIGTERM;
+  if (/^\d+$/.test(text)) {
+    const n = Number(text);
+    if (n >= 1 && n <= 64) return n;
+  } else {
+    const upper = text.toUpperCase();
+    const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
+    if (byName[name] !== undefined) return byName[name];
+    const rt = /^SIGRTMIN(?:\+(\d+))?$/.exec(name);
+    if (rt) return 34 + Number(rt[1] ?? 0);
+  }
+  throw new UserError(`unknown signal "${text}"`);
+}
