@@ -1,0 +1,59 @@
+// The cgroups library: the one entry point the runtime and the CLI use.
+import type { LinuxResources } from '../spec/types';
+import { hostLayout } from './layout';
+import { resolveDirs } from './paths';
+import { Cgroup, savedFromLayout, type SavedCgroup } from './manager';
+import { CgroupError } from './files';
+
+export { validateResources } from './validate';
+export { cgroupFeatures, type CgroupFeatures } from './features';
+export { statsToJson } from './stats';
+export { CgroupError } from './files';
+export { hostLayout, type Layout, type CgroupMode } from './layout';
+export type { SavedCgroup } from './manager';
+
+export interface CgroupConfig {
+  id: string;
+  cgroupsPath?: string;
+  systemd: boolean;
+  resources?: LinuxResources;
+}
+
+export interface CgroupManager {
+  /** JSON-serializable; keep it in state.json (again after set(): it tracks the resources). */
+  readonly saved: SavedCgroup;
+  /** Creates the cgroup in every hierarchy, applies the resources, moves pid in. Undoes itself on failure. */
+  apply(pid: number): void;
+  /** Moves another process (e.g. an exec'd one) into every hierarchy. */
+  join(pid: number): void;
+  /** Applies new resources; a rejected update leaves the previous values in place. */
+  set(resources: LinuxResources): void;
+  freeze(): void;
+  thaw(): void;
+  isFrozen(): boolean;
+  /** Every pid in the container's cgroup and below. */
+  pids(): number[];
+  /** Signals every process; freezes around it so forks cannot escape. */
+  signalAll(signal: number): void;
+  /** runc's `events --stats` "data" object; may hold BigInt: serialize with statsToJson. */
+  stats(): Record<string, unknown>;
+  /** Calls onOom on every OOM in the container; returns stop(). */
+  watchOom(onOom: () => void): () => void;
+  /** Removes the cgroup everywhere (idempotent); force kills what is still inside. */
+  destroy(force?: boolean): void;
+  exists(): boolean;
+}
+
+/** Validates the config against the spec and this host and computes the paths; creates nothing. */
+export function createCgroup(cfg: CgroupConfig): CgroupManager {
+  const layout = hostLayout();
+  const dirs = resolveDirs(layout, cfg.cgroupsPath, cfg.id, cfg.systemd);
+  if (Object.keys(dirs.v1).length === 0 && !dirs.unified) throw new CgroupError('cgroups: no cgroup hierarchy is mounted on this host');
+  const cg = new Cgroup(savedFromLayout(layout, dirs, cfg.resources));
+  cg.plan(cfg.resources);
+  return cg;
+}
+
+export function loadCgroup(saved: SavedCgroup): CgroupManager {
+  return new Cgroup(saved);
+}

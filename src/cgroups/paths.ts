@@ -1,0 +1,71 @@
+// linux.cgroupsPath → one directory per hierarchy.
+//  - absolute: below the root of each hierarchy (as mounted here);
+//  - relative: below this process's own cgroup in each hierarchy, as runc does;
+//  - empty: the relative path "<id>" (what runc 1.1 does with cgroupfs:
+//    measured here, `runc create x` lands in "<own cgroup>/x" everywhere).
+// The systemd form "slice:prefix:name" needs the systemd driver.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { dirOf, type Layout, ownCgroups } from './layout';
+import { CgroupError } from './files';
+
+export interface CgroupDirs {
+  /** v1 hierarchy key ("memory", "cpu,cpuacct", "name=systemd") → directory */
+  v1: Record<string, string>;
+  /** the directory in the cgroup2 hierarchy */
+  unified?: string;
+}
+
+const SYSTEMD_FORM = /^[^:/]*:[^:/]*:[^:/]+$/;
+
+export function isSystemdForm(path: string): boolean {
+  return SYSTEMD_FORM.test(path);
+}
+
+function systemdReachable(): boolean {
+  return existsSync('/run/systemd/system') && (existsSync('/run/systemd/private') || existsSync('/run/dbus/system_bus_socket'));
+}
+
+/** The cleaned inner path, or an error naming linux.cgroupsPath. */
+export function innerPath(cgroupsPath: string | undefined, id: string): { path: string; absolute: boolean } {
+  const raw = cgroupsPath ?? '';
+  if (raw === '') {
+    if (!id || id.includes('/') || id === '.' || id === '..') throw new CgroupError(`linux.cgroupsPath: empty, and the container id ${JSON.stringify(id)} cannot name a cgroup`);
+    return { path: id, absolute: false };
+  }
+  if (raw.includes('\0')) throw new CgroupError('linux.cgroupsPath: contains a NUL byte');
+  const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw new CgroupError(`linux.cgroupsPath: ${JSON.stringify(raw)} has a ".." component, which could leave the cgroup tree`);
+  const absolute = raw.startsWith('/');
+  if (!absolute && parts.length === 0) throw new CgroupError(`linux.cgroupsPath: ${JSON.stringify(raw)} names no cgroup`);
+  return { path: parts.join('/'), absolute };
+}
+
+export function resolveDirs(layout: Layout, cgroupsPath: string | undefined, id: string, systemd: boolean): CgroupDirs {
+  if (systemd) {
+    if (!systemdReachable()) {
+      throw new CgroupError('linux.cgroupsPath: --systemd-cgroup needs systemd as the init system, reachable over D-Bus; this host has none (no /run/systemd/system)');
+    }
+    throw new CgroupError('linux.cgroupsPath: the systemd cgroup driver (--systemd-cgroup) is not supported by tsrun; run without --systemd-cgroup');
+  }
+  if (cgroupsPath && isSystemdForm(cgroupsPath)) {
+    throw new CgroupError(`linux.cgroupsPath: ${JSON.stringify(cgroupsPath)} is in the systemd form "slice:prefix:name", which needs --systemd-cgroup`);
+  }
+  const inner = innerPath(cgroupsPath, id);
+  const own = inner.absolute ? undefined : ownCgroups();
+  const base = (h: { key: string; mountpoint: string; root: string }): string | undefined => {
+    if (inner.absolute) return h.mountpoint;
+    const mine = own!.get(h.key);
+    return mine === undefined ? undefined : dirOf(h, mine);
+  };
+  const dirs: CgroupDirs = { v1: {} };
+  for (const h of layout.v1) {
+    const b = base(h);
+    if (b !== undefined) dirs.v1[h.key] = join(b, inner.path);
+  }
+  if (layout.unified) {
+    const b = base(layout.unified);
+    if (b !== undefined) dirs.unified = join(b, inner.path);
+  }
+  return dirs;
+}
