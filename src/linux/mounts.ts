@@ -1,0 +1,209 @@
+// Mounts one entry of config.json's `mounts` inside the rootfs: creates the
+// target, mounts through the target's /proc/self/fd handle, then applies the
+// remount, propagation and recursive attributes the options ask for.
+import { statSync, mkdtempSync, rmdirSync, chmodSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import type { Mount } from '../spec/types';
+import { MS, MNT_DETACH, AT_RECURSIVE, mount, umount2, mountSetattr, mountFlagsOf } from '../sys/mount';
+import { AT_EMPTY_PATH, FS_MAGIC, O, closeQuiet, fsType, open } from '../sys/fs';
+import { isErrno } from '../sys/libc';
+import { parseMountOptions, type ParsedMountOptions } from './mount-options';
+import { cleanPath, ensureInRoot, mkdirAllInRoot, openInRoot, openInRootIfExists, procFdPath, withPathInRoot } from './in-root';
+import { copyTree } from './copy-tree';
+import { mountCgroupV1, isCgroup2Host } from './cgroup-mount';
+
+export interface MountContext {
+  /** O_PATH fd on the (bind-mounted) rootfs. */
+  rootFd: number;
+  /** Absolute host path of the rootfs, symlinks resolved. */
+  rootfs: string;
+  /** Relative bind sources are taken relative to the bundle (runc). */
+  bundle: string;
+  userns: boolean;
+  cgroupns: boolean;
+}
+
+/** A mount whose options and target are already decided. */
+export interface ResolvedMount {
+  source: string;
+  destination: string; // clean container path
+  type: string;
+  opts: ParsedMountOptions;
+}
+
+// Entries emulated by lxcfs: the only mounts runc allows below /proc.
+const allowedProcTargets = new Set([
+  '/proc/cpuinfo',
+  '/proc/diskstats',
+  '/proc/meminfo',
+  '/proc/stat',
+  '/proc/swaps',
+  '/proc/uptime',
+  '/proc/loadavg',
+  '/proc/slabinfo',
+  '/proc/net/dev',
+  '/proc/sys/kernel/ns_last_pid',
+]);
+
+const ATIME_BITS = MS.NOATIME | MS.NODIRATIME | MS.RELATIME | MS.STRICTATIME;
+// Flags a less privileged mount namespace may not drop from a bind mount.
+const LOCKABLE = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | ATIME_BITS;
+
+export function resolveMount(m: Mount, bundle: string): ResolvedMount {
+  const opts = parseMountOptions(m.options);
+  let type = m.type ?? '';
+  // A bind option makes any type meaningless (runc), and type "bind" implies it.
+  if (type === 'bind') opts.flags |= MS.BIND;
+  if (opts.flags & MS.BIND) type = 'bind';
+  let source = m.source ?? '';
+  if (type === 'bind' && !isAbsolute(source)) source = join(bundle, source);
+  return { source, destination: cleanPath(m.destination), type, opts };
+}
+
+/** Mounts one config.json entry inside the rootfs. */
+export function mountEntry(ctx: MountContext, m: Mount): void {
+  mountResolved(ctx, resolveMount(m, ctx.bundle));
+}
+
+export function mountResolved(ctx: MountContext, rm: ResolvedMount): void {
+  checkProcTarget(rm);
+  if (rm.type === 'bind') return mountBind(ctx, rm);
+  if (rm.type === 'cgroup' && !isCgroup2Host()) return mountCgroupV1(ctx, rm, mountResolved);
+  if (rm.type === 'cgroup') rm.type = 'cgroup2';
+  return mountFilesystem(ctx, rm);
+}
+
+function checkProcTarget(rm: ResolvedMount): void {
+  const dest = rm.destination;
+  if (dest === '/proc') {
+    if (rm.type === 'proc') return;
+    if (rm.type === 'bind' && isProcfs(rm.source)) return;
+    throw new Error(`mount ${rm.source} → /proc: only a procfs may be mounted on /proc`);
+  }
+  if (dest.startsWith('/proc/') && !allowedProcTargets.has(dest)) {
+    throw new Error(`mount ${rm.source} → ${dest}: mounts inside /proc are not allowed`);
+  }
+}
+
+function isProcfs(path: string): boolean {
+  try {
+    const fd = open(path, O.PATH);
+    try {
+      return fsType(fd, path) === FS_MAGIC.PROC;
+    } finally {
+      closeQuiet(fd);
+    }
+  } catch {
+    return false;
+  }
+}
+
+function mountBind(ctx: MountContext, rm: ResolvedMount): void {
+  let isDir: boolean;
+  try {
+    isDir = statSync(rm.source).isDirectory();
+  } catch (err) {
+    throw new Error(`mount ${rm.source} → ${rm.destination}: bind source: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  }
+  const fd = ensureInRoot(ctx.rootFd, rm.destination, isDir);
+  try {
+    mount(rm.source, procFdPath(fd), 'bind', rm.opts.flags & (MS.BIND | MS.REC), null, { target: rm.destination });
+  } finally {
+    closeQuiet(fd);
+  }
+  // Bind mounts ignore every flag but MS_REC at first; the rest need a remount.
+  if (rm.opts.flags & ~(MS.BIND | MS.REC | MS.REMOUNT)) remountBind(ctx, rm.destination, rm.opts.flags, rm.source);
+  applyPropagation(ctx, rm);
+  applyRecursiveAttrs(ctx, rm);
+}
+
+/** MS_BIND|MS_REMOUNT with flags; keeps flags the kernel locked (user namespace) when asked to drop them. */
+export function remountBind(ctx: { rootFd: number }, dest: string, flags: number, shownSource = dest): void {
+  withPathInRoot(ctx.rootFd, dest, (path, fd) => {
+    const want = (flags | MS.BIND | MS.REMOUNT) & ~MS.REC;
+    try {
+      mount(null, path, null, want, null, { source: shownSource, target: dest });
+    } catch (err) {
+      if (!isErrno(err, 'EPERM')) throw err;
+      const locked = mountFlagsOf(fd, dest) & LOCKABLE;
+      const retry = (want & ~ATIME_BITS) | locked | (locked & ATIME_BITS ? 0 : want & ATIME_BITS);
+      if (retry === want) throw err;
+      mount(null, path, null, retry, null, { source: shownSource, target: dest });
+    }
+  });
+}
+
+function mountFilesystem(ctx: MountContext, rm: ResolvedMount): void {
+  const dest = rm.destination;
+  const existing = openInRootIfExists(ctx.rootFd, dest);
+  let existingMode: number | undefined;
+  if (existing !== undefined) {
+    try {
+      existingMode = fstatMode(existing);
+    } finally {
+      closeQuiet(existing);
+    }
+  }
+  const fd = mkdirAllInRoot(ctx.rootFd, dest);
+  // tmpfs and /dev are mounted writable and made read-only afterwards: their
+  // content (copy-up, devices) is written first (runc does the same).
+  const delayReadonly = rm.type === 'tmpfs' || dest === '/dev';
+  const flags = delayReadonly ? rm.opts.flags & ~MS.RDONLY : rm.opts.flags;
+  try {
+    if (rm.opts.tmpcopyup) tmpfsCopyUp(rm, fd, flags);
+    else mount(rm.source || rm.type, procFdPath(fd), rm.type, flags, rm.opts.data || null, { target: dest });
+  } finally {
+    closeQuiet(fd);
+  }
+  if (rm.type === 'tmpfs' && existingMode !== undefined && !/(^|,)mode=/.test(rm.opts.data)) {
+    // A tmpfs over an existing directory keeps that directory's permissions.
+    withPathInRoot(ctx.rootFd, dest, (path) => chmodSync(path, existingMode! & 0o7777));
+  }
+  if (rm.type === 'tmpfs' && dest !== '/dev' && rm.opts.flags & MS.RDONLY) {
+    withPathInRoot(ctx.rootFd, dest, (path) => {
+      mount(rm.source || rm.type, path, rm.type, rm.opts.flags | MS.REMOUNT, rm.opts.data || null, { target: dest });
+    });
+  }
+  applyPropagation(ctx, rm);
+  applyRecursiveAttrs(ctx, rm);
+}
+
+/** A fresh tmpfs holding a copy of what the destination held, moved over it. */
+function tmpfsCopyUp(rm: ResolvedMount, destFd: number, flags: number): void {
+  const staging = mkdtempSync(join(tmpdir(), 'tsrun-copyup-'));
+  let mounted = false;
+  try {
+    mount(rm.source || 'tmpfs', staging, 'tmpfs', flags, rm.opts.data || null, { target: rm.destination });
+    mounted = true;
+    copyTree(procFdPath(destFd), staging);
+    mount(staging, procFdPath(destFd), null, MS.MOVE, null, { target: rm.destination });
+    mounted = false;
+  } finally {
+    if (mounted) umount2(staging, MNT_DETACH);
+    rmdirSync(staging);
+  }
+}
+
+function applyPropagation(ctx: MountContext, rm: ResolvedMount): void {
+  if (rm.opts.propagation.length === 0) return;
+  withPathInRoot(ctx.rootFd, rm.destination, (path) => {
+    for (const flag of rm.opts.propagation) mount(null, path, null, flag, null, { source: 'none', target: rm.destination });
+  });
+}
+
+function applyRecursiveAttrs(ctx: MountContext, rm: ResolvedMount): void {
+  const { recAttrSet, recAttrClr } = rm.opts;
+  if (recAttrSet === 0 && recAttrClr === 0) return;
+  const fd = openInRoot(ctx.rootFd, rm.destination);
+  try {
+    mountSetattr(fd, '', AT_EMPTY_PATH | AT_RECURSIVE, { attrSet: recAttrSet, attrClr: recAttrClr }, rm.destination);
+  } finally {
+    closeQuiet(fd);
+  }
+}
+
+function fstatMode(fd: number): number {
+  // statSync through the magic link stats the object itself.
+  return statSync(procFdPath(fd)).mode;
+}
