@@ -71,6 +71,7 @@ export function compilePolicy(policy: Policy): Insn[] {
   }
   let next = badArch;
   for (const s of [...sections].reverse()) next = e.cond(BPF.JEQ, s.audit, s.label, next);
+  e.fallInto(next);
   e.stmt(LD_ABS, DATA.arch);
   const prog = e.finish();
   if (prog.length > BPF_MAXINSNS) throw new Error(`seccomp: the profile compiles to ${prog.length} BPF instructions, above the kernel's limit of ${BPF_MAXINSNS}`);
@@ -89,6 +90,9 @@ function section(e: Emitter, policy: Policy, abis: ArchDef[], badArch: Label): L
     const lowLabel = low ? tree(e, intervals(policy, low), low.bits) : badArch;
     entry = e.cond(BPF.JGE, X32_SYSCALL_BIT, highLabel, lowLabel);
   }
+  // Every syscall of this architecture gets the same verdict: no need to look at the number.
+  if (entry !== e.next - 1 && e.isRet(entry)) return entry;
+  e.fallInto(entry);
   e.stmt(LD_ABS, DATA.nr);
   return e.next - 1;
 }
@@ -182,15 +186,21 @@ function condCode(e: Emitter, c: Cond, pass: Label, fail: Label, bits: 32 | 64):
         const want = lo ? dl : dh;
         if (mask === 0) return want === 0 ? eqT : fail;
         const test = e.cond(BPF.JEQ, want, eqT, fail);
-        return mask === 0xffffffff ? test : e.stmt(BPF.ALU | BPF.AND | BPF.K, mask);
+        // No test emitted (both outcomes lead to the same place): no mask either.
+        if (mask === 0xffffffff || test !== e.next - 1) return test;
+        return e.stmt(BPF.ALU | BPF.AND | BPF.K, mask);
       }
     }
   };
-  const loadThen = (off: number, body: Label, constant: boolean): Label => (constant ? body : (e.stmt(LD_ABS, off), e.next - 1));
-
-  const loBody = half(true, pass);
-  const loEntry = loadThen(DATA.argLo(c.index), loBody, loBody === pass || loBody === fail);
+  // A half that emitted no test (its outcome is fixed) needs no load either.
+  const withLoad = (off: number, emitBody: () => Label): Label => {
+    const before = e.next;
+    const body = emitBody();
+    if (e.next === before || body !== e.next - 1) return body;
+    e.stmt(LD_ABS, off);
+    return e.next - 1;
+  };
+  const loEntry = withLoad(DATA.argLo(c.index), () => half(true, pass));
   if (bits === 32) return loEntry;
-  const hiBody = half(false, loEntry);
-  return loadThen(DATA.argHi(c.index), hiBody, hiBody === loEntry || hiBody === pass || hiBody === fail);
+  return withLoad(DATA.argHi(c.index), () => half(false, loEntry));
 }

@@ -54,6 +54,18 @@ export class Emitter {
     return this.push(jump(BPF.JMP | op | BPF.K, k, p - 1 - t, p - 1 - f));
   }
 
+  isRet(l: Label): boolean {
+    return this.rev[l].code === (BPF.RET | BPF.K);
+  }
+
+  /** Makes the instruction emitted next continue at `target`: nothing if it is the last one placed. */
+  fallInto(target: Label): void {
+    if (target === this.next - 1) return;
+    const t = this.rev[target];
+    if (t.code === (BPF.RET | BPF.K)) this.push(stmt(BPF.RET | BPF.K, t.k));
+    else this.push(stmt(BPF.JMP | BPF.JA, this.next - 1 - target));
+  }
+
   /** The program in execution order. */
   finish(): Insn[] {
     return [...this.rev].reverse();
