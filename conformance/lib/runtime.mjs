@@ -25,6 +25,8 @@ export function resolveRuntime(spec) {
 export function runtimeEnv() {
   const env = { ...process.env };
   delete env.NODE_EXTRA_CA_CERTS;
+  // A marker the container's environment must not inherit.
+  env.CONFORMANCE_RUNTIME_ENV = '1';
   return env;
 }
 

@@ -87,6 +87,12 @@ export class Sandbox {
     return { stdout: this.stdout(b), stderr: this.stderr(b) };
   }
 
+  /** Run a shell script as the container process; returns its stdout. */
+  async script(b, script) {
+    b.config.process.args = ['/bin/sh', '-c', script];
+    return (await this.run(b)).stdout;
+  }
+
   /** Create + start a long-running container; returns its state. */
   async runDetached(b, opts = {}) {
     const c = this.create(b, opts);
