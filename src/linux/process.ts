@@ -1,0 +1,255 @@
+// The container process's attributes, applied by the init on the thread that
+// will execve (capabilities, no_new_privs and the raw setres*id calls are
+// per-thread): rlimits and oom score first, then user and capabilities,
+// no_new_privs and the LSM checks, and finally the executable's path.
+import { readFileSync, writeSync, fstatSync, fchownSync, statSync, existsSync } from 'node:fs';
+import { delimiter, isAbsolute, resolve as resolvePath } from 'node:path';
+import type { User, LinuxCapabilities } from '../spec/types';
+import { open, closeQuiet, fsType, FS_MAGIC, O } from '../sys/fs';
+import { isErrno } from '../sys/libc';
+import {
+  setgroups, setresgid, setresuid, capset, setKeepCaps, capBoundingHas, capBoundingDrop,
+  ambientClearAll, ambientRaise, setNoNewPrivs, umask,
+} from '../sys/process';
+import { capMask, capNames, lastCap, supportedMask, CAPS } from './capabilities';
+import { warn } from '../cli/log';
+
+export { applyRlimits } from './rlimits';
+
+/** Opens a /proc file for writing and refuses it unless it really is on procfs. */
+function writeProcFile(path: string, value: string): void {
+  const fd = open(path, O.WRONLY | O.NOFOLLOW);
+  try {
+    if (fsType(fd, path) !== FS_MAGIC.PROC) throw new Error(`${path} is not on procfs; refusing to write it`);
+    try {
+      writeSync(fd, value);
+    } catch (err) {
+      throw new Error(`write(${path}, "${value}"): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  } finally {
+    closeQuiet(fd);
+  }
+}
+
+export function applyOomScoreAdj(v: number | undefined): void {
+  if (v === undefined) return;
+  writeProcFile('/proc/self/oom_score_adj', String(v));
+}
+
+interface CapPlan {
+  bounding: bigint;
+  effective: bigint;
+  permitted: bigint;
+  inheritable: bigint;
+  ambient: bigint;
+}
+
+// A missing list is an empty set, as in runc: listing nothing grants nothing.
+function planCaps(c: LinuxCapabilities): CapPlan {
+  const plan = {
+    bounding: capMask(c.bounding, 'process.capabilities.bounding'),
+    effective: capMask(c.effective, 'process.capabilities.effective'),
+    permitted: capMask(c.permitted, 'process.capabilities.permitted'),
+    inheritable: capMask(c.inheritable, 'process.capabilities.inheritable'),
+    ambient: capMask(c.ambient, 'process.capabilities.ambient'),
+  };
+  const all = plan.bounding | plan.effective | plan.permitted | plan.inheritable | plan.ambient;
+  const unavailable = all & ~supportedMask();
+  if (unavailable) warn(`ignoring capabilities this kernel does not have: ${capNames(unavailable).join(', ')}`);
+  const keep = supportedMask();
+  return {
+    bounding: plan.bounding & keep,
+    effective: plan.effective & keep,
+    permitted: plan.permitted & keep,
+    inheritable: plan.inheritable & keep,
+    ambient: plan.ambient & keep,
+  };
+}
+
+function dropBoundingSet(keep: bigint): void {
+  for (let cap = 0; cap <= lastCap(); cap++) {
+    if ((keep >> BigInt(cap)) & 1n) continue;
+    if (capBoundingHas(cap)) capBoundingDrop(cap, capNames(1n << BigInt(cap))[0] ?? String(cap));
+  }
+}
+
+function raiseAmbient(ambient: bigint): void {
+  ambientClearAll();
+  for (const name of capNames(ambient)) {
+    try {
+      ambientRaise(CAPS[name], name);
+    } catch (err) {
+      // The kernel only raises what is both permitted and inheritable; runc
+      // warns and goes on rather than failing the container.
+      warn(`cannot raise ambient capability ${name}: ${(err as Error).message}`);
+    }
+  }
+}
+
+const DEV_NULL_RDEV = (1 << 8) | 3;
+
+/**
+ * The user must be able to reopen its stdio (/proc/self/fd/N, /dev/stdout),
+ * so hand those files to it, as runc does. Leave /dev/null and anything the
+ * kernel will not let us change alone.
+ */
+function giveStdioTo(uid: number): void {
+  for (const fd of [0, 1, 2]) {
+    let st;
+    try {
+      st = fstatSync(fd);
+    } catch {
+      continue; // not open
+    }
+    if (st.uid === uid || (st.isCharacterDevice() && st.rdev === DEV_NULL_RDEV)) continue;
+    try {
+      fchownSync(fd, uid, st.gid);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EINVAL' || code === 'EPERM' || code === 'EROFS') continue;
+      throw new Error(`fchown(stdio fd ${fd} → uid ${uid}): ${code ?? (err as Error).message}`);
+    }
+  }
+}
+
+function setgroupsDenied(): boolean {
+  try {
+    return readFileSync('/proc/self/setgroups', 'utf8').trim() === 'deny';
+  } catch {
+    return false;
+  }
+}
+
+function applyGroups(user: User): void {
+  const gids = user.additionalGids ?? [];
+  try {
+    // Also with no additionalGids: the init must not pass on the groups it inherited.
+    setgroups(gids);
+  } catch (err) {
+    if (!isErrno(err, 'EPERM') || !setgroupsDenied()) throw err;
+    if (gids.length > 0) {
+      throw new Error(
+        `cannot set additional groups [${gids.join(', ')}] (process.user.additionalGids): ` +
+          'setgroups is denied in this user namespace (/proc/self/setgroups is "deny")',
+      );
+    }
+    // Nothing was asked for and the kernel forbids changing groups: keep them.
+  }
+}
+
+/**
+ * Switches to the container user and sets the capability sets. Order matters:
+ * the bounding set is dropped while still root (needs CAP_SETPCAP), caps are
+ * kept across setresuid with PR_SET_KEEPCAPS, then capset and ambient.
+ * Without a capabilities object nothing is changed about capabilities (a
+ * non-root user then loses them all at setresuid, as the kernel does).
+ */
+export function applyUser(user: User, capabilities: LinuxCapabilities | undefined): void {
+  const plan = capabilities ? planCaps(capabilities) : undefined;
+  if (plan) dropBoundingSet(plan.bounding);
+  giveStdioTo(user.uid);
+  applyGroups(user);
+  if (plan) setKeepCaps(true);
+  setresgid(user.gid);
+  setresuid(user.uid);
+  if (plan) {
+    setKeepCaps(false);
+    capset({ effective: plan.effective, permitted: plan.permitted, inheritable: plan.inheritable });
+    raiseAmbient(plan.ambient);
+  }
+  if (user.umask !== undefined) umask(user.umask);
+}
+
+export function applyNoNewPrivileges(on: boolean | undefined): void {
+  if (on) setNoNewPrivs();
+}
+
+// ---- LSMs ----
+
+export function apparmorEnabled(): boolean {
+  try {
+    return readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y';
+  } catch {
+    // No sysfs (e.g. after pivot_root into a rootfs without /sys): the
+    // AppArmor attr files only read when AppArmor is the active LSM.
+    try {
+      readFileSync('/proc/thread-self/attr/apparmor/current', 'utf8');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** Asks AppArmor to confine the next execve of this thread with `profile`. */
+export function applyApparmor(profile: string | undefined): void {
+  if (!profile) return;
+  if (!apparmorEnabled()) {
+    throw new Error(`apparmor profile "${profile}" specified (process.apparmorProfile) but AppArmor is not enabled on the host`);
+  }
+  // attr is per thread: thread-self, not self.
+  const modern = '/proc/thread-self/attr/apparmor/exec';
+  writeProcFile(existsSync(modern) ? modern : '/proc/thread-self/attr/exec', `exec ${profile}`);
+}
+
+export function selinuxEnabled(): boolean {
+  return existsSync('/sys/fs/selinux/enforce');
+}
+
+/** tsrun does not label processes; an empty label is the only one it accepts. */
+export function checkSelinuxLabel(label: string | undefined): void {
+  if (!label) return;
+  if (!selinuxEnabled()) {
+    throw new Error(`SELinux label "${label}" specified (process.selinuxLabel) but SELinux is not enabled on the host`);
+  }
+  throw new Error(`SELinux label "${label}" specified (process.selinuxLabel): tsrun does not support SELinux labels`);
+}
+
+// ---- the executable ----
+
+function errnoText(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  const texts: Record<string, string> = {
+    ENOENT: 'no such file or directory',
+    EACCES: 'permission denied',
+    ENOTDIR: 'not a directory',
+    ELOOP: 'too many levels of symbolic links',
+  };
+  return (e.code && texts[e.code]) ?? e.message;
+}
+
+/** Like Go's exec.LookPath check: a regular-ish file with some execute bit. */
+function executableProblem(path: string): string | undefined {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (err) {
+    return `stat ${path}: ${errnoText(err)}`;
+  }
+  if (st.isDirectory()) return `is a directory`;
+  if ((st.mode & 0o111) === 0) return 'permission denied';
+  return undefined;
+}
+
+/**
+ * args[0] → the path to execve, looked up in the container (call it after
+ * pivot_root). A name with a slash is used as is (relative to `cwd`); a bare
+ * name is searched in the PATH of the process's env. Errors read like runc's.
+ */
+export function resolveExecutable(args0: string, env: string[] | undefined, cwd: string): string {
+  if (args0.includes('/')) {
+    const path = isAbsolute(args0) ? args0 : resolvePath(cwd, args0);
+    const problem = executableProblem(path);
+    if (problem) throw new Error(`exec: "${args0}": ${problem}`);
+    return path;
+  }
+  const pathVar = (env ?? []).filter((e) => e.startsWith('PATH=')).pop()?.slice(5) ?? '';
+  if (pathVar !== '') {
+    for (const dir of pathVar.split(delimiter)) {
+      // An empty PATH entry means the current directory, which is cwd.
+      const candidate = resolvePath(cwd, dir === '' ? '.' : dir, args0);
+      if (!executableProblem(candidate)) return candidate;
+    }
+  }
+  throw new Error(`exec: "${args0}": executable file not found in $PATH`);
+}
