@@ -1,0 +1,21 @@
+#!/bin/sh
+# One command for a fresh Debian 12 machine: the system packages tsrun's build
+# and tests need, then the npm dependencies (whose prepare step builds the
+# native helper, the generated spec code and the bundles).
+set -eu
+cd "$(dirname "$0")/.."
+
+need=""
+command -v cc >/dev/null 2>&1 || need="$need gcc libc6-dev"
+[ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 && file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' || need="$need busybox-static"
+command -v runc >/dev/null 2>&1 || need="$need runc"
+command -v file >/dev/null 2>&1 || need="$need file"
+if [ -n "$need" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "hack/setup.sh: missing packages:$need (run as root, or install them with apt-get)" >&2
+		exit 1
+	fi
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need
+fi
+npm ci

@@ -1,0 +1,109 @@
+// Bad bundles and bad requests: a clear error naming the file, path or
+// argument, a non-zero exit, and nothing left behind.
+import t from 'tap';
+import { join } from 'node:path';
+import { writeFileSync, mkdirSync, symlinkSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, type Env, type TestLike } from '../testing/harness';
+import type { Spec } from '../spec/types';
+
+function createFails(t: TestLike & { match(found: unknown, pattern: RegExp): unknown; notOk(v: unknown, m?: string): unknown }, env: Env, config: Spec | string, pattern: RegExp, extra: string[] = [], id = uniqueId('bad')): void {
+  const bundle = typeof config === 'string' ? config : env.bundle(config);
+  const r = env.run(['create', '-b', bundle, ...extra, id], { output: join(env.dir, `${id}.out`) });
+  t.equal(r.code, 1, `exit code 1 for ${pattern}`);
+  t.match(r.stderr, pattern);
+  t.notOk(existsSync(join(env.root, id)), 'no state dir left');
+}
+
+if (!isRoot) {
+  t.plan(0, ROOT_REASON);
+} else {
+  t.test('bundle and config errors', async (t) => {
+    const env = testEnv(t);
+    createFails(t, env, join(env.dir, 'missing'), /missing/);
+    const notJson = join(env.dir, 'notjson');
+    mkdirSync(notJson);
+    writeFileSync(join(notJson, 'config.json'), '{"ociVersion": "1.2.0",');
+    createFails(t, env, notJson, /config\.json.*(JSON|line)/);
+
+    const badRlimit = testConfig('x', ['true']);
+    badRlimit.process!.rlimits = [{ type: 'NOFILE', hard: 1, soft: 1 }];
+    createFails(t, env, badRlimit, /\/process\/rlimits\/0\/type: must match pattern/);
+
+    const version = testConfig('x', ['true']);
+    version.ociVersion = '2.0.0';
+    createFails(t, env, version, /ociVersion.*2\.0\.0/);
+
+    const noRootfs = testConfig('x', ['true']);
+    noRootfs.root = { path: join(env.dir, 'nowhere') };
+    createFails(t, env, noRootfs, /nowhere/);
+
+    createFails(t, env, testConfig('x', ['/no/such/program']), /no\/such\/program/);
+    createFails(t, env, testConfig('x', ['nosuchprogram']), /executable file not found in \$PATH/);
+
+    const badNs = testConfig('x', ['true']);
+    badNs.linux!.namespaces = badNs.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: '/proc/self/ns/uts' } : n));
+    createFails(t, env, badNs, /\/linux\/namespaces\/\d+\/path: .* is not a network namespace/);
+
+    const missingHook = testConfig('x', ['true']);
+    missingHook.hooks = { createRuntime: [{ path: '/no/such/hook' }] };
+    createFails(t, env, missingHook, /createRuntime hook 0 \(\/no\/such\/hook\)/);
+
+    const slowHook = testConfig('x', ['true']);
+    slowHook.hooks = { createContainer: [{ path: '/bin/sleep', args: ['sleep', '5'], timeout: 1 }] };
+    createFails(t, env, slowHook, /createContainer hook 0 .*timed out/);
+
+    const relMount = testConfig('x', ['true']);
+    relMount.mounts!.push({ destination: 'relative/../../../../etc', type: 'tmpfs', source: 'tmpfs' });
+    // runc treats a relative destination as relative to / and keeps it inside the rootfs: no host /etc mount.
+    const before = existsSync('/etc/passwd');
+    const id = uniqueId('rel');
+    env.run(['run', '-b', env.bundle(relMount), id], { output: join(env.dir, 'rel.out') });
+    t.equal(existsSync('/etc/passwd'), before, 'host /etc untouched by a relative escaping destination');
+
+    createFails(t, env, testConfig('x', ['true']), /invalid container id/, [], 'bad\x01id');
+    createFails(t, env, testConfig('x', ['true']), /invalid container id/, [], '..');
+    env.done();
+  });
+
+  t.test('a symlink in the rootfs cannot send a mount outside it', async (t) => {
+    const env = testEnv(t);
+    const rootfs = join(env.dir, 'evil-rootfs');
+    const c = testConfig('x', ['sh', '-c', 'cat /proc/self/mountinfo']);
+    // A private rootfs with a link that points at the host's /tmp when followed outside the root.
+    const { execFileSync } = await import('node:child_process');
+    execFileSync(join(__dirname, '../../hack/mkrootfs.sh'), [rootfs]);
+    const victim = join(env.dir, 'victim');
+    mkdirSync(victim);
+    symlinkSync(victim, join(rootfs, 'escape'));
+    c.root = { path: rootfs };
+    c.mounts!.push({ destination: '/escape/sub', type: 'tmpfs', source: 'tmpfs' });
+    const id = uniqueId('sym');
+    const out = join(env.dir, 'sym.out');
+    env.run(['run', '-b', env.bundle(c), id], { output: out });
+    t.notOk(existsSync(join(victim, 'sub')), 'nothing was created in the host directory the link names');
+    t.ok(existsSync(join(rootfs, victim, 'sub')), 'the link was resolved inside the rootfs');
+    env.done();
+  });
+
+  t.test('wrong-state operations and console socket errors', async (t) => {
+    const env = testEnv(t);
+    const missing = env.run(['start', 'nope']);
+    t.equal(missing.code, 1);
+    t.match(missing.stderr, /container does not exist: nope/);
+    t.equal(env.run(['kill', 'nope']).code, 1);
+    t.equal(env.run(['delete', 'nope']).code, 1);
+    t.match(env.run(['state', '../x']).stderr, /invalid container id/);
+
+    const tty = testConfig('x', ['true']);
+    tty.process!.terminal = true;
+    createFails(t, env, tty, /console socket/);
+    const sock = join(env.dir, 'console.sock');
+    createFails(t, env, tty, /--console-socket .*console\.sock.*ENOENT/, ['--console-socket', sock]);
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(sock, r));
+    server.close();
+    createFails(t, env, testConfig('x', ['true']), /cannot use console socket/, ['--console-socket', sock]);
+    env.done();
+  });
+}

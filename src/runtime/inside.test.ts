@@ -1,0 +1,127 @@
+// What the program sees from inside the container: ids, capabilities,
+// hostname, rlimits, mounts, fds, env, cwd, signal dispositions.
+import t from 'tap';
+import { readFileSync, writeFileSync, openSync, closeSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, TSRUN, cleanEnv, type Env } from '../testing/harness';
+import type { Spec } from '../spec/types';
+
+/** Run `script` in a container made from `config` in the foreground; return its output and exit code. */
+function inside(env: Env, config: Spec, script: string): { code: number | null; out: string } {
+  const id = uniqueId('in');
+  config.process!.args = ['sh', '-c', script];
+  config.linux!.cgroupsPath = `tsrun-test/${id}`;
+  const out = join(env.dir, `${id}.out`);
+  const r = env.run(['run', '-b', env.bundle(config), id], { output: out });
+  return { code: r.code, out: readFileSync(out, 'utf8') };
+}
+
+function statusField(out: string, field: string): string {
+  return new RegExp(`^${field}:\\s*(.*)$`, 'm').exec(out)?.[1]?.trim() ?? '';
+}
+
+if (!isRoot) {
+  t.plan(0, ROOT_REASON);
+} else {
+  t.test('identity, capabilities, hostname, env, cwd', async (t) => {
+    const env = testEnv(t);
+    const c = testConfig('x', []);
+    c.hostname = 'tsrun-host';
+    c.process!.user = { uid: 1000, gid: 1000, additionalGids: [10, 20], umask: 0o027 };
+    c.process!.env = ['PATH=/bin', 'FOO=bar baz'];
+    c.process!.cwd = '/work/dir';
+    c.process!.capabilities = {
+      bounding: ['CAP_CHOWN', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'],
+      effective: ['CAP_KILL'],
+      permitted: ['CAP_KILL', 'CAP_CHOWN'],
+      inheritable: [],
+      ambient: [],
+    };
+    c.process!.noNewPrivileges = true;
+    c.process!.rlimits = [{ type: 'RLIMIT_NOFILE', hard: 512, soft: 256 }];
+    c.root!.readonly = false;
+    const r = inside(env, c, 'cat /proc/self/status; echo host=$(hostname); echo foo=$FOO; echo cwd=$(pwd); echo nofile=$(ulimit -n); echo fds=$(ls /proc/self/fd | tr "\\n" " ")');
+    t.equal(r.code, 0, r.out);
+    t.equal(statusField(r.out, 'Uid'), '1000\t1000\t1000\t1000');
+    t.equal(statusField(r.out, 'Gid'), '1000\t1000\t1000\t1000');
+    t.equal(statusField(r.out, 'Groups'), '10 20');
+    t.equal(statusField(r.out, 'Umask'), '0027');
+    // CAP_CHOWN=0, CAP_KILL=5, CAP_NET_BIND_SERVICE=10
+    t.equal(statusField(r.out, 'CapBnd'), (1n | (1n << 5n) | (1n << 10n)).toString(16).padStart(16, '0'));
+    t.equal(statusField(r.out, 'CapEff'), (1n << 5n).toString(16).padStart(16, '0'));
+    t.equal(statusField(r.out, 'CapPrm'), (1n | (1n << 5n)).toString(16).padStart(16, '0'));
+    t.equal(statusField(r.out, 'CapInh'), '0000000000000000');
+    t.equal(statusField(r.out, 'NoNewPrivs'), '1');
+    t.equal(statusField(r.out, 'SigIgn'), '0000000000000000', 'no signal ignored (node ignores SIGPIPE; the program must not)');
+    t.equal(statusField(r.out, 'SigBlk'), '0000000000000000', 'no signal blocked');
+    t.equal(statusField(r.out, 'Pid'), '1', 'the program is pid 1 of its pid namespace');
+    t.match(r.out, /^host=tsrun-host$/m);
+    t.match(r.out, /^foo=bar baz$/m);
+    t.match(r.out, /^cwd=\/work\/dir$/m, 'cwd is created when missing');
+    t.match(r.out, /^nofile=256$/m);
+    // ls itself opens one fd (3, the directory it reads); nothing else may be open.
+    t.match(r.out, /^fds=0 1 2 3 $/m, 'only stdio reaches the program');
+    env.done();
+  });
+
+  t.test('mounts, read-only root, masked and read-only paths', async (t) => {
+    const env = testEnv(t);
+    const c = testConfig('x', []);
+    c.root!.readonly = true;
+    const r = inside(env, c, 'cat /proc/self/mountinfo; echo kcore=$(wc -c < /proc/kcore); touch /x 2>/dev/null && echo rootrw || echo rootro; echo 1 > /proc/sys/kernel/domainname 2>/dev/null && echo sysrw || echo sysro; ls -l /dev/null /dev/zero /dev/ptmx /dev/fd');
+    t.equal(r.code, 0, r.out);
+    const mounts = r.out.split('\n').filter((l) => /^\d+ \d+ /.test(l));
+    const at = (p: string) => mounts.find((l) => l.split(' ')[4] === p);
+    t.match(at('/') ?? '', / ro[, ]/, 'root is read-only');
+    t.match(at('/proc') ?? '', / - proc /, '/proc is procfs');
+    t.match(at('/dev') ?? '', / - tmpfs /, '/dev is a tmpfs');
+    t.match(at('/dev/pts') ?? '', / - devpts /, '/dev/pts is devpts');
+    t.match(at('/dev/shm') ?? '', / - tmpfs /, '/dev/shm is a tmpfs');
+    t.match(r.out, /^kcore=0$/m, 'masked /proc/kcore reads empty');
+    t.match(r.out, /^rootro$/m, 'writing the root fails');
+    t.match(r.out, /^sysro$/m, '/proc/sys is read-only');
+    t.match(r.out, /crw-rw-rw-\s+1 0\s+0\s+1,\s+3 .* \/dev\/null/, '/dev/null is the null device');
+    t.match(r.out, /\/dev\/fd -> \/proc\/self\/fd/, '/dev/fd symlink');
+    t.match(r.out, /\/dev\/ptmx -> pts\/ptmx/, '/dev/ptmx symlink');
+    env.done();
+  });
+
+  t.test('--preserve-fds hands extra fds to the program', async (t) => {
+    const env = testEnv(t);
+    const id = uniqueId('fds');
+    const c = testConfig(id, ['sh', '-c', 'cat <&3; ls /proc/self/fd | tr "\\n" " "']);
+    const bundle = env.bundle(c);
+    const extra = join(env.dir, 'extra');
+    writeFileSync(extra, 'from fd 3\n');
+    const out = join(env.dir, 'out');
+    const outFd = openSync(out, 'a');
+    const extraFd = openSync(extra, 'r');
+    const r = spawnSync(TSRUN, ['--root', env.root, 'run', '--preserve-fds', '1', '-b', bundle, id], {
+      stdio: ['ignore', outFd, outFd, extraFd],
+      env: cleanEnv(),
+    });
+    closeSync(outFd);
+    closeSync(extraFd);
+    const text = readFileSync(out, 'utf8');
+    t.equal(r.status, 0, text);
+    t.match(text, /^from fd 3$/m);
+    t.match(text, /^0 1 2 3 4 $/m, 'stdio, the preserved fd and ls\'s own');
+    env.done();
+  });
+
+  t.test('user namespace with id mappings', async (t) => {
+    const env = testEnv(t);
+    const c = testConfig('x', []);
+    c.linux!.namespaces!.push({ type: 'user' });
+    c.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    c.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    c.root!.readonly = false;
+    const r = inside(env, c, 'cat /proc/self/uid_map /proc/self/gid_map; id -u; grep CapEff /proc/self/status');
+    t.equal(r.code, 0, r.out);
+    t.match(r.out, /^\s*0\s+100000\s+65536$/m, 'uid_map as configured');
+    t.match(r.out, /^0$/m, 'uid 0 inside');
+    t.notMatch(r.out, /CapEff:\s+0000000000000000/, 'keeps capabilities inside its user namespace');
+    env.done();
+  });
+}
