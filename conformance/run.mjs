@@ -146,7 +146,12 @@ async function main() {
   if (opts.json) {
     fs.writeFileSync(opts.json, JSON.stringify({ runtime: binary, version, date: new Date().toISOString(), results }, null, 2) + '\n');
   }
-  if (!opts.keep) fs.rmSync(base, { recursive: true, force: true });
+  if (!opts.keep) {
+    // Never recurse into a mount a runtime may have leaked under the suite's dir.
+    const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]);
+    for (const m of mounts.filter((m) => m && m.startsWith(base + '/')).reverse()) spawnSync('umount', ['-l', m]);
+    fs.rmSync(base, { recursive: true, force: true });
+  }
   else console.log(`kept ${base}`);
   return n('FAIL') ? 1 : 0;
 }

@@ -48,12 +48,28 @@ export async function namespaceHolder(t, unshareArgs) {
   const deadline = Date.now() + 5000;
   // Wait for unshare to have exec'd sleep (then the namespaces exist).
   while (Date.now() < deadline) {
-    let exe = '';
-    try {
-      exe = fs.readlinkSync(`/proc/${child.pid}/exe`);
-    } catch {}
-    if (exe && exe !== me && !exe.endsWith('/unshare')) return child.pid;
+    // With --fork the sleeping process is unshare's child.
+    for (const pid of [child.pid, ...childrenOf(child.pid)]) {
+      let exe = '';
+      try {
+        exe = fs.readlinkSync(`/proc/${pid}/exe`);
+      } catch {}
+      if (exe && exe !== me && !exe.endsWith('/unshare')) {
+        if (pid !== child.pid) t.trackPid(pid);
+        return pid;
+      }
+    }
     await sleep(10);
   }
   throw new Error('namespace holder did not start');
+}
+
+function childrenOf(pid) {
+  try {
+    return fs.readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+      fs.readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(' ').filter(Boolean).map(Number),
+    );
+  } catch {
+    return [];
+  }
 }

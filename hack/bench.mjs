@@ -1,0 +1,237 @@
+#!/usr/bin/env node
+// Benchmark two OCI runtimes on the same busybox bundle, alternating runs.
+//
+//   node hack/bench.mjs [--runs N] [--runtime-a PATH|NAME] [--runtime-b PATH|NAME]
+//
+// Defaults: A = bin/tsrun of this repo, B = runc. Prints a markdown table of
+// medians and the ratio A/B. Not a test: it only measures.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const PARALLEL = 20;
+
+function parseArgs(argv) {
+  const o = { runs: 10, a: path.join(repo, 'bin/tsrun'), b: 'runc' };
+  for (let i = 0; i < argv.length; i++) {
+    const next = () => {
+      if (i + 1 >= argv.length) usage(`${argv[i]} needs a value`);
+      return argv[++i];
+    };
+    if (argv[i] === '--runs') o.runs = Number(next());
+    else if (argv[i] === '--runtime-a') o.a = next();
+    else if (argv[i] === '--runtime-b') o.b = next();
+    else if (argv[i] === '-h' || argv[i] === '--help') usage();
+    else usage(`unknown argument ${argv[i]}`);
+  }
+  if (!Number.isInteger(o.runs) || o.runs < 1) usage('--runs must be a positive integer');
+  return o;
+}
+function usage(err) {
+  if (err) console.error(`bench: ${err}`);
+  console.error('usage: node hack/bench.mjs [--runs N] [--runtime-a PATH|NAME] [--runtime-b PATH|NAME]');
+  process.exit(err ? 2 : 0);
+}
+
+function resolve(spec) {
+  if (spec.includes('/')) return path.resolve(spec);
+  for (const d of (process.env.PATH || '').split(':')) {
+    const p = path.join(d, spec);
+    if (d && fs.existsSync(p)) return p;
+  }
+  throw new Error(`${spec} not found on PATH`);
+}
+
+// Every measured command runs without NODE_EXTRA_CA_CERTS (~37 ms per node start here).
+const env = { ...process.env };
+delete env.NODE_EXTRA_CA_CERTS;
+
+class Runtime {
+  constructor(label, binary, root) {
+    Object.assign(this, { label, binary, root, seq: 0 });
+    fs.mkdirSync(root, { recursive: true });
+  }
+  args(a) {
+    return ['--root', this.root, ...a];
+  }
+  sync(a, check = true) {
+    const r = spawnSync(this.binary, this.args(a), { env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 60000 });
+    if (check && r.status !== 0) throw new Error(`${this.label}: ${a.join(' ')} exited ${r.status}: ${r.stderr}`);
+    return r;
+  }
+  async(a) {
+    return new Promise((res, rej) => {
+      const c = spawn(this.binary, this.args(a), { env, stdio: 'ignore' });
+      c.on('error', rej);
+      c.on('exit', (code) => (code === 0 ? res() : rej(new Error(`${this.label}: ${a.join(' ')} exited ${code}`))));
+    });
+  }
+  id() {
+    return `bench-${process.pid}-${this.label}-${++this.seq}`;
+  }
+  status(id) {
+    const r = this.sync(['state', id], false);
+    return r.status === 0 ? JSON.parse(r.stdout).status : null;
+  }
+}
+
+function writeBundle(dir, rootfs, cgroupsPath) {
+  fs.mkdirSync(dir, { recursive: true });
+  const config = {
+    ociVersion: '1.2.0',
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      args: ['/bin/true'],
+      env: ['PATH=/bin'],
+      cwd: '/',
+      capabilities: { bounding: ['CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] },
+      noNewPrivileges: true,
+    },
+    root: { path: rootfs, readonly: true },
+    hostname: 'bench',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    ],
+    linux: {
+      // Relative: below the benchmark's own cgroup, never at a hierarchy root.
+      cgroupsPath,
+      namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }],
+    },
+  };
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+  return dir;
+}
+
+const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
+const now = () => process.hrtime.bigint();
+
+// --- measurements (each returns one sample) ---
+
+function lifecycle(rt, bundle) {
+  const id = rt.id();
+  const t0 = now();
+  rt.sync(['create', '--bundle', bundle, id]);
+  rt.sync(['start', id]);
+  while (rt.status(id) !== 'stopped');
+  rt.sync(['delete', id]);
+  return ms(t0);
+}
+
+function run(rt, bundle) {
+  const id = rt.id();
+  const t0 = now();
+  rt.sync(['run', '--bundle', bundle, id]);
+  return ms(t0);
+}
+
+/** VmHWM and VmRSS (kB) of the container init while the container is created. */
+function initMemory(rt, bundle) {
+  const id = rt.id();
+  rt.sync(['create', '--bundle', bundle, id]);
+  try {
+    const pid = JSON.parse(rt.sync(['state', id]).stdout).pid;
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k) => Number(status.match(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm'))?.[1]);
+    return { hwm: kb('VmHWM'), rss: kb('VmRSS') };
+  } finally {
+    rt.sync(['delete', '--force', id], false);
+  }
+}
+
+async function parallelCreate(rt, bundles) {
+  const ids = bundles.map(() => rt.id());
+  const t0 = now();
+  try {
+    await Promise.all(bundles.map((b, i) => rt.async(['create', '--bundle', b, ids[i]])));
+    return ms(t0);
+  } finally {
+    for (const id of ids) rt.sync(['delete', '--force', id], false);
+  }
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  if (process.getuid() !== 0) usage('must run as root');
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-bench-'));
+  fs.chmodSync(base, 0o755);
+  try {
+    const rootfs = path.join(base, 'rootfs');
+    const mk = spawnSync(path.join(repo, 'hack/mkrootfs.sh'), [rootfs], { encoding: 'utf8' });
+    if (mk.status !== 0) throw new Error(`hack/mkrootfs.sh: ${mk.stderr}`);
+    const tag = `tsrun-bench-${process.pid}`;
+    const rts = [new Runtime('a', resolve(o.a), path.join(base, 'state-a')), new Runtime('b', resolve(o.b), path.join(base, 'state-b'))];
+    const bundles = {};
+    for (const rt of rts) {
+      bundles[rt.label] = {
+        seq: writeBundle(path.join(base, `${rt.label}-seq`), rootfs, `${tag}-${rt.label}-seq`),
+        par: Array.from({ length: PARALLEL }, (_, i) => writeBundle(path.join(base, `${rt.label}-par-${i}`), rootfs, `${tag}-${rt.label}-par-${i}`)),
+      };
+    }
+    const samples = Object.fromEntries(rts.map((rt) => [rt.label, { lifecycle: [], run: [], hwm: [], rss: [], parallel: [] }]));
+
+    // Warm up page cache and binaries once, unmeasured.
+    for (const rt of rts) lifecycle(rt, bundles[rt.label].seq);
+
+    for (let i = 0; i < o.runs; i++) {
+      // Alternate which runtime goes first so drift hits both equally.
+      const order = i % 2 ? [...rts].reverse() : rts;
+      for (const rt of order) {
+        const s = samples[rt.label];
+        const b = bundles[rt.label];
+        s.lifecycle.push(lifecycle(rt, b.seq));
+        s.run.push(run(rt, b.seq));
+        const m = initMemory(rt, b.seq);
+        s.hwm.push(m.hwm);
+        s.rss.push(m.rss);
+        s.parallel.push(await parallelCreate(rt, b.par));
+      }
+      process.stderr.write(`run ${i + 1}/${o.runs}\r`);
+    }
+    process.stderr.write('\n');
+
+    const version = (rt) => rt.sync(['--version'], false).stdout.split('\n')[0].trim() || path.basename(rt.binary);
+    const [a, b] = rts;
+    const rows = [
+      ['lifecycle of /bin/true (create, start, state until stopped, delete)', 'lifecycle', 'ms'],
+      ['`run` of /bin/true', 'run', 'ms'],
+      ['container init VmHWM while created', 'hwm', 'kB'],
+      ['container init VmRSS while created', 'rss', 'kB'],
+      [`${PARALLEL} containers created in parallel`, 'parallel', 'ms'],
+    ];
+    const fmt = (v, unit) => (unit === 'ms' ? `${v.toFixed(1)} ms` : `${Math.round(v)} kB`);
+    console.log(`A = ${a.binary} (${version(a)})`);
+    console.log(`B = ${b.binary} (${version(b)})`);
+    console.log(`${o.runs} alternating runs, medians; ${os.cpus().length} CPUs, ${os.release()}\n`);
+    console.log('| measurement | A | B | A/B |');
+    console.log('|---|---:|---:|---:|');
+    for (const [name, key, unit] of rows) {
+      const ma = median(samples.a[key]);
+      const mb = median(samples.b[key]);
+      console.log(`| ${name} | ${fmt(ma, unit)} | ${fmt(mb, unit)} | ${(ma / mb).toFixed(2)} |`);
+    }
+  } finally {
+    // Anything a failed measurement left behind (its cgroups too).
+    for (const label of ['a', 'b']) {
+      const root = path.join(base, `state-${label}`);
+      if (!fs.existsSync(root)) continue;
+      for (const id of fs.readdirSync(root)) spawnSync(label === 'a' ? resolve(o.a) : resolve(o.b), ['--root', root, 'delete', '--force', id], { env, stdio: 'ignore' });
+    }
+    fs.rmSync(base, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(`bench: ${e.stack || e}`);
+  process.exit(1);
+});
