@@ -1,0 +1,72 @@
+import t from 'tap';
+import { validateResources, createCgroup } from './index';
+import { permits, reduceDeviceRules, ACCESS } from './device-rules';
+import { compileDeviceFilter } from './device-filter';
+import { sharesToWeight, swapForV2, blkioToIoWeight } from './plan';
+
+t.test('errors name the JSON path', async (t) => {
+  const errs = validateResources({
+    memory: { limit: -5, swap: 100, swappiness: 101 },
+    cpu: { shares: 1, quota: 500, cpus: '3-1', idle: 2 },
+    pids: { limit: 1.5 },
+    blockIO: { weight: 5, throttleReadBpsDevice: [{ major: -1, minor: 0, rate: 1 }] },
+    hugepageLimits: [{ pageSize: '3XB', limit: 1 }],
+    unified: { 'bogus.key': '1', 'cgroup.procs': '1' },
+    devices: [{ allow: true, type: 'x' as 'a', access: 'rwz' }],
+  });
+  const text = errs.join('\n');
+  for (const path of [
+    'linux.resources.memory.limit', 'linux.resources.memory.swap', 'linux.resources.memory.swappiness',
+    'linux.resources.cpu.shares', 'linux.resources.cpu.quota', 'linux.resources.cpu.cpus', 'linux.resources.cpu.idle',
+    'linux.resources.pids.limit', 'linux.resources.blockIO.weight', 'linux.resources.blockIO.throttleReadBpsDevice[0].major',
+    'linux.resources.hugepageLimits[0].pageSize', 'linux.resources.unified["bogus.key"]', 'linux.resources.unified["cgroup.procs"]',
+    'linux.resources.devices[0].type', 'linux.resources.devices[0].access',
+  ]) t.ok(text.includes(path + ':'), path);
+  t.same(validateResources({ memory: { limit: 1 << 26, swap: 1 << 27 }, cpu: { shares: 1024, cpus: '0-1', quota: 50000, period: 100000 } }), []);
+  t.match(validateResources({ memory: { limit: 2000000, swap: 1000000 } }).join(), /linux\.resources\.memory\.swap: .*below/);
+  t.match(validateResources({ memory: { swap: 1000000 } }).join(), /memory\.swap: .*needs a memory limit/);
+  t.match(validateResources({ pids: { limit: 5 } }, 'x.y').join(), /^$/);
+  t.match(validateResources({ pids: { limit: -7 } }, 'update').join(), /^update\.pids\.limit:/);
+});
+
+t.test('createCgroup rejects before creating anything, with host-specific errors too', async (t) => {
+  t.throws(() => createCgroup({ id: 'v', systemd: false, resources: { memory: { limit: 100, swap: 50 } } }), /linux\.resources\.memory\.swap/);
+  // This host's unified hierarchy has no memory controller (it is on v1).
+  t.throws(() => createCgroup({ id: 'v', systemd: false, resources: { unified: { 'memory.max': '1' } } }), /linux\.resources\.unified\["memory\.max"\]/);
+  t.throws(() => createCgroup({ id: 'v', systemd: false, resources: { hugepageLimits: [{ pageSize: '4TB', limit: 0 }] } }), /hugepageLimits\[0\]\.pageSize/);
+});
+
+t.test('conversions follow runc', async (t) => {
+  t.equal(sharesToWeight(2), 1);
+  t.equal(sharesToWeight(1024), 39);
+  t.equal(sharesToWeight(262144), 10000);
+  t.equal(blkioToIoWeight(10), 1);
+  t.equal(blkioToIoWeight(1000), 10000);
+  t.equal(swapForV2(-1, 100), 'max');
+  t.equal(swapForV2(300, 100), '200');
+});
+
+t.test('device rules reduce like the v1 kernel controller', async (t) => {
+  const { r, w, m } = ACCESS;
+  const s = reduceDeviceRules([
+    { allow: false, access: 'rwm' },
+    { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+    { allow: true, type: 'c', major: 136, access: 'rw' },
+    { allow: false, type: 'c', major: 1, minor: 3, access: 'm' },
+  ]);
+  t.equal(s.defaultAllow, false);
+  t.ok(permits(s, 'c', 1, 3, r | w));
+  t.notOk(permits(s, 'c', 1, 3, m), 'later deny narrows the earlier allow');
+  t.ok(permits(s, 'c', 136, 7, r));
+  t.notOk(permits(s, 'c', 136, 7, m));
+  t.notOk(permits(s, 'c', 1, 5, r));
+  t.notOk(permits(s, 'b', 1, 3, r));
+  const allowAll = reduceDeviceRules([{ allow: false }, { allow: true }, { allow: false, type: 'c', major: 1, minor: 5, access: 'w' }]);
+  t.equal(allowAll.defaultAllow, true);
+  t.notOk(permits(allowAll, 'c', 1, 5, r | w), 'a deny exception hits on any overlapping bit');
+  t.ok(permits(allowAll, 'c', 1, 5, r));
+  t.same(reduceDeviceRules([]), { defaultAllow: false, exceptions: [] }, 'no rules: deny everything');
+  const prog = compileDeviceFilter(s);
+  t.equal(prog.length % 8, 0);
+  t.equal(prog.readUInt8(prog.length - 8), 0x95, 'ends with exit');
+});
