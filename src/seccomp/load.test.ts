@@ -19,12 +19,9 @@ function runChild(profile: LinuxSeccomp, calls: [string, string | number][], sta
   return { ...r, results: r.status === 0 ? (JSON.parse(r.stdout.trim().split('\n').pop()!) as string[]) : undefined };
 }
 
-// Without tap's NODE_OPTIONS hooks, which would themselves make filtered calls at exit.
+// A bare environment: tap's hooks (NODE_OPTIONS and friends) would themselves make filtered calls at exit.
 function childEnv() {
-  const env = { ...process.env };
-  delete env.NODE_EXTRA_CA_CERTS;
-  delete env.NODE_OPTIONS;
-  return env;
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin' };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'tsrun-seccomp-'));

@@ -2,7 +2,7 @@
 // thread right before execve (seccomp without TSYNC binds only the calling
 // thread), and handing a SCMP_ACT_NOTIFY listener to the agent at
 // listenerPath with the runtime-spec's seccomp notify protocol.
-import type { ContainerState } from '../spec/types';
+import type { State } from '../spec/types';
 import { seccompSetModeFilter, seccompFlagSupported } from '../sys/seccomp';
 import { connectUnix, sendFds } from '../sys/socket';
 import { closeQuiet } from '../sys/fs';
@@ -11,7 +11,7 @@ import { SECCOMP_FILTER_FLAG } from './profile';
 
 export interface NotifyContext {
   /** The container's state (state.json) as the agent is to receive it. */
-  state: ContainerState;
+  state: State;
 }
 
 export interface LoadResult {
@@ -55,7 +55,7 @@ export function loadSeccomp(compiled: CompiledSeccomp | CompiledSeccompJSON, not
  * stream socket) and send the container process state as JSON, with the
  * listener fd attached as SCM_RIGHTS and named "seccompFd" in `fds`.
  */
-export function sendSeccompListener(listenerPath: string, listenerFd: number, state: ContainerState, metadata?: string): void {
+export function sendSeccompListener(listenerPath: string, listenerFd: number, state: State, metadata?: string): void {
   const processState = {
     ociVersion: state.ociVersion,
     fds: ['seccompFd'],
