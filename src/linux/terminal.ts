@@ -1,0 +1,86 @@
+// process.terminal: a pty from the container's own devpts becomes the
+// process's stdio and /dev/console; its master end goes to whoever listens on
+// --console-socket (containerd's shim, conmon, `runc`'s recvtty).
+import { fstatSync } from 'node:fs';
+import { open, close, closeQuiet, dup2, fsType, FS_MAGIC, O } from '../sys/fs';
+import { isErrno } from '../sys/libc';
+import { mount, MS } from '../sys/mount';
+import { sendFds } from '../sys/socket';
+import { setsid } from '../sys/process';
+import { unlockpt, ptsNumber, openPeer, setWinsize, setControllingTerminal } from '../sys/tty';
+
+// runc sends the master's file name, which is always "/dev/ptmx"; go-runc
+// and conmon only use the descriptor, but keep the payload identical.
+const MASTER_NAME = '/dev/ptmx';
+
+function procMounted(): boolean {
+  try {
+    const fd = open('/proc/self/fd', O.PATH | O.DIRECTORY);
+    try {
+      return fsType(fd, '/proc/self/fd') === FS_MAGIC.PROC;
+    } finally {
+      closeQuiet(fd);
+    }
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Bind-mounts the slave over /dev/console, creating an empty file there if
+ * needed. With /proc available both ends go through fds, so a symlink planted
+ * at /dev/console or in /dev/pts cannot redirect the mount.
+ */
+function mountConsole(slave: number, ptsName: string): void {
+  let target: number;
+  try {
+    target = open('/dev/console', O.PATH | O.NOFOLLOW);
+  } catch (err) {
+    if (!isErrno(err, 'ENOENT')) throw err;
+    closeQuiet(open('/dev/console', O.CREAT | O.EXCL | O.WRONLY | O.NOFOLLOW | O.NOCTTY, 0o666));
+    target = open('/dev/console', O.PATH | O.NOFOLLOW);
+  }
+  try {
+    if (fstatSync(target).isSymbolicLink()) throw new Error('/dev/console is a symbolic link; refusing to mount the console over it');
+    const label = { source: ptsName, target: '/dev/console' };
+    if (procMounted()) {
+      mount(`/proc/self/fd/${slave}`, `/proc/self/fd/${target}`, null, MS.BIND, null, label);
+    } else {
+      mount(ptsName, '/dev/console', null, MS.BIND, null, label);
+    }
+  } finally {
+    closeQuiet(target);
+  }
+}
+
+/**
+ * Call after pivot_root, on the thread that will exec. Leaves the slave on
+ * fds 0, 1, 2 as the controlling terminal of a new session, and closes the
+ * console socket.
+ */
+export function setupConsole(consoleSocketFd: number, size?: { height: number; width: number }): void {
+  const master = open('/dev/ptmx', O.RDWR | O.NOCTTY);
+  let slave = -1;
+  try {
+    if (fsType(master, '/dev/ptmx') !== FS_MAGIC.DEVPTS) throw new Error('/dev/ptmx is not on a devpts filesystem');
+    unlockpt(master);
+    const ptsName = `/dev/pts/${ptsNumber(master)}`;
+    slave = openPeer(master);
+    if (size && size.height > 0 && size.width > 0) setWinsize(master, { rows: size.height, cols: size.width });
+    mountConsole(slave, ptsName);
+    try {
+      setsid();
+    } catch (err) {
+      // Already a session leader (e.g. a process that called setsid
+      // earlier): TIOCSCTTY below works for it, or says why not.
+      if (!isErrno(err, 'EPERM')) throw err;
+    }
+    setControllingTerminal(slave);
+    for (const fd of [0, 1, 2]) dup2(slave, fd);
+    sendFds(consoleSocketFd, Buffer.from(MASTER_NAME), [master]);
+  } finally {
+    if (slave > 2) closeQuiet(slave);
+    closeQuiet(master);
+  }
+  close(consoleSocketFd);
+}
