@@ -47,6 +47,8 @@ function probe(path: string): Probe {
     out.kind = st.isCharacterDevice() ? 'char' : 'block';
     out.major = Math.floor(st.rdev / 256) & 0xfff;
     out.minor = (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00);
+    // Only the null device is safe to read whole (masked paths are bound to it).
+    if (out.kind === 'char' && out.major === 1 && out.minor === 3) out.content = readFileSync(path, 'utf8');
   } else if (st.isFIFO()) {
     out.kind = 'fifo';
   } else if (st.isFile()) {
@@ -59,7 +61,7 @@ function probe(path: string): Probe {
   }
   try {
     const target = out.kind === 'dir' ? `${path}/.tsrun-probe` : path;
-    if (out.kind === 'dir' || out.kind === 'file') writeFileSync(target, out.kind === 'file' ? (out.content ?? '') : 'x', { flag: out.kind === 'dir' ? 'wx' : 'a' });
+    if (out.kind === 'dir' || out.kind === 'file') writeFileSync(target, '', { flag: out.kind === 'dir' ? 'wx' : 'a' });
     out.writeError = '';
   } catch (err) {
     out.writeError = (err as NodeJS.ErrnoException).code ?? String(err);
