@@ -38,7 +38,7 @@ t.test('mkdir returns EPERM, personality(0) allowed, personality(8) denied', (t)
     },
     [['mkdir', join(dir, 'denied')], ['personality', 0xffffffff], ['personality', 8], ['personality', 0]],
   );
-  t.equal(r.status, 0, `child exits 0 (stderr: ${r.stderr})`);
+  t.equal(r.status, 0, 'child exits 0', { stderr: r.stderr });
   t.same(r.results, ['EPERM', `ok 0`, 'EINVAL', 'ok 0'], 'verdicts as the profile says');
   t.notOk(existsSync(join(dir, 'denied')), 'the directory was not made');
   t.end();

@@ -2,6 +2,9 @@
 // it has one): a rule without conditions decides its syscall outright and
 // shadows conditional rules for it; conditional rules are tried in profile
 // order, the first whose conditions all hold wins, else the default action.
+// Of two unconditional rules the first wins; two rules with the same
+// conditions and different actions are an error.
+import { debug } from '../cli/log';
 import type { ArchDef } from './arch';
 import { SeccompConfigError, type Cond, type Policy } from './profile';
 
@@ -35,7 +38,9 @@ export function resolveArch(policy: Policy, arch: ArchDef): Map<number, Leaf> {
       const conflict = (other: string) =>
         new SeccompConfigError(rule.path, `conflicts with ${other}: different actions for ${name} under the same conditions`);
       if (rule.conds.length === 0) {
-        if (e.uncond && e.uncond.ret !== rule.ret) throw conflict(e.uncond.path);
+        // The first wins, as with libseccomp; containers-common's default
+        // profile relies on it (setns both allowed and, without CAP_SYS_ADMIN, denied).
+        if (e.uncond && e.uncond.ret !== rule.ret) debug(`seccomp: ${rule.path}: ${name} already decided by ${e.uncond.path}; ignored`);
         e.uncond ??= { ret: rule.ret, path: rule.path };
       } else {
         const key = condKey(rule.conds);
