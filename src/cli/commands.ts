@@ -9,6 +9,7 @@ import { kill } from './kill';
 import { del } from './delete';
 import { run } from './run';
 import { list } from './list';
+import { seccompCommand } from './seccomp';
 
 export const commands: CommandModule<any, any>[] = [
   create,
@@ -20,4 +21,5 @@ export const commands: CommandModule<any, any>[] = [
   list,
   specCommand,
   featuresCommand,
+  seccompCommand,
 ];
