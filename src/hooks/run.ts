@@ -55,8 +55,9 @@ function runHook(hook: Hook, input: string, cwd: string | undefined): string | u
     const code = (result.error as NodeJS.ErrnoException | undefined)?.code;
     if (code === 'ETIMEDOUT') return `timed out after ${hook.timeout}s`;
     if (code === 'ENOENT') return 'does not exist';
-    // maxBuffer only applies when output goes to a pipe; output beyond it is not an error.
-    if (result.error && code !== 'ENOBUFS') return `cannot be run: ${code ?? result.error.message}`;
+    // A hook may exit without reading the state (EPIPE), and output beyond
+    // maxBuffer (ENOBUFS, pipes only) is just not kept: neither is a failure.
+    if (result.error && code !== 'EPIPE' && code !== 'ENOBUFS') return `cannot be run: ${code ?? result.error.message}`;
     if (result.signal) return `killed by signal ${result.signal}${firstLine(stderr)}`;
     if (result.status !== 0) return `exited with status ${result.status}${firstLine(stderr)}`;
     return undefined;

@@ -1,0 +1,38 @@
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { featuresCommand } from '../cli/features';
+import { features, FEATURE_FLAGS } from './features';
+
+t.test('features lists what tsrun implements', async (t) => {
+  const f = features();
+  t.equal(f.ociVersionMin, '1.0.0');
+  t.match(f.ociVersionMax, /^1\.2\.\d+$/);
+  t.same(f.hooks, ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);
+  t.same([...f.linux.namespaces].sort(), ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts']);
+  for (const o of ['ro', 'rbind', 'rprivate', 'rro', 'rnostrictatime', 'tmpcopyup', 'nomand']) t.ok(f.mountOptions.includes(o), o);
+  for (const o of ['idmap', 'nosymfollow', 'acl']) t.notOk(f.mountOptions.includes(o), `${o} is not claimed`);
+  t.equal(f.linux.seccomp.enabled, FEATURE_FLAGS.seccomp);
+  t.equal(f.linux.cgroup.v1, FEATURE_FLAGS.cgroupV1);
+  t.equal(f.linux.cgroup.v2, FEATURE_FLAGS.cgroupV2);
+  t.equal(f.linux.apparmor.enabled, false);
+  t.equal(f.linux.selinux.enabled, false);
+});
+
+t.test('capabilities are those the kernel knows', async (t) => {
+  const last = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
+  const caps = features().linux.capabilities;
+  t.equal(caps.length, last + 1);
+  t.equal(caps[0], 'CAP_CHOWN');
+  t.ok(caps.includes('CAP_SYS_ADMIN'));
+  t.same(features(() => '37\n').linux.capabilities.slice(-1), ['CAP_AUDIT_READ'], 'older kernel: fewer names');
+});
+
+t.test('tsrun features prints the document as JSON on fd 1', async (t) => {
+  // out() writes to fd 1 directly: run the handler in a child and read its stdout.
+  const { execFileSync } = await import('node:child_process');
+  const code = `require(${JSON.stringify(require.resolve('../cli/features'))}).featuresCommand.handler({})`;
+  const text = execFileSync(process.execPath, [...process.execArgv, '-e', code], { encoding: 'utf8' });
+  const parsed = JSON.parse(text);
+  t.same(parsed, JSON.parse(JSON.stringify(features())));
+  t.ok(featuresCommand.command);
+});
