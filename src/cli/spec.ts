@@ -26,7 +26,9 @@ export const specCommand: CommandModule<object, SpecArgs> = {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') throw new UserError('File config.json exists. Remove it first');
-      if (code === 'ENOENT' || code === 'ENOTDIR') throw new UserError(`bundle ${resolve(args.bundle ?? '.')}: is not a directory`);
+      const bundle = resolve(args.bundle ?? '.');
+      if (code === 'ENOENT') throw new UserError(`bundle ${bundle}: does not exist`);
+      if (code === 'ENOTDIR') throw new UserError(`bundle ${bundle}: is not a directory`);
       throw new UserError(`${path}: cannot be written: ${code ?? String(err)}`);
     }
   },

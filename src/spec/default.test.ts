@@ -28,7 +28,7 @@ t.test('tsrun spec writes config.json into the bundle and refuses to overwrite i
   writeFileSync(join(dir, 'config.json'), 'mine');
   t.throws(() => runSpec({ bundle: dir, rootless: false }), new UserError('File config.json exists. Remove it first'));
   t.equal(readFileSync(join(dir, 'config.json'), 'utf8'), 'mine', 'existing file untouched');
-  t.throws(() => runSpec({ bundle: join(dir, 'nope'), rootless: false }), UserError);
+  t.throws(() => runSpec({ bundle: join(dir, 'nope'), rootless: false }), new UserError(`bundle ${join(dir, 'nope')}: does not exist`));
 });
 
 t.test('tsrun spec --rootless maps the caller to root in a user namespace', async (t) => {
