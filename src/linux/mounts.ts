@@ -1,12 +1,12 @@
 // Mounts one entry of config.json's `mounts` inside the rootfs: creates the
 // target, mounts through the target's /proc/self/fd handle, then applies the
 // remount, propagation and recursive attributes the options ask for.
-import { statSync, mkdtempSync, rmdirSync, chmodSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { statSync, fstatSync, mkdtempSync, rmdirSync, chmodSync } from 'node:fs';
+import { isAbsolute, join, posix } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Mount } from '../spec/types';
 import { MS, MNT_DETACH, AT_RECURSIVE, mount, umount2, mountSetattr, mountFlagsOf } from '../sys/mount';
-import { AT_EMPTY_PATH, FS_MAGIC, O, closeQuiet, fsType, open } from '../sys/fs';
+import { AT_EMPTY_PATH, FS_MAGIC, O, closeQuiet, fsType, open, openat } from '../sys/fs';
 import { isErrno } from '../sys/libc';
 import { parseMountOptions, type ParsedMountOptions } from './mount-options';
 import { cleanPath, ensureInRoot, mkdirAllInRoot, openInRoot, openInRootIfExists, procFdPath, withPathInRoot } from './in-root';
@@ -63,6 +63,9 @@ export function resolveMount(m: Mount, bundle: string): ResolvedMount {
 
 /** Mounts one config.json entry inside the rootfs. */
 export function mountEntry(ctx: MountContext, m: Mount): void {
+  if (m.uidMappings?.length || m.gidMappings?.length) {
+    throw new Error(`mount ${m.source ?? ''} → ${m.destination}: idmapped mounts (uidMappings/gidMappings) are not supported yet`);
+  }
   mountResolved(ctx, resolveMount(m, ctx.bundle));
 }
 
@@ -71,7 +74,41 @@ export function mountResolved(ctx: MountContext, rm: ResolvedMount): void {
   if (rm.type === 'bind') return mountBind(ctx, rm);
   if (rm.type === 'cgroup' && !isCgroup2Host()) return mountCgroupV1(ctx, rm, mountResolved);
   if (rm.type === 'cgroup') rm.type = 'cgroup2';
-  return mountFilesystem(ctx, rm);
+  if (rm.type === 'proc' || rm.type === 'sysfs') requireOrdinaryDirectory(ctx, rm);
+  try {
+    mountFilesystem(ctx, rm);
+  } catch (err) {
+    // In a user namespace that does not own the network namespace the
+    // kernel refuses a new sysfs; the host's, bound read-only, stands in.
+    if (!(rm.type === 'sysfs' && ctx.userns && isErrno(err, 'EPERM'))) throw err;
+    const flags = rm.opts.flags | MS.BIND | MS.REC | MS.RDONLY;
+    mountResolved(ctx, { ...rm, source: '/sys', type: 'bind', opts: { ...rm.opts, flags, data: '' } });
+  }
+}
+
+/**
+ * proc and sysfs go on a real directory only: a symlink there, even one
+ * resolving inside the rootfs, is refused (runc), as that has been an
+ * attack vector against the procfs checks.
+ */
+function requireOrdinaryDirectory(ctx: MountContext, rm: ResolvedMount): void {
+  const parent = openInRootIfExists(ctx.rootFd, posix.dirname(rm.destination));
+  if (parent === undefined) return;
+  try {
+    const fd = openat(parent, posix.basename(rm.destination), O.PATH | O.NOFOLLOW, 0, rm.destination);
+    try {
+      // fstat on an O_PATH|O_NOFOLLOW fd describes a symlink itself.
+      if (!fstatSync(fd).isDirectory()) {
+        throw new Error(`mount ${rm.source} → ${rm.destination}: ${rm.type} must be mounted on an ordinary directory`);
+      }
+    } finally {
+      closeQuiet(fd);
+    }
+  } catch (err) {
+    if (!isErrno(err, 'ENOENT')) throw err;
+  } finally {
+    closeQuiet(parent);
+  }
 }
 
 function checkProcTarget(rm: ResolvedMount): void {

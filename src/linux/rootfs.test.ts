@@ -331,6 +331,12 @@ if (skip) {
     report = run(t, bundle, rootfs, baseConfig({}, [{ destination: '/m', type: 'bind', source: '/does/not/exist', options: ['bind'] }]), []);
     t.equal(report.ok, false);
     t.match(report.error, /\/does\/not\/exist → \/m.*ENOENT/);
+    rmSync(join(rootfs, 'proc'), { recursive: true });
+    mkdirSync(join(rootfs, 'realproc'));
+    symlinkSync('realproc', join(rootfs, 'proc'));
+    report = run(t, bundle, rootfs, baseConfig(), []);
+    t.equal(report.ok, false, 'proc refused on a symlink');
+    t.match(report.error, /proc must be mounted on an ordinary directory/);
     t.end();
   });
 

@@ -1,0 +1,68 @@
+import t from 'tap';
+import { parseMountOptions, propagationFlag } from './mount-options';
+import { MS, MOUNT_ATTR } from '../sys/mount';
+
+t.test('flags set and clear in order; unknown options become data', (t) => {
+  const p = parseMountOptions(['ro', 'nosuid', 'nodev', 'rw', 'size=64m', 'mode=755', 'noexec', 'exec', 'strictatime']);
+  t.equal(p.flags, MS.NOSUID | MS.NODEV | MS.STRICTATIME);
+  t.equal(p.data, 'size=64m,mode=755');
+  t.same(p.propagation, []);
+  t.equal(p.tmpcopyup, false);
+  t.end();
+});
+
+t.test('every flag option', (t) => {
+  const cases: [string, number][] = [
+    ['ro', MS.RDONLY], ['nosuid', MS.NOSUID], ['nodev', MS.NODEV], ['noexec', MS.NOEXEC], ['sync', MS.SYNCHRONOUS],
+    ['dirsync', MS.DIRSYNC], ['remount', MS.REMOUNT], ['mand', MS.MANDLOCK], ['noatime', MS.NOATIME],
+    ['nodiratime', MS.NODIRATIME], ['relatime', MS.RELATIME], ['strictatime', MS.STRICTATIME], ['bind', MS.BIND],
+    ['rbind', MS.BIND | MS.REC],
+  ];
+  for (const [opt, flag] of cases) t.equal(parseMountOptions([opt]).flags, flag, opt);
+  const clears: [string, string][] = [
+    ['rw', 'ro'], ['suid', 'nosuid'], ['dev', 'nodev'], ['exec', 'noexec'], ['async', 'sync'], ['nomand', 'mand'],
+    ['atime', 'noatime'], ['diratime', 'nodiratime'], ['norelatime', 'relatime'], ['nostrictatime', 'strictatime'],
+  ];
+  for (const [clear, set] of clears) t.equal(parseMountOptions([set, clear]).flags, 0, `${clear} clears ${set}`);
+  t.equal(parseMountOptions(['defaults']).flags, 0);
+  t.end();
+});
+
+t.test('propagation options keep their order', (t) => {
+  t.same(parseMountOptions(['rprivate', 'shared', 'rslave', 'unbindable', 'runbindable', 'private', 'slave', 'rshared']).propagation, [
+    MS.PRIVATE | MS.REC, MS.SHARED, MS.SLAVE | MS.REC, MS.UNBINDABLE, MS.UNBINDABLE | MS.REC, MS.PRIVATE, MS.SLAVE, MS.SHARED | MS.REC,
+  ]);
+  t.equal(propagationFlag('rslave'), MS.SLAVE | MS.REC);
+  t.equal(propagationFlag('shared'), MS.SHARED);
+  t.equal(propagationFlag('bogus'), undefined);
+  t.end();
+});
+
+t.test('recursive attributes', (t) => {
+  let p = parseMountOptions(['rro', 'rnosuid', 'rnodev', 'rnoexec', 'rnodiratime']);
+  t.equal(p.recAttrSet, MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV | MOUNT_ATTR.NOEXEC | MOUNT_ATTR.NODIRATIME);
+  t.equal(p.recAttrClr, 0);
+  p = parseMountOptions(['rro', 'rrw', 'rsuid', 'rdev', 'rexec', 'rdiratime']);
+  t.equal(p.recAttrSet, 0, 'a later clear cancels the set');
+  t.equal(p.recAttrClr, MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV | MOUNT_ATTR.NOEXEC | MOUNT_ATTR.NODIRATIME);
+  // access time is an enum: attr_clr must hold the whole mask (mount_setattr(2))
+  const atime: [string, number][] = [
+    ['rnoatime', MOUNT_ATTR.NOATIME], ['rstrictatime', MOUNT_ATTR.STRICTATIME], ['rrelatime', MOUNT_ATTR.RELATIME],
+    ['ratime', MOUNT_ATTR.RELATIME], ['rnostrictatime', MOUNT_ATTR.RELATIME], ['rnorelatime', MOUNT_ATTR.STRICTATIME],
+  ];
+  for (const [opt, mode] of atime) {
+    p = parseMountOptions(['rnoatime', opt]);
+    t.equal(p.recAttrSet & MOUNT_ATTR.ATIME_MASK, mode, `${opt} selects its mode (last wins)`);
+    t.equal(p.recAttrClr & MOUNT_ATTR.ATIME_MASK, MOUNT_ATTR.ATIME_MASK, `${opt} clears the whole atime mask`);
+  }
+  t.equal(parseMountOptions(['rro']).flags, 0, 'recursive options are not mount(2) flags');
+  t.equal(parseMountOptions(['rro']).data, '', 'nor data');
+  t.end();
+});
+
+t.test('tmpcopyup is an extension, not data', (t) => {
+  const p = parseMountOptions(['tmpcopyup', 'mode=1777']);
+  t.equal(p.tmpcopyup, true);
+  t.equal(p.data, 'mode=1777');
+  t.end();
+});
