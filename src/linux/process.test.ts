@@ -1,11 +1,11 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CAPS } from './capabilities';
-import { resolveExecutable, applyApparmor, checkSelinuxLabel } from './process';
+import { resolveExecutable, applyApparmor, checkSelinuxLabel, withHome } from './process';
 
 const fixture = join(__dirname, 'testdata', 'apply-process.ts');
 // An ESM loader: tap's process-info hooks are injected into child node processes too.
@@ -192,4 +192,11 @@ t.test('AppArmor and SELinux are refused clearly on a host without them', {
   t.throws(() => checkSelinuxLabel('system_u:system_r:container_t:s0'), {
     message: 'SELinux label "system_u:system_r:container_t:s0" specified (process.selinuxLabel) but SELinux is not enabled on the host',
   });
+});
+
+t.test('withHome: HOME from /etc/passwd when the env lacks it', async (t) => {
+  t.same(withHome(['HOME=/x', 'A=1'], 0), ['HOME=/x', 'A=1'], 'an explicit HOME wins');
+  const rootHome = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === '0')!.split(':')[5];
+  t.same(withHome(['A=1'], 0), ['A=1', `HOME=${rootHome}`], 'uid 0 → its passwd entry');
+  t.same(withHome(undefined, 4242424), ['HOME=/'], 'unknown uid → /');
 });

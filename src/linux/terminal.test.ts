@@ -39,12 +39,13 @@ function readUntil(master: number, want: string): string {
   return text;
 }
 
-async function runConsole(t: Tap.Test, setup: string[], size?: { height: number; width: number }) {
+async function runConsole(t: Tap.Test, setup: string[], size?: { height: number; width: number }, opts?: object) {
   const [ours, theirs] = socketpair();
-  const script = [...setup, `exec "$0" --import "$1" "$2" "$3"`].join(' && ');
+  const script = [...setup, `exec "$0" --import "$1" "$2" "$3" "$4"`].join(' && ');
+  const args = [process.execPath, tsx, fixture, size ? JSON.stringify(size) : '', opts ? JSON.stringify(opts) : ''];
   const child = spawn(
     'unshare',
-    ['--mount', '--propagation', 'private', 'sh', '-c', script, process.execPath, tsx, fixture, size ? JSON.stringify(size) : ''],
+    ['--mount', '--propagation', 'private', 'sh', '-c', script, ...args],
     { stdio: ['ignore', 'ignore', 'pipe', theirs, 'pipe'], env: cleanEnv() },
   );
   closeSync(theirs);
@@ -98,6 +99,13 @@ t.test('setupConsole over an existing /dev/console, without a size', { skip: !is
   if (!r) return;
   t.equal(r.consoleRdev, r.stdio[0], 'existing /dev/console is covered by the pts');
   t.ok(r.winsize.rows === 0 && r.winsize.cols === 0, 'no size set');
+});
+
+t.test('setupConsole for exec: no /dev/console mount', { skip: !isRoot && 'needs root (mount namespace)' }, async (t) => {
+  const r = await runConsole(t, privateDev, undefined, { mountConsole: false });
+  if (!r) return;
+  t.equal(r.consoleRdev, null, '/dev/console not created');
+  t.equal(r.ttyNr, r.stdio[0], 'still the controlling terminal');
 });
 
 t.test('setupConsole refuses a /dev/console symlink', { skip: !isRoot && 'needs root (mount namespace)' }, async (t) => {

@@ -56,9 +56,14 @@ function mountConsole(slave: number, ptsName: string): void {
 /**
  * Call after pivot_root, on the thread that will exec. Leaves the slave on
  * fds 0, 1, 2 as the controlling terminal of a new session, and closes the
- * console socket.
+ * console socket. `tsrun exec` passes mountConsole: false: like runc, only
+ * the container's init gets /dev/console.
  */
-export function setupConsole(consoleSocketFd: number, size?: { height: number; width: number }): void {
+export function setupConsole(
+  consoleSocketFd: number,
+  size?: { height: number; width: number },
+  opts: { mountConsole?: boolean } = {},
+): void {
   const master = open('/dev/ptmx', O.RDWR | O.NOCTTY);
   let slave = -1;
   try {
@@ -67,7 +72,7 @@ export function setupConsole(consoleSocketFd: number, size?: { height: number; w
     const ptsName = `/dev/pts/${ptsNumber(master)}`;
     slave = openPeer(master);
     if (size && size.height > 0 && size.width > 0) setWinsize(master, { rows: size.height, cols: size.width });
-    mountConsole(slave, ptsName);
+    if (opts.mountConsole !== false) mountConsole(slave, ptsName);
     try {
       setsid();
     } catch (err) {
