@@ -90,6 +90,14 @@ t.test('annotations must be a string map with non-empty keys', async (t) => {
   ]);
 });
 
+t.test('time offsets: only the clocks a time namespace has', async (t) => {
+  const c = base();
+  c.linux.timeOffsets = { monotonic: { secs: -5, nanosecs: 10 }, boottime: { secs: 1 } };
+  t.same(validateConfig(c), []);
+  c.linux.timeOffsets = { realtime: { secs: 1 } };
+  t.same(validateConfig(c), ['config.json: /linux/timeOffsets: property name "realtime" must be one of: "monotonic", "boottime"']);
+});
+
 t.test('not an object at all', async (t) => {
   t.same(validateConfig([]), ['config.json: /: must be object']);
   t.same(validateConfig(null), ['config.json: /: must be object']);

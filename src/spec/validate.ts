@@ -23,20 +23,20 @@ const pointerToken = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
 function describe(e: ErrorObject): [string, string][] {
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
-    // An if/then failure is reported again by the rule inside `then`.
+    // An if/then failure is reported again by the rule inside `then`, and a
+    // propertyNames failure by the rule the name broke.
     case 'if':
+    case 'propertyNames':
       return [];
     case 'required':
       return [[`${e.instancePath}/${pointerToken(String(p.missingProperty))}`, 'is required']];
     case 'dependencies':
       return [[`${e.instancePath}/${pointerToken(String(p.missingProperty))}`, `is required when "${String(p.property)}" is set`]];
-    case 'enum':
-      return [[e.instancePath, `must be one of: ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`]];
-    // Reported once, by the rule the name broke (which carries propertyName).
-    case 'propertyNames':
-      return [];
-    default:
-      if (e.propertyName !== undefined) return [[e.instancePath, `property name ${JSON.stringify(e.propertyName)} ${e.message ?? e.keyword}`]];
-      return [[e.instancePath, e.message ?? e.keyword]];
   }
+  const rule =
+    e.keyword === 'enum'
+      ? `must be one of: ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
+      : (e.message ?? e.keyword);
+  // A rule on property names reports the object, so say which name broke it.
+  return [[e.instancePath, e.propertyName === undefined ? rule : `property name ${JSON.stringify(e.propertyName)} ${rule}`]];
 }
