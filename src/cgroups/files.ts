@@ -1,7 +1,6 @@
-// libuv opens every fd with O_CLOEXEC, so node:fs opens below need no flag for it.
 // Reading and writing cgroup interface files. Each value is one write(2) on
 // its own open file description, which is what the kernel parses; errors
-// name the file, the value and the errno.
+// name the file, the value and the errno. (libuv opens every fd O_CLOEXEC.)
 import { closeSync, existsSync, openSync, readFileSync, writeSync, constants } from 'node:fs';
 import { join } from 'node:path';
 

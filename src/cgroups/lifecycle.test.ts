@@ -100,7 +100,7 @@ if (!isRoot) {
     t.pass('idempotent');
   });
 
-  const devTest = (label: string) =>
+  const devTest = () =>
     gatedShell(`head -c1 /dev/zero >/dev/null 2>&1 && echo zero-ok || echo zero-denied; head -c1 /dev/null && echo null-ok || echo null-denied`);
 
   t.test('v1 devices rules deny opening a denied device node', async (t) => {
@@ -111,7 +111,7 @@ if (!isRoot) {
       ],
     });
     if (!cg.saved.v1.devices) return t.skip('no v1 devices controller on this host');
-    const sh = devTest('v1');
+    const sh = devTest();
     cg.apply(sh.child.pid!);
     t.equal(readFileSync(join(cg.saved.v1.devices, 'devices.list'), 'utf8').trim(), 'c 1:3 rwm');
     sh.go();
@@ -135,7 +135,7 @@ if (!isRoot) {
     const second = attachedDeviceFilters(dir);
     t.equal(second.length, 1, 'an update replaces it');
     t.not(second[0], first[0]);
-    const sh = devTest('bpf');
+    const sh = devTest();
     writeFileSync(join(dir, 'cgroup.procs'), String(sh.child.pid));
     sh.go();
     await sh.exited;
@@ -143,7 +143,7 @@ if (!isRoot) {
     t.match(sh.output(), /null-ok/);
     // The same rules with /dev/zero allowed too.
     attachDeviceFilter(dir, reduceDeviceRules([...rules, { allow: true, type: 'c', major: 1, minor: 5, access: 'r' }]));
-    const sh2 = devTest('bpf2');
+    const sh2 = devTest();
     writeFileSync(join(dir, 'cgroup.procs'), String(sh2.child.pid));
     sh2.go();
     await sh2.exited;

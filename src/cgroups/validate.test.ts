@@ -70,3 +70,16 @@ t.test('device rules reduce like the v1 kernel controller', async (t) => {
   t.equal(prog.length % 8, 0);
   t.equal(prog.readUInt8(prog.length - 8), 0x95, 'ends with exit');
 });
+
+t.test('features reports what this host offers', async (t) => {
+  const { cgroupFeatures, hostLayout } = await import('./index');
+  const f = cgroupFeatures();
+  t.equal(f.mode, hostLayout().mode);
+  if (f.mode !== 'hybrid') return t.skip(`host is ${f.mode}; the expectations below describe the hybrid host`);
+  t.equal(f.controllers.memory, 1);
+  t.equal(f.devices, 'v1');
+  t.equal(f.freezer, 'v1');
+  t.equal(f.systemd, false);
+  t.ok(f.hugepageSizes.includes('2MB'));
+  t.equal(typeof f.files['memory.memsw'], 'boolean');
+});
