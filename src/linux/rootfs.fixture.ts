@@ -76,9 +76,11 @@ function main(): void {
   try {
     prepareRootfs(plan);
     pivotRoot(plan);
+    // The init's order: finishRootfs first; the later calls must be no-ops
+    // (sysctl would otherwise hit the read-only /proc/sys).
+    finishRootfs(plan);
     setHostname(plan.config);
     applySysctl(plan.config);
-    finishRootfs(plan);
     report = {
       ok: true,
       hostname: hostname(),

@@ -213,6 +213,8 @@ if (skip) {
         linux: {
           namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'network' }],
           sysctl: { 'net.ipv4.ip_forward': '1', 'kernel.domainname': 'sysctl.test' },
+          readonlyPaths: ['/proc/sys'], // sysctl must be written before this
+
           devices: [
             { path: '/dev/mynull', type: 'c', major: 1, minor: 3, fileMode: 0o600, uid: 1000, gid: 1001 },
             { path: '/dev/sub/loopish', type: 'b', major: 7, minor: 200, fileMode: 0o640 },

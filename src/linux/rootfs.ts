@@ -5,9 +5,14 @@
 //                   of config.json, devices, /dev links
 //   (caller: createRuntime / createContainer hooks)
 //   pivotRoot       pivot_root (or MS_MOVE + chroot), final rootfsPropagation
-//   (caller: setHostname, applySysctl — before finishRootfs, because
-//    readonlyPaths usually covers /proc/sys; console setup)
-//   finishRootfs    read-only /dev, read-only root, readonlyPaths, maskedPaths
+//   (caller: console setup — before finishRootfs when /dev is read-only)
+//   finishRootfs    hostname, domainname, sysctl (before readonlyPaths,
+//                   which usually covers /proc/sys), read-only /dev,
+//                   read-only root, readonlyPaths, maskedPaths
+//
+// setHostname and applySysctl are also exported on their own; once
+// finishRootfs (or an earlier call) applied a config, calling them again
+// for the same config object does nothing, so either order is safe.
 import { realpathSync } from 'node:fs';
 import type { Spec } from '../spec/types';
 import { MS, MNT_DETACH, mount, umount2, pivotRoot as sysPivotRoot, chroot, mountFlagsOf } from '../sys/mount';
@@ -20,8 +25,8 @@ import { cleanPath, openRootDir } from './in-root';
 import { createDevices, devicesFor, needsDevSetup, setupDevSymlinks, setupPtmx } from './devices';
 import { maskPaths, readonlyPaths, remountReadonly } from './protected-paths';
 
-export { setHostname } from './hostname';
-export { applySysctl } from './sysctl';
+import { setHostname as applyHostname } from './hostname';
+import { applySysctl as writeSysctls } from './sysctl';
 
 export interface RootfsPlan {
   /** Absolute host path of the rootfs. */
@@ -163,8 +168,27 @@ function chdirRoot(): void {
   }
 }
 
+const hostnameDone = new WeakSet<Spec>();
+const sysctlDone = new WeakSet<Spec>();
+
+/** hostname and domainname of the container's uts namespace (once per config). */
+export function setHostname(config: Spec): void {
+  if (hostnameDone.has(config)) return;
+  applyHostname(config);
+  hostnameDone.add(config);
+}
+
+/** linux.sysctl through the container's /proc (once per config). */
+export function applySysctl(config: Spec): void {
+  if (sysctlDone.has(config)) return;
+  writeSysctls(config);
+  sysctlDone.add(config);
+}
+
 export function finishRootfs(plan: RootfsPlan): void {
   const { config } = plan;
+  setHostname(config);
+  applySysctl(config);
   const rootFd = openRootDir('/');
   try {
     // /dev was mounted writable so that devices could be created in it.
