@@ -58,12 +58,31 @@ class Runtime {
     return ['--root', this.root, ...a];
   }
   sync(a, check = true) {
-    const r = spawnSync(this.binary, this.args(a), { env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 60000 });
-    if (check && r.status !== 0) throw new Error(`${this.label}: ${a.join(' ')} exited ${r.status}: ${r.stderr}`);
+    // create/run hand their stdio to the container: pipes would stay open
+    // until the container exits, so those get /dev/null and a stderr file.
+    const handsStdio = a[0] === 'create' || a[0] === 'run';
+    const errFile = path.join(this.root, '..', `stderr-${this.label}`);
+    const errFd = handsStdio ? fs.openSync(errFile, 'w') : null;
+    let r;
+    try {
+      r = spawnSync(this.binary, this.args(a), {
+        env,
+        stdio: handsStdio ? ['ignore', 'ignore', errFd] : ['ignore', 'pipe', 'pipe'],
+        encoding: 'utf8',
+        timeout: 60000,
+      });
+    } finally {
+      if (errFd !== null) fs.closeSync(errFd);
+    }
+    if (check && r.status !== 0) {
+      const err = handsStdio ? fs.readFileSync(errFile, 'utf8') : r.stderr;
+      throw new Error(`${this.label}: ${a.join(' ')} exited ${r.status}${r.error ? ` (${r.error.message})` : ''}: ${err}`);
+    }
     return r;
   }
   async(a) {
     return new Promise((res, rej) => {
+      // stdio 'ignore': the container inherits /dev/null, nothing to wait on.
       const c = spawn(this.binary, this.args(a), { env, stdio: 'ignore' });
       c.on('error', rej);
       c.on('exit', (code) => (code === 0 ? res() : rej(new Error(`${this.label}: ${a.join(' ')} exited ${code}`))));
