@@ -33,6 +33,7 @@ export function createOptions(args: CreateArgs, detach: boolean) {
     noNewKeyring: args['no-new-keyring'],
     preserveFds: args['preserve-fds'],
     detach,
+    systemdCgroup: args.systemdCgroup,
   };
 }
 

@@ -21,8 +21,11 @@ import { setupConsole } from '../linux/terminal';
 import { setDumpable } from '../sys/process';
 import { joinSessionKeyring } from '../sys/keyring';
 import { CLONE, setns, unshare } from '../sys/ns';
-import { open, openat, O, closeQuiet, closeRange, setCloexec, CLOSE_RANGE_CLOEXEC, fsType, FS_MAGIC } from '../sys/fs';
+import { openat2, O, RESOLVE, closeQuiet, closeRange, setCloexec, CLOSE_RANGE_CLOEXEC } from '../sys/fs';
 import { nativeExec } from '../sys/native';
+import { connectUnix } from '../sys/socket';
+import { loadSeccomp } from '../seccomp/load';
+import type { State } from '../spec/types';
 import { enterCwd } from './cwd';
 
 const chan = new Channel(Number(process.argv[2]));
@@ -46,20 +49,17 @@ function fail(err: unknown): never {
   process.exit(1);
 }
 
-/** Before pivot_root: a handle on the host's procfs to reopen the exec fifo through. */
-function openHostProc(): number {
-  const fd = open('/proc', O.PATH | O.DIRECTORY);
-  if (fsType(fd, '/proc') !== FS_MAGIC.PROC) throw new Error('/proc is not a procfs mount');
-  return fd;
-}
-
-/** Block until `tsrun start` opens the fifo for reading, then release it. */
-function waitForStart(procFd: number, fifoFd: number): void {
-  const w = openat(procFd, `self/fd/${fifoFd}`, O.WRONLY, 0, 'exec fifo');
+/**
+ * Block until `tsrun start` opens the fifo for reading, then release it. The
+ * fifo is reached from an O_PATH fd of the container's state directory (mode
+ * 0711, fifo 0622): by then the init may be an unprivileged user, or root of
+ * a user namespace, to whom neither /run/tsrun nor /proc/self/fd is open.
+ */
+function waitForStart(stateDirFd: number): void {
+  const w = openat2(stateDirFd, 'exec.fifo', O.WRONLY, RESOLVE.BENEATH | RESOLVE.NO_SYMLINKS, 0, 'exec fifo');
   writeSync(w, '0');
   closeQuiet(w);
-  closeQuiet(fifoFd);
-  closeQuiet(procFd);
+  closeQuiet(stateDirFd);
 }
 
 function main(): void {
@@ -87,8 +87,9 @@ function main(): void {
     noPivot: plan.noPivot,
     userns: plan.newUserNs,
   };
-  const hostProc = openHostProc();
   prepareRootfs(rootfsPlan);
+  // The notify agent's socket is a host path: connect while the host root is still ours.
+  const notifySocket = plan.seccomp?.notify ? connectUnix(plan.seccomp.listenerPath!) : undefined;
 
   chan.send({ type: 'hooks' });
   const answer = chan.receive();
@@ -112,14 +113,12 @@ function main(): void {
   const cwd = proc.cwd || '/';
   enterCwd(cwd);
   const exe = resolveExecutable(proc.args?.[0] ?? '', env, cwd);
-  applyUser(proc.user ?? { uid: 0, gid: 0 }, proc.capabilities);
-  applyNoNewPrivileges(proc.noNewPrivileges);
 
   chan.send({ type: 'ready' });
   listening = false;
   closeQuiet(chan.fd);
 
-  waitForStart(hostProc, plan.fifoFd);
+  waitForStart(plan.stateDirFd);
   runHooks('startContainer', config.hooks?.startContainer, { ...plan.state, status: 'created' });
 
   // Only stdio and the preserved fds reach the program.
@@ -132,6 +131,18 @@ function main(): void {
       // not open: nothing to hand over
     }
   }
+
+  // As late as possible, like runc: without no_new_privs, loading a filter
+  // needs CAP_SYS_ADMIN, which the user switch may drop, so it comes first.
+  const loadFilter = () => {
+    if (!plan.seccomp) return;
+    const state = { ...plan.state, status: 'created' } as unknown as State;
+    loadSeccomp(plan.seccomp, { state, socketFd: notifySocket });
+  };
+  if (!proc.noNewPrivileges) loadFilter();
+  applyUser(proc.user ?? { uid: 0, gid: 0 }, proc.capabilities);
+  applyNoNewPrivileges(proc.noNewPrivileges);
+  if (proc.noNewPrivileges) loadFilter();
   nativeExec(exe, proc.args ?? [], env);
 }
 

@@ -2,11 +2,10 @@
 // native helper, answer its requests (id maps, time offsets, hooks), record
 // the state. Any failure kills what was started and removes every trace.
 import { join } from 'node:path';
-import { writeFileSync, renameSync, readlinkSync } from 'node:fs';
+import { writeFileSync, renameSync, readlinkSync, chmodSync } from 'node:fs';
 import type { Spec } from '../spec/types';
 import { loadBundle } from '../spec/bundle';
 import { OCI_VERSION } from '../spec/version';
-import { unsupportedFields, deviceRulesWarning } from '../spec/unsupported';
 import { runHooks } from '../hooks/run';
 import { UserError } from '../cli/errors';
 import { warn, debug } from '../cli/log';
@@ -18,6 +17,9 @@ import { socketpair, connectUnix } from '../sys/socket';
 import { open, O, mkfifo, closeQuiet } from '../sys/fs';
 import { SysError, errnoName } from '../sys/libc';
 import { waitpid } from '../sys/wait';
+import { createCgroup, CgroupError, type CgroupManager } from '../cgroups';
+import { compileSeccomp, compiledToJSON, type CompiledSeccompJSON } from '../seccomp/compile';
+import { capMask } from '../linux/capabilities';
 import { Channel, type Message } from './channel';
 import type { InitPlan } from './init-plan';
 
@@ -32,6 +34,7 @@ export interface CreateOptions {
   preserveFds: number;
   /** `run` in the foreground keeps the init as its child (or reaps it as subreaper). */
   detach: boolean;
+  systemdCgroup: boolean;
 }
 
 export interface Created {
@@ -57,10 +60,6 @@ export function hookState(s: Saved, status: string): Record<string, unknown> {
 }
 
 function checkConfig(config: Spec, opts: CreateOptions): void {
-  const unsupported = unsupportedFields(config);
-  if (unsupported.length) throw new UserError(unsupported.join('\n'));
-  const devWarning = deviceRulesWarning(config);
-  if (devWarning) warn(devWarning);
   if (!config.process) throw new UserError('config.json: /process: required to create a container');
   if (config.process.terminal && !opts.consoleSocket) {
     throw new UserError(
@@ -72,6 +71,34 @@ function checkConfig(config: Spec, opts: CreateOptions): void {
   if (!config.process.terminal && opts.consoleSocket) {
     throw new UserError('cannot use console socket if tsrun will not detach or allocate tty');
   }
+  // The init applies capabilities after `start`; unknown names must fail `create`.
+  const caps = config.process.capabilities ?? {};
+  for (const set of ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const) {
+    try {
+      capMask(caps[set], `/process/capabilities/${set}`);
+    } catch (e) {
+      throw new UserError(`config.json: ${(e as Error).message}`);
+    }
+  }
+}
+
+/** Validate and plan the cgroup (nothing is created until apply). */
+function planCgroup(config: Spec, opts: CreateOptions): CgroupManager {
+  try {
+    return createCgroup({ id: opts.id, cgroupsPath: config.linux?.cgroupsPath, systemd: opts.systemdCgroup, resources: config.linux?.resources });
+  } catch (e) {
+    if (e instanceof CgroupError) throw new UserError(`config.json: ${e.message}`);
+    throw e;
+  }
+}
+
+function planSeccomp(config: Spec): CompiledSeccompJSON | undefined {
+  if (!config.linux?.seccomp) return undefined;
+  try {
+    return compiledToJSON(compileSeccomp(config.linux.seccomp));
+  } catch (e) {
+    throw new UserError(`config.json: ${(e as Error).message}`);
+  }
 }
 
 function sysMessage(m: Message): string {
@@ -81,6 +108,8 @@ function sysMessage(m: Message): string {
 export function createContainer(opts: CreateOptions): Created {
   const { bundle, config, rootfs } = loadBundle(opts.bundle);
   checkConfig(config, opts);
+  const cgroup = planCgroup(config, opts);
+  const seccomp = planSeccomp(config);
   const container = ContainerDir.claim(opts.root, opts.id);
   const fds: number[] = [];
   let ns: NamespacePlan | undefined;
@@ -104,16 +133,18 @@ export function createContainer(opts: CreateOptions): Created {
     saved = st;
     container.write(st);
 
+    // 0622 whatever the umask: the init writes to it after becoming the container's user.
     mkfifo(container.fifoPath, 0o622);
-    const fifoFd = open(container.fifoPath, O.PATH);
-    fds.push(fifoFd);
+    chmodSync(container.fifoPath, 0o622);
+    const stateDirFd = open(container.dir, O.PATH | O.DIRECTORY);
+    fds.push(stateDirFd);
     const consoleFd = opts.consoleSocket ? connectConsole(opts.consoleSocket) : undefined;
     if (consoleFd !== undefined) fds.push(consoleFd);
     const [parentEnd, childEnd] = socketpair('stream');
     fds.push(parentEnd);
 
     const preserved = Array.from({ length: opts.preserveFds }, (_, i) => 3 + i);
-    const keep = [0, 1, 2, ...preserved, childEnd, fifoFd];
+    const keep = [0, 1, 2, ...preserved, childEnd, stateDirFd];
     if (consoleFd !== undefined) keep.push(consoleFd);
     if (ns.mountJoinFd !== undefined) keep.push(ns.mountJoinFd);
     try {
@@ -144,13 +175,14 @@ export function createContainer(opts: CreateOptions): Created {
       config,
       noPivot: opts.noPivot,
       noNewKeyring: opts.noNewKeyring,
-      fifoFd,
+      stateDirFd,
       consoleFd,
       mountJoinFd: ns.mountJoinFd,
       preserveFds: opts.preserveFds,
       newCgroupNs: ns.newCgroupNs,
       newUserNs: ns.newUserNs,
       state: hookState(st, 'creating'),
+      seccomp,
     };
     chan.send({ type: 'plan', plan });
     initHandshake(chan, config, st);
@@ -160,7 +192,7 @@ export function createContainer(opts: CreateOptions): Created {
     if (opts.pidFile) writePidFile(opts.pidFile, initPid);
     return { container, saved: st };
   } catch (e) {
-    abortCreate(container, saved, childPid);
+    abortCreate(container, saved, childPid, cgroup);
     throw e;
   } finally {
     if (ns) closeNamespaces(ns);
@@ -237,7 +269,7 @@ function writePidFile(path: string, pid: number): void {
 }
 
 /** Undo a failed create: nothing may remain (process, state dir). */
-function abortCreate(container: ContainerDir, saved: Saved | undefined, childPid: number): void {
+function abortCreate(container: ContainerDir, saved: Saved | undefined, childPid: number, cgroup: CgroupManager): void {
   const pids = [saved?.pid, childPid].filter((p): p is number => !!p);
   for (const pid of pids) {
     try {
@@ -255,6 +287,11 @@ function abortCreate(container: ContainerDir, saved: Saved | undefined, childPid
       }
     }
     if (!waitGone(pid, undefined, 5000)) debug(`abort: process ${pid} did not exit`);
+  }
+  try {
+    cgroup.destroy(true);
+  } catch (e) {
+    debug(`abort: cgroup: ${(e as Error).message}`);
   }
   container.remove();
 }

@@ -7,6 +7,7 @@ import { waitGone } from '../state/proc';
 import { signalContainer } from './kill';
 import { hookState } from './create';
 import { runHooksWarnOnly } from './hooks';
+import { loadCgroup, type SavedCgroup } from '../cgroups';
 
 const SIGKILL = 9;
 
@@ -18,11 +19,12 @@ export function destroyContainer(c: ContainerDir, force: boolean): void {
     if (!force && status !== 'created' && status !== 'creating') {
       throw new UserError(`cannot delete container ${saved.id} that is not stopped: ${status}`);
     }
-    signalContainer(saved, SIGKILL, saved.privatePidNs && !!saved.pidNs);
+    signalContainer(saved, SIGKILL, true);
     if (!waitGone(saved.pid, saved.pidStart, 10000)) {
       throw new UserError(`container ${saved.id}: init ${saved.pid} did not exit after SIGKILL`);
     }
   }
+  if (saved?.cgroup) loadCgroup(saved.cgroup as SavedCgroup).destroy(true);
   if (saved && saved.phase === 'created') {
     runHooksWarnOnly('poststop', saved.hooks?.poststop, hookState(saved, 'stopped'));
   }

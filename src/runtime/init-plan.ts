@@ -1,4 +1,5 @@
 import type { Spec } from '../spec/types';
+import type { CompiledSeccompJSON } from '../seccomp/compile';
 
 /** What `tsrun create` hands the container init over the sync socket. */
 export interface InitPlan {
@@ -8,8 +9,8 @@ export interface InitPlan {
   config: Spec;
   noPivot: boolean;
   noNewKeyring: boolean;
-  /** O_PATH fd of the exec fifo; reopened for writing to wait for `start`. */
-  fifoFd: number;
+  /** O_PATH fd of the container's state directory, where the exec fifo is. */
+  stateDirFd: number;
   consoleFd?: number;
   mountJoinFd?: number;
   preserveFds: number;
@@ -17,4 +18,6 @@ export interface InitPlan {
   newUserNs: boolean;
   /** The spec state for the hooks the init runs (pid as seen from the host). */
   state: Record<string, unknown>;
+  /** Compiled by the parent; loaded by the init right before execve. */
+  seccomp?: CompiledSeccompJSON;
 }

@@ -2,6 +2,7 @@
 import { readdirSync, readlinkSync } from 'node:fs';
 import { UserError } from '../cli/errors';
 import type { Saved } from '../state/store';
+import { loadCgroup, type SavedCgroup } from '../cgroups';
 
 function send(pid: number, signal: number): void {
   try {
@@ -30,8 +31,12 @@ export function signalContainer(saved: Saved, signal: number, all: boolean): voi
     send(saved.pid, signal);
     return;
   }
-  if (!saved.privatePidNs || !saved.pidNs) {
-    throw new UserError('kill --all: the container shares a pid namespace; signalling all its processes needs its cgroup, which tsrun does not manage yet');
+  if (saved.cgroup) {
+    // Frozen while signalled, so nothing forks its way out.
+    loadCgroup(saved.cgroup as SavedCgroup).signalAll(signal);
+  } else if (saved.privatePidNs && saved.pidNs) {
+    for (const pid of pidsInNamespace(saved.pidNs)) send(pid, signal);
+  } else {
+    throw new UserError('kill --all: the container has neither a cgroup nor a pid namespace of its own to find its processes by');
   }
-  for (const pid of pidsInNamespace(saved.pidNs)) send(pid, signal);
 }

@@ -27,8 +27,11 @@ export async function runForeground(opts: CreateOptions, keep: boolean): Promise
   let code = 255;
   try {
     const locked = ContainerDir.open(opts.root, opts.id);
-    startContainer(locked);
-    locked.unlock();
+    try {
+      startContainer(locked);
+    } finally {
+      locked.unlock();
+    }
     for (;;) {
       const r = await waitpidAsync(-1);
       if (r.pid !== pid) continue; // an orphan reparented to us

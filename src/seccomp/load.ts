@@ -12,6 +12,11 @@ import { SECCOMP_FILTER_FLAG } from './profile';
 export interface NotifyContext {
   /** The container's state (state.json) as the agent is to receive it. */
   state: State;
+  /**
+   * A socket already connected to listenerPath: the container init connects
+   * before pivot_root, since the path is a host path.
+   */
+  socketFd?: number;
 }
 
 export interface LoadResult {
@@ -43,7 +48,7 @@ export function loadSeccomp(compiled: CompiledSeccomp | CompiledSeccompJSON, not
   if (!c.notify) return {};
   if (!notify) return { listenerFd: fd };
   try {
-    sendSeccompListener(c.listenerPath!, fd, notify.state, c.listenerMetadata);
+    sendSeccompListener(notify.socketFd ?? c.listenerPath!, fd, notify.state, c.listenerMetadata);
   } finally {
     closeQuiet(fd);
   }
@@ -55,7 +60,7 @@ export function loadSeccomp(compiled: CompiledSeccomp | CompiledSeccompJSON, not
  * stream socket) and send the container process state as JSON, with the
  * listener fd attached as SCM_RIGHTS and named "seccompFd" in `fds`.
  */
-export function sendSeccompListener(listenerPath: string, listenerFd: number, state: State, metadata?: string): void {
+export function sendSeccompListener(listener: string | number, listenerFd: number, state: State, metadata?: string): void {
   const processState = {
     ociVersion: state.ociVersion,
     fds: ['seccompFd'],
@@ -63,7 +68,7 @@ export function sendSeccompListener(listenerPath: string, listenerFd: number, st
     ...(metadata !== undefined ? { metadata } : {}),
     state,
   };
-  const sock = connectUnix(listenerPath);
+  const sock = typeof listener === 'number' ? listener : connectUnix(listener);
   try {
     sendFds(sock, Buffer.from(JSON.stringify(processState)), [listenerFd]);
   } finally {

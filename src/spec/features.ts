@@ -11,9 +11,9 @@ import { OCI_VERSION_MAX, OCI_VERSION_MIN } from './version';
  * is implemented and tested, and `tsrun features` reports it.
  */
 export const FEATURE_FLAGS = {
-  seccomp: false,
-  cgroupV1: false,
-  cgroupV2: false,
+  seccomp: true,
+  cgroupV1: true,
+  cgroupV2: true,
 };
 
 const HOOKS: HookKind[] = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];

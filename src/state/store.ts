@@ -1,12 +1,13 @@
 // One directory per container under --root: state.json (written atomically),
 // the exec fifo, and an flock on the directory that serializes commands.
-import { mkdirSync, readFileSync, writeFileSync, renameSync, rmSync, existsSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, renameSync, rmSync, existsSync, readdirSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Hook } from '../spec/types';
 import { UserError } from '../cli/errors';
 import { open, O, flockExclusive, closeQuiet } from '../sys/fs';
 import { isSameLiveProcess } from './proc';
 import { validateId } from './id';
+import { loadCgroup, type SavedCgroup } from '../cgroups';
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
@@ -62,6 +63,7 @@ export class ContainerDir {
     const c = new ContainerDir(root, id);
     try {
       mkdirSync(c.dir, { mode: 0o711 });
+      chmodSync(c.dir, 0o711); // traversable by the init after it changed user (see exec fifo)
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new UserError(`container with id exists: ${id}`);
       throw e;
@@ -139,6 +141,7 @@ export function statusOf(c: ContainerDir, s: Saved | undefined): Status {
   if (!s || !isSameLiveProcess(s.pid, s.pidStart)) return 'stopped';
   if (s.phase === 'creating') return 'creating';
   if (existsSync(c.fifoPath)) return 'created';
+  if (s.cgroup && loadCgroup(s.cgroup as SavedCgroup).isFrozen()) return 'paused';
   return 'running';
 }
 

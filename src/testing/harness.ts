@@ -1,7 +1,7 @@
 // Shared by the integration tests: drive the built bin/tsrun as a user would,
 // on real bundles, and check that nothing is left behind afterwards.
 import { spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync, existsSync, openSync, closeSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync, existsSync, openSync, closeSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Spec } from '../spec/types';
@@ -55,6 +55,7 @@ let rootfsDir: string | undefined;
 export function sharedRootfs(): string {
   if (!rootfsDir) {
     rootfsDir = mkdtempSync(join(tmpdir(), 'tsrun-rootfs-'));
+    chmodSync(rootfsDir, 0o755); // the container's / must be searchable by non-root users
     execFileSync(join(REPO, 'hack', 'mkrootfs.sh'), [rootfsDir], { stdio: 'ignore' });
     process.on('exit', () => rmSync(rootfsDir!, { recursive: true, force: true }));
   }
