@@ -129,3 +129,15 @@ export function testEnv(t: TestLike): Env {
 export function parseState(r: Result): Record<string, unknown> {
   return JSON.parse(r.stdout) as Record<string, unknown>;
 }
+
+/** Where a relative cgroupsPath lands in each hierarchy (below our own cgroup); only those that exist. */
+export function cgroupDirsOf(relative: string): string[] {
+  const dirs: string[] = [];
+  for (const line of readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n')) {
+    const [, controllers, path] = line.split(':');
+    const mountDir = controllers === '' ? 'unified' : controllers.replace(/^name=/, '');
+    const dir = join('/sys/fs/cgroup', mountDir, path, relative);
+    if (existsSync(dir)) dirs.push(dir);
+  }
+  return dirs;
+}
