@@ -22,6 +22,7 @@ import { compileSeccomp, compiledToJSON, type CompiledSeccompJSON } from '../sec
 import { capMask } from '../linux/capabilities';
 import { Channel, type Message } from './channel';
 import type { InitPlan } from './init-plan';
+import { receiveConsoleMaster } from './tty-proxy';
 
 export interface CreateOptions {
   root: string;
@@ -40,6 +41,8 @@ export interface CreateOptions {
 export interface Created {
   container: ContainerDir;
   saved: Saved;
+  /** A foreground run's terminal without --console-socket: the pty master, for run's proxy. */
+  consoleMaster?: number;
 }
 
 function initScript(): string {
@@ -61,12 +64,8 @@ export function hookState(s: Saved, status: string): Record<string, unknown> {
 
 function checkConfig(config: Spec, opts: CreateOptions): void {
   if (!config.process) throw new UserError('config.json: /process: required to create a container');
-  if (config.process.terminal && !opts.consoleSocket) {
-    throw new UserError(
-      opts.detach
-        ? 'cannot allocate tty if tsrun will detach without setting console socket'
-        : 'config.json: /process/terminal: a terminal for a foreground run needs --console-socket (tsrun does not proxy a pty itself yet)',
-    );
+  if (config.process.terminal && !opts.consoleSocket && opts.detach) {
+    throw new UserError('cannot allocate tty if tsrun will detach without setting console socket');
   }
   if (!config.process.terminal && opts.consoleSocket) {
     throw new UserError('cannot use console socket if tsrun will not detach or allocate tty');
@@ -138,8 +137,13 @@ export function createContainer(opts: CreateOptions): Created {
     chmodSync(container.fifoPath, 0o622);
     const stateDirFd = open(container.dir, O.PATH | O.DIRECTORY);
     fds.push(stateDirFd);
-    const consoleFd = opts.consoleSocket ? connectConsole(opts.consoleSocket) : undefined;
+    // A foreground run with a terminal and no socket keeps the master itself (tty-proxy).
+    let consoleReceiver: number | undefined;
+    let consoleFd: number | undefined;
+    if (opts.consoleSocket) consoleFd = connectConsole(opts.consoleSocket);
+    else if (config.process!.terminal) [consoleReceiver, consoleFd] = socketpair('stream');
     if (consoleFd !== undefined) fds.push(consoleFd);
+    if (consoleReceiver !== undefined) fds.push(consoleReceiver);
     const [parentEnd, childEnd] = socketpair('stream');
     fds.push(parentEnd);
 
@@ -190,7 +194,9 @@ export function createContainer(opts: CreateOptions): Created {
     st.phase = 'created';
     container.write(st);
     if (opts.pidFile) writePidFile(opts.pidFile, initPid);
-    return { container, saved: st };
+    // The init sent the master before "ready"; it is waiting in the socket.
+    const consoleMaster = consoleReceiver !== undefined ? receiveConsoleMaster(consoleReceiver) : undefined;
+    return { container, saved: st, consoleMaster };
   } catch (e) {
     abortCreate(container, saved, childPid, cgroup);
     throw e;

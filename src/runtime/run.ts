@@ -7,15 +7,19 @@ import { ContainerDir } from '../state/store';
 import { setChildSubreaper } from '../sys/process';
 import { waitpidAsync } from '../sys/wait';
 import { debug } from '../cli/log';
+import { TtyProxy } from './tty-proxy';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGALRM', 'SIGPIPE'];
 
 export async function runForeground(opts: CreateOptions, keep: boolean): Promise<number> {
   // After a double fork the init is orphaned; as subreaper we still get to wait for it.
   setChildSubreaper();
-  const { container, saved } = createContainer(opts);
+  const { container, saved, consoleMaster } = createContainer(opts);
   const pid = saved.pid;
+  const tty = consoleMaster !== undefined ? new TtyProxy(consoleMaster) : undefined;
   const forward = (sig: NodeJS.Signals) => {
+    // With our own terminal in front, a window change resizes the container's; the kernel signals it.
+    if (sig === 'SIGWINCH' && tty) return tty.resize();
     try {
       process.kill(pid, sig);
     } catch {
@@ -38,7 +42,9 @@ export async function runForeground(opts: CreateOptions, keep: boolean): Promise
       code = r.code ?? 128 + (r.signal ?? 0);
       break;
     }
+    await tty?.finish();
   } finally {
+    tty?.close();
     for (const sig of FORWARDED) process.off(sig, forward);
     if (!keep) {
       try {

@@ -99,6 +99,15 @@ export function setCloexec(fd: number, on: boolean): void {
   if (next !== cur) check(_fcntl(fd, F_SETFD, next), 'fcntl(F_SETFD)', String(fd));
 }
 
+const F_GETFL = 3;
+const F_SETFL = 4;
+
+export function setNonblocking(fd: number, on: boolean): void {
+  const cur = check(_fcntl(fd, F_GETFL, 0), 'fcntl(F_GETFL)', String(fd));
+  const next = on ? cur | O.NONBLOCK : cur & ~O.NONBLOCK;
+  if (next !== cur) check(_fcntl(fd, F_SETFL, next), 'fcntl(F_SETFL)', String(fd));
+}
+
 export function dup2(oldfd: number, newfd: number): void {
   check(_dup2(oldfd, newfd), 'dup2', `${oldfd} → ${newfd}`);
 }

@@ -53,3 +53,36 @@ export function getWinsize(fd: number): Winsize {
 export function setControllingTerminal(fd: number): void {
   check(_ioctl(fd, TIOCSCTTY, 'int', 0), 'ioctl', `TIOCSCTTY, fd ${fd}`);
 }
+
+// struct termios as the TCGETS/TCSETS ioctls see it (asm-generic, 36 bytes):
+// c_iflag, c_oflag, c_cflag, c_lflag (u32 each), c_line (u8), c_cc[19].
+const TCGETS = 0x5401;
+const TCSETS = 0x5402;
+const TERMIOS_SIZE = 36;
+
+/** The terminal's settings, or undefined when fd is not a terminal. */
+export function getTermios(fd: number): Buffer | undefined {
+  const t = Buffer.alloc(TERMIOS_SIZE);
+  return _ioctl(fd, TCGETS, '_Out_ uint8_t *', t) < 0 ? undefined : t;
+}
+
+export function setTermios(fd: number, termios: Buffer): void {
+  check(_ioctl(fd, TCSETS, 'uint8_t *', termios), 'ioctl', `TCSETS, fd ${fd}`);
+}
+
+/** cfmakeraw(3): no echo, no line editing, no signal keys, 8-bit bytes through unchanged. */
+export function rawTermios(termios: Buffer): Buffer {
+  const t = Buffer.from(termios);
+  const IGNBRK = 0o1, BRKINT = 0o2, PARMRK = 0o10, ISTRIP = 0o40, INLCR = 0o100, IGNCR = 0o200, ICRNL = 0o400, IXON = 0o2000;
+  const OPOST = 0o1;
+  const CSIZE = 0o60, CS8 = 0o60, PARENB = 0o400;
+  const ISIG = 0o1, ICANON = 0o2, ECHO = 0o10, ECHONL = 0o100, IEXTEN = 0o100000;
+  const VTIME = 5, VMIN = 6, CC = 17;
+  t.writeUInt32LE((t.readUInt32LE(0) & ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON)) >>> 0, 0);
+  t.writeUInt32LE((t.readUInt32LE(4) & ~OPOST) >>> 0, 4);
+  t.writeUInt32LE(((t.readUInt32LE(8) & ~(CSIZE | PARENB)) | CS8) >>> 0, 8);
+  t.writeUInt32LE((t.readUInt32LE(12) & ~(ECHO | ECHONL | ICANON | ISIG | IEXTEN)) >>> 0, 12);
+  t[CC + VMIN] = 1;
+  t[CC + VTIME] = 0;
+  return t;
+}
