@@ -18,6 +18,9 @@ const EINTR = 4;
 const _socket = libc.func('int socket(int domain, int type, int protocol)');
 const _socketpair = libc.func('int socketpair(int domain, int type, int protocol, _Out_ int *sv)');
 const _connect = libc.func('int connect(int fd, const void *addr, uint32_t len)');
+const _bind = libc.func('int bind(int fd, const void *addr, uint32_t len)');
+const _listen = libc.func('int listen(int fd, int backlog)');
+const _accept4 = libc.func('int accept4(int fd, void *addr, void *len, int flags)');
 const _sendmsg = libc.func('long sendmsg(int fd, void *msg, int flags)');
 const _recvmsg = libc.func('long recvmsg(int fd, void *msg, int flags)');
 
@@ -39,17 +42,41 @@ export function socketpair(type: 'stream' | 'seqpacket' = 'stream'): [number, nu
 // sockaddr_un: sa_family_t (2 bytes) + sun_path[108].
 const SUN_PATH_MAX = 108;
 
-export function connectUnix(path: string): number {
+function unixAddress(call: string, path: string): { addr: Buffer; len: number } {
   const encoded = Buffer.from(path);
   if (encoded.length >= SUN_PATH_MAX) {
-    throw new Error(`connect(${path}): socket path longer than ${SUN_PATH_MAX - 1} bytes`);
+    throw new Error(`${call}(${path}): socket path longer than ${SUN_PATH_MAX - 1} bytes`);
   }
   const addr = Buffer.alloc(2 + SUN_PATH_MAX);
   addr.writeUInt16LE(AF_UNIX, 0);
   encoded.copy(addr, 2);
+  return { addr, len: 2 + encoded.length + 1 };
+}
+
+/** A listening AF_UNIX stream socket at path (what a console-socket receiver such as runc's recvtty offers). */
+export function listenUnix(path: string, backlog = 16): number {
+  const { addr, len } = unixAddress('bind', path);
   const fd = check(_socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), 'socket', `AF_UNIX for ${path}`);
   try {
-    check(retryEintr(() => _connect(fd, addr, 2 + encoded.length + 1)), 'connect', path);
+    check(_bind(fd, addr, len), 'bind', path);
+    check(_listen(fd, backlog), 'listen', path);
+  } catch (err) {
+    closeQuiet(fd);
+    throw err;
+  }
+  return fd;
+}
+
+/** Blocking accept of one connection (close-on-exec). */
+export function acceptUnix(listener: number): number {
+  return check(retryEintr(() => _accept4(listener, null, null, SOCK_CLOEXEC)), 'accept4', `fd ${listener}`);
+}
+
+export function connectUnix(path: string): number {
+  const { addr, len } = unixAddress('connect', path);
+  const fd = check(_socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), 'socket', `AF_UNIX for ${path}`);
+  try {
+    check(retryEintr(() => _connect(fd, addr, len)), 'connect', path);
   } catch (err) {
     closeQuiet(fd);
     throw err;
