@@ -27,38 +27,35 @@ import { connectUnix } from '../sys/socket';
 import { loadSeccomp } from '../seccomp/load';
 import type { State } from '../spec/types';
 import { enterCwd } from './cwd';
+import { applyScheduler, applyIoPriority, applyCpuAffinity, applyPersonality } from '../linux/sched';
 
 const chan = new Channel(Number(process.argv[2]));
 let listening = true;
+/** The exec fifo's write end while `tsrun start` reads it: errors go there until execve closes it. */
+let startFd = -1;
 
 function fail(err: unknown): never {
   const msg = err instanceof Error ? err.message : String(err);
-  if (listening) {
-    try {
-      chan.send({ type: 'error', msg });
-    } catch {
-      // parent gone
-    }
-  } else {
-    try {
-      writeSync(2, `tsrun init: ${msg}\n`);
-    } catch {
-      // no stderr
-    }
+  try {
+    if (listening) chan.send({ type: 'error', msg });
+    else if (startFd >= 0) writeSync(startFd, msg);
+    else writeSync(2, `tsrun init: ${msg}\n`);
+  } catch {
+    // nobody left to tell
   }
   process.exit(1);
 }
 
 /**
- * Block until `tsrun start` opens the fifo for reading, then release it. The
- * fifo is reached from an O_PATH fd of the container's state directory (mode
- * 0711, fifo 0622): by then the init may be an unprivileged user, or root of
- * a user namespace, to whom neither /run/tsrun nor /proc/self/fd is open.
+ * Block until `tsrun start` opens the fifo for reading and tell it we are
+ * going. The fifo is reached from an O_PATH fd of the container's state
+ * directory (mode 0711, fifo 0622), never through /run/tsrun or /proc. The
+ * write end stays open (close-on-exec): `start` reads until execve closes it,
+ * and any error before then is written there, so `start` can report it.
  */
 function waitForStart(stateDirFd: number): void {
-  const w = openat2(stateDirFd, 'exec.fifo', O.WRONLY, RESOLVE.BENEATH | RESOLVE.NO_SYMLINKS, 0, 'exec fifo');
-  writeSync(w, '0');
-  closeQuiet(w);
+  startFd = openat2(stateDirFd, 'exec.fifo', O.WRONLY, RESOLVE.BENEATH | RESOLVE.NO_SYMLINKS, 0, 'exec fifo');
+  writeSync(startFd, '0');
   closeQuiet(stateDirFd);
 }
 
@@ -121,10 +118,15 @@ function main(): void {
   waitForStart(plan.stateDirFd);
   runHooks('startContainer', config.hooks?.startContainer, { ...plan.state, status: 'created' });
 
-  // Only stdio and the preserved fds reach the program.
+  applyScheduler(proc.scheduler);
+  applyIoPriority(proc.ioPriority);
+  applyCpuAffinity(0, proc.execCPUAffinity?.final, '/process/execCPUAffinity/final');
+
+  // Only stdio and the preserved fds reach the program (and the fifo until execve).
   const firstClosed = 3 + plan.preserveFds;
   closeRange(firstClosed, 0xffffffff, CLOSE_RANGE_CLOEXEC);
   for (let fd = 0; fd < firstClosed; fd++) {
+    if (fd === startFd) continue;
     try {
       setCloexec(fd, false);
     } catch {
@@ -139,6 +141,7 @@ function main(): void {
     const state = { ...plan.state, status: 'created' } as unknown as State;
     loadSeccomp(plan.seccomp, { state, socketFd: notifySocket });
   };
+  applyPersonality(config.linux?.personality);
   if (!proc.noNewPrivileges) loadFilter();
   applyUser(proc.user ?? { uid: 0, gid: 0 }, proc.capabilities);
   applyNoNewPrivileges(proc.noNewPrivileges);

@@ -4,6 +4,7 @@
 // `x → ../../..`) resolves inside the rootfs, never on the host. Operations
 // then act on the resolved object through its /proc/self/fd/N handle, which
 // mount(2) follows to exactly that object (CVE-2021-30465).
+import { readlinkSync } from 'node:fs';
 import { posix } from 'node:path';
 import { O, RESOLVE, openat, openat2, mkdirat, closeQuiet, fsType, FS_MAGIC, open } from '../sys/fs';
 import { isErrno } from '../sys/libc';
@@ -37,7 +38,7 @@ export function openInRootIfExists(rootFd: number, path: string, flags: number =
 }
 
 /** Creates every missing directory of `path` inside the root; returns an O_PATH fd on it. */
-export function mkdirAllInRoot(rootFd: number, path: string, mode = 0o755): number {
+export function mkdirAllInRoot(rootFd: number, path: string, mode = 0o755, linkDepth = 0): number {
   const parts = cleanPath(path).split('/').filter(Boolean);
   let cur = openat(rootFd, '.', O.PATH | O.DIRECTORY, 0, '/');
   try {
@@ -48,8 +49,14 @@ export function mkdirAllInRoot(rootFd: number, path: string, mode = 0o755): numb
         try {
           mkdirat(cur, parts[i], mode, prefix);
         } catch (err) {
-          // EEXIST here means a dangling symlink; the reopen below reports it.
           if (!isErrno(err, 'EEXIST')) throw err;
+          // A dangling symlink: create what it names, taken inside the root
+          // (as runc's SecureJoin does); the reopen below then follows it.
+          const target = linkDepth < 40 ? readLinkAt(cur, parts[i]) : undefined;
+          if (target !== undefined) {
+            const within = target.startsWith('/') ? target : posix.join(posix.dirname(prefix), target);
+            closeQuiet(mkdirAllInRoot(rootFd, within, mode, linkDepth + 1));
+          }
         }
         next = openInRoot(rootFd, prefix, O.PATH | O.DIRECTORY);
       }
@@ -60,6 +67,15 @@ export function mkdirAllInRoot(rootFd: number, path: string, mode = 0o755): numb
   } catch (err) {
     closeQuiet(cur);
     throw err;
+  }
+}
+
+/** The text of symlink `name` in directory `dirFd`, or undefined if it is not one. */
+function readLinkAt(dirFd: number, name: string): string | undefined {
+  try {
+    return readlinkSync(`/proc/self/fd/${dirFd}/${name}`);
+  } catch {
+    return undefined;
   }
 }
 

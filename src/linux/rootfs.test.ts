@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Spec, Mount } from '../spec/types';
 import { parseMountinfo, type MountinfoEntry } from './cgroup-mount';
+import { mountsUnder } from '../testing/harness';
 
 const repo = join(__dirname, '..', '..');
 const fixture = join(__dirname, 'rootfs.fixture.ts');
@@ -42,7 +43,6 @@ function canRun(): string | undefined {
   return undefined;
 }
 
-const hostMountCount = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean).length;
 
 function makeBundle(t: tap.Test): { bundle: string; rootfs: string } {
   const bundle = mkdtempSync(join(tmpdir(), 'tsrun-rootfs-test-'));
@@ -83,7 +83,6 @@ interface RunOptions {
 function run(t: tap.Test, bundle: string, rootfs: string, config: Spec, probes: string[], opts: RunOptions = {}): Report {
   const planFile = join(bundle, 'plan.json');
   writeFileSync(planFile, JSON.stringify({ rootfs, bundle, config, noPivot: !!opts.noPivot, userns: !!opts.userns, probes }));
-  const before = hostMountCount();
   const nodeCmd = `exec "${process.execPath}" --import tsx "${fixture}" "${planFile}"`;
   const script = opts.pre ? `${opts.pre} && ${nodeCmd}` : nodeCmd;
   const env = { ...process.env };
@@ -93,7 +92,7 @@ function run(t: tap.Test, bundle: string, rootfs: string, config: Spec, probes: 
     encoding: 'utf8',
     env,
   });
-  t.equal(hostMountCount(), before, 'nothing leaked into the host mount table');
+  t.same(mountsUnder([rootfs, bundle]), [], 'nothing leaked into the host mount table below the test dirs');
   if (r.status !== 0 || !r.stdout) throw new Error(`fixture failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout) as Report;
 }

@@ -20,6 +20,7 @@ import { waitpid } from '../sys/wait';
 import { createCgroup, CgroupError, type CgroupManager } from '../cgroups';
 import { compileSeccomp, compiledToJSON, type CompiledSeccompJSON } from '../seccomp/compile';
 import { capMask } from '../linux/capabilities';
+import { cpuListMask, applyCpuAffinity } from '../linux/sched';
 import { Channel, type Message } from './channel';
 import type { InitPlan } from './init-plan';
 import { receiveConsoleMaster } from './tty-proxy';
@@ -70,7 +71,18 @@ function checkConfig(config: Spec, opts: CreateOptions): void {
   if (!config.process.terminal && opts.consoleSocket) {
     throw new UserError('cannot use console socket if tsrun will not detach or allocate tty');
   }
-  // The init applies capabilities after `start`; unknown names must fail `create`.
+  // The init applies these after `start`; bad values must fail `create`.
+  const affinity = config.process.execCPUAffinity ?? {};
+  for (const which of ['initial', 'final'] as const) {
+    const list = affinity[which];
+    if (list) {
+      try {
+        cpuListMask(list, `/process/execCPUAffinity/${which}`);
+      } catch (e) {
+        throw new UserError(`config.json: ${(e as Error).message}`);
+      }
+    }
+  }
   const caps = config.process.capabilities ?? {};
   for (const set of ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const) {
     try {
@@ -170,7 +182,12 @@ export function createContainer(opts: CreateOptions): Created {
     st.pid = initPid;
     st.pidStart = procStat(initPid)?.startTime;
     st.pidNs = readlinkSync(`/proc/${initPid}/ns/pid`);
+    // Recorded before it exists, so that delete --force finds it whenever create dies.
+    st.cgroup = cgroup.saved;
     container.write(st);
+    // Into its cgroup before the init makes its cgroup namespace (it does so on receiving the plan).
+    cgroup.apply(initPid);
+    applyCpuAffinity(initPid, config.process!.execCPUAffinity?.initial, '/process/execCPUAffinity/initial');
 
     const plan: InitPlan = {
       id: opts.id,

@@ -102,6 +102,35 @@ if (!isRoot) {
     env.done();
   });
 
+  t.test('scheduler, CPU affinity and personality', async (t) => {
+    const env = testEnv(t);
+    const c = testConfig('x', []);
+    c.process!.scheduler = { policy: 'SCHED_BATCH', nice: 5 };
+    c.process!.execCPUAffinity = { final: '0' };
+    c.linux!.personality = { domain: 'LINUX32' };
+    const r = inside(env, c, 'grep -E "^policy" /proc/self/sched; grep Cpus_allowed_list /proc/self/status; uname -m; cut -d" " -f19 /proc/self/stat');
+    t.equal(r.code, 0, r.out);
+    t.match(r.out, /^policy\s+:\s+3$/m, 'SCHED_BATCH');
+    t.match(r.out, /^Cpus_allowed_list:\s+0$/m, 'pinned to CPU 0');
+    t.match(r.out, /^i686$/m, 'LINUX32 personality');
+    t.match(r.out, /^5$/m, 'nice 5');
+    env.done();
+  });
+
+  t.test('start reports what stopped the init after it was released', async (t) => {
+    const env = testEnv(t);
+    const id = uniqueId('startfail');
+    const c = testConfig(id, ['true']);
+    c.hooks = { startContainer: [{ path: '/bin/false' }] };
+    const out = join(env.dir, 'sf.out');
+    t.equal(env.run(['create', '-b', env.bundle(c), id], { output: out }).code, 0, 'create succeeds');
+    const r = env.run(['start', id]);
+    t.equal(r.code, 1, 'start fails when a startContainer hook fails');
+    t.match(r.stderr, /startContainer hook 0 \(\/bin\/false\)/);
+    t.equal(env.run(['delete', id]).code, 0);
+    env.done();
+  });
+
   t.test('--preserve-fds hands extra fds to the program', async (t) => {
     const env = testEnv(t);
     const id = uniqueId('fds');

@@ -6,6 +6,43 @@ import { ContainerDir, statusOf, type Saved } from '../state/store';
 import { isSameLiveProcess, sleepMs } from '../state/proc';
 import { hookState } from './create';
 
+/**
+ * Open the exec fifo (the init blocks until we do), then read until the init
+ * closes it: at execve of the program (close-on-exec), or after writing why
+ * it could not get there. Returns that reason, or undefined on success.
+ * Non-blocking, so a dead init never leaves `start` waiting for a writer.
+ */
+function releaseInit(fifo: string, saved: Saved): string | undefined {
+  const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  const chunks: Buffer[] = [];
+  let released = false;
+  try {
+    const buf = Buffer.alloc(4096);
+    for (let delay = 1; ; delay = Math.min(delay * 2, 10)) {
+      let n = -1;
+      try {
+        n = readSync(fd, buf, 0, buf.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      }
+      if (n > 0) {
+        chunks.push(Buffer.from(buf.subarray(0, n)));
+        released = true;
+        delay = 1;
+        continue;
+      }
+      // n === 0: no writer. Before the init opened its end that means "not yet"; after, it is done.
+      if (n === 0 && released) break;
+      if (n === 0 && !isSameLiveProcess(saved.pid, saved.pidStart)) return 'container init exited before it could be started';
+      sleepMs(delay);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  const text = Buffer.concat(chunks).toString('utf8').slice(1);
+  return text ? `container init: ${text}` : undefined;
+}
+
 export function startContainer(c: ContainerDir): Saved {
   const saved = c.read();
   const status = statusOf(c, saved);
@@ -14,25 +51,9 @@ export function startContainer(c: ContainerDir): Saved {
     if (status === 'running') throw new UserError('cannot start an already running container');
     throw new UserError(`cannot start a container in the ${status} state`);
   }
-  // Non-blocking: a dead init must not leave `start` waiting forever for a writer.
-  const fd = openSync(c.fifoPath, constants.O_RDONLY | constants.O_NONBLOCK);
-  try {
-    const buf = Buffer.alloc(1);
-    for (let delay = 1; ; delay = Math.min(delay * 2, 10)) {
-      let n = 0;
-      try {
-        n = readSync(fd, buf, 0, 1, null);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-      }
-      if (n === 1) break;
-      if (!isSameLiveProcess(saved.pid, saved.pidStart)) throw new UserError('container init exited before it could be started');
-      sleepMs(delay);
-    }
-  } finally {
-    closeSync(fd);
-  }
+  const failure = releaseInit(c.fifoPath, saved);
   unlinkSync(c.fifoPath);
+  if (failure) throw new UserError(failure);
   runHooksWarnOnly('poststart', saved.hooks?.poststart, hookState(saved, 'running'));
   return saved;
 }

@@ -87,8 +87,18 @@ export function uniqueId(prefix = 'c'): string {
   return `${prefix}-${process.pid}-${++counter}`;
 }
 
-function mountCount(): number {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').length;
+/**
+ * Host mount points at or below any of `prefixes`. Tests check their own
+ * directories rather than counting the whole table, which other tests and
+ * daemons running at the same time may change.
+ */
+export function mountsUnder(prefixes: string[]): string[] {
+  const unescape = (p: string) => p.replace(/\\(\d{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => unescape(line.split(' ')[4]))
+    .filter((mp) => prefixes.some((p) => mp === p || mp.startsWith(p.endsWith('/') ? p : p + '/')));
 }
 
 /** A fresh --root and scratch dir for one test; removed at teardown whatever happened. */
@@ -102,7 +112,6 @@ export interface TestLike {
 export function testEnv(t: TestLike): Env {
   const dir = mkdtempSync(join(tmpdir(), 'tsrun-test-'));
   const root = join(dir, 'state');
-  const mountsBefore = mountCount();
   const leftovers = () => (existsSync(root) ? readdirSync(root) : []);
   const env: Env = {
     root,
@@ -116,7 +125,7 @@ export function testEnv(t: TestLike): Env {
     run: (args, opts) => tsrun(root, args, opts),
     done() {
       t.same(leftovers(), [], 'no container state left in --root');
-      t.equal(mountCount(), mountsBefore, 'no mount left in the host mount namespace');
+      t.same(mountsUnder([dir, sharedRootfs()]), [], 'no mount left in the host mount namespace');
     },
   };
   t.teardown(() => {
