@@ -1,7 +1,7 @@
 // Device nodes and /dev links inside the rootfs: linux.devices plus runc's
 // default set, created with mknod — or, where mknod is not allowed (a user
 // namespace), bind-mounted from the host's node onto an empty file.
-import { existsSync, lchownSync, symlinkSync, unlinkSync } from 'node:fs';
+import { existsSync, lchownSync, lstatSync, symlinkSync, unlinkSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { LinuxDevice, Spec } from '../spec/types';
 import { MS, mount } from '../sys/mount';
@@ -9,6 +9,7 @@ import { mknodat, closeQuiet } from '../sys/fs';
 import { isErrno } from '../sys/libc';
 import { cleanPath, ensureInRoot, mkdirAllInRoot, procFdPath } from './in-root';
 
+const S_IFMT = 0o170000;
 const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
 const S_IFIFO = 0o010000;
@@ -72,14 +73,23 @@ function createDevice(rootFd: number, dev: LinuxDevice, userns: boolean): void {
     try {
       mknodat(parent, posix.basename(path), mode, rdev, path);
     } catch (err) {
-      // An existing node is left alone (runc); EPERM means we may not mknod.
-      if (isErrno(err, 'EEXIST')) return;
+      // An existing matching node is left alone; anything else there is an
+      // error (config-linux.md: "MUST generate an error"). EPERM means we may not mknod.
+      if (isErrno(err, 'EEXIST')) return checkExisting(`${procFdPath(parent)}/${posix.basename(path)}`, dev, mode, rdev);
       if (isErrno(err, 'EPERM')) return bindDevice(rootFd, dev, path);
       throw err;
     }
     lchownSync(`${procFdPath(parent)}/${posix.basename(path)}`, dev.uid ?? 0, dev.gid ?? 0);
   } finally {
     closeQuiet(parent);
+  }
+}
+
+function checkExisting(hostPath: string, dev: LinuxDevice, mode: number, rdev: bigint): void {
+  const st = lstatSync(hostPath, { bigint: true });
+  const typeMatches = (Number(st.mode) & S_IFMT) === (mode & S_IFMT);
+  if (!typeMatches || (dev.type !== 'p' && st.rdev !== rdev)) {
+    throw new Error(`linux.devices: ${dev.path} already exists in the rootfs and is not the requested ${dev.type} device ${dev.major ?? 0}:${dev.minor ?? 0}`);
   }
 }
 

@@ -51,8 +51,11 @@ export function prepareRootfs(plan: RootfsPlan): void {
   const { config } = plan;
   const rootfs = realpathSync(plan.rootfs);
   // Nothing done below may propagate to the host: / becomes a slave unless
-  // the config asks otherwise.
-  mount(null, '/', null, rootPropagation(config) ?? MS.SLAVE | MS.REC, null, { source: 'none' });
+  // the config asks otherwise. Unbindable waits until after pivot_root: the
+  // rootfs could not be bound onto itself out of an unbindable tree.
+  const prop = rootPropagation(config);
+  const early = prop === undefined || prop & MS.UNBINDABLE ? MS.SLAVE | MS.REC : prop;
+  mount(null, '/', null, early, null, { source: 'none' });
   makeParentMountPrivate(rootfs);
   // pivot_root needs the new root to be a mount point.
   mount(rootfs, rootfs, 'bind', MS.BIND | MS.REC);
