@@ -4,6 +4,7 @@ import { hostLayout } from './layout';
 import { resolveDirs } from './paths';
 import { Cgroup, savedFromLayout, type SavedCgroup } from './manager';
 import { CgroupError } from './files';
+import { withDefaultDeviceRules } from './default-devices';
 
 export { validateResources } from './validate';
 export { cgroupFeatures, type CgroupFeatures } from './features';
@@ -44,13 +45,15 @@ export interface CgroupManager {
   exists(): boolean;
 }
 
-/** Validates the config against the spec and this host and computes the paths; creates nothing. */
+/** Validates the config against the spec and this host and computes the paths; creates nothing. Device rules get runc's defaults appended. */
 export function createCgroup(cfg: CgroupConfig): CgroupManager {
   const layout = hostLayout();
   const dirs = resolveDirs(layout, cfg.cgroupsPath, cfg.id, cfg.systemd);
   if (Object.keys(dirs.v1).length === 0 && !dirs.unified) throw new CgroupError('cgroups: no cgroup hierarchy is mounted on this host');
-  const cg = new Cgroup(savedFromLayout(layout, dirs, cfg.resources));
-  cg.plan(cfg.resources);
+  const canFilterDevices = layout.v1.some((h) => h.key.split(',').includes('devices')) || layout.unified !== undefined;
+  const resources = canFilterDevices ? withDefaultDeviceRules(cfg.resources) : cfg.resources;
+  const cg = new Cgroup(savedFromLayout(layout, dirs, resources));
+  cg.plan(resources);
   return cg;
 }
 

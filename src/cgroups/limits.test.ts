@@ -65,8 +65,8 @@ if (!isRoot) {
     await sleep(600);
     const stat = readFileSync(join(cg.saved.v1.cpu, 'cpu.stat'), 'utf8');
     t.match(stat, /nr_throttled [1-9]/, 'nr_throttled grows');
-    const stats = cg.stats() as { cpu: { usage: { total: number; percpu: number[] }; throttling: { throttled_periods: number; periods: number } } };
-    t.ok(stats.cpu.throttling.throttled_periods > 0);
+    const stats = cg.stats() as { cpu: { usage: { total: number; percpu: number[] }; throttling: { throttledPeriods: number; periods: number } } };
+    t.ok(stats.cpu.throttling.throttledPeriods > 0);
     t.ok(stats.cpu.usage.total > 0);
     t.ok(stats.cpu.usage.total < 0.3e9, `10% quota keeps usage low over 0.6 s (${stats.cpu.usage.total} ns)`);
     t.equal(readFileSync(join(cg.saved.v1.cpu, 'cpu.shares'), 'utf8').trim(), '512');

@@ -66,8 +66,8 @@ function cpuStats(locate: Locate) {
   if (cpu?.version === 1) {
     const st = readKeyed(cpu.dir, 'cpu.stat');
     throttling.periods = st.nr_periods;
-    throttling.throttled_periods = st.nr_throttled;
-    throttling.throttled_time = st.throttled_time;
+    throttling.throttledPeriods = st.nr_throttled;
+    throttling.throttledTime = st.throttled_time;
   } else if (cpu || locate('unified')) {
     // cpu.stat exists in every v2 cgroup, with or without the cpu controller.
     const d = cpu ?? locate('unified')!;
@@ -76,23 +76,26 @@ function cpuStats(locate: Locate) {
     usage.user = (st.user_usec ?? 0) * 1000;
     usage.kernel = (st.system_usec ?? 0) * 1000;
     throttling.periods = st.nr_periods;
-    throttling.throttled_periods = st.nr_throttled;
-    throttling.throttled_time = st.throttled_usec === undefined ? undefined : st.throttled_usec * 1000;
+    throttling.throttledPeriods = st.nr_throttled;
+    throttling.throttledTime = st.throttled_usec === undefined ? undefined : st.throttled_usec * 1000;
   }
   omitEmpty(usage, ['total', 'percpu', 'percpu_kernel', 'percpu_user']);
-  omitEmpty(throttling, ['periods', 'throttled_periods', 'throttled_time']);
+  // runc's types.Throttling spells these in camelCase, unlike the rest.
+  omitEmpty(throttling, ['periods', 'throttledPeriods', 'throttledTime']);
   return { usage, throttling };
 }
 
 function cpusetStats(locate: Locate) {
   const d = locate('cpuset');
-  if (!d) return {};
+  // runc's types.CPUSet: only cpus and mems are omitempty, the rest is always there.
   const out: Record<string, unknown> = {
-    cpus: expandList(cgTryRead(d.dir, d.version === 1 ? 'cpuset.cpus' : 'cpuset.cpus.effective')),
+    cpus: d ? expandList(cgTryRead(d.dir, d.version === 1 ? 'cpuset.cpus' : 'cpuset.cpus.effective')) : [],
     cpu_exclusive: 0,
-    mems: expandList(cgTryRead(d.dir, d.version === 1 ? 'cpuset.mems' : 'cpuset.mems.effective')),
+    mems: d ? expandList(cgTryRead(d.dir, d.version === 1 ? 'cpuset.mems' : 'cpuset.mems.effective')) : [],
+    mem_hardwall: 0, mem_exclusive: 0, memory_migrate: 0, memory_spread_page: 0, memory_spread_slab: 0,
+    memory_pressure: 0, sched_load_balance: 0, sched_relax_domain_level: 0,
   };
-  if (d.version === 1) {
+  if (d?.version === 1) {
     for (const [key, file] of [
       ['cpu_exclusive', 'cpu_exclusive'], ['mem_hardwall', 'mem_hardwall'], ['mem_exclusive', 'mem_exclusive'],
       ['memory_migrate', 'memory_migrate'], ['memory_spread_page', 'memory_spread_page'], ['memory_spread_slab', 'memory_spread_slab'],
@@ -176,7 +179,11 @@ function blkioStats(locate: Locate) {
       out.ioServicedRecursive.push(e('Read', f.rios), e('Write', f.wios));
     }
   }
-  for (const k of Object.keys(out)) if (out[k].length === 0) delete out[k];
+  for (const k of Object.keys(out)) {
+    if (out[k].length === 0) delete out[k];
+    // runc's types.BlkioEntry: every field is omitempty.
+    else for (const e of out[k]) omitEmpty(e as unknown as Record<string, unknown>, ['major', 'minor', 'op', 'value']);
+  }
   return out;
 }
 
