@@ -10,6 +10,11 @@ import { del } from './delete';
 import { run } from './run';
 import { list } from './list';
 import { seccompCommand } from './seccomp';
+import { pause } from './pause';
+import { resume } from './resume';
+import { ps } from './ps';
+import { update } from './update';
+import { events } from './events';
 
 export const commands: CommandModule<any, any>[] = [
   create,
@@ -22,4 +27,9 @@ export const commands: CommandModule<any, any>[] = [
   specCommand,
   featuresCommand,
   seccompCommand,
+  pause,
+  resume,
+  ps,
+  update,
+  events,
 ];

@@ -140,8 +140,9 @@ export class ContainerDir {
 export function statusOf(c: ContainerDir, s: Saved | undefined): Status {
   if (!s || !isSameLiveProcess(s.pid, s.pidStart)) return 'stopped';
   if (s.phase === 'creating') return 'creating';
-  if (existsSync(c.fifoPath)) return 'created';
+  // A created container can be paused too (runc reports it paused).
   if (s.cgroup && loadCgroup(s.cgroup as SavedCgroup).isFrozen()) return 'paused';
+  if (existsSync(c.fifoPath)) return 'created';
   return 'running';
 }
 

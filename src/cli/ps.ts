@@ -1,0 +1,83 @@
+// `ps <id> [ps options]`: the container's pids as JSON, or the host's `ps`
+// output filtered to them (runc finds the PID column by its header).
+import { spawnSync } from 'node:child_process';
+import type { CommandModule } from 'yargs';
+import type { GlobalArgs } from './globals';
+import { UserError } from './errors';
+import { out } from './log';
+import { openContainerCgroup } from '../runtime/container-cgroup';
+
+interface PsArgs extends GlobalArgs {
+  id: string;
+  format: string;
+  psArgs?: (string | number)[];
+}
+
+/** Keeps the header and the rows whose PID column is one of pids. */
+export function filterPsOutput(text: string, pids: number[]): string {
+  const lines = text.split('\n');
+  const pidIndex = lines[0].trim().split(/\s+/).indexOf('PID');
+  if (pidIndex < 0) throw new UserError("couldn't find PID field in ps output");
+  const wanted = new Set(pids);
+  const rows = [lines[0]];
+  for (const line of lines.slice(1)) {
+    if (line.length === 0) continue;
+    const field = line.trim().split(/\s+/)[pidIndex];
+    const pid = Number(field);
+    if (!/^\d+$/.test(field ?? '')) throw new UserError(`unable to parse pid: ${JSON.stringify(field)}`);
+    if (wanted.has(pid)) rows.push(line);
+  }
+  return rows.join('\n') + '\n';
+}
+
+/**
+ * The ps options as typed: whatever follows the container id after `ps` and
+ * its own flags. yargs would read `-ef` as flags of ours (-f is --format).
+ */
+export function splitPsArgv(argv: string[]): string[] | undefined {
+  const globalWithValue = new Set(['--root', '--log', '--log-format', '--rootless', '--criu']);
+  const cmd = argv.findIndex((a, i) => a === 'ps' && !globalWithValue.has(argv[i - 1]));
+  if (cmd < 0) return undefined;
+  for (let i = cmd + 1; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--format' || a === '-f') i++;
+    else if (a.startsWith('--format=') || (a.startsWith('-f') && a.length > 2 && !a.startsWith('--'))) continue;
+    else if (a === '--') return argv.slice(i + 2);
+    else return argv.slice(i + 1);
+  }
+  return [];
+}
+
+function containerPids(root: string, id: string): number[] {
+  const { status, cgroup, container } = openContainerCgroup(root, id);
+  try {
+    if (status === 'stopped' && !cgroup.exists()) return [];
+    return cgroup.pids();
+  } finally {
+    container.unlock();
+  }
+}
+
+export const ps: CommandModule<GlobalArgs, PsArgs> = {
+  command: 'ps <id> [psArgs..]',
+  describe: 'ps displays the processes running inside a container',
+  builder: (y) =>
+    y
+      .option('format', { alias: 'f', type: 'string', default: 'table', describe: 'select one of: table or json' })
+      // Everything after the id belongs to ps (runc: SkipArgReorder), dashes included: see splitPsArgv.
+      .parserConfiguration({ 'unknown-options-as-args': true })
+      .strict(false) as never,
+  handler: (args) => {
+    const pids = containerPids(args.root, args.id);
+    if (args.format === 'json') {
+      out(JSON.stringify(pids) + '\n');
+      return;
+    }
+    if (args.format !== 'table') throw new UserError('invalid format option');
+    const psArgs = splitPsArgv(process.argv.slice(2)) ?? (args.psArgs ?? []).map(String);
+    const r = spawnSync('ps', psArgs.length > 0 ? psArgs : ['-ef'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    if (r.error) throw new UserError(`ps: ${r.error.message}`);
+    if (r.status !== 0) throw new UserError(`ps exited with ${r.status ?? r.signal}: ${r.stdout}${r.stderr}`);
+    out(filterPsOutput(r.stdout, pids));
+  },
+};

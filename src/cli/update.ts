@@ -1,0 +1,74 @@
+// `update <id>`: runc's flags or a LinuxResources JSON (--resources FILE|-).
+import { existsSync, readFileSync } from 'node:fs';
+import type { CommandModule } from 'yargs';
+import type { GlobalArgs } from './globals';
+import { UserError } from './errors';
+import type { LinuxResources } from '../spec/types';
+import { resourcesFromFlags, updateContainer, type UpdateFlags } from '../runtime/update';
+
+interface UpdateArgs extends GlobalArgs, UpdateFlags {
+  id: string;
+  resources?: string;
+  l3CacheSchema?: string;
+  memBwSchema?: string;
+}
+
+const STRING_FLAGS: [string, string][] = [
+  ['blkio-weight', 'Specifies per cgroup weight, range is from 10 to 1000'],
+  ['cpu-period', 'CPU CFS period to be used for hardcapping (in usecs). 0 to use system default'],
+  ['cpu-quota', 'CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period'],
+  ['cpu-share', 'CPU shares (relative weight vs. other containers)'],
+  ['cpu-rt-period', 'CPU realtime period to be used for hardcapping (in usecs). 0 to use system default'],
+  ['cpu-rt-runtime', 'CPU realtime hardcap limit (in usecs). Allowed cpu time in a given period'],
+  ['cpuset-cpus', 'CPU(s) to use'],
+  ['cpuset-mems', 'Memory node(s) to use'],
+  ['memory', 'Memory limit (in bytes)'],
+  ['memory-reservation', 'Memory reservation or soft_limit (in bytes)'],
+  ['memory-swap', "Total memory usage (memory + swap); set '-1' to enable unlimited swap"],
+  ['pids-limit', 'Maximum number of pids allowed in the container'],
+  ['l3-cache-schema', 'The string of Intel RDT/CAT L3 cache schema'],
+  ['mem-bw-schema', 'The string of Intel RDT/MBA memory bandwidth schema'],
+];
+
+function readResources(path: string): LinuxResources {
+  let text: string;
+  try {
+    text = readFileSync(path === '-' ? 0 : path, 'utf8');
+  } catch (e) {
+    throw new UserError(`${path === '-' ? 'stdin' : path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as LinuxResources;
+  } catch (e) {
+    throw new UserError(`${path === '-' ? 'stdin' : path}: not a JSON LinuxResources object: ${(e as Error).message}`);
+  }
+}
+
+/** runc's wording on a host without Intel RDT; tsrun has no RDT support at all. */
+function refuseIntelRdt(args: UpdateArgs): void {
+  const rdt = existsSync('/sys/fs/resctrl/schemata');
+  if (args.l3CacheSchema) throw new UserError(rdt ? 'Intel RDT/CAT: l3 cache schema is not supported by tsrun' : 'Intel RDT/CAT: l3 cache schema is not enabled');
+  if (args.memBwSchema) throw new UserError(rdt ? 'Intel RDT/MBA: memory bandwidth schema is not supported by tsrun' : 'Intel RDT/MBA: memory bandwidth schema is not enabled');
+}
+
+export const update: CommandModule<GlobalArgs, UpdateArgs> = {
+  command: 'update <id>',
+  describe: 'update container resource constraints',
+  builder: (y) => {
+    let b = y.option('resources', {
+      alias: 'r',
+      type: 'string',
+      describe: "path to the file containing the resources to update or '-' to read from the standard input (a LinuxResources JSON; other options are then ignored)",
+    });
+    for (const [name, describe] of STRING_FLAGS) b = b.option(name, { type: 'string', describe });
+    // runc 1.1 spells it --cpu-share; --cpu-shares is accepted too. Kernel memory is obsolete and ignored.
+    b = b.alias('cpu-share', 'cpu-shares');
+    b = b.option('kernel-memory', { type: 'string', hidden: true }).option('kernel-memory-tcp', { type: 'string', hidden: true });
+    return b as never;
+  },
+  handler: (args) => {
+    const resources = args.resources ? readResources(args.resources) : resourcesFromFlags(args);
+    refuseIntelRdt(args);
+    updateContainer(args.root, args.id, resources);
+  },
+};

@@ -1,0 +1,68 @@
+// `events`: runc's JSON event stream — {"type":"stats",…} every interval and
+// {"type":"oom",…} on each OOM kill — until the container stops; or, with
+// --stats, one stats event. The container lock is held only while reading
+// its state, so delete and kill are never blocked by a watcher.
+import { UserError } from '../cli/errors';
+import { warn } from '../cli/log';
+import { statsToJson } from '../cgroups';
+import { isSameLiveProcess } from '../state/proc';
+import { openContainerCgroup } from './container-cgroup';
+
+export interface EventsOptions {
+  intervalMs: number;
+  statsOnly: boolean;
+}
+
+/** How often the stream checks that the container still lives. */
+const LIVENESS_MS = 100;
+/** One more OOM poll after the end, so a kill that ended the container is reported. */
+const FINAL_OOM_MS = 150;
+
+const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 };
+
+/** Go's time.ParseDuration ("5s", "1m30s", "250ms", "0"), in milliseconds. */
+export function parseDuration(text: string): number {
+  const s = text.trim();
+  if (s === '0' || s === '+0' || s === '-0') return 0;
+  const m = /^([-+]?)((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/.exec(s);
+  if (!m) throw new UserError(`invalid value "${text}" for flag -interval: parse error`);
+  let ms = 0;
+  for (const part of s.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) ms += Number(part[1]) * UNITS[part[2]];
+  return m[1] === '-' ? -ms : ms;
+}
+
+export function eventLine(type: 'stats' | 'oom', id: string, data?: unknown): string {
+  return statsToJson(data === undefined ? { type, id } : { type, id, data }) + '\n';
+}
+
+export async function streamEvents(root: string, id: string, opts: EventsOptions, emit: (line: string) => void): Promise<void> {
+  if (!(opts.intervalMs > 0)) throw new UserError('duration interval must be greater than 0');
+  const { container, saved, status, cgroup } = openContainerCgroup(root, id);
+  container.unlock();
+  if (status === 'stopped') throw new UserError(`container with id ${id} is not running`);
+  if (opts.statsOnly) {
+    emit(eventLine('stats', id, cgroup.stats()));
+    return;
+  }
+  const alive = () => isSameLiveProcess(saved.pid, saved.pidStart) && cgroup.exists();
+  await new Promise<void>((resolve) => {
+    const stopOom = cgroup.watchOom(() => emit(eventLine('oom', id)));
+    const statsTimer = setInterval(() => {
+      try {
+        emit(eventLine('stats', id, cgroup.stats()));
+      } catch (e) {
+        // runc logs a failed stats read and carries on.
+        warn(`events: ${(e as Error).message}`);
+      }
+    }, opts.intervalMs);
+    const liveness = setInterval(() => {
+      if (alive()) return;
+      clearInterval(liveness);
+      clearInterval(statsTimer);
+      setTimeout(() => {
+        stopOom();
+        resolve();
+      }, FINAL_OOM_MS);
+    }, LIVENESS_MS);
+  });
+}
