@@ -5,6 +5,8 @@ import { version as tsrunVersion } from '../../package.json';
 import { kernelCapabilities } from './capabilities';
 import type { HookKind, LinuxNamespaceType } from './types';
 import { OCI_VERSION_MAX, OCI_VERSION_MIN } from './version';
+import { seccompFeatures, type SeccompFeatures } from '../seccomp/features';
+import { cgroupFeatures, type CgroupFeatures } from '../cgroups';
 
 /**
  * Features that later work turns on: flip the flag here when the feature
@@ -38,7 +40,7 @@ export interface Features {
     namespaces: string[];
     capabilities: string[];
     cgroup: { v1: boolean; v2: boolean; systemd: boolean; systemdUser: boolean; rdma: boolean };
-    seccomp: { enabled: boolean };
+    seccomp: SeccompFeatures | { enabled: false };
     apparmor: { enabled: boolean };
     selinux: { enabled: boolean };
     intelRdt: { enabled: boolean };
@@ -47,7 +49,26 @@ export interface Features {
   annotations: Record<string, string>;
 }
 
-export function features(readLastCap = () => readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8')): Features {
+/** What the cgroup code can use on this host, as vendor annotations (strings, as the spec requires). */
+function cgroupAnnotations(cg: CgroupFeatures): Record<string, string> {
+  const list = (xs: string[]) => xs.sort().join(',');
+  const files = Object.entries(cg.files);
+  return {
+    'io.github.tsrun.cgroup.mode': cg.mode,
+    'io.github.tsrun.cgroup.controllers': list(Object.entries(cg.controllers).map(([c, v]) => `${c}:v${v}`)),
+    'io.github.tsrun.cgroup.devices': cg.devices,
+    'io.github.tsrun.cgroup.freezer': cg.freezer,
+    'io.github.tsrun.cgroup.kill': String(cg.kill),
+    'io.github.tsrun.cgroup.files': list(files.filter(([, ok]) => ok).map(([f]) => f)),
+    'io.github.tsrun.cgroup.files.missing': list(files.filter(([, ok]) => !ok).map(([f]) => f)),
+    'io.github.tsrun.cgroup.hugepageSizes': list(cg.hugepageSizes),
+  };
+}
+
+export function features(readLastCap = () => readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'), readCgroups: () => CgroupFeatures = cgroupFeatures): Features {
+  const cg = readCgroups();
+  const hasV1 = Object.values(cg.controllers).includes(1);
+  const hasV2 = cg.mode !== 'v1';
   return {
     ociVersionMin: OCI_VERSION_MIN,
     ociVersionMax: OCI_VERSION_MAX,
@@ -56,13 +77,20 @@ export function features(readLastCap = () => readFileSync('/proc/sys/kernel/cap_
     linux: {
       namespaces: [...NAMESPACES],
       capabilities: kernelCapabilities(readLastCap),
-      cgroup: { v1: FEATURE_FLAGS.cgroupV1, v2: FEATURE_FLAGS.cgroupV2, systemd: false, systemdUser: false, rdma: false },
-      seccomp: { enabled: FEATURE_FLAGS.seccomp },
+      // What works on this host: a version tsrun implements and the host mounts.
+      cgroup: {
+        v1: FEATURE_FLAGS.cgroupV1 && hasV1,
+        v2: FEATURE_FLAGS.cgroupV2 && hasV2,
+        systemd: false,
+        systemdUser: false,
+        rdma: cg.controllers.rdma !== undefined,
+      },
+      seccomp: FEATURE_FLAGS.seccomp ? seccompFeatures() : { enabled: false },
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
       mountExtensions: { idmap: { enabled: false } },
     },
-    annotations: { 'io.github.tsrun.version': tsrunVersion },
+    annotations: { 'io.github.tsrun.version': tsrunVersion, ...cgroupAnnotations(cg) },
   };
 }
