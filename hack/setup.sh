@@ -10,6 +10,7 @@ command -v cc >/dev/null 2>&1 || need="$need gcc libc6-dev"
 [ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 && file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' || need="$need busybox-static"
 command -v runc >/dev/null 2>&1 || need="$need runc"
 command -v file >/dev/null 2>&1 || need="$need file"
+command -v ps >/dev/null 2>&1 || need="$need procps" # tsrun ps runs the host's ps, like runc
 if [ -n "$need" ]; then
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "hack/setup.sh: missing packages:$need (run as root, or install them with apt-get)" >&2
