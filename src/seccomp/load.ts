@@ -32,9 +32,18 @@ const FLAG_NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(SECCOMP_FILTER_FLAG).map(([k, v]) => [v, `SECCOMP_FILTER_FLAG_${k}`]),
 );
 
+/**
+ * Whether this kernel takes a SECCOMP_FILTER_FLAG_*. WAIT_KILLABLE_RECV is
+ * only valid with NEW_LISTENER, so it is probed together with it.
+ */
+export function kernelSupportsFlag(flag: number): boolean {
+  const probe = flag === SECCOMP_FILTER_FLAG.WAIT_KILLABLE_RECV ? flag | SECCOMP_FILTER_FLAG.NEW_LISTENER : flag;
+  return seccompFlagSupported(probe);
+}
+
 function checkFlags(flags: number): void {
   for (let bit = 1; bit <= flags; bit <<= 1) {
-    if (flags & bit && !seccompFlagSupported(bit)) {
+    if (flags & bit && !kernelSupportsFlag(bit)) {
       throw new Error(`seccomp: this kernel does not support ${FLAG_NAMES[bit] ?? `flag 0x${bit.toString(16)}`}`);
     }
   }

@@ -57,14 +57,15 @@ export const SECCOMP_FILTER_FLAG = {
   WAIT_KILLABLE_RECV: 32,
 } as const;
 
-const FLAGS: Record<string, number> = {
+/** The flags a profile may name (NEW_LISTENER and TSYNC_ESRCH are the runtime's own business). */
+export const FLAGS: Readonly<Record<string, number>> = {
   SECCOMP_FILTER_FLAG_TSYNC: SECCOMP_FILTER_FLAG.TSYNC,
   SECCOMP_FILTER_FLAG_LOG: SECCOMP_FILTER_FLAG.LOG,
   SECCOMP_FILTER_FLAG_SPEC_ALLOW: SECCOMP_FILTER_FLAG.SPEC_ALLOW,
   SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: SECCOMP_FILTER_FLAG.WAIT_KILLABLE_RECV,
 };
 
-const ACTIONS: Record<string, number> = {
+export const ACTIONS: Readonly<Record<string, number>> = {
   SCMP_ACT_KILL: SECCOMP_RET.KILL_THREAD,
   SCMP_ACT_KILL_THREAD: SECCOMP_RET.KILL_THREAD,
   SCMP_ACT_KILL_PROCESS: SECCOMP_RET.KILL_PROCESS,
@@ -76,7 +77,7 @@ const ACTIONS: Record<string, number> = {
   SCMP_ACT_NOTIFY: SECCOMP_RET.USER_NOTIF,
 };
 
-const OPS = new Set(['NE', 'LT', 'LE', 'EQ', 'GE', 'GT', 'MASKED_EQ']);
+export const OPS: ReadonlySet<string> = new Set(['NE', 'LT', 'LE', 'EQ', 'GE', 'GT', 'MASKED_EQ']);
 const EPERM = 1;
 const MAX_ERRNO = 4095;
 const U64 = (1n << 64n) - 1n;
@@ -172,6 +173,11 @@ export function checkPolicy(seccomp: LinuxSeccomp, opts: PolicyOptions = {}): Po
   const notify = rules.some((r) => r.ret === SECCOMP_RET.USER_NOTIF);
   if (notify && !s.listenerPath) throw new SeccompConfigError(`${base}.listenerPath`, 'is required when a rule uses SCMP_ACT_NOTIFY');
   if (!notify && s.listenerPath) throw new SeccompConfigError(`${base}.listenerPath`, 'is set but no rule uses SCMP_ACT_NOTIFY');
+  if (!notify && flags & SECCOMP_FILTER_FLAG.WAIT_KILLABLE_RECV) {
+    // The kernel takes it only with a listener; libseccomp leaves it out likewise.
+    debug(`seccomp: ${base}.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV ignored: no rule uses SCMP_ACT_NOTIFY`);
+    flags &= ~SECCOMP_FILTER_FLAG.WAIT_KILLABLE_RECV;
+  }
   if (notify && flags & SECCOMP_FILTER_FLAG.TSYNC) {
     // TSYNC with a listener needs TSYNC_ESRCH, as libseccomp sets it.
     flags |= SECCOMP_FILTER_FLAG.TSYNC_ESRCH;
