@@ -1,5 +1,6 @@
 import t from 'tap';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createCgroup, loadCgroup, type CgroupManager } from './index';
@@ -103,20 +104,29 @@ if (!isRoot) {
   const devTest = () =>
     gatedShell(`head -c1 /dev/zero >/dev/null 2>&1 && echo zero-ok || echo zero-denied; head -c1 /dev/null && echo null-ok || echo null-denied`);
 
-  t.test('v1 devices rules deny opening a denied device node', async (t) => {
+  t.test('v1 devices rules deny opening a denied device node; runc\'s defaults follow', async (t) => {
+    // Major 42 is the kernel's "demo" number with no driver: an allowed open fails with ENXIO, a denied one with EPERM.
+    const nodes = mkdtempSync(join(tmpdir(), 'tsrun-devnodes-'));
+    t.teardown(() => rmSync(nodes, { recursive: true, force: true }));
+    spawnSync('mknod', [join(nodes, 'd0'), 'c', '42', '0']);
+    spawnSync('mknod', [join(nodes, 'd1'), 'c', '42', '1']);
     const cg = make('dev1', {
       devices: [
         { allow: false, access: 'rwm' },
-        { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+        { allow: true, type: 'c', major: 42, minor: 1, access: 'rw' },
       ],
     });
     if (!cg.saved.v1.devices) return t.skip('no v1 devices controller on this host');
-    const sh = devTest();
+    const sh = gatedShell(`cat ${nodes}/d0; cat ${nodes}/d1; head -c1 /dev/null && echo null-ok`);
     cg.apply(sh.child.pid!);
-    t.equal(readFileSync(join(cg.saved.v1.devices, 'devices.list'), 'utf8').trim(), 'c 1:3 rwm');
+    const list = readFileSync(join(cg.saved.v1.devices, 'devices.list'), 'utf8').trim().split('\n');
+    t.ok(list.includes('c 42:1 rw'), 'the container\'s rule');
+    t.ok(list.includes('c 1:3 rwm') && list.includes('c 136:* rwm'), 'runc\'s default rules (null, ptys …) come after it');
+    t.notOk(list.includes('a *:* rwm'), 'no allow-all');
     sh.go();
     await sh.exited;
-    t.match(sh.output(), /zero-denied/);
+    t.match(sh.output(), /d0'?: Operation not permitted/);
+    t.match(sh.output(), /d1'?: No such device or address/);
     t.match(sh.output(), /null-ok/);
     cg.destroy(true);
   });
