@@ -11,6 +11,10 @@ command -v cc >/dev/null 2>&1 || need="$need gcc libc6-dev"
 command -v runc >/dev/null 2>&1 || need="$need runc"
 command -v file >/dev/null 2>&1 || need="$need file"
 command -v ps >/dev/null 2>&1 || need="$need procps" # tsrun ps runs the host's ps, like runc
+# The real clients the src/clients tests drive tsrun with (docs/clients.md).
+for c in containerd:containerd ctr:containerd dockerd:docker.io podman:podman conmon:conmon umoci:umoci python3:python3; do
+	command -v "${c%%:*}" >/dev/null 2>&1 || need="$need ${c#*:}"
+done
 if [ -n "$need" ]; then
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "hack/setup.sh: missing packages:$need (run as root, or install them with apt-get)" >&2
