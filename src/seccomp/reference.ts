@@ -47,12 +47,14 @@ export function referenceVerdict(s: LinuxSeccomp, native: ArchDef, audit: number
   const abi = abiOf(arches, audit, nr >>> 0);
   if (!abi) return 0; // bad arch: KILL
   const mask = abi.bits === 32 ? (1n << 32n) - 1n : (1n << 64n) - 1n;
-  const rules = (s.syscalls ?? []).filter((r) => r.names.some((n) => abi.table[n] === nr >>> 0));
+  const dflt = ret(s.defaultAction, s.defaultErrnoRet);
+  // Rules with the default action are dropped (libseccomp refuses them).
+  const rules = (s.syscalls ?? []).filter((r) => r.names.some((n) => abi.table[n] === nr >>> 0) && ret(r.action, r.errnoRet) !== dflt);
   const uncond = rules.find((r) => !r.args || r.args.length === 0);
   if (uncond) return ret(uncond.action, uncond.errnoRet);
   for (const r of rules) {
     const ok = r.args!.every((a) => holds(a.op, (args[a.index] ?? 0n) & mask, asU64(a.value) & mask, asU64(a.valueTwo ?? 0) & mask));
     if (ok) return ret(r.action, r.errnoRet);
   }
-  return ret(s.defaultAction, s.defaultErrnoRet);
+  return dflt;
 }

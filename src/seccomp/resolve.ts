@@ -30,6 +30,9 @@ const condKey = (conds: Cond[]) =>
 export function resolveArch(policy: Policy, arch: ArchDef): Map<number, Leaf> {
   const entries = new Map<number, Entry>();
   for (const rule of policy.rules) {
+    // A rule with the default action changes nothing, and libseccomp (so
+    // runc) drops it: it must not shadow other rules for its syscall either.
+    if (rule.ret === policy.defaultRet) continue;
     for (const name of rule.names) {
       const nr = arch.table[name];
       if (nr === undefined) continue;
@@ -53,12 +56,9 @@ export function resolveArch(policy: Policy, arch: ArchDef): Map<number, Leaf> {
   const leaves = new Map<number, Leaf>();
   for (const [nr, e] of entries) {
     if (e.uncond) {
-      if (e.uncond.ret !== policy.defaultRet) leaves.set(nr, { ret: e.uncond.ret });
-    } else if (e.conds.some((c) => c.ret !== policy.defaultRet)) {
-      // Trailing rules that give the default anyway need no code.
-      const rules = e.conds.map(({ ret, conds }) => ({ ret, conds }));
-      while (rules.length && rules[rules.length - 1].ret === policy.defaultRet) rules.pop();
-      leaves.set(nr, { rules, fallback: policy.defaultRet });
+      leaves.set(nr, { ret: e.uncond.ret });
+    } else if (e.conds.length) {
+      leaves.set(nr, { rules: e.conds.map(({ ret, conds }) => ({ ret, conds })), fallback: policy.defaultRet });
     }
   }
   return leaves;
