@@ -83,6 +83,7 @@ function main(): void {
     config,
     noPivot: plan.noPivot,
     userns: plan.newUserNs,
+    mountNs: (config.linux?.namespaces ?? []).some((n) => n.type === 'mount'),
   };
   prepareRootfs(rootfsPlan);
   // The notify agent's socket is a host path: connect while the host root is still ours.

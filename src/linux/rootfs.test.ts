@@ -82,7 +82,7 @@ interface RunOptions {
 
 function run(t: tap.Test, bundle: string, rootfs: string, config: Spec, probes: string[], opts: RunOptions = {}): Report {
   const planFile = join(bundle, 'plan.json');
-  writeFileSync(planFile, JSON.stringify({ rootfs, bundle, config, noPivot: !!opts.noPivot, userns: !!opts.userns, probes }));
+  writeFileSync(planFile, JSON.stringify({ rootfs, bundle, config, noPivot: !!opts.noPivot, userns: !!opts.userns, mountNs: true, probes }));
   const nodeCmd = `exec "${process.execPath}" --import tsx "${fixture}" "${planFile}"`;
   const script = opts.pre ? `${opts.pre} && ${nodeCmd}` : nodeCmd;
   const env = { ...process.env };

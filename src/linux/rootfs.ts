@@ -37,6 +37,12 @@ export interface RootfsPlan {
   noPivot: boolean;
   /** A new user namespace is in use (devices are bind-mounted, not mknod'ed). */
   userns: boolean;
+  /**
+   * The container has a mount namespace (new or joined). Without one, the
+   * init works in the caller's mount namespace: nothing may change the
+   * propagation or the root of that shared tree, so the root is only chroot'ed.
+   */
+  mountNs: boolean;
 }
 
 function rootPropagation(config: Spec): number | undefined {
@@ -53,12 +59,14 @@ export function prepareRootfs(plan: RootfsPlan): void {
   // Nothing done below may propagate to the host: / becomes a slave unless
   // the config asks otherwise. Unbindable waits until after pivot_root: the
   // rootfs could not be bound onto itself out of an unbindable tree.
-  const prop = rootPropagation(config);
-  const early = prop === undefined || prop & MS.UNBINDABLE ? MS.SLAVE | MS.REC : prop;
-  mount(null, '/', null, early, null, { source: 'none' });
-  makeParentMountPrivate(rootfs);
-  // pivot_root needs the new root to be a mount point.
-  mount(rootfs, rootfs, 'bind', MS.BIND | MS.REC);
+  if (plan.mountNs) {
+    const prop = rootPropagation(config);
+    const early = prop === undefined || prop & MS.UNBINDABLE ? MS.SLAVE | MS.REC : prop;
+    mount(null, '/', null, early, null, { source: 'none' });
+    makeParentMountPrivate(rootfs);
+    // pivot_root needs the new root to be a mount point.
+    mount(rootfs, rootfs, 'bind', MS.BIND | MS.REC);
+  }
 
   const rootFd = openRootDir(rootfs);
   try {
@@ -98,6 +106,11 @@ function makeParentMountPrivate(rootfs: string): void {
 
 export function pivotRoot(plan: RootfsPlan): void {
   const rootfs = realpathSync(plan.rootfs);
+  if (!plan.mountNs) {
+    // runc does the same: the caller's tree is not ours to pivot or move.
+    chroot(rootfs);
+    return chdirRoot();
+  }
   if (plan.noPivot) moveRoot(rootfs);
   else pivot(rootfs);
   // Applied only now: on the old root it would have reached the host's /.

@@ -86,6 +86,25 @@ if (!isRoot) {
     env.done();
   });
 
+  t.test('a cwd through /proc/self/fd cannot reach a host directory (CVE-2024-21626)', async (t) => {
+    const env = testEnv(t);
+    // Whatever fd the init may hold while it enters cwd: none may become the program's cwd.
+    for (let fd = 3; fd < 24; fd++) {
+      const c = testConfig('x', ['sh', '-c', 'echo cwd=$(pwd); ls -d ../../../../../* | head -3']);
+      c.process!.cwd = `/proc/self/fd/${fd}`;
+      const id = uniqueId('cwd');
+      const out = join(env.dir, `${id}.out`);
+      const r = env.run(['run', '-b', env.bundle(c), id], { output: out });
+      const text = r.stderr;
+      if (r.code === 0) {
+        t.notMatch(text, /tsrun-test-|\/run\/tsrun|\/work\//, `fd ${fd}: the program did not start in a host directory`);
+      } else {
+        t.match(text, /cwd|chdir/, `fd ${fd}: refused with a cwd error`);
+      }
+    }
+    env.done();
+  });
+
   t.test('wrong-state operations and console socket errors', async (t) => {
     const env = testEnv(t);
     const missing = env.run(['start', 'nope']);

@@ -71,6 +71,9 @@ function checkConfig(config: Spec, opts: CreateOptions): void {
   if (!config.process.terminal && opts.consoleSocket) {
     throw new UserError('cannot use console socket if tsrun will not detach or allocate tty');
   }
+  if (!config.linux?.namespaces?.some((n) => n.type === 'mount') && config.root?.readonly) {
+    throw new UserError('config.json: /root/readonly: needs a mount namespace (it would make the mount holding the rootfs read-only for the host)');
+  }
   // The init applies these after `start`; bad values must fail `create`.
   const affinity = config.process.execCPUAffinity ?? {};
   for (const which of ['initial', 'final'] as const) {
@@ -140,6 +143,8 @@ export function createContainer(opts: CreateOptions): Created {
       phase: 'creating',
       hooks: { poststart: config.hooks?.poststart, poststop: config.hooks?.poststop },
       privatePidNs: ns.privatePidNs,
+      // Never the rootfs itself: it may be a mount of its own (containerd's overlay).
+      hostMounts: ns.has('mount') ? undefined : (config.mounts ?? []).map((m) => join(rootfs, m.destination)).filter((p) => p !== rootfs),
     };
     saved = st;
     container.write(st);

@@ -7,9 +7,23 @@ import { waitGone } from '../state/proc';
 import { signalContainer } from './kill';
 import { hookState } from './create';
 import { runHooksWarnOnly } from './hooks';
+import { umount2, MNT_DETACH } from '../sys/mount';
 import { loadCgroup, type SavedCgroup } from '../cgroups';
 
 const SIGKILL = 9;
+
+/** Detach what a container without a mount namespace mounted in ours, deepest first. */
+function unmountAll(paths: string[]): void {
+  for (const p of [...paths].sort((a, b) => b.length - a.length)) {
+    for (;;) {
+      try {
+        umount2(p, MNT_DETACH);
+      } catch {
+        break; // not (or no longer) a mount point
+      }
+    }
+  }
+}
 
 export function destroyContainer(c: ContainerDir, force: boolean): void {
   const saved = c.read();
@@ -25,6 +39,7 @@ export function destroyContainer(c: ContainerDir, force: boolean): void {
     }
   }
   if (saved?.cgroup) loadCgroup(saved.cgroup as SavedCgroup).destroy(true);
+  if (saved?.hostMounts) unmountAll(saved.hostMounts);
   if (saved && saved.phase === 'created') {
     runHooksWarnOnly('poststop', saved.hooks?.poststop, hookState(saved, 'stopped'));
   }

@@ -1,7 +1,7 @@
 // What the program sees from inside the container: ids, capabilities,
 // hostname, rlimits, mounts, fds, env, cwd, signal dispositions.
 import t from 'tap';
-import { readFileSync, writeFileSync, openSync, closeSync } from 'node:fs';
+import { readFileSync, writeFileSync, openSync, closeSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, TSRUN, cleanEnv, type Env } from '../testing/harness';
@@ -128,6 +128,23 @@ if (!isRoot) {
     t.equal(r.code, 1, 'start fails when a startContainer hook fails');
     t.match(r.stderr, /startContainer hook 0 \(\/bin\/false\)/);
     t.equal(env.run(['delete', id]).code, 0);
+    env.done();
+  });
+
+  t.test('without a mount namespace the caller\'s root and mounts are left alone', async (t) => {
+    const env = testEnv(t);
+    const c = testConfig('x', []);
+    c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'mount');
+    c.linux!.maskedPaths = [];
+    c.linux!.readonlyPaths = [];
+    c.root!.readonly = false;
+    c.mounts = [{ destination: '/tmp', type: 'tmpfs', source: 'tmpfs' }];
+    const mountsBefore = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => / \/ \/ /.test(l));
+    const r = inside(env, c, 'ls /bin/busybox && grep -c " /tmp " /proc/self/mountinfo || true');
+    t.equal(r.code, 0, r.out);
+    t.match(r.out, /^\/bin\/busybox$/m, 'the program ran chroot\'ed in the rootfs');
+    t.ok(existsSync('/usr/bin') && existsSync('/etc/passwd'), 'the caller still sees the host root');
+    t.same(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => / \/ \/ /.test(l)), mountsBefore, 'the host root mount is unchanged');
     env.done();
   });
 

@@ -32,6 +32,11 @@ export interface Saved {
   /** pid namespace link (`pid:[…]`) of the init, to find its processes for kill --all. */
   pidNs?: string;
   cgroup?: unknown;
+  /**
+   * Without a mount namespace the container's mounts are made in the
+   * caller's namespace (as runc does): their host paths, for delete to undo.
+   */
+  hostMounts?: string[];
 }
 
 export function ensureRoot(root: string): void {
