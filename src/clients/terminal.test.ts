@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { drive } from './pty';
-import { isRoot, ROOT_REASON, TSRUN, testEnv, testConfig, uniqueId, cleanEnv, parseState, type Env } from '../testing/harness';
+import { isRoot, ROOT_REASON, TSRUN, testEnv, testConfig, uniqueId, cleanEnv, waitStatus } from '../testing/harness';
 import { listenUnix, acceptUnix, recvFds } from '../sys/socket';
 import { poll, POLL } from '../sys/poll';
 import { closeQuiet } from '../sys/fs';
@@ -15,15 +15,6 @@ function terminalConfig(id: string, args: string[]) {
   const c = testConfig(id, args);
   c.process!.terminal = true;
   return c;
-}
-
-function waitStopped(env: Env, id: string): string {
-  const deadline = Date.now() + 10000;
-  for (;;) {
-    const st = parseState(env.run(['state', id]));
-    if (st.status === 'stopped' || Date.now() > deadline) return String(st.status);
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-  }
 }
 
 if (!isRoot) {
@@ -134,7 +125,7 @@ if (!isRoot) {
     t.match(output, /^\/dev\/pts\/0\r\n/, 'the program sees its pty as its terminal');
     t.match(output, /stdio-is-tty\r\n/, 'stdin, stdout and stderr are the terminal');
     t.match(output, /console-is-char\r\nconsole=88:0\r\n/, '/dev/console is the same pty (char 136:0)');
-    t.equal(waitStopped(env, id), 'stopped');
+    t.equal(waitStatus(env, id, 'stopped').status, 'stopped');
     t.equal(env.run(['delete', id]).code, 0, 'delete');
     env.done();
   });

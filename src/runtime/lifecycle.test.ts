@@ -3,16 +3,7 @@
 import t from 'tap';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, parseState, type Env } from '../testing/harness';
-
-function waitStatus(env: Env, id: string, want: string, timeoutMs = 10000): Record<string, unknown> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const st = parseState(env.run(['state', id]));
-    if (st.status === want || Date.now() > deadline) return st;
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-  }
-}
+import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, parseState, waitStatus } from '../testing/harness';
 
 if (!isRoot) {
   t.plan(0, ROOT_REASON);

@@ -139,6 +139,16 @@ export function parseState(r: Result): Record<string, unknown> {
   return JSON.parse(r.stdout) as Record<string, unknown>;
 }
 
+/** Poll `state` until the container reaches `want` (or time runs out); the last state seen. */
+export function waitStatus(env: Env, id: string, want: string, timeoutMs = 10000): Record<string, unknown> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const st = parseState(env.run(['state', id]));
+    if (st.status === want || Date.now() > deadline) return st;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  }
+}
+
 /** Where a relative cgroupsPath lands in each hierarchy (below our own cgroup); only those that exist. */
 export function cgroupDirsOf(relative: string): string[] {
   const dirs: string[] = [];
