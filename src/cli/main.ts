@@ -5,9 +5,9 @@ import { configureLog, fatal } from './log';
 import { UserError } from './errors';
 import { DEFAULT_ROOT, type GlobalArgs } from './globals';
 import { commands } from './commands';
+import { OCI_VERSION } from '../spec/version';
+import { version } from '../../package.json';
 
-const VERSION = '0.1.0';
-const SPEC_VERSION = '1.2.0';
 
 async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -35,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
   const args = await parser.parseAsync();
   if (args.version && args._.length === 0) {
     process.exitCode = 0;
-    (await import('./log')).out(`tsrun version ${VERSION}\nspec: ${SPEC_VERSION}\n`);
+    (await import('./log')).out(`tsrun version ${version}\nspec: ${OCI_VERSION}\n`);
     return 0;
   }
   if (args._.length === 0) {

@@ -6,7 +6,7 @@ import { ContainerDir, statusOf } from '../state/store';
 import { waitGone } from '../state/proc';
 import { signalContainer } from './kill';
 import { hookState } from './create';
-import { runHooksWarnOnly } from './hooks';
+import { runHooks } from '../hooks/run';
 import { umount2, MNT_DETACH } from '../sys/mount';
 import { loadCgroup, type SavedCgroup } from '../cgroups';
 
@@ -41,7 +41,7 @@ export function destroyContainer(c: ContainerDir, force: boolean): void {
   if (saved?.cgroup) loadCgroup(saved.cgroup as SavedCgroup).destroy(true);
   if (saved?.hostMounts) unmountAll(saved.hostMounts);
   if (saved && saved.phase === 'created') {
-    runHooksWarnOnly('poststop', saved.hooks?.poststop, hookState(saved, 'stopped'));
+    runHooks('poststop', saved.hooks?.poststop, hookState(saved, 'stopped'), { continueOnError: true });
   }
   debug(`removing ${c.dir}`);
   c.remove();

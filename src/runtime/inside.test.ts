@@ -102,6 +102,20 @@ if (!isRoot) {
     env.done();
   });
 
+  t.test('time namespace with offsets', async (t) => {
+    const env = testEnv(t);
+    const c = testConfig('x', []);
+    c.linux!.namespaces!.push({ type: 'time' });
+    c.linux!.timeOffsets = { boottime: { secs: 10 * 86400, nanosecs: 0 }, monotonic: { secs: 5 * 86400, nanosecs: 0 } };
+    const hostUptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    const r = inside(env, c, 'cut -d" " -f1 /proc/uptime; cat /proc/self/timens_offsets');
+    t.equal(r.code, 0, r.out);
+    const uptime = Number(r.out.split('\n')[0]);
+    t.ok(uptime >= hostUptime + 10 * 86400 - 1, `boottime shifted by 10 days (${uptime} vs host ${hostUptime})`);
+    t.match(r.out, /^monotonic\s+432000\s+0$/m, 'monotonic offset');
+    env.done();
+  });
+
   t.test('scheduler, CPU affinity and personality', async (t) => {
     const env = testEnv(t);
     const c = testConfig('x', []);

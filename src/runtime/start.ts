@@ -1,7 +1,7 @@
 // `tsrun start`: release the init blocked on the exec fifo.
 import { openSync, readSync, closeSync, unlinkSync, constants } from 'node:fs';
 import { UserError } from '../cli/errors';
-import { runHooksWarnOnly } from './hooks';
+import { runHooks } from '../hooks/run';
 import { ContainerDir, statusOf, type Saved } from '../state/store';
 import { isSameLiveProcess, sleepMs } from '../state/proc';
 import { hookState } from './create';
@@ -54,6 +54,6 @@ export function startContainer(c: ContainerDir): Saved {
   const failure = releaseInit(c.fifoPath, saved);
   unlinkSync(c.fifoPath);
   if (failure) throw new UserError(failure);
-  runHooksWarnOnly('poststart', saved.hooks?.poststart, hookState(saved, 'running'));
+  runHooks('poststart', saved.hooks?.poststart, hookState(saved, 'running'), { continueOnError: true });
   return saved;
 }
