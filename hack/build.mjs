@@ -38,6 +38,7 @@ const generators = ['hack/gen-spec.mjs'];
 // (see ARCHITECTURE.md). This plugin defers all of it to first use, so a
 // plain `tsrun state ID` never touches them while --help still works.
 const YARGS_SHIM = /yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/;
+const YARGS_USAGE = /yargs[\\/]build[\\/]lib[\\/]usage\.js$/;
 const deferYargsStartup = {
   name: 'defer-yargs-startup',
   setup(build) {
@@ -58,6 +59,52 @@ const deferYargsStartup = {
       contents: `export const strictEqual = (a, b, m) => { if (!Object.is(a, b)) require('assert').strictEqual(a, b, m); };
 export const notStrictEqual = (a, b, m) => { if (Object.is(a, b)) require('assert').notStrictEqual(a, b, m); };`,
     }));
+    // After every command's handler, yargs renders the whole help text and
+    // keeps it, in case it must print help for a later failure (~45 ms: cliui,
+    // string-width). tsrun's .fail() throws and never prints help after a
+    // command ran, so the rendering is deferred until someone asks for it.
+    build.onLoad({ filter: YARGS_USAGE }, async (a) => {
+      let src = await readFile(a.path, 'utf8');
+      for (const [eager, lazy] of [
+        [
+          `self.cacheHelpMessage = function () {
+        cachedHelpMessage = this.help();
+    };
+    self.clearCachedHelpMessage = function () {
+        cachedHelpMessage = undefined;
+    };
+    self.hasCachedHelpMessage = function () {
+        return !!cachedHelpMessage;
+    };`,
+          `let helpCachePending = false;
+    self.cacheHelpMessage = function () {
+        helpCachePending = true;
+    };
+    self.clearCachedHelpMessage = function () {
+        cachedHelpMessage = undefined;
+        helpCachePending = false;
+    };
+    self.hasCachedHelpMessage = function () {
+        return !!cachedHelpMessage || helpCachePending;
+    };`,
+        ],
+        [
+          `if (cachedHelpMessage)
+            return cachedHelpMessage;`,
+          `if (cachedHelpMessage)
+            return cachedHelpMessage;
+        if (helpCachePending) {
+            helpCachePending = false;
+            cachedHelpMessage = self.help();
+            return cachedHelpMessage;
+        }`,
+        ],
+      ]) {
+        if (!src.includes(eager)) throw new Error(`${a.path}: yargs changed; update deferYargsStartup in hack/build.mjs`);
+        src = src.replace(eager, lazy);
+      }
+      return { contents: src, loader: 'js' };
+    });
     build.onLoad({ filter: YARGS_SHIM }, async (a) => {
       const src = await readFile(a.path, 'utf8');
       const eager = "stdColumns: typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null";
