@@ -191,6 +191,9 @@ static __attribute__((noreturn)) void child(int sync_fd, const int *join_fds, co
 		send_pid(sync_fd, "pid", getpid());
 	}
 
+	/* Like runc's init: a session of its own, away from the caller's terminal. */
+	if (setsid() < 0)
+		fail(sync_fd, "setsid", "init");
 	execve(path, argv, envp);
 	fail(sync_fd, "execve", path);
 }

@@ -7,7 +7,7 @@ import { writeSync } from 'node:fs';
 import { Channel } from '../runtime/channel';
 import type { InitPlan } from '../runtime/init-plan';
 import { runHooks } from '../hooks/run';
-import { prepareRootfs, pivotRoot, finishRootfs, setHostname, applySysctl, type RootfsPlan } from '../linux/rootfs';
+import { prepareRootfs, pivotRoot, finishRootfs, type RootfsPlan } from '../linux/rootfs';
 import {
   applyRlimits,
   applyOomScoreAdj,
@@ -95,9 +95,7 @@ function main(): void {
   runHooks('createContainer', config.hooks?.createContainer, plan.state);
 
   pivotRoot(rootfsPlan);
-  finishRootfs(rootfsPlan);
-  setHostname(config);
-  applySysctl(config);
+  finishRootfs(rootfsPlan); // also hostname, domainname and sysctl, before /proc/sys turns read-only
   if (proc.terminal && plan.consoleFd !== undefined) {
     setupConsole(plan.consoleFd, proc.consoleSize);
     closeQuiet(plan.consoleFd);
