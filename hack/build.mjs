@@ -55,9 +55,13 @@ const deferYargsStartup = {
       resolveDir: root,
     }));
     build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, () => ({
-      // yargs asserts on every start (pkgUp); load node's assert only to fail.
-      contents: `export const strictEqual = (a, b, m) => { if (!Object.is(a, b)) require('assert').strictEqual(a, b, m); };
-export const notStrictEqual = (a, b, m) => { if (Object.is(a, b)) require('assert').notStrictEqual(a, b, m); };`,
+      // yargs asserts on every start, and the assertion fails (and is caught)
+      // whenever no package.json lies above the cwd: yargs' pkgUp. Loading
+      // node:assert for its AssertionError would create process.stderr, so
+      // a failure throws a plain Error with the same code instead.
+      contents: `const fail = (m, d) => { throw Object.assign(new Error(m ?? d), { code: 'ERR_ASSERTION' }); };
+export const strictEqual = (a, b, m) => { if (!Object.is(a, b)) fail(m, 'Expected values to be strictly equal'); };
+export const notStrictEqual = (a, b, m) => { if (Object.is(a, b)) fail(m, 'Expected "actual" to be strictly unequal to "expected"'); };`,
     }));
     // After every command's handler, yargs renders the whole help text and
     // keeps it, in case it must print help for a later failure (~45 ms: cliui,
