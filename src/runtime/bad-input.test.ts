@@ -34,6 +34,10 @@ if (!isRoot) {
     version.ociVersion = '2.0.0';
     createFails(t, env, version, /ociVersion.*2\.0\.0/);
 
+    const rdt = testConfig('x', ['true']) as Spec & { linux: Record<string, unknown> };
+    rdt.linux.intelRdt = { closID: 'guaranteed' };
+    createFails(t, env, rdt, /\/linux\/intelRdt: Intel RDT .* not supported/);
+
     const noRootfs = testConfig('x', ['true']);
     noRootfs.root = { path: join(env.dir, 'nowhere') };
     createFails(t, env, noRootfs, /nowhere/);

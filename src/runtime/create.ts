@@ -6,6 +6,7 @@ import { writeFileSync, renameSync, readlinkSync, chmodSync } from 'node:fs';
 import type { Spec } from '../spec/types';
 import { loadBundle } from '../spec/bundle';
 import { OCI_VERSION } from '../spec/version';
+import { unimplementedFields } from '../spec/unimplemented';
 import { runHooks } from '../hooks/run';
 import { UserError } from '../cli/errors';
 import { warn, debug } from '../cli/log';
@@ -65,6 +66,8 @@ export function hookState(s: Saved, status: string): Record<string, unknown> {
 
 function checkConfig(config: Spec, opts: CreateOptions): void {
   if (!config.process) throw new UserError('config.json: /process: required to create a container');
+  const unimplemented = unimplementedFields(config);
+  if (unimplemented.length) throw new UserError(unimplemented.join('\n'));
   if (config.process.terminal && !opts.consoleSocket && opts.detach) {
     throw new UserError('cannot allocate tty if tsrun will detach without setting console socket');
   }

@@ -80,8 +80,8 @@ t.test('ociVersion must be 1.0.0 through 1.2.x', async (t) => {
   for (const v of ['1.0.0', '1.0.2-dev', '1.1.0', '1.2.0', '1.2.7']) {
     t.doesNotThrow(() => loadBundle(makeBundle(t, { ...spec(), ociVersion: v })), v);
   }
-  t.equal(loadError(makeBundle(t, { ...spec(), ociVersion: '1.3.0' })), 'config.json: /ociVersion: version "1.3.0" is not supported (tsrun supports 1.0.0 through 1.2.x)');
-  t.equal(loadError(makeBundle(t, { ...spec(), ociVersion: '2.0.0' })), 'config.json: /ociVersion: version "2.0.0" is not supported (tsrun supports 1.0.0 through 1.2.x)');
+  t.equal(loadError(makeBundle(t, { ...spec(), ociVersion: '1.4.0' })), 'config.json: /ociVersion: version "1.4.0" is not supported (tsrun supports 1.0.0 through 1.3.x)');
+  t.equal(loadError(makeBundle(t, { ...spec(), ociVersion: '2.0.0' })), 'config.json: /ociVersion: version "2.0.0" is not supported (tsrun supports 1.0.0 through 1.3.x)');
   t.match(loadError(makeBundle(t, { ...spec(), ociVersion: '1.2' })), /^config\.json: \/ociVersion: must match pattern/);
 });
 

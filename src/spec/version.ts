@@ -1,13 +1,15 @@
 // Which runtime-spec versions tsrun accepts in config.json. Minor versions
-// only add fields, so 1.0.0 through 1.2.x are understood. Pre-releases of
-// those (docker and runc write "1.0.2-dev") are accepted too.
+// only add fields, so 1.0.0 through 1.3.x are understood: the 1.3 additions
+// tsrun does not implement are refused by name (src/spec/unimplemented.ts)
+// rather than ignored. Pre-releases (docker and runc write "1.0.2-dev") are
+// accepted too. Clients and the runtime-tools suite write 1.3.0 today.
 export const OCI_VERSION_MIN = '1.0.0';
-export const OCI_VERSION_MAX = '1.2.1';
+export const OCI_VERSION_MAX = '1.3.0';
 /** The version tsrun writes into config.json (tsrun spec) and state.json. */
 export const OCI_VERSION = '1.2.1';
 
 const SUPPORTED_MAJOR = 1;
-const SUPPORTED_MAX_MINOR = 2;
+const SUPPORTED_MAX_MINOR = 3;
 
 /** Undefined when `version` is supported, otherwise why not. */
 export function unsupportedVersion(version: string): string | undefined {
