@@ -127,6 +127,22 @@ if (!isRoot) {
     });
   }
 
+  t.test('SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV with a listener', async (t) => {
+    const env = testEnv(t);
+    const agent = await startAgent(env, 'errno:30');
+    try {
+      const c = notifyConfig(agent.sock);
+      c.linux!.seccomp!.flags = ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'];
+      const r = runTsrun(env, c, [...SCRIPT]);
+      t.equal(r.code, 0, r.out);
+      t.match(r.out, /^rc=1$/m, "mkdir gets the agent's answer");
+      t.equal((await agent.seen()).length, 1, 'one notification');
+    } finally {
+      agent.proc.kill();
+    }
+    env.done();
+  });
+
   t.test('no agent at listenerPath: create fails and leaves nothing', async (t) => {
     const env = testEnv(t);
     const c = notifyConfig(join(env.dir, 'nobody.sock'));
