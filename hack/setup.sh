@@ -10,6 +10,8 @@ command -v cc >/dev/null 2>&1 || need="$need gcc libc6-dev"
 [ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 && file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' || need="$need busybox-static"
 command -v runc >/dev/null 2>&1 || need="$need runc"
 command -v file >/dev/null 2>&1 || need="$need file"
+# Docker's default seccomp profile, for the libseccomp cross-check and the container tests.
+[ -f /usr/share/containers/seccomp.json ] || need="$need golang-github-containers-common"
 command -v ps >/dev/null 2>&1 || need="$need procps" # tsrun ps runs the host's ps, like runc
 # The real clients the src/clients tests drive tsrun with (docs/clients.md).
 for c in containerd:containerd ctr:containerd dockerd:docker.io podman:podman conmon:conmon umoci:umoci python3:python3; do
