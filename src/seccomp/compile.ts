@@ -10,9 +10,9 @@
 // halves; low halves only on 32-bit ABIs, as libseccomp does).
 import type { LinuxSeccomp } from '../spec/types';
 import { debug } from '../cli/log';
-import { BPF, DATA, BPF_MAXINSNS, encode, type Insn } from './bpf';
+import { BPF, DATA, BPF_MAXINSNS, SECCOMP_RET, encode, type Insn } from './bpf';
 import { X32_SYSCALL_BIT, type ArchDef } from './arch';
-import { checkPolicy, type Cond, type Policy, type PolicyOptions } from './profile';
+import { checkPolicy, ENOSYS, type Cond, type Policy, type PolicyOptions } from './profile';
 import { resolveArch, unknownNames, type Leaf, type CondRule } from './resolve';
 import { Emitter, type Label } from './emit';
 
@@ -126,8 +126,26 @@ function intervals(policy: Policy, abi: ArchDef): Interval[] {
     add(nr, nr, leaves.get(nr)!);
     cur = nr + 1;
   }
-  if (cur <= abi.hi) add(cur, abi.hi, dflt);
+  const last = policy.enosysArches.includes(abi) ? highestNamed(policy, abi) : undefined;
+  if (last !== undefined && last + 1 <= abi.hi) {
+    if (cur <= last) add(cur, last, dflt);
+    add(Math.max(cur, last + 1), abi.hi, { ret: (SECCOMP_RET.ERRNO | ENOSYS) >>> 0 });
+  } else if (cur <= abi.hi) {
+    add(cur, abi.hi, dflt);
+  }
   return out;
+}
+
+/** The highest syscall number of this ABI that any rule names (whatever its action). */
+function highestNamed(policy: Policy, abi: ArchDef): number | undefined {
+  let max: number | undefined;
+  for (const rule of policy.rules) {
+    for (const name of rule.names) {
+      const nr = abi.table[name];
+      if (nr !== undefined && nr >= abi.lo && nr <= abi.hi && (max === undefined || nr > max)) max = nr;
+    }
+  }
+  return max;
 }
 
 /** Binary search over ranges with A = syscall number. */

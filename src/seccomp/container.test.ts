@@ -136,6 +136,26 @@ if (!isRoot) {
     env.done();
   });
 
+  t.test('syscalls newer than the profile get ENOSYS (runc\'s stub), others the default', async (t) => {
+    const env = setup(t);
+    const probes = buildProbes(join(env.dir, 'probes'));
+    if (!probes.probe64) {
+      t.skip(`no test program: ${probes.why64}`);
+      return;
+    }
+    // A profile that knows nothing past number 400 (clone3 435, faccessat2 439 … are newer), default EPERM.
+    const known = Object.entries(ARCHES.x86_64.table).filter(([n, nr]) => nr <= 400 && n !== 'acct').map(([n]) => n);
+    const profile = (architectures?: LinuxSeccomp['architectures']): Spec =>
+      withProbes(config({ defaultAction: 'SCMP_ACT_ERRNO', ...(architectures ? { architectures } : {}), syscalls: [{ names: known, action: 'SCMP_ACT_ALLOW' }] }), probes);
+    const faccessat2 = ['/probe/probe64', String(ARCHES.x86_64.table.faccessat2), '-100', '@/', '0', '0'];
+    t.equal(probeRet(both(t, env, profile(['SCMP_ARCH_X86_64']), faccessat2).out), -38, 'faccessat2, past the profile: ENOSYS, so programs fall back');
+    t.equal(probeRet(both(t, env, profile(['SCMP_ARCH_X86_64']), ['/probe/probe64', String(ARCHES.x86_64.table.acct), '0']).out), -1, 'acct, left out of an older range: the default EPERM');
+    t.equal(probeRet(both(t, env, profile(), faccessat2).out), -1, 'no architectures listed: no stub (as runc), the default EPERM');
+    const sh = both(t, env, profile(['SCMP_ARCH_X86_64']), ['sh', '-c', 'echo works']);
+    t.match(sh.out, /^works$/m, 'busybox runs under it');
+    env.done();
+  });
+
   t.test('SCMP_ACT_LOG lets the call through', async (t) => {
     const env = setup(t);
     const r = both(t, env, config({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_LOG' }] }), ['sh', '-c', 'mkdir /dev/shm/d && ls /dev/shm']);

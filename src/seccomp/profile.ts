@@ -30,6 +30,12 @@ export interface Policy {
   defaultRet: number;
   badArchRet: number;
   arches: ArchDef[];
+  /**
+   * Architectures whose syscall numbers above the highest one the profile
+   * names get ENOSYS instead of the default action (runc's -ENOSYS stub, so
+   * that programs fall back from syscalls newer than the profile).
+   */
+  enosysArches: ArchDef[];
   flags: number;
   flagNames: string[];
   rules: Rule[];
@@ -79,6 +85,7 @@ export const ACTIONS: Readonly<Record<string, number>> = {
 
 export const OPS: ReadonlySet<string> = new Set(['NE', 'LT', 'LE', 'EQ', 'GE', 'GT', 'MASKED_EQ']);
 const EPERM = 1;
+export const ENOSYS = 38;
 const MAX_ERRNO = 4095;
 const U64 = (1n << 64n) - 1n;
 
@@ -134,6 +141,11 @@ export function checkPolicy(seccomp: LinuxSeccomp, opts: PolicyOptions = {}): Po
     }
   });
 
+  // As runc: only for the listed architectures, not when the default action
+  // lets calls through (ALLOW, LOG, TRACE) or already is ENOSYS.
+  const permissive = ['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE'].includes(s.defaultAction);
+  const enosysArches = permissive || s.defaultErrnoRet === ENOSYS ? [] : arches.filter((a) => (s.architectures ?? []).includes(a.scmp as never));
+
   let flags = 0;
   const flagNames: string[] = [];
   (s.flags ?? []).forEach((name, i) => {
@@ -186,6 +198,7 @@ export function checkPolicy(seccomp: LinuxSeccomp, opts: PolicyOptions = {}): Po
     defaultRet,
     badArchRet: SECCOMP_RET.KILL_THREAD,
     arches,
+    enosysArches,
     flags,
     flagNames,
     rules,

@@ -56,5 +56,11 @@ export function referenceVerdict(s: LinuxSeccomp, native: ArchDef, audit: number
     const ok = r.args!.every((a) => holds(a.op, (args[a.index] ?? 0n) & mask, asU64(a.value) & mask, asU64(a.valueTwo ?? 0) & mask));
     if (ok) return ret(r.action, r.errnoRet);
   }
+  // runc's -ENOSYS stub: numbers past the last one the profile names, on listed architectures.
+  const permissive = ['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE'].includes(s.defaultAction);
+  if (!permissive && s.defaultErrnoRet !== 38 && (s.architectures ?? []).includes(abi.scmp as never)) {
+    const named = (s.syscalls ?? []).flatMap((r) => r.names.map((n) => abi.table[n])).filter((n) => n !== undefined && abiOf([abi], audit, n) === abi);
+    if (named.length && nr >>> 0 > Math.max(...named)) return ret('SCMP_ACT_ERRNO', 38);
+  }
   return dflt;
 }
