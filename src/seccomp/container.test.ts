@@ -156,11 +156,19 @@ if (!isRoot) {
     env.done();
   });
 
-  t.test('SCMP_ACT_LOG lets the call through', async (t) => {
+  t.test('SCMP_ACT_LOG lets the call through; TRACE without a tracer and ERRNO(0)', async (t) => {
     const env = setup(t);
     const r = both(t, env, config({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_LOG' }] }), ['sh', '-c', 'mkdir /dev/shm/d && ls /dev/shm']);
     t.equal(r.code, 0, r.out);
     t.match(r.out, /^d$/m, 'the directory was made');
+
+    // No tracer attached: the kernel fails the call with ENOSYS.
+    const trace = both(t, env, config({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_TRACE' }] }), ['sh', '-c', 'mkdir /dev/shm/d; ls /dev/shm']);
+    t.match(trace.out, /^mkdir: can't create directory '\/dev\/shm\/d': Function not implemented$/m, 'SCMP_ACT_TRACE without a tracer: ENOSYS');
+
+    // errnoRet 0: the call "succeeds" without being made.
+    const fake = both(t, env, config({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 0 }] }), ['sh', '-c', 'mkdir /dev/shm/d && echo made; ls /dev/shm | wc -l']);
+    t.match(fake.out, /^made\n\s*0$/m, 'ERRNO(0): mkdir reports success, nothing is made');
     env.done();
   });
 
