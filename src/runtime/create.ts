@@ -20,8 +20,7 @@ import { SysError, errnoName } from '../sys/libc';
 import { waitpid } from '../sys/wait';
 import { createCgroup, CgroupError, type CgroupManager } from '../cgroups';
 import { compileSeccomp, compiledToJSON, type CompiledSeccompJSON } from '../seccomp/compile';
-import { capMask } from '../linux/capabilities';
-import { cpuListMask, applyCpuAffinity } from '../linux/sched';
+import { applyCpuAffinity } from '../linux/sched';
 import { Channel, type Message } from './channel';
 import type { InitPlan } from './init-plan';
 import { receiveConsoleMaster } from './tty-proxy';
@@ -73,29 +72,6 @@ function checkConfig(config: Spec, opts: CreateOptions): void {
   }
   if (!config.process.terminal && opts.consoleSocket) {
     throw new UserError('cannot use console socket if tsrun will not detach or allocate tty');
-  }
-  if (!config.linux?.namespaces?.some((n) => n.type === 'mount') && config.root?.readonly) {
-    throw new UserError('config.json: /root/readonly: needs a mount namespace (it would make the mount holding the rootfs read-only for the host)');
-  }
-  // The init applies these after `start`; bad values must fail `create`.
-  const affinity = config.process.execCPUAffinity ?? {};
-  for (const which of ['initial', 'final'] as const) {
-    const list = affinity[which];
-    if (list) {
-      try {
-        cpuListMask(list, `/process/execCPUAffinity/${which}`);
-      } catch (e) {
-        throw new UserError(`config.json: ${(e as Error).message}`);
-      }
-    }
-  }
-  const caps = config.process.capabilities ?? {};
-  for (const set of ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const) {
-    try {
-      capMask(caps[set], `/process/capabilities/${set}`);
-    } catch (e) {
-      throw new UserError(`config.json: ${(e as Error).message}`);
-    }
   }
 }
 

@@ -125,7 +125,7 @@ t.test('cross-field rules', async (t) => {
     ['non-namespaced sysctl', (c) => (c.linux.sysctl = { 'vm.swappiness': '1' }), 'config.json: /linux/sysctl/vm.swappiness: sysctl "vm.swappiness" is not namespaced; it would change the host'],
     ['duplicate rlimit', (c) => c.process.rlimits.push({ type: 'RLIMIT_NOFILE', soft: 1, hard: 1 }), 'config.json: /process/rlimits/1/type: duplicate rlimit "RLIMIT_NOFILE" (first at /process/rlimits/0)'],
     ['time offsets without time namespace', (c) => (c.linux.timeOffsets = { monotonic: { secs: 1 } }), 'config.json: /linux/timeOffsets: time offsets need a time namespace in /linux/namespaces'],
-    ['masked paths without mount namespace', (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount')), 'config.json: /linux/maskedPaths: needs a mount namespace in /linux/namespaces\nconfig.json: /linux/readonlyPaths: needs a mount namespace in /linux/namespaces'],
+    ['masked paths without mount namespace', (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount')), 'config.json: /linux/maskedPaths: needs a mount namespace in /linux/namespaces\nconfig.json: /linux/readonlyPaths: needs a mount namespace in /linux/namespaces\nconfig.json: /root/readonly: needs a mount namespace in /linux/namespaces'],
     ['idmapped mount that is not a bind', (c) => c.mounts.push({ destination: '/m', type: 'tmpfs', uidMappings: [], gidMappings: [] }), 'config.json: /mounts/7: uidMappings/gidMappings are only supported on bind mounts (options "bind" or "rbind")'],
   ];
   for (const [name, edit, expected] of cases) {

@@ -5,6 +5,8 @@
 // JSON path it is about.
 import { statSync } from 'node:fs';
 import type { Spec, LinuxNamespaceType } from './types';
+import { capMask } from '../linux/capabilities';
+import { cpuListMask } from '../linux/sched';
 
 export interface SemanticResult {
   errors: string[];
@@ -24,6 +26,7 @@ export function checkSemantics(config: Spec): SemanticResult {
   checkPathRestrictions(config, ns, r);
   checkSysctl(config, ns, r);
   checkScheduler(config, r);
+  checkProcessValues(config, r);
   return r;
 }
 
@@ -112,6 +115,29 @@ function checkPathRestrictions(config: Spec, ns: NamespaceTable, r: SemanticResu
   if (ns.has('mount')) return;
   for (const field of ['maskedPaths', 'readonlyPaths'] as const) {
     if (config.linux?.[field]?.length) r.errors.push(at(`/linux/${field}`, 'needs a mount namespace in /linux/namespaces'));
+  }
+  // Without one, the remount would make the caller's mount holding the rootfs read-only.
+  if (config.root?.readonly) r.errors.push(at('/root/readonly', 'needs a mount namespace in /linux/namespaces'));
+}
+
+/** Values the init applies only after `start`: wrong ones must fail `create`. */
+function checkProcessValues(config: Spec, r: SemanticResult): void {
+  const p = config.process;
+  if (!p) return;
+  for (const which of ['initial', 'final'] as const) {
+    const list = p.execCPUAffinity?.[which];
+    if (list) collect(r, () => cpuListMask(list, `/process/execCPUAffinity/${which}`));
+  }
+  for (const set of ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const) {
+    collect(r, () => capMask(p.capabilities?.[set], `/process/capabilities/${set}`));
+  }
+}
+
+function collect(r: SemanticResult, check: () => unknown): void {
+  try {
+    check();
+  } catch (e) {
+    r.errors.push(`config.json: ${(e as Error).message}`);
   }
 }
 
