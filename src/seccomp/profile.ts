@@ -172,12 +172,11 @@ export function checkPolicy(seccomp: LinuxSeccomp, opts: PolicyOptions = {}): Po
       }
       const op = typeof arg.op === 'string' ? arg.op.replace(/^SCMP_CMP_/, '') : '';
       if (!arg.op?.startsWith('SCMP_CMP_') || !OPS.has(op)) throw new SeccompConfigError(`${ap}.op`, `unknown operator ${JSON.stringify(arg.op)}`);
-      return {
-        index: arg.index,
-        op: op as Op,
-        value: u64(arg.value, `${ap}.value`),
-        valueTwo: arg.valueTwo === undefined ? 0n : u64(arg.valueTwo, `${ap}.valueTwo`),
-      };
+      const value = u64(arg.value, `${ap}.value`);
+      const valueTwo = arg.valueTwo === undefined ? 0n : u64(arg.valueTwo, `${ap}.valueTwo`);
+      // libseccomp (so runc) compares arg & mask with valueTwo & mask: bits of
+      // valueTwo outside the mask do not make the rule unmatchable.
+      return { index: arg.index, op: op as Op, value, valueTwo: op === 'MASKED_EQ' ? valueTwo & value : valueTwo };
     });
     rules.push({ names: sc.names, ret, conds, path: p });
   });

@@ -32,7 +32,7 @@ function holds(op: string, arg: bigint, value: bigint, valueTwo: bigint): boolea
     case 'SCMP_CMP_LE': return arg <= value;
     case 'SCMP_CMP_GT': return arg > value;
     case 'SCMP_CMP_GE': return arg >= value;
-    case 'SCMP_CMP_MASKED_EQ': return (arg & value) === valueTwo;
+    case 'SCMP_CMP_MASKED_EQ': return (arg & value) === (valueTwo & value); // as libseccomp
   }
   throw new Error(op);
 }
