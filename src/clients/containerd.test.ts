@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRoot, ROOT_REASON, TSRUN } from '../testing/harness';
 import { DAEMONS, missing, sh, scratch, ociImageTar, cgroupParent, cgroupsLeft } from './client-env';
-import { drive } from './pty';
+import { drive, SHELL_SESSION, SHELL_SESSION_SIZE, checkShellSession } from './pty';
 
 const NEEDED = ['containerd', 'ctr', 'containerd-shim-runc-v2', 'umoci'];
 const IMAGE = 'localhost/busybox:latest';
@@ -73,25 +73,11 @@ if (!isRoot) {
   t.test('ctr run -t: a terminal through the console socket', async (t) => {
     const r = drive(
       ['ctr', '-a', join(dir, 'containerd.sock'), 'run', '-t', '--rm', ...runFlags('tty'), IMAGE, 'tty', 'sh'],
-      [
-        { expect: '# ' },
-        // ctr sizes the terminal right after start; let that and ash's cursor query settle.
-        { sleep: 1 },
-        { send: 'stty size; tty; echo hi-$((6*7))\r' },
-        { expect: 'hi-42' },
-        { resize: [40, 120] },
-        { sleep: 0.5 },
-        { send: 'stty size\r' },
-        { expect: '40 120' },
-        { send: 'exit 3\r' },
-      ],
-      { rows: 30, cols: 100 },
+      SHELL_SESSION,
+      SHELL_SESSION_SIZE,
     );
-    t.equal(r.failedStep, null, `every expected output arrived: ${JSON.stringify(r.output)}`);
-    t.equal(r.code, 3, 'exit status through ctr');
-    t.match(r.output, /30 100\r*\n/, "the container's terminal has ctr's size");
+    checkShellSession(t, r, 'ctr');
     t.match(r.output, /\/dev\/pts\/0\r*\n/, 'stdio is a pty of the container');
-    t.match(r.output, /40 120\r*\n/, 'a resize reaches the container');
     t.equal(r.termiosRestored, true, "ctr restored the caller's terminal");
   });
 

@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRoot, ROOT_REASON, TSRUN } from '../testing/harness';
 import { DAEMONS, missing, which, sh, scratch, rootfsTar, cgroupParent, cgroupsLeft } from './client-env';
-import { drive } from './pty';
+import { drive, SHELL_SESSION, SHELL_SESSION_SIZE, checkShellSession } from './pty';
 
 const NEEDED = ['dockerd', 'containerd', 'containerd-shim-runc-v2'];
 const IMAGE = 'localhost/busybox:tsrun';
@@ -75,23 +75,10 @@ if (!isRoot) {
   t.test('docker run -it: a terminal through the console socket', async (t) => {
     const r = drive(
       [DOCKER, '-H', `unix://${join(dir, 'docker.sock')}`, 'run', '-it', '--rm', ...runFlags, IMAGE, 'sh'],
-      [
-        { expect: '# ' },
-        { sleep: 1 },
-        { send: 'stty size; tty; echo hi-$((6*7))\r' },
-        { expect: 'hi-42' },
-        { resize: [40, 120] },
-        { sleep: 0.5 },
-        { send: 'stty size\r' },
-        { expect: '40 120' },
-        { send: 'exit 3\r' },
-      ],
-      { rows: 30, cols: 100 },
+      SHELL_SESSION,
+      SHELL_SESSION_SIZE,
     );
-    t.equal(r.failedStep, null, `every expected output arrived: ${JSON.stringify(r.output)}`);
-    t.equal(r.code, 3, 'exit status through docker');
-    t.match(r.output, /30 100\r*\n/, "the container's terminal has docker's size");
-    t.match(r.output, /40 120\r*\n/, 'a resize reaches the container');
+    checkShellSession(t, r, 'docker');
   });
 
   t.test('nothing left behind', async (t) => {

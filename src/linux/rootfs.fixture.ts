@@ -12,7 +12,7 @@ interface FixturePlan extends RootfsPlan {
   expectFailure?: boolean;
 }
 
-interface Probe {
+export interface Probe {
   path: string;
   exists: boolean;
   kind?: string;

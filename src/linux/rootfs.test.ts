@@ -9,24 +9,11 @@ import { join } from 'node:path';
 import type { Spec, Mount } from '../spec/types';
 import { parseMountinfo, type MountinfoEntry } from './cgroup-mount';
 import { mountsUnder } from '../testing/harness';
+import type { Probe } from './rootfs.fixture';
 
 const repo = join(__dirname, '..', '..');
 const fixture = join(__dirname, 'rootfs.fixture.ts');
 
-interface Probe {
-  path: string;
-  exists: boolean;
-  kind?: string;
-  mode?: number;
-  uid?: number;
-  gid?: number;
-  major?: number;
-  minor?: number;
-  link?: string;
-  content?: string;
-  entries?: string[];
-  writeError?: string;
-}
 interface Report {
   ok: boolean;
   error?: string;
