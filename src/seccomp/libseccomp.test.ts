@@ -15,6 +15,7 @@ import { run } from './interpret';
 import { actionName } from './profile';
 import { ARCHES, X32_SYSCALL_BIT } from './arch';
 import { fromDockerProfile } from './docker-profile';
+import type { LinuxSeccomp } from '../spec/types';
 
 const PROFILE = '/usr/share/containers/seccomp.json';
 const exporter = join(__dirname, '../../hack/seccomp-libseccomp-export.mjs');
@@ -88,5 +89,48 @@ t.test("Docker's default profile: same verdicts as libseccomp, no more instructi
   t.comment(`compile time: median ${times[10].toFixed(2)} ms, min ${times[0].toFixed(2)} ms, max ${times[19].toFixed(2)} ms (20 runs)`);
   t.ok(o.worst <= l.worst && o.mean <= l.mean, 'no more instructions than libseccomp (default, as runc uses it)');
   t.ok(o.worst <= lt.worst && o.mean <= lt.mean, 'no more instructions than libseccomp with its binary tree');
+  t.end();
+});
+
+t.test('single argument rules: same verdicts as libseccomp for random operators and values', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsrun-seccomp-x-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'rule.json');
+  const OPS = ['SCMP_CMP_EQ', 'SCMP_CMP_NE', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_LE', 'SCMP_CMP_LT', 'SCMP_CMP_MASKED_EQ'] as const;
+  const VALUES = [0, 1, 2, 8, 0xffffffff, 2 ** 32, 2 ** 53, -100];
+  const SAMPLES = [0n, 1n, 2n, 3n, 7n, 8n, 9n, 0xffffffffn, 2n ** 32n, 2n ** 53n, 2n ** 64n - 1n, 2n ** 64n - 100n];
+  let seed = 0x2545f491; // xorshift32: a fixed, well-spread sequence
+  const rnd = (n: number) => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) % n;
+  };
+  let compared = 0;
+  let mismatch = '';
+  for (let i = 0; i < 60 && !mismatch; i++) {
+    const op = OPS[rnd(OPS.length)];
+    const arg = { index: rnd(2), op, value: VALUES[rnd(VALUES.length)], ...(op === 'SCMP_CMP_MASKED_EQ' ? { valueTwo: VALUES[rnd(VALUES.length)] } : {}) };
+    const seccomp: LinuxSeccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'], syscalls: [{ names: ['personality'], action: 'SCMP_ACT_ERRNO', args: [arg] }] };
+    writeFileSync(file, JSON.stringify(seccomp));
+    const lib = libseccompProgram(file, 1);
+    if (typeof lib === 'string') {
+      t.skip(lib);
+      return t.end();
+    }
+    const ours = decode(compileSeccomp(seccomp, { nativeArch: ARCHES.x86_64 }).program);
+    for (const abi of [ARCHES.x86_64, ARCHES.x86]) {
+      for (const a0 of SAMPLES) {
+        for (const a1 of [0n, 8n, 2n ** 32n]) {
+          const data = { arch: abi.audit, nr: abi.table.personality, args: [a0, a1] };
+          const a = run(ours, data).ret;
+          const b = run(lib, data).ret;
+          compared++;
+          if (a !== b && !mismatch) mismatch = `${JSON.stringify(arg)} on ${abi.name} args ${a0},${a1}: tsrun ${actionName(a)}, libseccomp ${actionName(b)}`;
+        }
+      }
+    }
+  }
+  t.equal(mismatch, '', `${compared} (rule, arch, args) cases agree`);
   t.end();
 });
