@@ -1,19 +1,19 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { featuresCommand } from '../cli/features';
-import { features, FEATURE_FLAGS } from './features';
+import { features } from './features';
+import { OCI_VERSION_MAX } from './version';
 
 t.test('features lists what tsrun implements', async (t) => {
   const f = features();
   t.equal(f.ociVersionMin, '1.0.0');
-  t.match(f.ociVersionMax, /^1\.2\.\d+$/);
+  t.equal(f.ociVersionMax, OCI_VERSION_MAX);
   t.same(f.hooks, ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);
   t.same([...f.linux.namespaces].sort(), ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts']);
   for (const o of ['ro', 'rbind', 'rprivate', 'rro', 'rnostrictatime', 'tmpcopyup', 'nomand']) t.ok(f.mountOptions.includes(o), o);
   for (const o of ['idmap', 'nosymfollow', 'acl']) t.notOk(f.mountOptions.includes(o), `${o} is not claimed`);
-  t.equal(f.linux.seccomp.enabled, FEATURE_FLAGS.seccomp);
-  t.equal(f.linux.cgroup.v1, FEATURE_FLAGS.cgroupV1);
-  t.equal(f.linux.cgroup.v2, FEATURE_FLAGS.cgroupV2);
+  t.equal(f.linux.seccomp.enabled, true);
+  // cgroup v1/v2 depend on the host: src/cgroups/features-report.test.ts checks them against its layout.
   t.equal(f.linux.apparmor.enabled, false);
   t.equal(f.linux.selinux.enabled, false);
 });

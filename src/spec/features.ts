@@ -8,16 +8,6 @@ import { OCI_VERSION_MAX, OCI_VERSION_MIN } from './version';
 import { seccompFeatures, type SeccompFeatures } from '../seccomp/features';
 import { cgroupFeatures, type CgroupFeatures } from '../cgroups';
 
-/**
- * Features that later work turns on: flip the flag here when the feature
- * is implemented and tested, and `tsrun features` reports it.
- */
-export const FEATURE_FLAGS = {
-  seccomp: true,
-  cgroupV1: true,
-  cgroupV2: true,
-};
-
 const HOOKS: HookKind[] = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
 
 const NAMESPACES: LinuxNamespaceType[] = ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'];
@@ -79,13 +69,13 @@ export function features(readLastCap = () => readFileSync('/proc/sys/kernel/cap_
       capabilities: kernelCapabilities(readLastCap),
       // What works on this host: a version tsrun implements and the host mounts.
       cgroup: {
-        v1: FEATURE_FLAGS.cgroupV1 && hasV1,
-        v2: FEATURE_FLAGS.cgroupV2 && hasV2,
+        v1: hasV1,
+        v2: hasV2,
         systemd: false,
         systemdUser: false,
         rdma: cg.controllers.rdma !== undefined,
       },
-      seccomp: FEATURE_FLAGS.seccomp ? seccompFeatures() : { enabled: false },
+      seccomp: seccompFeatures(),
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
