@@ -42,7 +42,6 @@ export interface NamespacePlan {
   newCgroupNs: boolean;
   forkAgain: boolean;
   newUserNs: boolean;
-  privatePidNs: boolean;
   has(type: LinuxNamespaceType): boolean;
 }
 
@@ -71,7 +70,6 @@ export function planNamespaces(config: Spec): NamespacePlan {
     newCgroupNs: false,
     forkAgain: false,
     newUserNs: false,
-    privatePidNs: false,
     has: (t) => list.some((n) => n.type === t),
   };
   try {
@@ -87,7 +85,6 @@ export function planNamespaces(config: Spec): NamespacePlan {
         plan.unshareFlags |= NS_FLAG[ns.type];
       }
       if (ns.type === 'pid' || ns.type === 'time') plan.forkAgain = true;
-      if (ns.type === 'pid') plan.privatePidNs = true;
       if (ns.type === 'user' && !ns.path) plan.newUserNs = true;
     });
   } catch (e) {

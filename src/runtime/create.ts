@@ -2,7 +2,7 @@
 // native helper, answer its requests (id maps, time offsets, hooks), record
 // the state. Any failure kills what was started and removes every trace.
 import { join } from 'node:path';
-import { writeFileSync, renameSync, readlinkSync, chmodSync } from 'node:fs';
+import { writeFileSync, renameSync, chmodSync } from 'node:fs';
 import type { Spec } from '../spec/types';
 import { loadBundle } from '../spec/bundle';
 import { OCI_VERSION } from '../spec/version';
@@ -121,7 +121,6 @@ export function createContainer(opts: CreateOptions): Created {
       annotations: config.annotations as Record<string, string> | undefined,
       phase: 'creating',
       hooks: { poststart: config.hooks?.poststart, poststop: config.hooks?.poststop },
-      privatePidNs: ns.privatePidNs,
       // Never the rootfs itself: it may be a mount of its own (containerd's overlay).
       hostMounts: ns.has('mount') ? undefined : (config.mounts ?? []).map((m) => join(rootfs, m.destination)).filter((p) => p !== rootfs),
     };
@@ -165,7 +164,6 @@ export function createContainer(opts: CreateOptions): Created {
     const initPid = spawnHandshake(chan, config, childPid, ns.forkAgain);
     st.pid = initPid;
     st.pidStart = procStat(initPid)?.startTime;
-    st.pidNs = readlinkSync(`/proc/${initPid}/ns/pid`);
     // Recorded before it exists, so that delete --force finds it whenever create dies.
     st.cgroup = cgroup.saved;
     container.write(st);

@@ -33,7 +33,8 @@ export function destroyContainer(c: ContainerDir, force: boolean): void {
     if (!force && status !== 'created' && status !== 'creating') {
       throw new UserError(`cannot delete container ${saved.id} that is not stopped: ${status}`);
     }
-    signalContainer(saved, SIGKILL, true);
+    // Everything in its cgroup; the init alone if create died before recording one.
+    signalContainer(saved, SIGKILL, !!saved.cgroup);
     if (!waitGone(saved.pid, saved.pidStart, 10000)) {
       throw new UserError(`container ${saved.id}: init ${saved.pid} did not exit after SIGKILL`);
     }

@@ -27,10 +27,6 @@ export interface Saved {
   /** 'creating' until `create` has finished. */
   phase: 'creating' | 'created';
   hooks?: { poststart?: Hook[]; poststop?: Hook[] };
-  /** The container has a pid namespace of its own (killing pid 1 ends everything in it). */
-  privatePidNs: boolean;
-  /** pid namespace link (`pid:[…]`) of the init, to find its processes for kill --all. */
-  pidNs?: string;
   cgroup?: unknown;
   /**
    * Without a mount namespace the container's mounts are made in the
