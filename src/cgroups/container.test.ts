@@ -5,7 +5,7 @@ import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cgroupDirsOf, cleanEnv, isRoot, parseState, ROOT_REASON, testConfig, testEnv, TSRUN, uniqueId, type Env } from '../testing/harness';
+import { cgroupDirsOf, cleanEnv, isRoot, parseState, ROOT_REASON, testConfig, testEnv, TSRUN, uniqueId, type Env, testCgroupPath } from '../testing/harness';
 import type { Spec } from '../spec/types';
 
 function sleepMs(ms: number): void {
@@ -33,7 +33,7 @@ function procState(pid: number): string {
 
 /** The container's directory in one v1 hierarchy ("memory", "pids", "cpu,cpuacct" …). */
 function cgDir(id: string, hierarchy: string): string {
-  const dir = cgroupDirsOf(`tsrun-test/${id}`).find((d) => d.split('/')[4] === hierarchy);
+  const dir = cgroupDirsOf(testCgroupPath(id)).find((d) => d.split('/')[4] === hierarchy);
   if (!dir) throw new Error(`no ${hierarchy} cgroup for ${id}`);
   return dir;
 }
@@ -52,7 +52,7 @@ function runDetached(t: Test, env: Env, id: string, config: Spec): number {
 function deleteAndCheck(t: Test, env: Env, id: string, force = true): void {
   const r = env.run(['delete', ...(force ? ['--force'] : []), id]);
   t.equal(r.code, 0, `delete ${id}: ${r.stderr}`);
-  t.same(cgroupDirsOf(`tsrun-test/${id}`), [], `no cgroup directory of ${id} left in any hierarchy`);
+  t.same(cgroupDirsOf(testCgroupPath(id)), [], `no cgroup directory of ${id} left in any hierarchy`);
 }
 
 const outputOf = (env: Env, id: string) => readFileSync(join(env.dir, `${id}.out`), 'utf8');
@@ -64,7 +64,7 @@ if (!isRoot) {
     const env = testEnv(t);
     const id = uniqueId('pause');
     const pid = runDetached(t, env, id, testConfig(id, ['sh', '-c', 'while :; do :; done']));
-    t.equal(cgroupDirsOf(`tsrun-test/${id}`).length > 3, true, 'the container has cgroups in the v1 hierarchies');
+    t.equal(cgroupDirsOf(testCgroupPath(id)).length > 3, true, 'the container has cgroups in the v1 hierarchies');
 
     t.equal(env.run(['resume', id]).stderr, 'tsrun: container not paused\n', 'resume of a running container is refused');
     const p = env.run(['pause', id]);
@@ -218,7 +218,7 @@ if (!isRoot) {
     t.match(text, /Cpus_allowed_list:\s*0\n/, 'pinned to CPU 0');
     t.match(text, /demo0'?: Operation not permitted/, 'a device without an allow rule is denied by the cgroup');
     t.match(text, /demo1'?: No such device or address/, 'the allowed device reaches the (absent) driver');
-    t.same(cgroupDirsOf(`tsrun-test/${id}`), [], 'run removed the cgroups');
+    t.same(cgroupDirsOf(testCgroupPath(id)), [], 'run removed the cgroups');
     env.done();
   });
 
@@ -320,7 +320,7 @@ if (!isRoot) {
       t.equal(r.code, 1, `${name}: exit 1`);
       t.match(r.stderr, pattern, `${name}: ${r.stderr.trim()}`);
       t.notOk(existsSync(join(env.root, id)), `${name}: no state dir`);
-      t.same(cgroupDirsOf(`tsrun-test/${id}`), [], `${name}: no cgroup`);
+      t.same(cgroupDirsOf(testCgroupPath(id)), [], `${name}: no cgroup`);
     }
     t.same(cgroupDirsOf('escape'), [], 'nothing made outside the tree');
     env.done();

@@ -4,14 +4,14 @@ import t from 'tap';
 import { readFileSync, writeFileSync, openSync, closeSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, TSRUN, cleanEnv, type Env } from '../testing/harness';
+import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, TSRUN, cleanEnv, type Env, testCgroupPath } from '../testing/harness';
 import type { Spec } from '../spec/types';
 
 /** Run `script` in a container made from `config` in the foreground; return its output and exit code. */
 function inside(env: Env, config: Spec, script: string): { code: number | null; out: string } {
   const id = uniqueId('in');
   config.process!.args = ['sh', '-c', script];
-  config.linux!.cgroupsPath = `tsrun-test/${id}`;
+  config.linux!.cgroupsPath = testCgroupPath(id);
   const out = join(env.dir, `${id}.out`);
   const r = env.run(['run', '-b', env.bundle(config), id], { output: out });
   return { code: r.code, out: readFileSync(out, 'utf8') };

@@ -6,7 +6,7 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, cleanEnv } from '../testing/harness';
+import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, cleanEnv, testCgroupPath } from '../testing/harness';
 import type { LinuxSeccomp } from '../spec/types';
 import { hasRunc, ownCgroupDirs } from './testdata/container';
 
@@ -80,7 +80,7 @@ if (!isRoot) {
       t.equal(r.code, 1, 'exit status 1');
       t.match(text, pathPattern(c.path), `names ${c.path.join('.')}: ${text.trim()}`);
       t.match(text, c.says, 'says what is wrong');
-      t.same(ownCgroupDirs(`tsrun-test/${id}`), [], 'no cgroup left');
+      t.same(ownCgroupDirs(testCgroupPath(id)), [], 'no cgroup left');
       env.done();
       if (hasRunc) {
         const runcId = uniqueId('badrunc');

@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, type Env } from '../testing/harness';
+import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, type Env, testCgroupPath } from '../testing/harness';
 import type { Spec } from '../spec/types';
 import { runTsrun, runRunc, cleanupRunc, hasRunc, type Outcome } from './testdata/container';
 
@@ -149,7 +149,7 @@ if (!isRoot) {
     const c = notifyConfig(join(env.dir, 'nobody.sock'));
     c.process!.args = ['true'];
     const id = uniqueId('noagent');
-    c.linux!.cgroupsPath = `tsrun-test/${id}`;
+    c.linux!.cgroupsPath = testCgroupPath(id);
     const out = join(env.dir, 'noagent.out');
     const r = env.run(['create', '-b', env.bundle(c), id], { output: out });
     const text = readFileSync(out, 'utf8');

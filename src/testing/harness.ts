@@ -1,7 +1,7 @@
 // Shared by the integration tests: drive the built bin/tsrun as a user would,
 // on real bundles, and check that nothing is left behind afterwards.
 import { spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync, existsSync, openSync, closeSync, chmodSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync, existsSync, openSync, closeSync, chmodSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Spec } from '../spec/types';
@@ -49,6 +49,24 @@ export function tsrun(root: string, args: string[], opts: { input?: string; time
   }
 }
 
+/**
+ * The relative cgroupsPath of a test container: below our own cgroup in each
+ * hierarchy, under a parent of this test process's own, removed at exit.
+ */
+const CGROUP_PARENT = `tsrun-test-${process.pid}`;
+export function testCgroupPath(id: string): string {
+  return `${CGROUP_PARENT}/${id}`;
+}
+process.on('exit', () => {
+  for (const dir of cgroupDirsOf(CGROUP_PARENT)) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // a container of this process is still there: its test reports it
+    }
+  }
+});
+
 let rootfsDir: string | undefined;
 
 /** One busybox rootfs per test process, shared read-only by its bundles. */
@@ -68,7 +86,7 @@ export function testConfig(id: string, args: string[]): Spec {
   c.process!.terminal = false;
   c.process!.args = args;
   c.root = { path: sharedRootfs(), readonly: true };
-  c.linux!.cgroupsPath = `tsrun-test/${id}`;
+  c.linux!.cgroupsPath = testCgroupPath(id);
   return c;
 }
 

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanEnv, uniqueId, type Env } from '../../testing/harness';
+import { cleanEnv, uniqueId, type Env, testCgroupPath } from '../../testing/harness';
 import type { Spec } from '../../spec/types';
 
 export interface Outcome {
@@ -17,7 +17,7 @@ export interface Outcome {
 export function runTsrun(env: Env, config: Spec, args: string[]): Outcome {
   const id = uniqueId('sc');
   config.process!.args = args;
-  config.linux!.cgroupsPath = `tsrun-test/${id}`;
+  config.linux!.cgroupsPath = testCgroupPath(id);
   const out = join(env.dir, `${id}.out`);
   const r = env.run(['run', '-b', env.bundle(config), id], { output: out });
   return { code: r.code, out: readFileSync(out, 'utf8') };
