@@ -8,16 +8,9 @@ import { join } from 'node:path';
 import { isRoot, ROOT_REASON, testEnv, testConfig, TSRUN, cleanEnv, REPO } from '../testing/harness';
 import type { LinuxSeccomp } from '../spec/types';
 import { compileSeccomp } from './compile';
+import type { SeccompFeatures } from './features';
 import { runTsrun, runRunc, cleanupRunc } from './testdata/container';
 
-interface SeccompFeatures {
-  enabled: boolean;
-  actions: string[];
-  operators: string[];
-  archs: string[];
-  knownFlags: string[];
-  supportedFlags: string[];
-}
 
 function reported(): SeccompFeatures {
   const r = spawnSync(TSRUN, ['features'], { encoding: 'utf8', env: cleanEnv() });
