@@ -6,9 +6,9 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, cleanEnv, testCgroupPath } from '../testing/harness';
+import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, cleanEnv, testCgroupPath, cgroupDirsOf } from '../testing/harness';
 import type { LinuxSeccomp } from '../spec/types';
-import { hasRunc, ownCgroupDirs } from './testdata/container';
+import { hasRunc } from './testdata/container';
 
 type Path = (string | number)[];
 
@@ -80,7 +80,7 @@ if (!isRoot) {
       t.equal(r.code, 1, 'exit status 1');
       t.match(text, pathPattern(c.path), `names ${c.path.join('.')}: ${text.trim()}`);
       t.match(text, c.says, 'says what is wrong');
-      t.same(ownCgroupDirs(testCgroupPath(id)), [], 'no cgroup left');
+      t.same(cgroupDirsOf(testCgroupPath(id)), [], 'no cgroup left');
       env.done();
       if (hasRunc) {
         const runcId = uniqueId('badrunc');
@@ -88,7 +88,7 @@ if (!isRoot) {
         rc.linux!.seccomp = c.seccomp as LinuxSeccomp;
         rc.linux!.cgroupsPath = `tsrun-seccomp-bad-${runcId}`;
         t.comment(runcVerdict(join(env.dir, 'runc'), env.bundle(rc), runcId, env.dir));
-        for (const d of ownCgroupDirs(rc.linux!.cgroupsPath)) spawnSync('rmdir', [d]);
+        for (const d of cgroupDirsOf(rc.linux!.cgroupsPath)) spawnSync('rmdir', [d]);
       }
     });
   }

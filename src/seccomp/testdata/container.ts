@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanEnv, uniqueId, type Env, testCgroupPath } from '../../testing/harness';
+import { cleanEnv, uniqueId, type Env, testCgroupPath, cgroupDirsOf } from '../../testing/harness';
 import type { Spec } from '../../spec/types';
 
 export interface Outcome {
@@ -60,24 +60,13 @@ export function cleanupRunc(env: Env): void {
   if (existsSync(root)) {
     for (const id of readdirSync(root)) spawnSync('runc', ['--root', root, 'delete', '--force', id], { stdio: 'ignore' });
   }
-  for (const dir of ownCgroupDirs(RUNC_CGROUP_PARENT)) {
+  for (const dir of cgroupDirsOf(RUNC_CGROUP_PARENT)) {
     for (const leaf of readdirSync(dir, { withFileTypes: true })) if (leaf.isDirectory()) rmdirSync(join(dir, leaf.name));
     rmdirSync(dir);
   }
 }
 
 /** Existing directories `rel` below this process's own cgroup, in every hierarchy. */
-export function ownCgroupDirs(rel: string): string[] {
-  const dirs: string[] = [];
-  for (const line of readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n')) {
-    const [, controllers, path] = line.split(':');
-    const mount = controllers === '' ? 'unified' : controllers.replace(/^name=/, '');
-    const dir = join('/sys/fs/cgroup', mount, path, rel);
-    if (existsSync(dir)) dirs.push(dir);
-  }
-  return dirs;
-}
-
 export interface Probes {
   /** Directory holding probe64 and, when it could be built, probe32. */
   dir: string;
