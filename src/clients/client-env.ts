@@ -5,7 +5,7 @@ import { spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync, readFileSync, readdirSync, rmdirSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, cleanEnv, sharedRootfs, type TestLike } from '../testing/harness';
+import { REPO, cleanEnv, sharedRootfs, cgroupDirsOf, type TestLike } from '../testing/harness';
 
 export const DAEMONS = join(REPO, 'hack', 'clients', 'daemons.sh');
 
@@ -82,6 +82,13 @@ function cgroupMounts(): string[] {
  * are at "/") plus a name. Absolute, because podman makes --cgroup-parent
  * absolute. Cleanup removes every directory under it and the ancestors the
  * clients had to create, in every hierarchy.
+ *
+ * Client tests run concurrently (tap jobs) and share those ancestors: in
+ * the hierarchies where we sit at "/", the deepest own path exists only
+ * because some client test made it. Each test removes it when empty and
+ * leaves it (EBUSY) while another test still has a cgroup in it; whichever
+ * test ends last removes it. Shorter ancestors are removed only when they
+ * did not exist before this test, never ones the host had.
  */
 export function cgroupParent(t: TestLike, name: string): string {
   const own = readFileSync('/proc/self/cgroup', 'utf8')
@@ -89,20 +96,31 @@ export function cgroupParent(t: TestLike, name: string): string {
     .filter(Boolean)
     .map((l) => l.split(':').slice(2).join(':'))
     .reduce((a, b) => (b.length > a.length ? b : a), '/');
+  const ownDirs = new Set(cgroupDirsOf(''));
   const parent = `${own === '/' ? '' : own}/${name}-${process.pid}`;
   const chain: string[] = [];
   for (let p = parent; p !== '' && p !== '/'; p = p.slice(0, p.lastIndexOf('/'))) chain.push(p);
   const mounts = cgroupMounts();
   const existed = new Set(mounts.flatMap((m) => chain.map((p) => m + p)).filter((d) => existsSync(d)));
+  const removable = (m: string, p: string) => !existed.has(m + p) || (p === own && !ownDirs.has(m + p));
   t.teardown(() => {
     const removeTree = (d: string) => {
       if (!existsSync(d)) return;
       for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) removeTree(join(d, e.name));
       rmdirSync(d);
     };
+    for (const m of mounts) removeTree(m + parent);
     for (const m of mounts) {
-      removeTree(m + parent);
-      for (const p of chain.slice(1)) if (!existed.has(m + p) && existsSync(m + p)) rmdirSync(m + p);
+      for (const p of chain.slice(1)) {
+        if (!removable(m, p)) continue;
+        try {
+          rmdirSync(m + p);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code === 'EBUSY' || code === 'ENOENT') break; // a concurrent client test's, or already gone
+          throw e;
+        }
+      }
     }
   });
   return parent;
