@@ -153,6 +153,19 @@ function lifecycle(rt, bundle) {
   return { wall: ms(t0), cpu: childCpuMs() - c0 };
 }
 
+// What tsrun's process model costs before it does any work: a lifecycle runs
+// node five times (create, the container init, start, state, delete), so five
+// sequential starts of a bare node are its floor on this machine.
+const NODE_STARTS = 5;
+function nodeFloor() {
+  const t0 = now();
+  for (let i = 0; i < NODE_STARTS; i++) {
+    const r = spawnSync(process.execPath, ['-e', '0'], { env, stdio: 'ignore' });
+    if (r.status !== 0) throw new Error(`node -e 0 exited ${r.status}`);
+  }
+  return ms(t0);
+}
+
 function run(rt, bundle) {
   const id = rt.id();
   const t0 = now();
@@ -211,6 +224,7 @@ async function main() {
       };
     }
     const samples = Object.fromEntries(rts.map((rt) => [rt.label, { lifecycle: [], lifecycleCpu: [], run: [], hwm: [], rss: [], anon: [], parallel: [] }]));
+    const floor = [];
 
     // Warm up page cache and binaries once, unmeasured.
     for (const rt of rts) lifecycle(rt, bundles[rt.label].seq);
@@ -231,6 +245,7 @@ async function main() {
         s.anon.push(m.anon);
         s.parallel.push(await parallelCreate(rt, b.par));
       }
+      floor.push(nodeFloor());
       process.stderr.write(`run ${i + 1}/${o.runs}\r`);
     }
     process.stderr.write('\n');
@@ -259,6 +274,9 @@ async function main() {
       const mb = agg(samples.b[key]);
       console.log(`| ${name} | ${fmt(ma, unit)} | ${fmt(mb, unit)} | ${(ma / mb).toFixed(2)} |`);
     }
+    const f = median(floor);
+    const lb = median(samples.b.lifecycle);
+    console.log(`\n${NODE_STARTS} sequential \`node -e 0\` (a node-per-process lifecycle's floor, no work): ${f.toFixed(1)} ms = ${(f / lb).toFixed(2)} × B's lifecycle`);
   } finally {
     // Anything a failed measurement left behind (its cgroups too).
     for (const label of ['a', 'b']) {
