@@ -102,7 +102,6 @@ export function createContainer(opts: CreateOptions): Created {
   const { bundle, config, rootfs } = loadBundle(opts.bundle);
   checkConfig(config, opts);
   const cgroup = planCgroup(config, opts);
-  const seccomp = planSeccomp(config);
   const container = ContainerDir.claim(opts.root, opts.id);
   const fds: number[] = [];
   let ns: NamespacePlan | undefined;
@@ -170,6 +169,9 @@ export function createContainer(opts: CreateOptions): Created {
     // Into its cgroup before the init makes its cgroup namespace (it does so on receiving the plan).
     cgroup.apply(initPid);
     applyCpuAffinity(initPid, config.process!.execCPUAffinity?.initial, '/process/execCPUAffinity/initial');
+    // Compiled while the init's node starts up (Docker's profile: several ms
+    // in a fresh process); a bad profile still fails create, cleaned up below.
+    const seccomp = planSeccomp(config);
 
     const plan: InitPlan = {
       id: opts.id,
