@@ -1,9 +1,10 @@
 /*
  * tsrun's native helper: the only code that runs between clone() and execve().
  *
- * It exists because JavaScript cannot run there: V8 maps its heap with
- * MADV_DONTFORK, so a forked child has no heap, and node is multithreaded, so
- * node itself may not unshare or join user, pid or time namespaces. Policy
+ * It exists because JavaScript cannot run there: the JS engines map their
+ * heap with MADV_DONTFORK, so a forked child has no heap, and both node and
+ * Bun are multithreaded, so they may not unshare or join user, pid or time
+ * namespaces. Policy
  * lives in TypeScript; this file only carries out a plan it is handed and
  * reports each step over the sync socket as one JSON line.
  *
@@ -17,11 +18,35 @@
 #include <signal.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/mount.h>
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef SYS_memfd_create
+#define SYS_memfd_create 319
+#endif
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC 0x0001U
+#define MFD_ALLOW_SEALING 0x0002U
+#endif
+#ifndef F_ADD_SEALS
+#define F_ADD_SEALS 1033
+#define F_SEAL_SEAL 0x0001
+#define F_SEAL_SHRINK 0x0002
+#define F_SEAL_GROW 0x0004
+#define F_SEAL_WRITE 0x0008
 #endif
 
 struct line {
@@ -77,6 +102,21 @@ static void send_pid(int fd, const char *type, pid_t pid)
 	put(&l, type);
 	put(&l, "\",\"pid\":");
 	put_long(&l, pid);
+	put(&l, "}");
+	send_line(fd, &l);
+}
+
+static void send_debug(int fd, const char *msg, const char *call)
+{
+	struct line l = { .len = 0 };
+	int err = errno;
+
+	put(&l, "{\"type\":\"debug\",\"msg\":\"");
+	put(&l, msg);
+	put(&l, "\",\"call\":\"");
+	put(&l, call);
+	put(&l, "\",\"errno\":");
+	put_long(&l, err);
 	put(&l, "}");
 	send_line(fd, &l);
 }
@@ -138,17 +178,78 @@ static void join(int sync_fd, const int *fds, const int *types, int n, int user_
 	}
 }
 
+/* A sealed memfd holding a copy of the executable at `path`. */
+static int sealed_copy(int sync_fd, const char *path)
+{
+	struct stat st;
+	int src = open(path, O_RDONLY | O_CLOEXEC);
+	int fd;
+
+	if (src < 0)
+		fail(sync_fd, "open", path);
+	if (fstat(src, &st) < 0)
+		fail(sync_fd, "fstat", path);
+	fd = syscall(SYS_memfd_create, "tsrun", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		fail(sync_fd, "memfd_create", "tsrun");
+	for (off_t done = 0; done < st.st_size;) {
+		ssize_t n = sendfile(fd, src, NULL, st.st_size - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			fail(sync_fd, "sendfile", path);
+		done += n;
+	}
+	close(src);
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+		fail(sync_fd, "fcntl", "F_ADD_SEALS");
+	return fd;
+}
+
 /*
- * The child's side of spawn: join namespaces given by fd (user first), create
- * the new ones (user first, so it owns the rest, with the parent writing the
- * id maps), fork once more when a pid or time namespace only applies to
- * children, then exec `path`.
+ * Binary protection (CVE-2019-5736): the process that enters the container
+ * must not run from a file the container could reopen for writing through
+ * /proc/PID/exe. A detached, read-only bind of the executable costs well
+ * under a millisecond; a sealed memfd copy (runc's way) costs a copy of the
+ * whole executable and is only the fallback where the mount API is missing.
+ * Called first, while the child still has the caller's privileges.
+ */
+static int protected_exe(int sync_fd, const char *path)
+{
+	struct mount_attr attr;
+	int fd = syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+
+	if (fd >= 0) {
+		memset(&attr, 0, sizeof(attr));
+		attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+		if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) == 0)
+			return fd;
+		send_debug(sync_fd, "binary protection: read-only bind unavailable, copying the executable to a sealed memfd", "mount_setattr");
+		close(fd);
+	} else {
+		send_debug(sync_fd, "binary protection: read-only bind unavailable, copying the executable to a sealed memfd", "open_tree");
+	}
+	return sealed_copy(sync_fd, path);
+}
+
+/*
+ * The child's side of spawn: protect the executable, join namespaces given
+ * by fd (user first), create the new ones (user first, so it owns the rest,
+ * with the parent writing the id maps), fork once more when a pid or time
+ * namespace only applies to children, then exec the protected executable.
  */
 static __attribute__((noreturn)) void child(int sync_fd, const int *join_fds, const int *join_types,
 					   int njoin, int unshare_flags, int fork_again,
 					   const int *keep_fds, int nkeep, const char *path,
 					   char *const argv[], char *const envp[])
 {
+	int exe_fd;
+
+	/* Until execve, nothing in the container may ptrace or read this process. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fail(sync_fd, "prctl", "PR_SET_DUMPABLE");
+	exe_fd = protected_exe(sync_fd, path);
+
 	for (int i = 0; i < nkeep; i++) {
 		int flags = fcntl(keep_fds[i], F_GETFD);
 		if (flags < 0 || fcntl(keep_fds[i], F_SETFD, flags & ~FD_CLOEXEC) < 0)
@@ -187,6 +288,8 @@ static __attribute__((noreturn)) void child(int sync_fd, const int *join_fds, co
 			send_pid(sync_fd, "pid", pid);
 			_exit(0);
 		}
+		if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+			fail(sync_fd, "prctl", "PR_SET_DUMPABLE");
 	} else {
 		send_pid(sync_fd, "pid", getpid());
 	}
@@ -194,8 +297,8 @@ static __attribute__((noreturn)) void child(int sync_fd, const int *join_fds, co
 	/* Like runc's init: a session of its own, away from the caller's terminal. */
 	if (setsid() < 0)
 		fail(sync_fd, "setsid", "init");
-	execve(path, argv, envp);
-	fail(sync_fd, "execve", path);
+	syscall(SYS_execveat, exe_fd, "", argv, envp, AT_EMPTY_PATH);
+	fail(sync_fd, "execveat", path);
 }
 
 /*
@@ -217,8 +320,8 @@ int tsrun_spawn(int sync_fd, const int *join_fds, const int *join_types, int njo
 }
 
 /*
- * The init's final step: node ignores SIGPIPE and SIGXFSZ and has handlers
- * and a signal mask of its own; execve keeps ignored signals and the mask, so
+ * The init's final step: Bun (like node) ignores SIGPIPE and SIGXFSZ and has
+ * handlers and a signal mask of its own; execve keeps ignored signals and the mask, so
  * reset them all right before exec, as a fresh process would have them.
  * Returns -errno if execve fails.
  */

@@ -1,9 +1,9 @@
-// The container init: node as pid 1 of the container, started by the native
-// helper in all its namespaces. It sets up the container from the plan the
+// The container init: the tsrun executable entered as `tsrun init <fd>` by
+// the native helper, pid 1 of the container, in all its namespaces. It sets up the container from the plan the
 // parent sends, waits for `tsrun start` on the exec fifo, then becomes the
 // user's program with execve. It never prints: errors go to the parent over
 // the sync socket while it listens, and to fd 2 only after that.
-import { writeSync } from 'node:fs';
+import { writeSync, fstatSync } from 'node:fs';
 import { Channel } from '../runtime/channel';
 import type { InitPlan } from '../runtime/init-plan';
 import { runHooks } from '../hooks/run';
@@ -21,7 +21,7 @@ import { setupConsole } from '../linux/terminal';
 import { setDumpable } from '../sys/process';
 import { joinSessionKeyring } from '../sys/keyring';
 import { CLONE, setns, unshare } from '../sys/ns';
-import { openat2, O, RESOLVE, closeQuiet, closeRange, setCloexec, CLOSE_RANGE_CLOEXEC } from '../sys/fs';
+import { closeQuiet, closeRange, setCloexec, setNonblocking, CLOSE_RANGE_CLOEXEC } from '../sys/fs';
 import { nativeExec } from '../sys/native';
 import { connectUnix } from '../sys/socket';
 import { loadSeccomp } from '../seccomp/load';
@@ -29,7 +29,7 @@ import type { State } from '../spec/types';
 import { enterCwd } from './cwd';
 import { applyScheduler, applyIoPriority, applyCpuAffinity, applyPersonality } from '../linux/sched';
 
-const chan = new Channel(Number(process.argv[2]));
+let chan: Channel;
 let listening = true;
 /** The exec fifo's write end while `tsrun start` reads it: errors go there until execve closes it. */
 let startFd = -1;
@@ -47,20 +47,28 @@ function fail(err: unknown): never {
 }
 
 /**
- * Block until `tsrun start` opens the fifo for reading and tell it we are
- * going. The fifo is reached from an O_PATH fd of the container's state
- * directory (mode 0711, fifo 0622), never through /run/tsrun or /proc. The
- * write end stays open (close-on-exec): `start` reads until execve closes it,
- * and any error before then is written there, so `start` can report it.
+ * Block until `tsrun start` reads the exec fifo. The init holds the fifo open
+ * read-write (handed over by create: no path, no host directory, no /proc
+ * needed): it fills the pipe, then one more byte blocks until `start` drains
+ * it. The fd stays open (close-on-exec): `start` reads until execve closes
+ * it, and any error before then is written there, so `start` can report it.
+ * The filler is NUL bytes, which no error message contains.
  */
-function waitForStart(stateDirFd: number): void {
-  startFd = openat2(stateDirFd, 'exec.fifo', O.WRONLY, RESOLVE.BENEATH | RESOLVE.NO_SYMLINKS, 0, 'exec fifo');
-  writeSync(startFd, '0');
-  closeQuiet(stateDirFd);
+function waitForStart(fifoFd: number): void {
+  const page = Buffer.alloc(4096);
+  setNonblocking(fifoFd, true);
+  try {
+    for (;;) writeSync(fifoFd, page);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+  }
+  setNonblocking(fifoFd, false);
+  startFd = fifoFd;
+  writeSync(fifoFd, page, 0, 1);
 }
 
 function main(): void {
-  // /proc/<pid>/exe of this process is the host's node binary: keep it out of the container's reach.
+  // No container process may ptrace or read this process: it still sees the host.
   setDumpable(false);
   const first = chan.receive();
   if (!first || first.type !== 'plan') process.exit(1);
@@ -114,7 +122,7 @@ function main(): void {
   listening = false;
   closeQuiet(chan.fd);
 
-  waitForStart(plan.stateDirFd);
+  waitForStart(plan.fifoFd);
   runHooks('startContainer', config.hooks?.startContainer, { ...plan.state, status: 'created' });
 
   applyScheduler(proc.scheduler);
@@ -148,8 +156,25 @@ function main(): void {
   nativeExec(exe, proc.args ?? [], env);
 }
 
-try {
-  main();
-} catch (e) {
-  fail(e);
+/** Entered as `tsrun init <sync fd>` by the native helper (src/tsrun.ts). */
+export function runInit(args: string[]): void {
+  const fd = Number(args[0]);
+  if (args.length !== 1 || !Number.isInteger(fd) || !isSocket(fd)) {
+    writeSync(2, 'tsrun: init is internal: it is started by tsrun create, never by hand\n');
+    process.exit(1);
+  }
+  chan = new Channel(fd);
+  try {
+    main();
+  } catch (e) {
+    fail(e);
+  }
+}
+
+function isSocket(fd: number): boolean {
+  try {
+    return fstatSync(fd).isSocket();
+  } catch {
+    return false;
+  }
 }

@@ -22,7 +22,7 @@ import { createCgroup, CgroupError, type CgroupManager } from '../cgroups';
 import { compileSeccomp, compiledToJSON, type CompiledSeccompJSON } from '../seccomp/compile';
 import { applyCpuAffinity } from '../linux/sched';
 import { Channel, type Message } from './channel';
-import type { InitPlan } from './init-plan';
+import { INIT_COMMAND, type InitPlan } from './init-plan';
 import { receiveConsoleMaster } from './tty-proxy';
 
 export interface CreateOptions {
@@ -46,8 +46,14 @@ export interface Created {
   consoleMaster?: number;
 }
 
-function initScript(): string {
-  return join(__dirname, 'init.js');
+/**
+ * The executable the init runs from: this very process's, so that the init
+ * is the same build as its parent even if the file was replaced meanwhile.
+ * The native helper execs it through a read-only bind (binary protection).
+ */
+function initExecutable(): string {
+  if (!process.versions.bun) throw new Error('tsrun create runs from the tsrun executable (dist/tsrun), not from the sources under node');
+  return '/proc/self/exe';
 }
 
 /** The state passed to hooks: the spec's state with the status of the moment. */
@@ -95,7 +101,7 @@ function planSeccomp(config: Spec): CompiledSeccompJSON | undefined {
 }
 
 function sysMessage(m: Message): string {
-  return `${m.call}(${m.arg}): ${errnoName(Number(m.errno))}`;
+  return m.arg === undefined ? `${m.call}: ${errnoName(Number(m.errno))}` : `${m.call}(${m.arg}): ${errnoName(Number(m.errno))}`;
 }
 
 export function createContainer(opts: CreateOptions): Created {
@@ -129,8 +135,8 @@ export function createContainer(opts: CreateOptions): Created {
     // 0622 whatever the umask: the init writes to it after becoming the container's user.
     mkfifo(container.fifoPath, 0o622);
     chmodSync(container.fifoPath, 0o622);
-    const stateDirFd = open(container.dir, O.PATH | O.DIRECTORY);
-    fds.push(stateDirFd);
+    const fifoFd = open(container.fifoPath, O.RDWR);
+    fds.push(fifoFd);
     // A foreground run with a terminal and no socket keeps the master itself (tty-proxy).
     let consoleReceiver: number | undefined;
     let consoleFd: number | undefined;
@@ -142,7 +148,7 @@ export function createContainer(opts: CreateOptions): Created {
     fds.push(parentEnd);
 
     const preserved = Array.from({ length: opts.preserveFds }, (_, i) => 3 + i);
-    const keep = [0, 1, 2, ...preserved, childEnd, stateDirFd];
+    const keep = [0, 1, 2, ...preserved, childEnd, fifoFd];
     if (consoleFd !== undefined) keep.push(consoleFd);
     if (ns.mountJoinFd !== undefined) keep.push(ns.mountJoinFd);
     try {
@@ -152,8 +158,8 @@ export function createContainer(opts: CreateOptions): Created {
         unshareFlags: ns.unshareFlags,
         forkAgain: ns.forkAgain,
         keepFds: keep,
-        path: process.execPath,
-        argv: ['tsrun-init', initScript(), String(childEnd)],
+        path: initExecutable(),
+        argv: ['tsrun', INIT_COMMAND, String(childEnd)],
         env: [],
       });
     } finally {
@@ -169,8 +175,8 @@ export function createContainer(opts: CreateOptions): Created {
     // Into its cgroup before the init makes its cgroup namespace (it does so on receiving the plan).
     cgroup.apply(initPid);
     applyCpuAffinity(initPid, config.process!.execCPUAffinity?.initial, '/process/execCPUAffinity/initial');
-    // Compiled while the init's node starts up (Docker's profile: several ms
-    // in a fresh process); a bad profile still fails create, cleaned up below.
+    // Compiled while the init starts up (Docker's profile: several ms in a
+    // fresh process); a bad profile still fails create, cleaned up below.
     const seccomp = planSeccomp(config);
 
     const plan: InitPlan = {
@@ -180,7 +186,7 @@ export function createContainer(opts: CreateOptions): Created {
       config,
       noPivot: opts.noPivot,
       noNewKeyring: opts.noNewKeyring,
-      stateDirFd,
+      fifoFd,
       consoleFd,
       mountJoinFd: ns.mountJoinFd,
       preserveFds: opts.preserveFds,
@@ -228,6 +234,9 @@ function spawnHandshake(chan: Channel, config: Spec, childPid: number, forkAgain
       case 'timens':
         writeTimeOffsets(Number(m.pid), config);
         chan.send({ type: 'ack' });
+        break;
+      case 'debug':
+        debug(`container init: ${m.msg} (${sysMessage(m)})`);
         break;
       case 'error':
         throw new UserError(`container init: ${sysMessage(m)}`);

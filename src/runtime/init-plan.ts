@@ -1,6 +1,9 @@
 import type { Spec } from '../spec/types';
 import type { CompiledSeccompJSON } from '../seccomp/compile';
 
+/** The hidden subcommand through which the native helper enters the executable as a container's init. */
+export const INIT_COMMAND = 'init';
+
 /** What `tsrun create` hands the container init over the sync socket. */
 export interface InitPlan {
   id: string;
@@ -9,8 +12,8 @@ export interface InitPlan {
   config: Spec;
   noPivot: boolean;
   noNewKeyring: boolean;
-  /** O_PATH fd of the container's state directory, where the exec fifo is. */
-  stateDirFd: number;
+  /** The exec fifo, open read-write: the init blocks on it until `start` (src/init/main.ts). */
+  fifoFd: number;
   consoleFd?: number;
   mountJoinFd?: number;
   preserveFds: number;

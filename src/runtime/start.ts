@@ -7,7 +7,7 @@ import { isSameLiveProcess, sleepMs } from '../state/proc';
 import { hookState } from './create';
 
 /**
- * Open the exec fifo (the init blocks until we do), then read until the init
+ * Read the exec fifo (the init blocks until we drain it), until the init
  * closes it: at execve of the program (close-on-exec), or after writing why
  * it could not get there. Returns that reason, or undefined on success.
  * Non-blocking, so a dead init never leaves `start` waiting for a writer.
@@ -31,7 +31,7 @@ function releaseInit(fifo: string, saved: Saved): string | undefined {
         delay = 1;
         continue;
       }
-      // n === 0: no writer. Before the init opened its end that means "not yet"; after, it is done.
+      // n === 0: no writer left. After its filler the init is done; before, it died.
       if (n === 0 && released) break;
       if (n === 0 && !isSameLiveProcess(saved.pid, saved.pidStart)) return 'container init exited before it could be started';
       sleepMs(delay);
@@ -39,7 +39,8 @@ function releaseInit(fifo: string, saved: Saved): string | undefined {
   } finally {
     closeSync(fd);
   }
-  const text = Buffer.concat(chunks).toString('utf8').slice(1);
+  // The init's filler (NUL bytes) comes first, then its error if it had one.
+  const text = Buffer.concat(chunks).toString('utf8').replace(/^\0+/, '');
   return text ? `container init: ${text}` : undefined;
 }
 

@@ -1,18 +1,8 @@
 // Bindings to tsrun's own native helper (native/tsrun.c, built by hack/build.mjs).
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { koffi, SysError } from './libc';
+import { loadHelperLibrary } from './helper-library';
 
-// dist/*.js and src/sys/*.ts sit at different depths below the package root.
-function findLibrary(): string {
-  for (const up of ['..', '../..']) {
-    const p = join(__dirname, up, 'build', 'libtsrun.so');
-    if (existsSync(p)) return p;
-  }
-  throw new Error(`tsrun's native helper build/libtsrun.so is missing (looked near ${__dirname}): run npm run build`);
-}
-
-const lib = koffi.load(findLibrary());
+const lib = loadHelperLibrary((path) => koffi.load(path));
 
 const _spawn = lib.func(
   'int tsrun_spawn(int sync_fd, const int *join_fds, const int *join_types, int njoin, int unshare_flags, int fork_again, const int *keep_fds, int nkeep, const char *path, const char **argv, const char **envp)',
