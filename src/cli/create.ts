@@ -1,6 +1,5 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from './globals';
-import { createContainer } from '../runtime/create';
 
 export interface CreateArgs extends GlobalArgs {
   id: string;
@@ -41,7 +40,8 @@ export const create: CommandModule<GlobalArgs, CreateArgs> = {
   command: 'create <id>',
   describe: 'create a container',
   builder: (y) => y.options(createFlags) as never,
-  handler: (args) => {
+  handler: async (args) => {
+    const { createContainer } = await import('../runtime/create');
     createContainer(createOptions(args, true));
   },
 };

@@ -1,14 +1,18 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from './globals';
-import { ContainerDir } from '../state/store';
+import type { ContainerDir } from '../state/store';
 import { UserError } from './errors';
-import { destroyContainer } from '../runtime/destroy';
+
+export const deleteFlags = {
+  force: { alias: 'f', type: 'boolean', default: false, describe: 'forcibly delete the container if it is still running (uses SIGKILL)' },
+} as const;
 
 export const del: CommandModule<GlobalArgs, GlobalArgs & { id: string; force: boolean }> = {
   command: 'delete <id>',
   describe: 'delete any resources held by the container',
-  builder: (y) => y.option('force', { alias: 'f', type: 'boolean', default: false, describe: 'forcibly delete the container if it is still running (uses SIGKILL)' }) as never,
-  handler: (args) => {
+  builder: (y) => y.options(deleteFlags) as never,
+  handler: async (args) => {
+    const [{ ContainerDir }, { destroyContainer }] = await Promise.all([import('../state/store'), import('../runtime/destroy')]);
     let c: ContainerDir;
     try {
       c = ContainerDir.open(args.root, args.id);

@@ -1,9 +1,5 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from './globals';
-import { ContainerDir, statusOf } from '../state/store';
-import { UserError } from './errors';
-import { parseSignal } from '../runtime/signals';
-import { signalContainer } from '../runtime/kill';
 
 interface KillArgs extends GlobalArgs {
   id: string;
@@ -11,18 +7,16 @@ interface KillArgs extends GlobalArgs {
   all: boolean;
 }
 
+export const killFlags = {
+  all: { alias: 'a', type: 'boolean', default: false, describe: 'send the signal to all processes in the container' },
+} as const;
+
 export const kill: CommandModule<GlobalArgs, KillArgs> = {
   command: 'kill <id> [signal]',
   describe: 'kill sends the specified signal (default: SIGTERM) to the container\'s init process',
-  builder: (y) => y.option('all', { alias: 'a', type: 'boolean', default: false, describe: 'send the signal to all processes in the container' }) as never,
-  handler: (args) => {
-    const signal = parseSignal(args.signal === undefined ? undefined : String(args.signal));
-    const c = ContainerDir.open(args.root, args.id);
-    const saved = c.read();
-    const status = statusOf(c, saved);
-    if (!saved || (status !== 'created' && status !== 'running' && status !== 'paused')) {
-      throw new UserError('container not running');
-    }
-    signalContainer(saved, signal, args.all);
+  builder: (y) => y.options(killFlags) as never,
+  handler: async (args) => {
+    const { killContainer } = await import('../runtime/kill');
+    killContainer(args.root, args.id, args.signal === undefined ? undefined : String(args.signal), args.all);
   },
 };

@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { statSync, readFileSync } from 'node:fs';
 import type { GlobalArgs } from './globals';
-import { ContainerDir, statusOf, publicState } from '../state/store';
+import type { ContainerFiles } from '../state/status';
 import { out } from './log';
 
 interface ListArgs extends GlobalArgs {
@@ -35,12 +35,13 @@ export const list: CommandModule<GlobalArgs, ListArgs> = {
     y
       .option('format', { alias: 'f', type: 'string', default: 'table', choices: ['table', 'json'], describe: 'select one of: table or json' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'display only container IDs' }) as never,
-  handler: (args) => {
+  handler: async (args) => {
+    const { ContainerFiles, statusOf, publicState } = await import('../state/status');
     const entries = [];
-    for (const id of ContainerDir.list(args.root)) {
-      let c: ContainerDir;
+    for (const id of ContainerFiles.list(args.root)) {
+      let c: ContainerFiles;
       try {
-        c = ContainerDir.open(args.root, id, false);
+        c = ContainerFiles.find(args.root, id);
       } catch {
         continue; // deleted meanwhile, or not a container directory
       }

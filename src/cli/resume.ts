@@ -1,12 +1,12 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from './globals';
 import { UserError } from './errors';
-import { openContainerCgroup } from '../runtime/container-cgroup';
 
 export const resume: CommandModule<GlobalArgs, GlobalArgs & { id: string }> = {
   command: 'resume <id>',
   describe: 'resumes all processes that have been previously paused',
-  handler: (args) => {
+  handler: async (args) => {
+    const { openContainerCgroup } = await import('../runtime/container-cgroup');
     const { status, cgroup } = openContainerCgroup(args.root, args.id);
     if (status !== 'paused') throw new UserError('container not paused');
     cgroup.thaw();

@@ -1,10 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from './globals';
 import { createFlags, createOptions, type CreateArgs } from './create';
-import { createContainer } from '../runtime/create';
-import { startContainer } from '../runtime/start';
-import { runForeground } from '../runtime/run';
-import { ContainerDir } from '../state/store';
 
 interface RunArgs extends CreateArgs {
   detach: boolean;
@@ -21,11 +17,17 @@ export const run: CommandModule<GlobalArgs, RunArgs> = {
       .option('keep', { type: 'boolean', default: false, describe: 'do not delete the container after it exits' }) as never,
   handler: async (args) => {
     if (args.detach) {
+      const [{ createContainer }, { startContainer }, { ContainerDir }] = await Promise.all([
+        import('../runtime/create'),
+        import('../runtime/start'),
+        import('../state/store'),
+      ]);
       const { container } = createContainer(createOptions(args, true));
       container.unlock();
       startContainer(ContainerDir.open(args.root, args.id));
       return;
     }
+    const { runForeground } = await import('../runtime/run');
     process.exitCode = await runForeground(createOptions(args, false), args.keep);
   },
 };

@@ -4,7 +4,7 @@ import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from './globals';
 import { UserError } from './errors';
 import type { LinuxResources } from '../spec/types';
-import { resourcesFromFlags, updateContainer, type UpdateFlags } from '../runtime/update';
+import type { UpdateFlags } from '../runtime/update';
 
 interface UpdateArgs extends GlobalArgs, UpdateFlags {
   id: string;
@@ -66,7 +66,8 @@ export const update: CommandModule<GlobalArgs, UpdateArgs> = {
     b = b.option('kernel-memory', { type: 'string', hidden: true }).option('kernel-memory-tcp', { type: 'string', hidden: true });
     return b as never;
   },
-  handler: (args) => {
+  handler: async (args) => {
+    const { resourcesFromFlags, updateContainer } = await import('../runtime/update');
     const resources = args.resources ? readResources(args.resources) : resourcesFromFlags(args);
     refuseIntelRdt(args);
     updateContainer(args.root, args.id, resources);

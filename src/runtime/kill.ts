@@ -1,13 +1,28 @@
 // Signals to a container: its init, or (--all) every process in its cgroup.
+// No lock and no FFI, as runc: a signal races with the container's exit
+// whatever the runtime does, and the pid is checked against its start time.
 import { UserError } from '../cli/errors';
-import type { Saved } from '../state/store';
-import { loadCgroup, type SavedCgroup } from '../cgroups';
+import { ContainerFiles, statusOf, type Saved } from '../state/status';
+import { CgroupHandle, type SavedCgroup } from '../cgroups/handle';
+import { parseSignal } from './signals';
+
+/** `kill <id> [signal]`: refuses, as runc, a container that is not created, running or paused. */
+export function killContainer(root: string, id: string, signal: string | undefined, all: boolean): void {
+  const sig = parseSignal(signal);
+  const c = ContainerFiles.find(root, id);
+  const saved = c.read();
+  const status = statusOf(c, saved);
+  if (!saved || (status !== 'created' && status !== 'running' && status !== 'paused')) {
+    throw new UserError('container not running');
+  }
+  signalContainer(saved, sig, all);
+}
 
 export function signalContainer(saved: Saved, signal: number, all: boolean): void {
   if (all) {
     if (!saved.cgroup) throw new UserError(`kill --all: container ${saved.id} has no cgroup recorded to find its processes by`);
     // Frozen while signalled, so nothing forks its way out.
-    loadCgroup(saved.cgroup as SavedCgroup).signalAll(signal);
+    new CgroupHandle(saved.cgroup as SavedCgroup).signalAll(signal);
     return;
   }
   try {

@@ -1,0 +1,167 @@
+// One container's cgroup across every hierarchy, for the commands that only
+// find, freeze, signal or remove it (state, kill, delete, pause, resume, ps).
+// It loads nothing that creating a cgroup needs (planner, device filter,
+// OOM watcher): those are the full manager's (manager.ts).
+import { existsSync, readdirSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LinuxResources } from '../spec/types';
+import { CgroupError, cgHas, cgTryRead, cgWrite, sleepMs } from './files';
+import { type CgroupMode, controllersOf } from './layout';
+import { freeze, isFrozen, thaw, type Freezer } from './freezer';
+import type { ControllerDir } from './stats';
+
+/** What state.json keeps to find the cgroup again. */
+export interface SavedCgroup {
+  mode: CgroupMode;
+  /** v1 hierarchy key ("memory", "cpu,cpuacct", "name=systemd") → directory */
+  v1: Record<string, string>;
+  /** directory in the cgroup2 hierarchy */
+  unified?: string;
+  /** the v1/v2 mount points, to look up the host's interface files */
+  mounts: Record<string, string>;
+  /** the controllers the v2 hierarchy offered when the cgroup was made */
+  v2Controllers: string[];
+  /** the resources as last applied (merged over updates) */
+  resources?: LinuxResources;
+}
+
+const V2_CORE = ['devices', 'freezer', 'unified'];
+const SIGKILL = 9;
+const DRAIN_MS = 2000;
+
+export class CgroupHandle {
+  constructor(readonly saved: SavedCgroup) {}
+
+  // --- where each controller lives ---------------------------------------
+
+  protected v1Key(controller: string): string | undefined {
+    return Object.keys(this.saved.v1).find((k) => k === controller || controllersOf({ key: k, mountpoint: '', root: '' }).includes(controller));
+  }
+
+  locate(controller: string): ControllerDir | undefined {
+    const key = this.v1Key(controller);
+    if (key !== undefined) return { version: 1, dir: this.saved.v1[key] };
+    if (!this.saved.unified) return undefined;
+    if (V2_CORE.includes(controller) || this.saved.v2Controllers.includes(controller)) return { version: 2, dir: this.saved.unified };
+    return undefined;
+  }
+
+  protected allDirs(): string[] {
+    return [...Object.values(this.saved.v1), ...(this.saved.unified ? [this.saved.unified] : [])];
+  }
+
+  /** Moves one more process (an exec'd one) into every hierarchy. */
+  join(pid: number): void {
+    for (const dir of this.allDirs()) cgWrite(dir, 'cgroup.procs', String(pid));
+  }
+
+  // --- freezer, processes, signals ------------------------------------------
+
+  protected freezer(): Freezer | undefined {
+    const f = this.locate('freezer');
+    return f && existsSync(f.dir) ? f : undefined;
+  }
+
+  freeze(): void {
+    const f = this.freezer();
+    if (!f) throw new CgroupError('cannot pause: no freezer (neither the v1 freezer controller nor cgroup v2) for this container');
+    freeze(f);
+  }
+
+  thaw(): void {
+    const f = this.freezer();
+    if (!f) throw new CgroupError('cannot resume: no freezer (neither the v1 freezer controller nor cgroup v2) for this container');
+    thaw(f);
+  }
+
+  isFrozen(): boolean {
+    const f = this.freezer();
+    return f ? isFrozen(f) : false;
+  }
+
+  /** The directory whose cgroup.procs lists the container's processes. */
+  private procsDir(): string | undefined {
+    const f = this.locate('freezer') ?? this.locate('pids') ?? this.locate('memory');
+    return f?.dir ?? this.allDirs()[0];
+  }
+
+  pids(): number[] {
+    const dir = this.procsDir();
+    return dir ? procsBelow(dir) : [];
+  }
+
+  signalAll(signal: number): void {
+    const unified = this.saved.unified;
+    if (signal === SIGKILL && unified && cgHas(unified, 'cgroup.kill')) {
+      // Atomic for the whole subtree, forks in flight included.
+      cgWrite(unified, 'cgroup.kill', '1');
+      if (this.pids().length === 0) return;
+    }
+    const f = this.freezer();
+    const wasFrozen = f ? isFrozen(f) : false;
+    if (f && !wasFrozen) freeze(f);
+    try {
+      for (const pid of this.pids()) {
+        try {
+          process.kill(pid, signal);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+        }
+      }
+    } finally {
+      // A frozen task only acts on SIGKILL once thawed.
+      if (f && (!wasFrozen || signal === SIGKILL)) thaw(f);
+    }
+  }
+
+  exists(): boolean {
+    return this.allDirs().some((d) => existsSync(d));
+  }
+
+  // --- removal ---------------------------------------------------------------
+
+  destroy(force = false): void {
+    if (force && this.exists() && this.pids().length > 0) this.signalAll(SIGKILL);
+    const deadline = Date.now() + DRAIN_MS;
+    for (const dir of this.allDirs()) {
+      for (;;) {
+        try {
+          removeTree(dir);
+          break;
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code !== 'EBUSY' || Date.now() > deadline) {
+            throw new CgroupError(`remove cgroup ${dir}: ${code}${code === 'EBUSY' ? ` (processes still inside: ${procsBelow(dir).join(' ') || 'exiting'})` : ''}`, code);
+          }
+          if (force) this.signalAll(SIGKILL);
+          sleepMs(10);
+        }
+      }
+    }
+  }
+}
+
+function subdirs(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(dir, e.name));
+  } catch {
+    return [];
+  }
+}
+
+/** rmdir, children first; a cgroup directory holds only kernel files. */
+function removeTree(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const child of subdirs(dir)) removeTree(child);
+  try {
+    rmdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+function procsBelow(dir: string): number[] {
+  const own = (cgTryRead(dir, 'cgroup.procs') ?? '').split('\n').filter(Boolean).map(Number);
+  return [...own, ...subdirs(dir).flatMap(procsBelow)];
+}
+

@@ -1,0 +1,124 @@
+// What can be learnt about a container by reading its directory, without
+// taking its lock: the saved state, its status and runc's `state` JSON. The
+// read-only commands (state, list, kill) need nothing more, so they load no
+// FFI (the lock is an flock, store.ts).
+import { readFileSync, existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Hook } from '../spec/types';
+import { UserError } from '../cli/errors';
+import { isSameLiveProcess } from './proc';
+import { validateId } from './id';
+import { CgroupHandle, type SavedCgroup } from '../cgroups/handle';
+
+export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+
+/** What tsrun keeps about a container; `state` prints a subset in runc's layout. */
+export interface Saved {
+  ociVersion: string;
+  id: string;
+  /** Container init as seen from the host pid namespace; 0 until known. */
+  pid: number;
+  /** /proc/<pid>/stat start time, so a recycled pid is never taken for the container. */
+  pidStart?: string;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  owner: string;
+  annotations?: Record<string, string>;
+  /** 'creating' until `create` has finished. */
+  phase: 'creating' | 'created';
+  hooks?: { poststart?: Hook[]; poststop?: Hook[] };
+  cgroup?: unknown;
+  /**
+   * Without a mount namespace the container's mounts are made in the
+   * caller's namespace (as runc does): their host paths, for delete to undo.
+   */
+  hostMounts?: string[];
+}
+
+const missing = (id: string) => new UserError(`container does not exist: ${id}`);
+
+/** A container's directory under --root, read without its lock. */
+export class ContainerFiles {
+  readonly dir: string;
+
+  protected constructor(
+    readonly root: string,
+    readonly id: string,
+  ) {
+    this.dir = join(root, id);
+  }
+
+  /** An existing container, unlocked: state.json is replaced atomically, so a read sees a whole one. */
+  static find(root: string, id: string): ContainerFiles {
+    validateId(id);
+    const c = new ContainerFiles(root, id);
+    c.mustExist();
+    return c;
+  }
+
+  static list(root: string): string[] {
+    try {
+      return readdirSync(root, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+        .sort();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+  }
+
+  get statePath(): string {
+    return join(this.dir, 'state.json');
+  }
+  get fifoPath(): string {
+    return join(this.dir, 'exec.fifo');
+  }
+
+  /** A directory without state.json still counts: `create` was killed before its first write. */
+  protected mustExist(): void {
+    if (!existsSync(this.dir)) throw missing(this.id);
+  }
+
+  read(): Saved | undefined {
+    try {
+      return JSON.parse(readFileSync(this.statePath, 'utf8')) as Saved;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new UserError(`${this.statePath}: unreadable state: ${(e as Error).message}`);
+    }
+  }
+
+  /** The saved state of a container that has one; runc's error otherwise. */
+  readExisting(): Saved {
+    const saved = this.read();
+    if (!saved) throw missing(this.id);
+    return saved;
+  }
+}
+
+export function statusOf(c: ContainerFiles, s: Saved | undefined): Status {
+  if (!s || !isSameLiveProcess(s.pid, s.pidStart)) return 'stopped';
+  if (s.phase === 'creating') return 'creating';
+  // A created container can be paused too (runc reports it paused).
+  if (s.cgroup && new CgroupHandle(s.cgroup as SavedCgroup).isFrozen()) return 'paused';
+  if (existsSync(c.fifoPath)) return 'created';
+  return 'running';
+}
+
+/** runc's `state` JSON. */
+export function publicState(s: Saved, status: Status): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    ociVersion: s.ociVersion,
+    id: s.id,
+    pid: status === 'stopped' ? 0 : s.pid,
+    status,
+    bundle: s.bundle,
+    rootfs: s.rootfs,
+    created: s.created,
+    owner: s.owner,
+  };
+  if (s.annotations && Object.keys(s.annotations).length) out.annotations = s.annotations;
+  return out;
+}
