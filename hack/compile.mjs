@@ -5,12 +5,14 @@
 //
 // The plugins below replace what would otherwise cost every invocation:
 // Bun's own loading of embedded `.node` files (it extracts them to
-// $TMPDIR/.bun-* and trusts that copy forever), yargs' eager help machinery,
-// and koffi's run-time search for its addon.
+// $TMPDIR/.bun-* and trusts that copy forever), koffi's run-time search for
+// its addon, yargs' eager start-up work and built-ins evaluated up front.
 import { copyFileSync, mkdirSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { lazyHelpDeps, yargsPatches } from './compile/yargs.mjs';
+import { lazyBuiltinImports, lazyBuiltins } from './compile/lazy-builtins.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const src = (p) => JSON.stringify(join(root, 'src', p));
@@ -53,86 +55,16 @@ export const loadHelperLibrary = (load) => loadFromMemory('tsrun-helper', helper
   },
 };
 
-// yargs evaluates, at module load, work that only help rendering needs:
-// cliui/string-width build Unicode-property regexes and Intl.Segmenters, and
-// its platform shim reads process.stdout.columns. Creating that stream sets
-// O_NONBLOCK on a pipe tsrun shares with the container (ARCHITECTURE.md).
-// This plugin defers all of it to first use, so a plain `tsrun state ID`
-// never touches them while --help still works.
-const YARGS_SHIM = /yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/;
-const YARGS_USAGE = /yargs[\\/]build[\\/]lib[\\/]usage\.js$/;
-const replaceOnce = (file, text, eager, lazy) => {
-  if (!text.includes(eager)) throw new Error(`${file}: yargs changed; update deferYargsStartup in hack/compile.mjs`);
-  return text.replace(eager, lazy);
-};
-const deferYargsStartup = {
-  name: 'defer-yargs-startup',
+// Every source file passes through here as it loads: yargs' start-up work
+// is deferred (compile/yargs.mjs) and cold built-ins are loaded on first use
+// (compile/lazy-builtins.mjs).
+const patchSources = {
+  name: 'patch-sources',
   setup(build) {
-    build.onResolve({ filter: /^(cliui|string-width)$/ }, (a) => {
-      if (!YARGS_SHIM.test(a.importer)) return undefined;
-      return { path: Bun.resolveSync(a.path, dirname(a.importer)), namespace: 'lazy-default' };
-    });
-    // A default-exported function whose module is evaluated on first call.
-    build.onLoad({ filter: /.*/, namespace: 'lazy-default' }, (a) => ({
-      contents: `export default function lazy(...args) { return require(${JSON.stringify(a.path)}).default(...args); }`,
-      loader: 'js',
-    }));
-    // After every command's handler, yargs renders the whole help text and
-    // keeps it, in case it must print help for a later failure. tsrun's
-    // .fail() throws and never prints help after a command ran, so the
-    // rendering is deferred until someone asks for it.
-    build.onLoad({ filter: YARGS_USAGE }, async (a) => {
+    build.onLoad({ filter: /\.(m?js|ts)$/ }, async (a) => {
       let text = await Bun.file(a.path).text();
-      text = replaceOnce(
-        a.path,
-        text,
-        `self.cacheHelpMessage = function () {
-        cachedHelpMessage = this.help();
-    };
-    self.clearCachedHelpMessage = function () {
-        cachedHelpMessage = undefined;
-    };
-    self.hasCachedHelpMessage = function () {
-        return !!cachedHelpMessage;
-    };`,
-        `let helpCachePending = false;
-    self.cacheHelpMessage = function () {
-        helpCachePending = true;
-    };
-    self.clearCachedHelpMessage = function () {
-        cachedHelpMessage = undefined;
-        helpCachePending = false;
-    };
-    self.hasCachedHelpMessage = function () {
-        return !!cachedHelpMessage || helpCachePending;
-    };`,
-      );
-      text = replaceOnce(
-        a.path,
-        text,
-        `if (cachedHelpMessage)
-            return cachedHelpMessage;`,
-        `if (cachedHelpMessage)
-            return cachedHelpMessage;
-        if (helpCachePending) {
-            helpCachePending = false;
-            cachedHelpMessage = self.help();
-            return cachedHelpMessage;
-        }`,
-      );
-      return { contents: text, loader: 'js' };
-    });
-    build.onLoad({ filter: YARGS_SHIM }, async (a) => {
-      const text = await Bun.file(a.path).text();
-      return {
-        contents: replaceOnce(
-          a.path,
-          text,
-          "stdColumns: typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null",
-          "get stdColumns() { return typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null; }",
-        ),
-        loader: 'js',
-      };
+      for (const [file, patch] of yargsPatches) if (file.test(a.path)) text = patch(text, a.path);
+      return { contents: lazyBuiltinImports(text), loader: a.path.endsWith('.ts') ? 'ts' : 'js' };
     });
   },
 };
@@ -148,7 +80,7 @@ const result = await Bun.build({
   format: 'esm',
   target: 'bun',
   minify: true,
-  plugins: [embedded, deferYargsStartup],
+  plugins: [embedded, lazyHelpDeps, lazyBuiltins, patchSources],
 });
 if (!result.success) {
   for (const l of result.logs) console.error(l);
