@@ -1,5 +1,6 @@
 // Every command tsrun understands; each lives in its own file.
 import type { CommandModule } from 'yargs';
+import { commandIndex } from './globals';
 import { featuresCommand } from './features';
 import { specCommand } from './spec';
 import { create } from './create';
@@ -33,3 +34,19 @@ export const commands: CommandModule<any, any>[] = [
   update,
   events,
 ];
+
+const namesOf = (c: CommandModule<any, any>): string[] => [
+  ...[c.command ?? []].flat().map((s) => s.split(' ')[0]),
+  ...[c.aliases ?? []].flat(),
+];
+
+/**
+ * The command argv names, alone, when it names one: yargs parses each
+ * registered command's usage string on every start (~1.5 ms for all of
+ * them), and only --help without a command needs them all.
+ */
+export function commandsFor(argv: string[]): CommandModule<any, any>[] {
+  const word = argv[commandIndex(argv)];
+  const named = commands.find((c) => namesOf(c).includes(word));
+  return named ? [named] : commands;
+}

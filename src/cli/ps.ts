@@ -1,11 +1,9 @@
 // `ps <id> [ps options]`: the container's pids as JSON, or the host's `ps`
 // output filtered to them (runc finds the PID column by its header).
-import { spawnSync } from 'node:child_process';
 import type { CommandModule } from 'yargs';
-import type { GlobalArgs } from './globals';
+import { commandIndex, PARSER_CONFIGURATION, type GlobalArgs } from './globals';
 import { UserError } from './errors';
 import { out } from './log';
-import { openContainerCgroup } from '../runtime/container-cgroup';
 
 interface PsArgs extends GlobalArgs {
   id: string;
@@ -35,9 +33,8 @@ export function filterPsOutput(text: string, pids: number[]): string {
  * its own flags. yargs would read `-ef` as flags of ours (-f is --format).
  */
 export function splitPsArgv(argv: string[]): string[] | undefined {
-  const globalWithValue = new Set(['--root', '--log', '--log-format', '--rootless', '--criu']);
-  const cmd = argv.findIndex((a, i) => a === 'ps' && !globalWithValue.has(argv[i - 1]));
-  if (cmd < 0) return undefined;
+  const cmd = commandIndex(argv);
+  if (argv[cmd] !== 'ps') return undefined;
   for (let i = cmd + 1; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--format' || a === '-f') i++;
@@ -48,7 +45,8 @@ export function splitPsArgv(argv: string[]): string[] | undefined {
   return [];
 }
 
-function containerPids(root: string, id: string): number[] {
+async function containerPids(root: string, id: string): Promise<number[]> {
+  const { openContainerCgroup } = await import('../runtime/container-cgroup');
   const { status, cgroup, container } = openContainerCgroup(root, id);
   try {
     if (status === 'stopped' && !cgroup.exists()) return [];
@@ -65,16 +63,17 @@ export const ps: CommandModule<GlobalArgs, PsArgs> = {
     y
       .option('format', { alias: 'f', type: 'string', default: 'table', describe: 'select one of: table or json' })
       // Everything after the id belongs to ps (runc: SkipArgReorder), dashes included: see splitPsArgv.
-      .parserConfiguration({ 'unknown-options-as-args': true })
+      .parserConfiguration({ ...PARSER_CONFIGURATION, 'unknown-options-as-args': true })
       .strict(false) as never,
-  handler: (args) => {
-    const pids = containerPids(args.root, args.id);
+  handler: async (args) => {
+    const pids = await containerPids(args.root, args.id);
     if (args.format === 'json') {
       out(JSON.stringify(pids) + '\n');
       return;
     }
     if (args.format !== 'table') throw new UserError('invalid format option');
     const psArgs = splitPsArgv(process.argv.slice(2)) ?? (args.psArgs ?? []).map(String);
+    const { spawnSync } = await import('node:child_process');
     const r = spawnSync('ps', psArgs.length > 0 ? psArgs : ['-ef'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     if (r.error) throw new UserError(`ps: ${r.error.message}`);
     if (r.status !== 0) throw new UserError(`ps exited with ${r.status ?? r.signal}: ${r.stdout}${r.stderr}`);

@@ -1,0 +1,76 @@
+// The command line as users and shims type it, through the executable that
+// ships. The lifecycle commands are parsed by the fast path (fast-path.ts)
+// and everything else by yargs; either way the result must be the same, so
+// each case below names what a user sees, whichever parser produced it.
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TSRUN, cleanEnv } from '../testing/harness';
+
+const dir = mkdtempSync(join(tmpdir(), 'tsrun-cli-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const root = join(dir, 'state');
+
+function tsrun(args: string[]) {
+  // A timeout: a parser that loops (help once did, in the executable) fails here instead of hanging the suite.
+  const r = spawnSync(TSRUN, args, { encoding: 'utf8', timeout: 10000, env: cleanEnv(), input: '' });
+  return { code: r.status, signal: r.signal, out: r.stdout, err: r.stderr };
+}
+
+t.test('help lists every command and returns', async (t) => {
+  const r = tsrun(['--help']);
+  t.equal(r.code, 0, `exit 0 (${r.signal ?? ''} ${r.err})`);
+  for (const c of ['create', 'start', 'state', 'kill', 'delete', 'run', 'list', 'ps', 'pause', 'resume', 'update', 'events', 'spec', 'features']) {
+    t.match(r.out, new RegExp(`^  tsrun ${c}\\b`, 'm'), `help lists ${c}`);
+  }
+  t.notMatch(r.out, /^  tsrun init\b/m, 'the internal init subcommand is not listed');
+  const one = tsrun(['state', '--help']);
+  t.equal(one.code, 0);
+  t.match(one.out, /^tsrun state <id>\n/, "a command's own help");
+  t.match(tsrun(['-h']).out, /Commands:/, '-h is --help');
+});
+
+t.test('--version and -v', async (t) => {
+  for (const flag of ['--version', '-v']) {
+    const r = tsrun([flag]);
+    t.equal(r.code, 0);
+    t.match(r.out, /^tsrun version \d+\.\d+\.\d+\nspec: 1\.\d+\.\d+\n$/, `${flag} prints the version`);
+  }
+});
+
+t.test('the lifecycle commands: arguments as typed', async (t) => {
+  const cases: [string[], number, RegExp, string][] = [
+    [['--root', root, 'state', '123'], 1, /^tsrun: container does not exist: 123\n$/, 'a numeric id stays a word'],
+    [[`--root=${root}`, 'state', 'c1'], 1, /container does not exist: c1/, '--root=DIR'],
+    [['--root', root, '--debug', '--log-format', 'json', 'state', 'c1'], 1, /container does not exist: c1/, 'global flags before the command'],
+    [['--root', root, 'state'], 1, /Not enough non-option arguments: got 0, need at least 1/, 'missing id'],
+    [['--root', root, 'state', 'a', 'b'], 1, /Unknown argument: b/, 'an extra word'],
+    [['--root', root, 'state', '--bogus', 'c1'], 1, /Unknown argument|Not enough non-option/, 'an unknown flag'],
+    [['--root', root, '--log-format', 'xml', 'state', 'c1'], 1, /Invalid values:\s+Argument: log-format, Given: "xml", Choices: "text", "json"/, 'a bad choice'],
+    [['--root', root, 'kill', 'c1', 'KILL'], 1, /container does not exist: c1/, 'kill ID SIGNAL'],
+    [['--root', root, 'kill', '-a', 'c1'], 1, /container does not exist: c1/, 'kill -a'],
+    [['--root', root, 'kill', 'c1', 'TERM', 'x'], 1, /Unknown argument: x/, 'kill with an extra word'],
+    [['--root', root, 'delete', 'c1'], 1, /container does not exist: c1/, 'delete of a missing container'],
+    [['--root', root, 'delete', '-f', 'c1'], 0, /^$/, 'delete --force of a missing container is not an error'],
+    [['--root', root, 'delete', '--force', 'c1'], 0, /^$/, 'delete --force, long form'],
+    [['--root', root, 'start', 'c1'], 1, /container does not exist: c1/, 'start'],
+    [['--root', root, 'create', '--bundle', dir, '-b', '/nonexistent', 'c1'], 1, /^tsrun: bundle \/nonexistent: does not exist\n$/, 'create: a flag given twice takes its last value'],
+    [['--root', root, 'stat', 'c1'], 1, /Unknown arguments?: stat/, 'an unknown command'],
+  ];
+  for (const [args, code, pattern, what] of cases) {
+    const r = tsrun(args);
+    t.equal(r.code, code, `${what}: exit ${code}`);
+    t.match(r.err, pattern, `${what}: ${args.join(' ')}`);
+  }
+});
+
+t.test('errors of the lifecycle commands reach --log', async (t) => {
+  const log = join(dir, 'log.json');
+  const r = tsrun(['--root', root, '--log', log, '--log-format', 'json', 'state', 'gone']);
+  t.equal(r.code, 1);
+  const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  t.match(lines.at(-1), { level: 'error', msg: 'container does not exist: gone' }, 'the error, in runc\'s JSON form');
+  t.match(lines.at(-1).time, /^\d{4}-\d\d-\d\dT/, 'with its time');
+});
