@@ -24,6 +24,7 @@ import { applyCpuAffinity } from '../linux/sched';
 import { Channel, type Message } from './channel';
 import { INIT_COMMAND, type InitPlan } from './init-plan';
 import { receiveConsoleMaster } from './tty-proxy';
+import { hookState } from './hook-state';
 
 export interface CreateOptions {
   root: string;
@@ -57,18 +58,6 @@ function initExecutable(): string {
 }
 
 /** The state passed to hooks: the spec's state with the status of the moment. */
-export function hookState(s: Saved, status: string): Record<string, unknown> {
-  const st: Record<string, unknown> = {
-    ociVersion: s.ociVersion,
-    id: s.id,
-    status,
-    pid: s.pid,
-    bundle: s.bundle,
-  };
-  if (s.annotations) st.annotations = s.annotations;
-  return st;
-}
-
 function checkConfig(config: Spec, opts: CreateOptions): void {
   if (!config.process) throw new UserError('config.json: /process: required to create a container');
   const unimplemented = unimplementedFields(config);

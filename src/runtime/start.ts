@@ -3,22 +3,28 @@ import { openSync, readSync, closeSync, unlinkSync, constants } from 'node:fs';
 import { UserError } from '../cli/errors';
 import { runHooks } from '../hooks/run';
 import { ContainerDir, statusOf, type Saved } from '../state/store';
-import { isSameLiveProcess, sleepMs } from '../state/proc';
-import { hookState } from './create';
+import { isSameLiveProcess } from '../state/proc';
+import { poll, POLL } from '../sys/poll';
+import { hookState } from './hook-state';
 
 /**
  * Read the exec fifo (the init blocks until we drain it), until the init
  * closes it: at execve of the program (close-on-exec), or after writing why
  * it could not get there. Returns that reason, or undefined on success.
- * Non-blocking, so a dead init never leaves `start` waiting for a writer.
+ * Non-blocking, so a dead init never leaves `start` waiting for a writer;
+ * between reads it polls, so it wakes as soon as the init writes or closes
+ * (sleeping with back-off cost up to 10 ms per start), and every
+ * LIVENESS_MS it checks that the init still exists.
  */
+const LIVENESS_MS = 20;
+
 function releaseInit(fifo: string, saved: Saved): string | undefined {
   const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
   const chunks: Buffer[] = [];
   let released = false;
   try {
     const buf = Buffer.alloc(4096);
-    for (let delay = 1; ; delay = Math.min(delay * 2, 10)) {
+    for (;;) {
       let n = -1;
       try {
         n = readSync(fd, buf, 0, buf.length, null);
@@ -28,13 +34,12 @@ function releaseInit(fifo: string, saved: Saved): string | undefined {
       if (n > 0) {
         chunks.push(Buffer.from(buf.subarray(0, n)));
         released = true;
-        delay = 1;
         continue;
       }
       // n === 0: no writer left. After its filler the init is done; before, it died.
       if (n === 0 && released) break;
       if (n === 0 && !isSameLiveProcess(saved.pid, saved.pidStart)) return 'container init exited before it could be started';
-      sleepMs(delay);
+      poll([{ fd, events: POLL.IN }], LIVENESS_MS);
     }
   } finally {
     closeSync(fd);
