@@ -25,6 +25,7 @@ import { closeQuiet, closeRange, setCloexec, setNonblocking, CLOSE_RANGE_CLOEXEC
 import { nativeExec } from '../sys/native';
 import { connectUnix } from '../sys/socket';
 import { loadSeccomp } from '../seccomp/load';
+import { releaseMemoryFds } from '../sys/memory-library';
 import type { State } from '../spec/types';
 import { enterCwd } from './cwd';
 import { applyScheduler, applyIoPriority, applyCpuAffinity, applyPersonality } from '../linux/sched';
@@ -165,6 +166,9 @@ export function runInit(args: string[]): void {
   }
   chan = new Channel(fd);
   try {
+    // Everything native is loaded by now (module evaluation): while it waits
+    // in `created`, the init holds no fd it does not need.
+    releaseMemoryFds();
     main();
   } catch (e) {
     fail(e);

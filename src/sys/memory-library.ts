@@ -10,6 +10,8 @@ import { readFileSync, writeSync, closeSync } from 'node:fs';
 import { dlopen } from 'bun:ffi';
 
 const MFD_CLOEXEC = 1;
+/** The memfds of the libraries loaded so far; undefined once released. */
+let kept: number[] | undefined = [];
 let memfdCreate: ((name: Buffer, flags: number) => number) | undefined;
 
 function memfd(name: string): number {
@@ -23,18 +25,31 @@ function memfd(name: string): number {
  * Writes the embedded file `embedded` to a memfd and calls `load` with its
  * /proc/self/fd path. The fd stays open (close-on-exec): glibc's dlopen
  * takes a path it has loaded before for the same library, so a reused fd
- * number would hand back the wrong one. The init closes it before execve.
+ * number would hand back the wrong one (see releaseMemoryFds).
  */
 export function loadFromMemory<T>(name: string, embedded: string, load: (path: string) => T): T {
+  if (!kept) throw new Error(`tsrun: cannot load ${name}: the embedded libraries' fds were released`);
   const bytes = readFileSync(embedded);
   const fd = memfd(name);
   try {
     for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
-    return load(`/proc/self/fd/${fd}`);
+    const loaded = load(`/proc/self/fd/${fd}`);
+    kept.push(fd);
+    return loaded;
   } catch (e) {
     closeSync(fd);
     throw e;
   }
+}
+
+/**
+ * Closes the memfds once a process has loaded all it will load (the init,
+ * before it waits in `created`): the mappings stay, and no later load can
+ * be handed a stale library for a reused fd number, because none may happen.
+ */
+export function releaseMemoryFds(): void {
+  for (const fd of kept ?? []) closeSync(fd);
+  kept = undefined;
 }
 
 /** Loads an embedded Node-API addon from memory; returns its exports. */
