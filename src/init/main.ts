@@ -3,7 +3,7 @@
 // parent sends, waits for `tsrun start` on the exec fifo, then becomes the
 // user's program with execve. It never prints: errors go to the parent over
 // the sync socket while it listens, and to fd 2 only after that.
-import { writeSync, fstatSync } from 'node:fs';
+import { writeSync, fstatSync, statSync } from 'node:fs';
 import { Channel } from '../runtime/channel';
 import type { InitPlan } from '../runtime/init-plan';
 import { runHooks } from '../hooks/run';
@@ -118,6 +118,7 @@ function main(): void {
   const cwd = proc.cwd || '/';
   enterCwd(cwd);
   const exe = resolveExecutable(proc.args?.[0] ?? '', env, cwd);
+  refuseOwnExecutable(exe, proc.args?.[0] ?? '');
 
   chan.send({ type: 'ready' });
   listening = false;
@@ -155,6 +156,26 @@ function main(): void {
   applyNoNewPrivileges(proc.noNewPrivileges);
   if (proc.noNewPrivileges) loadFilter();
   nativeExec(exe, proc.args ?? [], env);
+}
+
+/**
+ * An entrypoint that is this executable (/proc/self/exe, or a link to it)
+ * would run tsrun's code with the image's libraries and the image's
+ * arguments: the first step of CVE-2019-5736. The protected copy makes the
+ * binary unwritable anyway; this refuses even to run it.
+ */
+function refuseOwnExecutable(exe: string, args0: string): void {
+  let self: { dev: number; ino: number };
+  let target: { dev: number; ino: number };
+  try {
+    self = statSync('/proc/self/exe');
+    target = statSync(exe);
+  } catch {
+    return; // no /proc in the container: nothing there leads back to this executable
+  }
+  if (self.dev === target.dev && self.ino === target.ino) {
+    throw new Error(`exec: "${args0}": is tsrun's own executable; refusing to run it as the container's process (CVE-2019-5736)`);
+  }
 }
 
 /** Entered as `tsrun init <sync fd>` by the native helper (src/tsrun.ts). */
