@@ -2,9 +2,10 @@
 // argument, a non-zero exit, and nothing left behind.
 import t from 'tap';
 import { join } from 'node:path';
-import { writeFileSync, mkdirSync, symlinkSync, existsSync } from 'node:fs';
+import { writeFileSync, mkdirSync, symlinkSync, existsSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, type Env, type TestLike } from '../testing/harness';
+import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, tsrun, TSRUN, cleanEnv, cgroupDirsOf, type Env, type TestLike } from '../testing/harness';
 import type { Spec } from '../spec/types';
 
 function createFails(t: TestLike & { match(found: unknown, pattern: RegExp): unknown; notOk(v: unknown, m?: string): unknown }, env: Env, config: Spec | string, pattern: RegExp, extra: string[] = [], id = uniqueId('bad')): void {
@@ -106,6 +107,33 @@ if (!isRoot) {
         t.match(text, /cwd|chdir/, `fd ${fd}: refused with a cwd error`);
       }
     }
+    env.done();
+  });
+
+  t.test('a missing or read-only state root', async (t) => {
+    const env = testEnv(t);
+    const missing = join(env.dir, 'no', 'such', 'root');
+    const st = tsrun(missing, ['state', 'c1']);
+    t.equal(st.code, 1);
+    t.equal(st.stderr, 'tsrun: container does not exist: c1\n', 'state in a missing root: the container does not exist, as runc says');
+    t.notOk(existsSync(missing), 'reading creates no root');
+    t.equal(tsrun(missing, ['delete', '--force', 'c1']).code, 0, 'delete --force of nothing is fine');
+
+    // A root on a read-only mount, in a mount namespace of the test's own.
+    const ro = join(env.dir, 'ro-root');
+    mkdirSync(ro);
+    const id = uniqueId('roroot');
+    const config = testConfig(id, ['true']);
+    const script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"';
+    const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', ro, TSRUN, '--root', ro, 'create', '-b', env.bundle(config), id], {
+      encoding: 'utf8',
+      env: cleanEnv(),
+      timeout: 60000,
+    });
+    t.equal(r.status, 1, 'create fails');
+    t.match(r.stderr, new RegExp(`EROFS.*mkdir '${ro}/${id}'`), 'naming the errno, the call and the path');
+    t.same(readdirSync(ro), [], 'nothing written');
+    t.same(cgroupDirsOf(config.linux!.cgroupsPath!), [], 'no cgroup made');
     env.done();
   });
 

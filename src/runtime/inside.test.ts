@@ -80,6 +80,20 @@ if (!isRoot) {
     env.done();
   });
 
+  t.test('stdio pipes reach the program blocking', async (t) => {
+    // Bun's process.stdout/stderr (and node's) set O_NONBLOCK on the pipe
+    // description they wrap; the program shares it, and would see EAGAIN.
+    const env = testEnv(t);
+    const id = uniqueId('nonblock');
+    const r = env.run(['run', '-b', env.bundle(testConfig(id, ['sh', '-c', 'grep ^flags: /proc/self/fdinfo/0 /proc/self/fdinfo/1 /proc/self/fdinfo/2'])), id]);
+    t.equal(r.code, 0, r.stderr);
+    const flags = [...r.stdout.matchAll(/fdinfo\/(\d):flags:\s+([0-7]+)/g)].map((m) => [m[1], Number.parseInt(m[2], 8)] as const);
+    t.equal(flags.length, 3, `fdinfo of 0, 1 and 2: ${r.stdout}`);
+    const O_NONBLOCK = 0o4000;
+    for (const [fd, f] of flags) t.equal(f & O_NONBLOCK, 0, `fd ${fd} is blocking`);
+    env.done();
+  });
+
   t.test('mounts, read-only root, masked and read-only paths', async (t) => {
     const env = testEnv(t);
     const c = testConfig('x', []);
