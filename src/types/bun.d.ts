@@ -10,3 +10,6 @@ declare module 'bun:ffi' {
     symbols: T,
   ): { symbols: { [K in keyof T]: (...args: unknown[]) => number } };
 }
+
+/** Bun's global object; absent under node. */
+declare var Bun: { gc(force: boolean): void } | undefined;
