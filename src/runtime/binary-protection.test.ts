@@ -37,6 +37,29 @@ function mountFlags(path: string): number {
   return Number(execFileSync('python3', ['-c', 'import os, sys; print(os.statvfs(sys.argv[1]).f_flag)', path], { encoding: 'utf8' }));
 }
 
+/**
+ * A copy of the executable that only this test runs: while any process
+ * executes a file, writing it fails with ETXTBSY anyway, so the protection
+ * itself shows only on a file nothing else (other tests' tsrun) runs.
+ */
+function privateCopy(env: Env): string {
+  const copy = join(env.dir, 'tsrun-private');
+  execFileSync('install', ['-m', '755', EXECUTABLE, copy]);
+  return copy;
+}
+
+/** `create` through the given executable; its combined output in the env's dir. */
+function createWith(exe: string, env: Env, id: string, extra: string[] = [], prefix: string[] = []) {
+  const out = openSync(join(env.dir, `${id}.out`), 'a');
+  try {
+    const [cmd, ...args] = [...prefix, exe, '--root', env.root, ...extra, 'create', '-b', env.bundle(testConfig(id, ['true'])), id];
+    const r = spawnSync(cmd, args, { stdio: ['ignore', out, out], env: cleanEnv(), timeout: 60000 });
+    return { code: r.status, output: readFileSync(join(env.dir, `${id}.out`), 'utf8') };
+  } finally {
+    closeSync(out);
+  }
+}
+
 function initPid(env: Env, id: string): number {
   return parseState(env.run(['state', id])).pid as number;
 }
@@ -146,16 +169,18 @@ if (!isRoot) {
 
   t.test('CVE-2019-5736: a container with CAP_SYS_PTRACE cannot write the init\'s executable', async (t) => {
     const env = testEnv(t);
-    const before = sha256(EXECUTABLE);
+    const exe = privateCopy(env);
+    const before = sha256(exe);
     const victim = uniqueId('victim');
-    t.equal(env.run(['create', '-b', env.bundle(testConfig(victim, ['true'])), victim], { output: join(env.dir, `${victim}.out`) }).code, 0);
+    const c = createWith(exe, env, victim);
+    t.equal(c.code, 0, `the victim is created: ${c.output}`);
     const seen = attack(t, env, victim);
     t.notOk(seen.result, `the attacker could open the exe for reading (${seen.result ?? ''}), so the writes below are the real test`);
     t.not(seen['code-created'], '0', 'writing /proc/PID/exe while the init waits fails');
     t.match(seen['err-created'], /Text file busy|Read-only file system/, 'with ETXTBSY or EROFS');
     t.not(seen['code-after'], '0', 'reopening it for writing after the init exited fails');
     t.match(seen['err-after'], /Read-only file system/, 'with EROFS');
-    t.equal(sha256(EXECUTABLE), before, 'the executable is unchanged');
+    t.equal(sha256(exe), before, 'the executable is unchanged');
     env.done();
   });
 
@@ -178,24 +203,18 @@ if (!isRoot) {
     const env = testEnv(t);
     const id = uniqueId('memfd');
     const log = join(env.dir, 'debug.log');
-    const bundle = env.bundle(testConfig(id, ['true']));
-    const out = openSync(join(env.dir, `${id}.out`), 'a');
-    const r = spawnSync('python3', ['-c', NO_OPEN_TREE, EXECUTABLE, '--root', env.root, '--debug', '--log', log, 'create', '-b', bundle, id], {
-      stdio: ['ignore', out, out],
-      env: cleanEnv(),
-      timeout: 60000,
-    });
-    closeSync(out);
-    t.equal(r.status, 0, `create under the filter: ${readFileSync(join(env.dir, `${id}.out`), 'utf8')}`);
+    const exe = privateCopy(env);
+    const r = createWith(exe, env, id, ['--debug', '--log', log], ['python3', '-c', NO_OPEN_TREE]);
+    t.equal(r.code, 0, `create under the filter: ${r.output}`);
     t.match(readFileSync(log, 'utf8'), /level=debug msg=".*copying the executable to a sealed memfd \(open_tree: ENOSYS\)/, 'the fallback is logged at debug level, naming the call and errno');
     t.match(readlinkSync(`/proc/${initPid(env, id)}/exe`), /^\/memfd:/, 'the init runs from a memfd');
-    const before = sha256(EXECUTABLE);
+    const before = sha256(exe);
     const seen = attack(t, env, id);
     t.notOk(seen.result, 'the attacker could open it for reading');
     t.not(seen['code-created'], '0', 'writing it while the init waits fails');
     t.not(seen['code-after'], '0', 'writing it after the init exited fails');
     t.match(seen['err-after'], /Operation not permitted/, 'with EPERM: the copy is sealed');
-    t.equal(sha256(EXECUTABLE), before, 'the executable is unchanged');
+    t.equal(sha256(exe), before, 'the executable is unchanged');
     env.done();
   });
 
@@ -224,6 +243,34 @@ if (!isRoot) {
     t.same(readdirSync(join(base, 'state')), [], 'and was deleted');
     t.same(cgroupDirsOf(c.linux!.cgroupsPath!), [], 'no cgroup left');
     t.same(bunFiles(), bunBefore, 'no .bun-* file appeared in the real /tmp either');
+    env.done();
+  });
+
+  t.test('a copy of the executable alone runs containers', async (t) => {
+    const env = testEnv(t);
+    // Elsewhere, run from /, with a PATH that has no node: nothing of the
+    // repository (build/, node_modules/, dist/*.js) may be needed.
+    const copy = join(env.dir, 'bin', 'tsrun');
+    mkdirSync(join(env.dir, 'bin'));
+    execFileSync('install', ['-m', '755', EXECUTABLE, copy]);
+    const id = uniqueId('alone');
+    const r = spawnSync(copy, ['--root', env.root, 'create', '-b', env.bundle(testConfig(id, ['true'])), id], {
+      cwd: '/',
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      encoding: 'utf8',
+      timeout: 60000,
+    });
+    t.equal(r.status, 0, `create with the copy: ${r.stderr}`);
+    const pid = initPid(env, id);
+    const mapped = readFileSync(`/proc/${pid}/maps`, 'utf8')
+      .split('\n')
+      .map((l) => l.split(/\s+/).slice(5).join(' '))
+      .filter((f) => f.startsWith(REPO) || f.startsWith('/tmp/.bun-'));
+    t.same([...new Set(mapped)], [], 'its init maps nothing from the repository or /tmp');
+    t.equal(spawnSync(copy, ['--root', env.root, 'start', id], { env: { PATH: '/usr/bin:/bin' } }).status, 0, 'start with the copy');
+    t.equal(waitStatus(env, id, 'stopped').status, 'stopped');
+    t.equal(env.run(['delete', id]).code, 0);
     env.done();
   });
 
