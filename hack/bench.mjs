@@ -142,28 +142,21 @@ function childCpuMs() {
 
 // --- measurements (each returns one sample) ---
 
+/** One lifecycle, timed as a whole and per command. */
 function lifecycle(rt, bundle) {
   const id = rt.id();
   const c0 = childCpuMs();
   const t0 = now();
-  rt.sync(['create', '--bundle', bundle, id]);
-  rt.sync(['start', id]);
+  const timed = (args) => {
+    const t = now();
+    rt.sync(args);
+    return ms(t);
+  };
+  const create = timed(['create', '--bundle', bundle, id]);
+  const start = timed(['start', id]);
   while (rt.status(id) !== 'stopped');
-  rt.sync(['delete', id]);
-  return { wall: ms(t0), cpu: childCpuMs() - c0 };
-}
-
-// What tsrun's process model costs before it does any work: a lifecycle runs
-// node five times (create, the container init, start, state, delete), so five
-// sequential starts of a bare node are its floor on this machine.
-const NODE_STARTS = 5;
-function nodeFloor() {
-  const t0 = now();
-  for (let i = 0; i < NODE_STARTS; i++) {
-    const r = spawnSync(process.execPath, ['-e', '0'], { env, stdio: 'ignore' });
-    if (r.status !== 0) throw new Error(`node -e 0 exited ${r.status}`);
-  }
-  return ms(t0);
+  const del = timed(['delete', id]);
+  return { wall: ms(t0), cpu: childCpuMs() - c0, create, start, delete: del };
 }
 
 function run(rt, bundle) {
@@ -173,15 +166,25 @@ function run(rt, bundle) {
   return ms(t0);
 }
 
-/** VmHWM and VmRSS (kB) of the container init while the container is created. */
+/**
+ * VmHWM and VmRSS (kB) of the container init while the container is
+ * created, and the median of STATE_CALLS `state` calls on it meanwhile.
+ */
+const STATE_CALLS = 5;
 function initMemory(rt, bundle) {
   const id = rt.id();
   rt.sync(['create', '--bundle', bundle, id]);
   try {
-    const pid = JSON.parse(rt.sync(['state', id]).stdout).pid;
+    const states = [];
+    let pid;
+    for (let i = 0; i < STATE_CALLS; i++) {
+      const t = now();
+      pid = JSON.parse(rt.sync(['state', id]).stdout).pid;
+      states.push(ms(t));
+    }
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (k) => Number(status.match(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm'))?.[1]);
-    return { hwm: kb('VmHWM'), rss: kb('VmRSS'), anon: kb('RssAnon') };
+    return { hwm: kb('VmHWM'), rss: kb('VmRSS'), anon: kb('RssAnon'), state: median(states) };
   } finally {
     rt.sync(['delete', '--force', id], false);
   }
@@ -223,8 +226,8 @@ async function main() {
         par: Array.from({ length: PARALLEL }, (_, i) => writeBundle(path.join(base, `${rt.label}-par-${i}`), rootfs, `${tag}-${rt.label}-par-${i}`)),
       };
     }
-    const samples = Object.fromEntries(rts.map((rt) => [rt.label, { lifecycle: [], lifecycleCpu: [], run: [], hwm: [], rss: [], anon: [], parallel: [] }]));
-    const floor = [];
+    const keys = ['lifecycle', 'lifecycleCpu', 'create', 'start', 'delete', 'state', 'run', 'hwm', 'rss', 'anon', 'parallel'];
+    const samples = Object.fromEntries(rts.map((rt) => [rt.label, Object.fromEntries(keys.map((k) => [k, []]))]));
 
     // Warm up page cache and binaries once, unmeasured.
     for (const rt of rts) lifecycle(rt, bundles[rt.label].seq);
@@ -238,14 +241,12 @@ async function main() {
         const l = lifecycle(rt, b.seq);
         s.lifecycle.push(l.wall);
         s.lifecycleCpu.push(l.cpu);
+        for (const k of ['create', 'start', 'delete']) s[k].push(l[k]);
         s.run.push(run(rt, b.seq));
         const m = initMemory(rt, b.seq);
-        s.hwm.push(m.hwm);
-        s.rss.push(m.rss);
-        s.anon.push(m.anon);
+        for (const k of ['hwm', 'rss', 'anon', 'state']) s[k].push(m[k]);
         s.parallel.push(await parallelCreate(rt, b.par));
       }
-      floor.push(nodeFloor());
       process.stderr.write(`run ${i + 1}/${o.runs}\r`);
     }
     process.stderr.write('\n');
@@ -255,13 +256,17 @@ async function main() {
     const rows = [
       ['lifecycle of /bin/true (create, start, state until stopped, delete)', 'lifecycle', 'ms'],
       ['CPU time (user+sys) of the lifecycle\'s commands, mean', 'lifecycleCpu', 'ms', 'mean'],
+      ['… of which `create`', 'create', 'ms'],
+      ['… of which `start`', 'start', 'ms'],
+      ['… of which `delete`', 'delete', 'ms'],
+      ['`state` of a created container', 'state', 'ms'],
       ['`run` of /bin/true', 'run', 'ms'],
       ['container init VmHWM while created', 'hwm', 'kB'],
       ['container init VmRSS while created', 'rss', 'kB'],
       ['container init RssAnon (private memory) while created', 'anon', 'kB'],
       [`${PARALLEL} containers created in parallel`, 'parallel', 'ms'],
     ];
-    const fmt = (v, unit) => (unit === 'ms' ? `${v.toFixed(1)} ms` : `${Math.round(v)} kB`);
+    const fmt = (v, unit) => (unit === 'ms' ? `${v.toFixed(1)} ms` : unit === 'MB' ? `${v.toFixed(1)} MB` : `${Math.round(v)} kB`);
     console.log(`A = ${a.binary} (${version(a)})`);
     console.log(`B = ${b.binary} (${version(b)})`);
     console.log(`${o.runs} alternating runs, medians (CPU time: mean); ${os.cpus().length} CPUs, ${os.release()}, load average ${os.loadavg()[0].toFixed(1)} at the end\n`);
@@ -274,9 +279,8 @@ async function main() {
       const mb = agg(samples.b[key]);
       console.log(`| ${name} | ${fmt(ma, unit)} | ${fmt(mb, unit)} | ${(ma / mb).toFixed(2)} |`);
     }
-    const f = median(floor);
-    const lb = median(samples.b.lifecycle);
-    console.log(`\n${NODE_STARTS} sequential \`node -e 0\` (a node-per-process lifecycle's floor, no work): ${f.toFixed(1)} ms = ${(f / lb).toFixed(2)} × B's lifecycle`);
+    const size = (rt) => fs.statSync(rt.binary).size / 1e6;
+    console.log(`| executable size | ${fmt(size(a), 'MB')} | ${fmt(size(b), 'MB')} | ${(size(a) / size(b)).toFixed(2)} |`);
   } finally {
     // Anything a failed measurement left behind (its cgroups too).
     for (const label of ['a', 'b']) {
