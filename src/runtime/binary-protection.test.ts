@@ -230,10 +230,13 @@ if (!isRoot) {
     c.root = { path: rootfs, readonly: true };
     mkdirSync(join(base, 'bundle'));
     writeFileSync(join(base, 'bundle', 'config.json'), JSON.stringify(c));
+    // The executable too: the repository may itself be under /tmp.
+    const exe = join(base, 'tsrun');
+    execFileSync('install', ['-m', '755', EXECUTABLE, exe]);
     const bunFiles = () => readdirSync('/tmp').filter((f) => f.startsWith('.bun-')).sort();
     const bunBefore = bunFiles();
     const script = 'mount -t tmpfs -o ro,noexec,nosuid tmpfs /tmp && exec "$@"';
-    const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', EXECUTABLE, '--root', join(base, 'state'), 'run', '-b', join(base, 'bundle'), id], {
+    const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', exe, '--root', join(base, 'state'), 'run', '-b', join(base, 'bundle'), id], {
       encoding: 'utf8',
       env: { ...cleanEnv(), TMPDIR: '/tmp' },
       timeout: 60000,
