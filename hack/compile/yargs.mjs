@@ -1,11 +1,12 @@
-// yargs evaluates, at module load and in every yargs(), work that only help
-// rendering or a failure needs: cliui/string-width build Unicode-property
-// regexes and Intl.Segmenters, its platform shim reads process.stdout.columns
-// (creating that stream sets O_NONBLOCK on a pipe tsrun shares with the
-// container, ARCHITECTURE.md), and each yargs() guesses a default --version.
-// These source patches defer all of it to first use, so a plain
-// `tsrun state ID` never pays for it while --help still works.
-import { dirname } from 'node:path';
+// yargs does, at module load and in every yargs(), work that only help
+// rendering or a failure needs: its platform shim reads
+// process.stdout.columns (creating that stream sets O_NONBLOCK on a pipe
+// tsrun shares with the container, ARCHITECTURE.md), it renders the whole
+// help after every command, and each yargs() guesses a default --version.
+// These source patches defer all of it to first use. (cliui and
+// string-width, help rendering only, used to be deferred too; with the
+// bundle split in chunks yargs loads only for the commands that need it,
+// and evaluating them costs under 1 ms there.)
 
 const replaceOnce = (file, text, eager, lazy) => {
   if (!text.includes(eager)) throw new Error(`${file}: yargs changed; update hack/compile/yargs.mjs`);
@@ -13,24 +14,6 @@ const replaceOnce = (file, text, eager, lazy) => {
 };
 
 const SHIM = /yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/;
-const LAZY = '#lazy';
-
-/** cliui and string-width, imported by the shim, become functions that load their module on first call. */
-export const lazyHelpDeps = {
-  name: 'lazy-yargs-help-deps',
-  setup(build) {
-    build.onResolve({ filter: /^(cliui|string-width)$/ }, (a) => {
-      if (!SHIM.test(a.importer)) return undefined;
-      // Named apart from the real module: under the same path Bun takes the
-      // wrapper's require() for the wrapper itself, and help recursed forever.
-      return { path: `${Bun.resolveSync(a.path, dirname(a.importer))}${LAZY}`, namespace: 'lazy-default' };
-    });
-    build.onLoad({ filter: /.*/, namespace: 'lazy-default' }, (a) => ({
-      contents: `export default function lazy(...args) { return require(${JSON.stringify(a.path.slice(0, -LAZY.length))}).default(...args); }`,
-      loader: 'js',
-    }));
-  },
-};
 
 /** [file pattern, patch(text, path)]: applied by compile.mjs as the sources load. */
 export const yargsPatches = [

@@ -57,6 +57,8 @@ t.test('the lifecycle commands: arguments as typed', async (t) => {
     [['--root', root, 'delete', '--force', 'c1'], 0, /^$/, 'delete --force, long form'],
     [['--root', root, 'start', 'c1'], 1, /container does not exist: c1/, 'start'],
     [['--root', root, 'create', '--bundle', dir, '-b', '/nonexistent', 'c1'], 1, /^tsrun: bundle \/nonexistent: does not exist\n$/, 'create: a flag given twice takes its last value'],
+    [['--root', root, 'run', '-d', '--keep', '-b', '/nonexistent', 'c1'], 1, /^tsrun: bundle \/nonexistent: does not exist\n$/, 'run with its own flags'],
+    [['--root', root, 'run', '--detach=false', '-b', '/nonexistent'], 1, /Not enough non-option arguments/, 'run without an id'],
     [['--root', root, 'stat', 'c1'], 1, /Unknown arguments?: stat/, 'an unknown command'],
   ];
   for (const [args, code, pattern, what] of cases) {

@@ -1,5 +1,5 @@
 // The lifecycle commands a shim runs for every container (create, start,
-// state, kill, delete), parsed by yargs-parser, the parser inside yargs,
+// state, kill, delete) and run, parsed by yargs-parser, the parser inside yargs,
 // with the same flag tables: building yargs' command machinery costs ~4 ms
 // per start, most of a `state`. Whatever the plain parse does not take as it
 // is (help, an unknown or negated flag, a bad choice, a missing or extra
@@ -12,6 +12,7 @@ import { start } from './start';
 import { state } from './state';
 import { kill, killFlags } from './kill';
 import { del, deleteFlags } from './delete';
+import { run, runFlags } from './run';
 
 interface Flag {
   type: 'string' | 'boolean' | 'number';
@@ -27,6 +28,7 @@ const HOT: Record<string, [CommandModule<any, any>, Flags]> = {
   state: [state, {}],
   kill: [kill, killFlags],
   delete: [del, deleteFlags],
+  run: [run, runFlags],
 };
 const DECLINED = new Set(['--', '--help', '-h', '--version', '-v']);
 

@@ -1,5 +1,5 @@
 // tsrun's command line. The lifecycle commands a shim runs for every
-// container take the fast path; everything else, and anything the fast path
+// container, and run, take the fast path; everything else, and anything the fast path
 // declines, goes through yargs (parser.ts), loaded only then.
 import { configureLog, fatal } from './log';
 import type { GlobalArgs } from './globals';

@@ -7,14 +7,16 @@ interface RunArgs extends CreateArgs {
   keep: boolean;
 }
 
+export const runFlags = {
+  ...createFlags,
+  detach: { alias: 'd', type: 'boolean', default: false, describe: "detach from the container's process" },
+  keep: { type: 'boolean', default: false, describe: 'do not delete the container after it exits' },
+} as const;
+
 export const run: CommandModule<GlobalArgs, RunArgs> = {
   command: 'run <id>',
   describe: 'create and run a container',
-  builder: (y) =>
-    y
-      .options(createFlags)
-      .option('detach', { alias: 'd', type: 'boolean', default: false, describe: 'detach from the container\'s process' })
-      .option('keep', { type: 'boolean', default: false, describe: 'do not delete the container after it exits' }) as never,
+  builder: (y) => y.options(runFlags) as never,
   handler: async (args) => {
     if (args.detach) {
       const [{ createContainer }, { startContainer }, { ContainerDir }] = await Promise.all([
