@@ -1,6 +1,7 @@
 // tsrun's command line. The lifecycle commands a shim runs for every
-// container, and run, take the fast path; everything else, and anything the fast path
-// declines, goes through yargs (parser.ts), loaded only then.
+// container, and run, take the fast path (fast-path.ts); everything else,
+// and anything the fast path declines, goes through yargs (parser.ts),
+// loaded only then.
 import { configureLog, fatal } from './log';
 import type { GlobalArgs } from './globals';
 import { hotCommand } from './fast-path';
