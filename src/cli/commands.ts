@@ -16,6 +16,7 @@ import { resume } from './resume';
 import { ps } from './ps';
 import { update } from './update';
 import { events } from './events';
+import { exec } from './exec';
 
 export const commands: CommandModule<any, any>[] = [
   create,
@@ -33,6 +34,7 @@ export const commands: CommandModule<any, any>[] = [
   ps,
   update,
   events,
+  exec,
 ];
 
 const namesOf = (c: CommandModule<any, any>): string[] => [

@@ -60,7 +60,11 @@ if (!isRoot) {
     t.ok(cgroupsLeft(cgParent, id).length > 0, 'the container has its cgroup below --cgroup-parent');
 
     const exec = docker(['exec', id, 'echo', 'in-exec']);
-    t.equal(exec.stdout, 'in-exec\n', 'docker exec', { todo: 'tsrun exec does not exist yet (docs/clients.md)' });
+    t.equal(exec.code, 0, `docker exec: ${exec.stderr}`);
+    t.equal(exec.stdout, 'in-exec\n', 'docker exec: output');
+    t.equal(docker(['exec', id, 'sh', '-c', 'exit 7']).code, 7, "docker exec: the process's exit status");
+    const opts = docker(['exec', '--user', '1000:1001', '--env', 'FOO=bar', '--workdir', '/bin', id, 'sh', '-c', 'echo "$(id -u):$(id -g) $FOO $(pwd)"']);
+    t.equal(opts.stdout, '1000:1001 bar /bin\n', `docker exec --user --env --workdir: ${opts.stderr}`);
 
     const started = Date.now();
     const stop = docker(['stop', '-t', '10', id]);
@@ -79,6 +83,15 @@ if (!isRoot) {
       SHELL_SESSION_SIZE,
     );
     checkShellSession(t, r, 'docker');
+  });
+
+  t.test('docker exec -it: a terminal through the console socket', async (t) => {
+    const run = docker(['run', '-d', ...runFlags, IMAGE, 'sleep', '300']);
+    t.equal(run.code, 0, `docker run -d: ${run.stderr}`);
+    const id = run.stdout.trim();
+    const r = drive([DOCKER, '-H', `unix://${join(dir, 'docker.sock')}`, 'exec', '-it', id, 'sh'], SHELL_SESSION, SHELL_SESSION_SIZE);
+    checkShellSession(t, r, 'docker exec');
+    t.equal(docker(['rm', '-f', id]).code, 0);
   });
 
   t.test('nothing left behind', async (t) => {

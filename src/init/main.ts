@@ -1,30 +1,23 @@
 // The container init: the tsrun executable entered as `tsrun init <fd>` by
-// the native helper, pid 1 of the container, in all its namespaces. It sets up the container from the plan the
+// the native helper, pid 1 of the container, in all its namespaces. (The
+// same entry serves `tsrun exec`: its first message says which, exec.ts.) It sets up the container from the plan the
 // parent sends, waits for `tsrun start` on the exec fifo, then becomes the
 // user's program with execve. It never prints: errors go to the parent over
 // the sync socket while it listens, and to fd 2 only after that.
-import { writeSync, fstatSync, statSync } from 'node:fs';
+import { writeSync, fstatSync } from 'node:fs';
 import { Channel } from '../runtime/channel';
-import type { InitPlan } from '../runtime/init-plan';
+import type { InitPlan, ExecPlan } from '../runtime/init-plan';
+import { enterAndExec } from './exec';
 import { runHooks } from '../hooks/run';
 import { prepareRootfs, pivotRoot, finishRootfs, type RootfsPlan } from '../linux/rootfs';
-import {
-  applyRlimits,
-  applyOomScoreAdj,
-  applyUser,
-  applyNoNewPrivileges,
-  applyApparmor,
-  checkSelinuxLabel,
-  resolveExecutable,
-} from '../linux/process';
+import { applyRlimits, applyOomScoreAdj, applyApparmor, checkSelinuxLabel, resolveExecutable } from '../linux/process';
 import { setupConsole } from '../linux/terminal';
 import { setDumpable } from '../sys/process';
 import { joinSessionKeyring } from '../sys/keyring';
 import { CLONE, setns, unshare } from '../sys/ns';
-import { closeQuiet, closeRange, setCloexec, setNonblocking, CLOSE_RANGE_CLOEXEC } from '../sys/fs';
-import { nativeExec } from '../sys/native';
+import { closeQuiet, setNonblocking } from '../sys/fs';
 import { connectUnix } from '../sys/socket';
-import { loadSeccomp } from '../seccomp/load';
+import { becomeProcess, refuseOwnExecutable } from './become';
 import { releaseMemoryFds } from '../sys/memory-library';
 import type { State } from '../spec/types';
 import { enterCwd } from './cwd';
@@ -68,10 +61,17 @@ function waitForStart(fifoFd: number): void {
   writeSync(fifoFd, page, 0, 1);
 }
 
+/** After "ready" the parent no longer reads: errors go to the exec fifo or fd 2. */
+function stopListening(): void {
+  listening = false;
+  closeQuiet(chan.fd);
+}
+
 function main(): void {
   // No container process may ptrace or read this process: it still sees the host.
   setDumpable(false);
   const first = chan.receive();
+  if (first?.type === 'exec') enterAndExec(chan, first.plan as ExecPlan, stopListening);
   if (!first || first.type !== 'plan') process.exit(1);
   const plan = first.plan as InitPlan;
   const { config } = plan;
@@ -121,8 +121,7 @@ function main(): void {
   refuseOwnExecutable(exe, proc.args?.[0] ?? '');
 
   chan.send({ type: 'ready' });
-  listening = false;
-  closeQuiet(chan.fd);
+  stopListening();
 
   // The init may wait in created for a long time: what setting up the
   // container allocated goes back first (measured: RssAnon 6.7 -> 5.5 MB),
@@ -135,51 +134,14 @@ function main(): void {
   applyIoPriority(proc.ioPriority);
   applyCpuAffinity(0, proc.execCPUAffinity?.final, '/process/execCPUAffinity/final');
 
-  // Only stdio and the preserved fds reach the program (and the fifo until execve).
-  const firstClosed = 3 + plan.preserveFds;
-  closeRange(firstClosed, 0xffffffff, CLOSE_RANGE_CLOEXEC);
-  for (let fd = 0; fd < firstClosed; fd++) {
-    if (fd === startFd) continue;
-    try {
-      setCloexec(fd, false);
-    } catch {
-      // not open: nothing to hand over
-    }
-  }
-
-  // As late as possible, like runc: without no_new_privs, loading a filter
-  // needs CAP_SYS_ADMIN, which the user switch may drop, so it comes first.
-  const loadFilter = () => {
-    if (!plan.seccomp) return;
-    const state = { ...plan.state, status: 'created' } as unknown as State;
-    loadSeccomp(plan.seccomp, { state, socketFd: notifySocket });
-  };
   applyPersonality(config.linux?.personality);
-  if (!proc.noNewPrivileges) loadFilter();
-  applyUser(proc.user ?? { uid: 0, gid: 0 }, proc.capabilities);
-  applyNoNewPrivileges(proc.noNewPrivileges);
-  if (proc.noNewPrivileges) loadFilter();
-  nativeExec(exe, proc.args ?? [], env);
-}
-
-/**
- * An entrypoint that is this executable (/proc/self/exe, or a link to it)
- * would run tsrun's code with the image's libraries and the image's
- * arguments: the first step of CVE-2019-5736. The protected copy makes the
- * binary unwritable anyway; this refuses even to run it.
- */
-function refuseOwnExecutable(exe: string, args0: string): void {
-  let self: { dev: number; ino: number };
-  let target: { dev: number; ino: number };
-  try {
-    self = statSync('/proc/self/exe');
-    target = statSync(exe);
-  } catch {
-    return; // no /proc in the container: nothing there leads back to this executable
-  }
-  if (self.dev === target.dev && self.ino === target.ino) {
-    throw new Error(`exec: "${args0}": is tsrun's own executable; refusing to run it as the container's process (CVE-2019-5736)`);
-  }
+  becomeProcess(proc, exe, {
+    preserveFds: plan.preserveFds,
+    keepOpen: startFd,
+    seccomp: plan.seccomp,
+    seccompState: { ...plan.state, status: 'created' } as unknown as State,
+    notifySocket,
+  });
 }
 
 /** Entered as `tsrun init <sync fd>` by the native helper (src/tsrun.ts). */

@@ -12,18 +12,19 @@ import { UserError } from '../cli/errors';
 import { warn, debug } from '../cli/log';
 import { ContainerDir, type Saved } from '../state/store';
 import { procStat, waitGone } from '../state/proc';
-import { planNamespaces, closeNamespaces, writeIdMaps, writeTimeOffsets, type NamespacePlan } from '../linux/namespaces';
+import { planNamespaces, closeNamespaces, type NamespacePlan } from '../linux/namespaces';
 import { nativeSpawn } from '../sys/native';
 import { socketpair, connectUnix } from '../sys/socket';
 import { open, O, mkfifo, closeQuiet } from '../sys/fs';
-import { SysError, errnoName } from '../sys/libc';
+import { SysError } from '../sys/libc';
 import { waitpid } from '../sys/wait';
 import { createCgroup, CgroupError, type CgroupManager } from '../cgroups';
 import { compileSeccomp, compiledToJSON, type CompiledSeccompJSON } from '../seccomp/compile';
 import { applyCpuAffinity } from '../linux/sched';
-import { Channel, type Message } from './channel';
+import { Channel } from './channel';
 import { INIT_COMMAND, type InitPlan } from './init-plan';
 import { receiveConsoleMaster } from './tty-proxy';
+import { ownExecutable, spawnHandshake } from './spawn-handshake';
 import { hookState } from './hook-state';
 
 export interface CreateOptions {
@@ -52,12 +53,6 @@ export interface Created {
  * is the same build as its parent even if the file was replaced meanwhile.
  * The native helper execs it through a read-only bind (binary protection).
  */
-function initExecutable(): string {
-  if (!process.versions.bun) throw new Error('tsrun create runs from the tsrun executable (dist/tsrun), not from the sources under node');
-  return '/proc/self/exe';
-}
-
-/** The state passed to hooks: the spec's state with the status of the moment. */
 function checkConfig(config: Spec, opts: CreateOptions): void {
   if (!config.process) throw new UserError('config.json: /process: required to create a container');
   const unimplemented = unimplementedFields(config);
@@ -87,10 +82,6 @@ function planSeccomp(config: Spec): CompiledSeccompJSON | undefined {
   } catch (e) {
     throw new UserError(`config.json: ${(e as Error).message}`);
   }
-}
-
-function sysMessage(m: Message): string {
-  return m.arg === undefined ? `${m.call}: ${errnoName(Number(m.errno))}` : `${m.call}(${m.arg}): ${errnoName(Number(m.errno))}`;
 }
 
 export function createContainer(opts: CreateOptions): Created {
@@ -147,7 +138,7 @@ export function createContainer(opts: CreateOptions): Created {
         unshareFlags: ns.unshareFlags,
         forkAgain: ns.forkAgain,
         keepFds: keep,
-        path: initExecutable(),
+        path: ownExecutable(),
         argv: ['tsrun', INIT_COMMAND, String(childEnd)],
         env: [],
       });
@@ -207,35 +198,6 @@ function connectConsole(path: string): number {
     return connectUnix(path);
   } catch (e) {
     throw new UserError(`--console-socket ${path}: ${e instanceof SysError ? `connect: ${e.code}` : (e as Error).message}`);
-  }
-}
-
-/** Answer the native helper until it reports the init's pid. */
-function spawnHandshake(chan: Channel, config: Spec, childPid: number, forkAgain: boolean): number {
-  for (;;) {
-    const m = chan.receive();
-    if (!m) throw new Error('container init exited before reporting its pid');
-    switch (m.type) {
-      case 'usermap':
-        writeIdMaps(Number(m.pid), config);
-        chan.send({ type: 'ack' });
-        break;
-      case 'timens':
-        writeTimeOffsets(Number(m.pid), config);
-        chan.send({ type: 'ack' });
-        break;
-      case 'debug':
-        debug(`container init: ${m.msg} (${sysMessage(m)})`);
-        break;
-      case 'error':
-        throw new UserError(`container init: ${sysMessage(m)}`);
-      case 'pid':
-        // The intermediate process exits right after the fork; reap it.
-        if (forkAgain) waitpid(childPid);
-        return Number(m.pid);
-      default:
-        throw new Error(`container init: unexpected message ${JSON.stringify(m)}`);
-    }
   }
 }
 

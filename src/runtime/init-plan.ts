@@ -1,4 +1,4 @@
-import type { Spec } from '../spec/types';
+import type { Process, Spec } from '../spec/types';
 import type { CompiledSeccompJSON } from '../seccomp/compile';
 
 /** The hidden subcommand through which the native helper enters the executable as a container's init. */
@@ -23,4 +23,17 @@ export interface InitPlan {
   state: Record<string, unknown>;
   /** Compiled by the parent; loaded by the init right before execve. */
   seccomp?: CompiledSeccompJSON;
+}
+
+/** What `tsrun exec` hands the process it starts in a running container. */
+export interface ExecPlan {
+  process: Process;
+  /** The container's mount namespace, open: entered on the main thread (absent: the container shares ours). */
+  mntFd?: number;
+  consoleFd?: number;
+  preserveFds: number;
+  seccomp?: CompiledSeccompJSON;
+  /** The spec state a seccomp notify agent is sent. */
+  state: Record<string, unknown>;
+  personality?: NonNullable<Spec['linux']>['personality'];
 }

@@ -8,8 +8,8 @@ import { setChildSubreaper } from '../sys/process';
 import { waitpidAsync } from '../sys/wait';
 import { debug } from '../cli/log';
 import { TtyProxy } from './tty-proxy';
+import { FORWARDED } from './signals';
 
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGALRM', 'SIGPIPE'];
 
 export async function runForeground(opts: CreateOptions, keep: boolean): Promise<number> {
   // After a double fork the init is orphaned; as subreaper we still get to wait for it.

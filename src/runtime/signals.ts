@@ -18,3 +18,6 @@ export function parseSignal(text: string | undefined): number {
   }
   throw new UserError(`unknown signal "${text}"`);
 }
+
+/** The signals a foreground run or exec passes on to its process (runc's set, as far as node can catch them). */
+export const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGALRM', 'SIGPIPE'];

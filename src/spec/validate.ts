@@ -3,6 +3,7 @@
 // becomes one line: `config.json: /process/cwd: must match pattern "^/"`.
 import type { ErrorObject } from 'ajv';
 import { validateConfig as configValidator, validateState as stateValidator, type Validator } from './generated/validators';
+import { OCI_VERSION } from './version';
 
 export function validateConfig(doc: unknown): string[] {
   return run(configValidator, doc, 'config.json');
@@ -10,6 +11,11 @@ export function validateConfig(doc: unknown): string[] {
 
 export function validateState(doc: unknown): string[] {
   return run(stateValidator, doc, 'state.json');
+}
+
+/** A process.json of `exec --process`: the config's process schema, paths relative to the file. */
+export function validateProcess(doc: unknown, file: string): string[] {
+  return run(configValidator, { ociVersion: OCI_VERSION, root: { path: 'rootfs' }, process: doc }, file).map((l) => l.replace(`${file}: /process`, `${file}: `).replace(`${file}: : `, `${file}: /: `));
 }
 
 function run(validator: Validator, doc: unknown, file: string): string[] {

@@ -1,0 +1,47 @@
+// A process that `tsrun exec` starts in a running container: the executable
+// entered like the init, already in every namespace of the container but
+// its mount namespace (the native helper joined them, user first, and forked
+// again for the pid namespace). It enters that one on its main thread, then
+// becomes the process the plan describes, as the init does for its own.
+import type { Channel } from '../runtime/channel';
+import type { ExecPlan } from '../runtime/init-plan';
+import type { State } from '../spec/types';
+import { applyRlimits, applyOomScoreAdj, applyApparmor, resolveExecutable } from '../linux/process';
+import { applyPersonality } from '../linux/sched';
+import { setupConsole } from '../linux/terminal';
+import { CLONE, setns, unshare } from '../sys/ns';
+import { closeQuiet } from '../sys/fs';
+import { enterCwd } from './cwd';
+import { becomeProcess, refuseOwnExecutable } from './become';
+
+/** Sets the process up, says "ready", and execs it; errors before "ready" go to the parent. */
+export function enterAndExec(chan: Channel, plan: ExecPlan, stopListening: () => void): never {
+  const proc = plan.process;
+  if (plan.mntFd !== undefined) {
+    // setns(mnt) needs a thread that does not share its fs_struct; it leaves
+    // the process at the root of the container's mount namespace.
+    unshare(CLONE.FS, 'fs');
+    setns(plan.mntFd, CLONE.NEWNS, 'mnt');
+    closeQuiet(plan.mntFd);
+  }
+  if (proc.terminal && plan.consoleFd !== undefined) {
+    // The container's own /dev/ptmx; /dev/console stays the init's.
+    setupConsole(plan.consoleFd, proc.consoleSize, { mountConsole: false });
+    closeQuiet(plan.consoleFd);
+  }
+  applyRlimits(proc.rlimits);
+  applyOomScoreAdj(proc.oomScoreAdj);
+  applyApparmor(proc.apparmorProfile);
+  const cwd = proc.cwd || '/';
+  enterCwd(cwd);
+  const exe = resolveExecutable(proc.args?.[0] ?? '', proc.env, cwd);
+  refuseOwnExecutable(exe, proc.args?.[0] ?? '');
+  applyPersonality(plan.personality);
+  chan.send({ type: 'ready' });
+  stopListening();
+  becomeProcess(proc, exe, {
+    preserveFds: plan.preserveFds,
+    seccomp: plan.seccomp,
+    seccompState: { ...plan.state, status: 'running' } as unknown as State,
+  });
+}

@@ -1,0 +1,203 @@
+// `tsrun exec`: start one more process in a created or running container.
+// The native helper joins the init's namespaces (user first, a second fork
+// for the pid namespace) and execs this executable, which enters the mount
+// namespace on its main thread and becomes the process (src/init/exec.ts).
+// It is in the container's cgroup before it runs anything of the user's.
+import { writeFileSync, renameSync } from 'node:fs';
+import type { Process, Spec } from '../spec/types';
+import { UserError } from '../cli/errors';
+import { loadBundle } from '../spec/bundle';
+import { ContainerFiles, statusOf, type Saved } from '../state/status';
+import { CgroupHandle, type SavedCgroup } from '../cgroups/handle';
+import { compileSeccomp, compiledToJSON } from '../seccomp/compile';
+import { NS_FLAG, NS_PROC_NAME } from '../linux/namespaces';
+import { nativeSpawn } from '../sys/native';
+import { open, O, closeQuiet } from '../sys/fs';
+import { socketpair, connectUnix } from '../sys/socket';
+import { setChildSubreaper } from '../sys/process';
+import { waitpid, waitpidAsync } from '../sys/wait';
+import { Channel } from './channel';
+import { INIT_COMMAND, type ExecPlan } from './init-plan';
+import { ownExecutable, spawnHandshake } from './spawn-handshake';
+import { hookState } from './hook-state';
+import { receiveConsoleMaster, TtyProxy } from './tty-proxy';
+import { FORWARDED } from './signals';
+
+export interface ExecOptions {
+  root: string;
+  id: string;
+  process: Process;
+  detach: boolean;
+  pidFile?: string;
+  consoleSocket?: string;
+  preserveFds: number;
+  ignorePaused: boolean;
+}
+
+/** The container, if a process may be started in it now; runc's errors otherwise. */
+function runningContainer(root: string, id: string, ignorePaused: boolean): Saved {
+  const c = ContainerFiles.find(root, id);
+  const saved = c.readExisting();
+  const status = statusOf(c, saved);
+  if (status === 'stopped' || status === 'creating') throw new UserError(`cannot exec in a stopped container: ${id}`);
+  if (status === 'paused' && !ignorePaused) throw new UserError(`cannot exec in a paused container (use --ignore-paused to override): ${id}`);
+  return saved;
+}
+
+/** The container's config as created; the base of an exec'd process. */
+export function containerConfig(root: string, id: string, ignorePaused: boolean): { saved: Saved; config: Spec } {
+  const saved = runningContainer(root, id, ignorePaused);
+  return { saved, config: loadBundle(saved.bundle).config };
+}
+
+interface Joins {
+  joins: { fd: number; type: number }[];
+  mntFd?: number;
+  forkAgain: boolean;
+}
+
+/** The init's namespaces of every type the config lists, user first; mount apart. */
+function openJoins(pid: number, config: Spec): Joins {
+  const types = [...new Set((config.linux?.namespaces ?? []).map((n) => n.type))].sort((a, b) => Number(b === 'user') - Number(a === 'user'));
+  const j: Joins = { joins: [], forkAgain: false };
+  try {
+    for (const type of types) {
+      const fd = open(`/proc/${pid}/ns/${NS_PROC_NAME[type]}`, O.RDONLY);
+      if (type === 'mount') j.mntFd = fd;
+      else j.joins.push({ fd, type: NS_FLAG[type] });
+      if (type === 'pid' || type === 'time') j.forkAgain = true;
+    }
+  } catch (e) {
+    closeJoins(j);
+    throw e;
+  }
+  return j;
+}
+
+function closeJoins(j: Joins): void {
+  j.joins.forEach((n) => closeQuiet(n.fd));
+  closeQuiet(j.mntFd);
+}
+
+function checkTerminal(o: ExecOptions): void {
+  if (o.process.terminal && o.detach && !o.consoleSocket) throw new UserError('cannot allocate tty if tsrun will detach without setting console socket');
+  if (!o.process.terminal && o.consoleSocket) throw new UserError('cannot use console socket if tsrun will not detach or allocate tty');
+}
+
+function connectConsole(path: string): number {
+  try {
+    return connectUnix(path);
+  } catch (e) {
+    throw new UserError(`--console-socket ${path}: ${(e as Error).message}`);
+  }
+}
+
+interface Started {
+  pid: number;
+  consoleMaster?: number;
+}
+
+/** Spawns the process into the container and waits until it is about to exec. */
+function startProcess(o: ExecOptions, saved: Saved, config: Spec): Started {
+  const fds: number[] = [];
+  const j = openJoins(saved.pid, config);
+  let childPid = 0;
+  let pid = 0;
+  try {
+    let consoleFd: number | undefined;
+    let consoleReceiver: number | undefined;
+    if (o.consoleSocket) consoleFd = connectConsole(o.consoleSocket);
+    else if (o.process.terminal) [consoleReceiver, consoleFd] = socketpair('stream');
+    if (consoleFd !== undefined) fds.push(consoleFd);
+    if (consoleReceiver !== undefined) fds.push(consoleReceiver);
+    const [parentEnd, childEnd] = socketpair('stream');
+    fds.push(parentEnd);
+    const keep = [0, 1, 2, ...Array.from({ length: o.preserveFds }, (_, i) => 3 + i), childEnd];
+    if (j.mntFd !== undefined) keep.push(j.mntFd);
+    if (consoleFd !== undefined) keep.push(consoleFd);
+    try {
+      childPid = nativeSpawn({ syncFd: childEnd, joins: j.joins, unshareFlags: 0, forkAgain: j.forkAgain, keepFds: keep, path: ownExecutable(), argv: ['tsrun', INIT_COMMAND, String(childEnd)], env: [] });
+    } finally {
+      closeQuiet(childEnd);
+    }
+    const chan = new Channel(parentEnd);
+    pid = spawnHandshake(chan, config, childPid, j.forkAgain, 'exec');
+    // In every hierarchy before it runs anything: limits, freezing and kill --all cover it.
+    if (saved.cgroup) new CgroupHandle(saved.cgroup as SavedCgroup).join(pid);
+    const plan: ExecPlan = {
+      process: o.process,
+      mntFd: j.mntFd,
+      consoleFd,
+      preserveFds: o.preserveFds,
+      seccomp: config.linux?.seccomp ? compiledToJSON(compileSeccomp(config.linux.seccomp)) : undefined,
+      state: hookState(saved, 'running'),
+      personality: config.linux?.personality,
+    };
+    chan.send({ type: 'exec', plan });
+    const m = chan.receive();
+    if (m?.type === 'error') throw new UserError(String(m.msg));
+    if (m?.type !== 'ready') throw new UserError('exec: the process exited before it could run');
+    if (o.pidFile) writePidFile(o.pidFile, pid);
+    return { pid, consoleMaster: consoleReceiver !== undefined ? receiveConsoleMaster(consoleReceiver) : undefined };
+  } catch (e) {
+    for (const p of [pid, childPid]) if (p) killQuiet(p);
+    if (childPid && !pid) waitQuiet(childPid);
+    throw e;
+  } finally {
+    closeJoins(j);
+    fds.forEach(closeQuiet);
+  }
+}
+
+function killQuiet(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+function waitQuiet(pid: number): void {
+  try {
+    waitpid(pid);
+  } catch {
+    // reaped already
+  }
+}
+
+function writePidFile(path: string, pid: number): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, String(pid));
+  renameSync(tmp, path);
+}
+
+/** Runs the process; resolves to its exit status (128+signal), or 0 once it runs with detach. */
+export async function execInContainer(o: ExecOptions, saved: Saved, config: Spec): Promise<number> {
+  checkTerminal(o);
+  if (!o.process.args?.length) throw new UserError('exec: args must not be empty');
+  // After the second fork the process is not our child; as subreaper we still reap it.
+  if (!o.detach) setChildSubreaper();
+  const { pid, consoleMaster } = startProcess(o, saved, config);
+  if (o.detach) return 0;
+  const tty = consoleMaster !== undefined ? new TtyProxy(consoleMaster) : undefined;
+  const forward = (sig: NodeJS.Signals) => {
+    if (sig === 'SIGWINCH' && tty) return tty.resize();
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // already gone
+    }
+  };
+  for (const sig of FORWARDED) process.on(sig, forward);
+  try {
+    for (;;) {
+      const r = await waitpidAsync(-1);
+      if (r.pid !== pid) continue; // the intermediate process, or an orphan reparented to us
+      await tty?.finish();
+      return r.code ?? 128 + (r.signal ?? 0);
+    }
+  } finally {
+    tty?.close();
+    for (const sig of FORWARDED) process.off(sig, forward);
+  }
+}

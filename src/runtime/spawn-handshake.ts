@@ -1,0 +1,49 @@
+// The first exchange with a process the native helper started: answer its
+// id-map and time-namespace requests until it reports the pid of the
+// process that will run in the container (create's init, exec's process).
+import type { Spec } from '../spec/types';
+import { UserError } from '../cli/errors';
+import { debug } from '../cli/log';
+import { errnoName } from '../sys/libc';
+import { waitpid } from '../sys/wait';
+import { writeIdMaps, writeTimeOffsets } from '../linux/namespaces';
+import type { Channel, Message } from './channel';
+
+/** What the native helper execs: this executable, which it protects first (native/tsrun.c). */
+export function ownExecutable(): string {
+  if (!process.versions.bun) throw new Error('tsrun runs containers from its executable (dist/tsrun), not from the sources under node');
+  return '/proc/self/exe';
+}
+
+export function sysMessage(m: Message): string {
+  return m.arg === undefined ? `${m.call}: ${errnoName(Number(m.errno))}` : `${m.call}(${m.arg}): ${errnoName(Number(m.errno))}`;
+}
+
+/** Answer the native helper until it reports the pid; `who` names the process in errors. */
+export function spawnHandshake(chan: Channel, config: Spec, childPid: number, forkAgain: boolean, who = 'container init'): number {
+  for (;;) {
+    const m = chan.receive();
+    if (!m) throw new Error(`${who} exited before reporting its pid`);
+    switch (m.type) {
+      case 'usermap':
+        writeIdMaps(Number(m.pid), config);
+        chan.send({ type: 'ack' });
+        break;
+      case 'timens':
+        writeTimeOffsets(Number(m.pid), config);
+        chan.send({ type: 'ack' });
+        break;
+      case 'debug':
+        debug(`${who}: ${m.msg} (${sysMessage(m)})`);
+        break;
+      case 'error':
+        throw new UserError(`${who}: ${sysMessage(m)}`);
+      case 'pid':
+        // The intermediate process exits right after the fork; reap it.
+        if (forkAgain) waitpid(childPid);
+        return Number(m.pid);
+      default:
+        throw new Error(`${who}: unexpected message ${JSON.stringify(m)}`);
+    }
+  }
+}
