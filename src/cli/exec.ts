@@ -7,41 +7,46 @@ import type { GlobalArgs } from './globals';
 import { commandIndex, PARSER_CONFIGURATION } from './globals';
 import { UserError } from './errors';
 
+/** Every value of a repeatable flag. */
+const all = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : ([] as T[]).concat(v));
+/** The last value of a flag given more than once (runc: the last wins). */
+const last = <T>(v: T | T[] | undefined): T | undefined => (Array.isArray(v) ? v.at(-1) : v);
+
 interface ExecArgs extends GlobalArgs {
   id: string;
   command?: string[];
   '--'?: string[];
-  'console-socket'?: string;
-  cwd?: string;
-  env?: string[];
+  'console-socket'?: string | string[];
+  cwd?: string | string[];
+  env?: string | string[];
   tty: boolean;
-  user?: string;
-  'additional-gids'?: number[];
-  process?: string;
+  user?: string | string[];
+  'additional-gids'?: number | number[];
+  process?: string | string[];
   detach: boolean;
-  'pid-file'?: string;
-  'process-label'?: string;
-  apparmor?: string;
+  'pid-file'?: string | string[];
+  'process-label'?: string | string[];
+  apparmor?: string | string[];
   'no-new-privs': boolean;
-  cap?: string[];
-  'preserve-fds': number;
+  cap?: string | string[];
+  'preserve-fds': number | number[];
   'ignore-paused': boolean;
 }
 
 export const execFlags = {
   'console-socket': { type: 'string', describe: 'path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console\'s pseudoterminal' },
   cwd: { type: 'string', describe: 'current working directory in the container' },
-  env: { alias: 'e', type: 'string', array: true, describe: 'set environment variables' },
+  env: { alias: 'e', type: 'string', describe: 'set environment variables' },
   tty: { alias: 't', type: 'boolean', default: false, describe: 'allocate a pseudo-TTY' },
   user: { alias: 'u', type: 'string', describe: 'UID (format: <uid>[:<gid>])' },
-  'additional-gids': { alias: 'g', type: 'number', array: true, describe: 'additional gids' },
+  'additional-gids': { alias: 'g', type: 'number', describe: 'additional gids' },
   process: { alias: 'p', type: 'string', describe: 'path to the process.json' },
   detach: { alias: 'd', type: 'boolean', default: false, describe: 'detach from the container\'s process' },
   'pid-file': { type: 'string', describe: 'specify the file to write the process id to' },
   'process-label': { type: 'string', describe: 'set the asm process label for the process commonly used with selinux' },
   apparmor: { type: 'string', describe: 'set the apparmor profile for the process' },
   'no-new-privs': { type: 'boolean', default: false, describe: 'set the no new privileges value for the process' },
-  cap: { alias: 'c', type: 'string', array: true, describe: 'add a capability to the bounding set for the process' },
+  cap: { alias: 'c', type: 'string', describe: 'add a capability to the bounding set for the process' },
   'preserve-fds': { type: 'number', default: 0, describe: 'pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)' },
   'ignore-paused': { type: 'boolean', default: false, describe: 'allow exec in a paused container' },
 } as const;
@@ -65,31 +70,35 @@ export function separateCommand(argv: string[]): string[] {
 export const exec: CommandModule<GlobalArgs, ExecArgs> = {
   command: 'exec <id> [command..]',
   describe: 'execute new process inside the container',
-  // The words after `--` (separateCommand) land in a['--'].
-  builder: (y) => y.options(execFlags).parserConfiguration({ ...PARSER_CONFIGURATION, 'populate--': true }) as never,
+  // The words after `--` (separateCommand) land in a['--']; --no-new-privs
+  // is a flag, not a negation; --env, --cap and -g may be repeated (as
+  // runc's lists), so a flag given twice is an array here (see last()).
+  builder: (y) =>
+    y.options(execFlags).parserConfiguration({ ...PARSER_CONFIGURATION, 'populate--': true, 'boolean-negation': false, 'duplicate-arguments-array': true }) as never,
   handler: async (a) => {
     const [{ containerConfig, execInContainer }, p] = await Promise.all([import('../runtime/exec'), import('../runtime/exec-process')]);
-    const command = [...(a.command ?? []), ...(a['--'] ?? [])].map(String);
-    if (a.process && command.length) throw new UserError('exec: a command cannot be given with --process');
-    if (!a.process && !command.length) throw new UserError('exec: args must not be empty');
-    p.checkPreservedFds(a['preserve-fds']);
+    const command = [...all(a.command), ...all(a['--'])].map(String);
+    const processFile = last(a.process);
+    const preserveFds = last(a['preserve-fds']) ?? 0;
+    if (processFile && command.length) throw new UserError('exec: a command cannot be given with --process');
+    if (!processFile && !command.length) throw new UserError('exec: args must not be empty');
     const { saved, config } = containerConfig(a.root, a.id, a['ignore-paused']);
-    const process = a.process
-      ? p.readProcessFile(a.process)
+    const process = processFile
+      ? p.readProcessFile(processFile)
       : p.processFromFlags(config.process!, {
           args: command,
-          cwd: a.cwd,
-          env: (a.env ?? []).map(String),
+          cwd: last(a.cwd),
+          env: all(a.env).map(String),
           tty: a.tty,
-          user: a.user,
-          additionalGids: a['additional-gids'] ?? [],
-          caps: (a.cap ?? []).map(String),
+          user: last(a.user),
+          additionalGids: all(a['additional-gids']).map(Number),
+          caps: all(a.cap).map(String),
           noNewPrivs: a['no-new-privs'],
-          apparmor: a.apparmor,
-          processLabel: a['process-label'],
+          apparmor: last(a.apparmor),
+          processLabel: last(a['process-label']),
         });
     globalThis.process.exitCode = await execInContainer(
-      { root: a.root, id: a.id, process, detach: a.detach, pidFile: a['pid-file'], consoleSocket: a['console-socket'], preserveFds: a['preserve-fds'], ignorePaused: a['ignore-paused'] },
+      { root: a.root, id: a.id, process, detach: a.detach, pidFile: last(a['pid-file']), consoleSocket: last(a['console-socket']), preserveFds, ignorePaused: a['ignore-paused'] },
       saved,
       config,
     );

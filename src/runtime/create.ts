@@ -25,6 +25,7 @@ import { Channel } from './channel';
 import { INIT_COMMAND, type InitPlan } from './init-plan';
 import { receiveConsoleMaster } from './tty-proxy';
 import { ownExecutable, spawnHandshake } from './spawn-handshake';
+import { checkPreservedFds } from './preserved-fds';
 import { hookState } from './hook-state';
 
 export interface CreateOptions {
@@ -127,7 +128,7 @@ export function createContainer(opts: CreateOptions): Created {
     const [parentEnd, childEnd] = socketpair('stream');
     fds.push(parentEnd);
 
-    const preserved = Array.from({ length: opts.preserveFds }, (_, i) => 3 + i);
+    const preserved = checkPreservedFds(opts.preserveFds);
     const keep = [0, 1, 2, ...preserved, childEnd, fifoFd];
     if (consoleFd !== undefined) keep.push(consoleFd);
     if (ns.mountJoinFd !== undefined) keep.push(ns.mountJoinFd);

@@ -22,6 +22,7 @@ import { ownExecutable, spawnHandshake } from './spawn-handshake';
 import { hookState } from './hook-state';
 import { receiveConsoleMaster, TtyProxy } from './tty-proxy';
 import { FORWARDED } from './signals';
+import { checkPreservedFds } from './preserved-fds';
 
 export interface ExecOptions {
   root: string;
@@ -174,6 +175,7 @@ function writePidFile(path: string, pid: number): void {
 /** Runs the process; resolves to its exit status (128+signal), or 0 once it runs with detach. */
 export async function execInContainer(o: ExecOptions, saved: Saved, config: Spec): Promise<number> {
   checkTerminal(o);
+  checkPreservedFds(o.preserveFds);
   if (!o.process.args?.length) throw new UserError('exec: args must not be empty');
   // After the second fork the process is not our child; as subreaper we still reap it.
   if (!o.detach) setChildSubreaper();

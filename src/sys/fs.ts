@@ -93,6 +93,12 @@ const F_GETFD = 1;
 const F_SETFD = 2;
 const FD_CLOEXEC = 1;
 
+/** FD_CLOEXEC of an open fd; undefined when fd is not open. */
+export function isCloexec(fd: number): boolean | undefined {
+  const cur = _fcntl(fd, F_GETFD, 0) as number;
+  return cur < 0 ? undefined : (cur & FD_CLOEXEC) !== 0;
+}
+
 export function setCloexec(fd: number, on: boolean): void {
   const cur = check(_fcntl(fd, F_GETFD, 0), 'fcntl(F_GETFD)', String(fd));
   const next = on ? cur | FD_CLOEXEC : cur & ~FD_CLOEXEC;

@@ -1,0 +1,182 @@
+// tsrun exec through the executable, on real containers: checked from
+// inside the exec'd process (namespaces, cgroup, ids, caps, env, cwd, fds,
+// rlimits, seccomp) and from outside (exit codes, pid file, paused
+// containers, many at once, kill --all, delete --force, bad input).
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { readFileSync, readlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, parseState, waitStatus, cgroupDirsOf, TSRUN, cleanEnv, type Env } from '../testing/harness';
+import type { Spec } from '../spec/types';
+
+/** A running container (sleep) to exec into; returns its id and init pid. */
+function running(env: Env, config?: Spec): { id: string; pid: number; config: Spec } {
+  const id = uniqueId('ex');
+  const c = config ?? testConfig(id, ['sleep', '300']);
+  c.linux!.cgroupsPath = testConfig(id, []).linux!.cgroupsPath;
+  const r = env.run(['run', '-d', '-b', env.bundle(c), id], { output: join(env.dir, `${id}.out`) });
+  if (r.code !== 0) throw new Error(`run -d: ${r.stderr}`);
+  return { id, pid: parseState(env.run(['state', id])).pid as number, config: c };
+}
+
+const field = (text: string, name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(text)?.[1];
+
+if (!isRoot) {
+  t.plan(0, ROOT_REASON);
+} else {
+  t.test('the exec\'d process is in the container: namespaces, cgroup, pid', async (t) => {
+    const env = testEnv(t);
+    const { id, pid } = running(env);
+    const r = env.run(['exec', id, 'sh', '-c', 'for n in ipc mnt net pid uts; do echo "$n $(readlink /proc/self/ns/$n)"; done; echo "pid $$"; cat /proc/self/cgroup']);
+    t.equal(r.code, 0, r.stderr);
+    for (const n of ['ipc', 'mnt', 'net', 'pid', 'uts']) {
+      t.match(r.stdout, new RegExp(`^${n} ${readlinkSync(`/proc/${pid}/ns/${n}`).replace(/[[\]]/g, '\\$&')}$`, 'm'), `${n} namespace is the init's`);
+    }
+    t.notMatch(r.stdout, /^pid 1$/m, 'not pid 1: a second process of the container\'s pid namespace');
+    const own = readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim();
+    t.ok(r.stdout.includes(own), 'its /proc/self/cgroup is the init\'s');
+    t.equal(env.run(['delete', '--force', id]).code, 0);
+    env.done();
+  });
+
+  t.test('the process as asked: user, gids, caps, env, cwd, umask, rlimits, no_new_privs, seccomp, fds', async (t) => {
+    const env = testEnv(t);
+    const c = testConfig('x', ['sleep', '300']);
+    c.process!.env = ['PATH=/bin', 'KEEP=1', 'FOO=old'];
+    c.process!.rlimits = [{ type: 'RLIMIT_NOFILE', hard: 200, soft: 100 }];
+    c.process!.noNewPrivileges = false;
+    c.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdirat', 'mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] };
+    const { id } = running(env, c);
+    const script = 'id; echo "env FOO=$FOO KEEP=$KEEP"; echo "cwd $(pwd)"; echo "umask $(umask)"; echo "nofile $(ulimit -n)"; grep -E "^(CapEff|CapBnd|NoNewPrivs|Seccomp|SigIgn):" /proc/self/status; mkdir /tmp/x 2>&1 | head -1; ls /proc/self/fd | tr "\\n" " "; echo';
+    const r = env.run(['exec', '--user', '1000:1001', '-g', '5', '-g', '7', '--cap', 'CAP_SYS_ADMIN', '--env', 'FOO=new', '-e', 'BAR=2', '--cwd', '/bin', '--no-new-privs', id, 'sh', '-c', script]);
+    t.equal(r.code, 0, r.stderr);
+    t.match(r.stdout, /^uid=1000 gid=1001 groups=5,7/m, 'uid, gid, additional gids');
+    t.match(r.stdout, /^env FOO=new KEEP=1$/m, '--env replaces, the config\'s env stays');
+    t.match(r.stdout, /^cwd \/bin$/m);
+    t.match(r.stdout, /^nofile 100$/m, 'the config\'s rlimits');
+    t.equal(BigInt(`0x${field(r.stdout, 'CapBnd')}`) & (1n << 21n), 1n << 21n, 'bit 21 (CAP_SYS_ADMIN) is in the bounding set');
+    t.equal(field(r.stdout, 'NoNewPrivs'), '1', '--no-new-privs');
+    t.equal(field(r.stdout, 'Seccomp'), '2', 'the container\'s seccomp filter');
+    t.match(r.stdout, /Operation not permitted/, 'and it acts: mkdir fails with its errno');
+    t.equal(field(r.stdout, 'SigIgn'), '0000000000000000', 'no signal ignored');
+    t.match(r.stdout, /^0 1 2 3 $/m, 'only stdio reaches it (3 is ls reading the directory)');
+    t.equal(env.run(['delete', '--force', id]).code, 0);
+    env.done();
+  });
+
+  t.test('exit codes, --detach and --pid-file, --process', async (t) => {
+    const env = testEnv(t);
+    const { id } = running(env);
+    t.equal(env.run(['exec', id, 'sh', '-c', 'exit 42']).code, 42, 'its exit status');
+    t.equal(env.run(['exec', id, 'sh', '-c', 'kill -KILL $$']).code, 137, '128+signal when killed');
+    const pidFile = join(env.dir, 'exec.pid');
+    t.equal(env.run(['exec', '-d', '--pid-file', pidFile, id, 'sleep', '100']).code, 0, '-d returns');
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    t.equal(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), 'sleep\x00100\x00', 'the pid file names the running process');
+    const proc = join(env.dir, 'process.json');
+    writeFileSync(proc, JSON.stringify({ args: ['sh', '-c', 'echo "from $0 $X"'], env: ['X=json', 'PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 } }));
+    const p = env.run(['exec', '--process', proc, id]);
+    t.equal(p.code, 0, p.stderr);
+    t.equal(p.stdout, 'from sh json\n', 'the process.json is the process');
+    t.equal(env.run(['delete', '--force', id]).code, 0);
+    t.notOk(existsSync(`/proc/${pid}`) && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')), 'delete --force killed the detached exec');
+    env.done();
+  });
+
+  t.test('paused containers, kill --all, many execs at once, delete --force during an exec', async (t) => {
+    const env = testEnv(t);
+    const { id, config } = running(env);
+    t.equal(env.run(['pause', id]).code, 0);
+    const paused = env.run(['exec', id, 'true']);
+    t.equal(paused.code, 1);
+    t.match(paused.stderr, /cannot exec in a paused container/);
+    // Allowed, and frozen with the container until it resumes.
+    const ignoring = spawn(TSRUN, ['--root', env.root, 'exec', '--ignore-paused', id, 'echo', 'thawed'], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let thawed = '';
+    ignoring.stdout.on('data', (d) => (thawed += d));
+    await new Promise((r) => setTimeout(r, 300));
+    t.equal(env.run(['resume', id]).code, 0);
+    t.equal(await new Promise((resolve) => ignoring.on('close', resolve)), 0, '--ignore-paused');
+    t.equal(thawed, 'thawed\n', 'it ran once resumed');
+
+    const runs = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        new Promise<string>((resolve) => {
+          let out = '';
+          const c = spawn(TSRUN, ['--root', env.root, 'exec', id, 'sh', '-c', `echo n${i}`], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+          c.stdout.on('data', (d) => (out += d));
+          c.on('close', (code) => resolve(`${code}:${out.trim()}`));
+        }),
+      ),
+    );
+    t.same(runs, Array.from({ length: 20 }, (_, i) => `0:n${i}`), '20 concurrent execs all complete');
+
+    const pidFile = join(env.dir, 'long.pid');
+    t.equal(env.run(['exec', '-d', '--pid-file', pidFile, id, 'sleep', '200']).code, 0);
+    const long = Number(readFileSync(pidFile, 'utf8'));
+    t.equal(env.run(['kill', '--all', id, 'KILL']).code, 0);
+    t.equal(waitStatus(env, id, 'stopped').status, 'stopped');
+    const deadline = Date.now() + 5000;
+    while (existsSync(`/proc/${long}`) && !/\) Z /.test(readFileSync(`/proc/${long}/stat`, 'utf8')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    t.notOk(existsSync(`/proc/${long}/status`) && !/\) Z /.test(readFileSync(`/proc/${long}/stat`, 'utf8')), 'kill --all killed the exec\'d process too');
+    t.equal(env.run(['delete', id]).code, 0);
+
+    const second = running(env);
+    const fg = spawn(TSRUN, ['--root', env.root, 'exec', second.id, 'sleep', '200'], { env: cleanEnv(), stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 300));
+    t.equal(env.run(['delete', '--force', second.id]).code, 0, 'delete --force with an exec running');
+    const code = await new Promise<number | null>((resolve) => fg.on('exit', (c, s) => resolve(c ?? (s ? 128 : null))));
+    t.not(code, 0, 'the foreground exec ends with its killed process');
+    t.same(cgroupDirsOf(second.config.linux!.cgroupsPath!), [], 'no cgroup left');
+    t.same(cgroupDirsOf(config.linux!.cgroupsPath!), [], 'no cgroup left of the first either');
+    env.done();
+  });
+
+  t.test('bad input: a clear error, nothing left running', async (t) => {
+    const env = testEnv(t);
+    const { id, pid } = running(env);
+    const procs = () => readFileSync(join(cgroupDirsOf(testConfig(id, []).linux!.cgroupsPath!)[0], 'cgroup.procs'), 'utf8').trim().split('\n').sort();
+    const before = procs();
+    const bad = join(env.dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ args: ['true'], cwd: 'relative', user: { uid: 'x' } }));
+    const notJson = join(env.dir, 'not.json');
+    writeFileSync(notJson, '{');
+    const cases: [string[], RegExp][] = [
+      [['exec', 'nope', 'true'], /container does not exist: nope/],
+      [['exec', id], /args must not be empty/],
+      [['exec', '--process', notJson, id], /--process .*not\.json: .*JSON/],
+      [['exec', '--process', bad, id], /bad\.json: \/cwd: must match pattern/],
+      [['exec', '--process', bad, id], /bad\.json: \/user\/uid: must be integer/],
+      [['exec', '--user', 'nobody', id, 'true'], /--user "nobody": must be uid\[:gid\], numeric/],
+      [['exec', '--cap', 'CAP_NOPE', id, 'true'], /--cap "CAP_NOPE": unknown capability/],
+      [['exec', '--preserve-fds', '3', id, 'true'], /--preserve-fds 3: fd \d+ (is not open|was not passed to tsrun)/],
+      [['exec', id, '/nonexistent'], /exec: "\/nonexistent": /],
+      [['exec', '--cwd', '/proc/self/fd/4', id, 'true'], /cwd/],
+      [['exec', id, '/proc/self/exe', 'init', '3'], /is tsrun's own executable; refusing/],
+      [['exec', '--console-socket', join(env.dir, 'none.sock'), '-t', id, 'true'], /--console-socket .*none\.sock/],
+    ];
+    for (const [args, pattern] of cases) {
+      const r = env.run(args);
+      t.not(r.code, 0, `${args.join(' ')}: fails`);
+      t.match(r.stderr, pattern, `${args.join(' ')}: says why`);
+    }
+    t.same(procs(), before, 'nothing left running in the container');
+    t.ok(existsSync(`/proc/${pid}`), 'the container still runs');
+    t.equal(env.run(['delete', '--force', id]).code, 0);
+    const stopped = env.run(['exec', id, 'true']);
+    t.match(stopped.stderr, /container does not exist/, 'after delete');
+    env.done();
+  });
+
+  t.test('a leaked fd cannot be the cwd (CVE-2024-21626): --cwd /proc/self/fd/N for N = 3..15', async (t) => {
+    const env = testEnv(t);
+    const { id } = running(env);
+    for (let n = 3; n <= 15; n++) {
+      const r = env.run(['exec', '--cwd', `/proc/self/fd/${n}`, id, 'pwd']);
+      t.not(r.code, 0, `fd ${n}: refused (${r.stderr.trim()})`);
+    }
+    t.equal(env.run(['delete', '--force', id]).code, 0);
+    env.done();
+  });
+}
+
