@@ -97,14 +97,14 @@ class Runtime {
   }
 }
 
-function writeBundle(dir, rootfs, cgroupsPath) {
+function writeBundle(dir, rootfs, cgroupsPath, args = ['/bin/true']) {
   fs.mkdirSync(dir, { recursive: true });
   const config = {
     ociVersion: '1.2.0',
     process: {
       terminal: false,
       user: { uid: 0, gid: 0 },
-      args: ['/bin/true'],
+      args,
       env: ['PATH=/bin'],
       cwd: '/',
       capabilities: { bounding: ['CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] },
@@ -190,6 +190,24 @@ function initMemory(rt, bundle) {
   }
 }
 
+/** Median of EXEC_CALLS `exec <id> /bin/true` into one running container. */
+const EXEC_CALLS = 5;
+function execTrue(rt, bundle) {
+  const id = rt.id();
+  rt.sync(['run', '--detach', '--bundle', bundle, id]);
+  try {
+    const times = [];
+    for (let i = 0; i < EXEC_CALLS; i++) {
+      const t = now();
+      rt.sync(['exec', id, '/bin/true']);
+      times.push(ms(t));
+    }
+    return median(times);
+  } finally {
+    rt.sync(['delete', '--force', id], false);
+  }
+}
+
 async function parallelCreate(rt, bundles) {
   const ids = bundles.map(() => rt.id());
   const t0 = now();
@@ -223,10 +241,11 @@ async function main() {
     for (const rt of rts) {
       bundles[rt.label] = {
         seq: writeBundle(path.join(base, `${rt.label}-seq`), rootfs, `${tag}-${rt.label}-seq`),
+        sleeper: writeBundle(path.join(base, `${rt.label}-sleeper`), rootfs, `${tag}-${rt.label}-sleeper`, ['/bin/sleep', '1000']),
         par: Array.from({ length: PARALLEL }, (_, i) => writeBundle(path.join(base, `${rt.label}-par-${i}`), rootfs, `${tag}-${rt.label}-par-${i}`)),
       };
     }
-    const keys = ['lifecycle', 'lifecycleCpu', 'create', 'start', 'delete', 'state', 'run', 'hwm', 'rss', 'anon', 'parallel'];
+    const keys = ['lifecycle', 'lifecycleCpu', 'create', 'start', 'delete', 'state', 'run', 'exec', 'hwm', 'rss', 'anon', 'parallel'];
     const samples = Object.fromEntries(rts.map((rt) => [rt.label, Object.fromEntries(keys.map((k) => [k, []]))]));
 
     // Warm up page cache and binaries once, unmeasured.
@@ -243,6 +262,7 @@ async function main() {
         s.lifecycleCpu.push(l.cpu);
         for (const k of ['create', 'start', 'delete']) s[k].push(l[k]);
         s.run.push(run(rt, b.seq));
+        s.exec.push(execTrue(rt, b.sleeper));
         const m = initMemory(rt, b.seq);
         for (const k of ['hwm', 'rss', 'anon', 'state']) s[k].push(m[k]);
         s.parallel.push(await parallelCreate(rt, b.par));
@@ -261,6 +281,7 @@ async function main() {
       ['… of which `delete`', 'delete', 'ms'],
       ['`state` of a created container', 'state', 'ms'],
       ['`run` of /bin/true', 'run', 'ms'],
+      ['`exec <id> /bin/true` into a running container', 'exec', 'ms'],
       ['container init VmHWM while created', 'hwm', 'kB'],
       ['container init VmRSS while created', 'rss', 'kB'],
       ['container init RssAnon (private memory) while created', 'anon', 'kB'],

@@ -56,6 +56,12 @@ if (!isRoot) {
     t.equal(String(state.pid), m?.[1], 'containerd and tsrun agree on the pid');
     t.ok(cgroupsLeft(cgParent, id).length > 0, 'the container has its cgroup below the given parent');
 
+    const ex = ctr(['task', 'exec', '--exec-id', 'e1', id, 'sh', '-c', 'echo in-exec; exit 5']);
+    t.equal(ex.code, 5, `ctr task exec: the process's exit status: ${ex.stderr}`);
+    t.equal(ex.stdout, 'in-exec\n', 'ctr task exec: output through the shim');
+    const exT = drive(['ctr', '-a', join(dir, 'containerd.sock'), 'task', 'exec', '-t', '--exec-id', 'e2', id, 'sh'], SHELL_SESSION, SHELL_SESSION_SIZE);
+    checkShellSession(t, exT, 'ctr task exec -t');
+
     t.equal(ctr(['task', 'kill', id]).code, 0, 'ctr task kill (SIGTERM)');
     let listed = '';
     for (let i = 0; i < 100 && !/STOPPED/.test(listed); i++) {

@@ -61,6 +61,10 @@ if (!isRoot) {
     t.equal((JSON.parse(st.stdout || '{}') as { status?: string }).status, 'running');
     t.ok(cgroupsLeft(cgParent, `libpod-${id}`).length > 0, 'the container has its cgroup below --cgroup-parent');
 
+    const ex = podman(['exec', '--env', 'X=1', id, 'sh', '-c', 'echo "in-exec $X"; exit 3']);
+    t.equal(ex.code, 3, `podman exec: the process's exit status: ${ex.stderr}`);
+    t.equal(ex.stdout, 'in-exec 1\n', 'podman exec: output and --env');
+
     const started = Date.now();
     const stop = podman(['stop', '-t', '10', id]);
     t.equal(stop.code, 0, `podman stop: ${stop.stderr}`);
