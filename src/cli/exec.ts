@@ -7,6 +7,8 @@ import type { GlobalArgs } from './globals';
 import { commandIndex, PARSER_CONFIGURATION } from './globals';
 import { UserError } from './errors';
 
+export const EXEC_PARSER_CONFIGURATION = { ...PARSER_CONFIGURATION, 'populate--': true, 'boolean-negation': false, 'duplicate-arguments-array': true } as const;
+
 /** Every value of a repeatable flag. */
 const all = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : ([] as T[]).concat(v));
 /** The last value of a flag given more than once (runc: the last wins). */
@@ -73,8 +75,7 @@ export const exec: CommandModule<GlobalArgs, ExecArgs> = {
   // The words after `--` (separateCommand) land in a['--']; --no-new-privs
   // is a flag, not a negation; --env, --cap and -g may be repeated (as
   // runc's lists), so a flag given twice is an array here (see last()).
-  builder: (y) =>
-    y.options(execFlags).parserConfiguration({ ...PARSER_CONFIGURATION, 'populate--': true, 'boolean-negation': false, 'duplicate-arguments-array': true }) as never,
+  builder: (y) => y.options(execFlags).parserConfiguration(EXEC_PARSER_CONFIGURATION) as never,
   handler: async (a) => {
     const [{ containerConfig, execInContainer }, p] = await Promise.all([import('../runtime/exec'), import('../runtime/exec-process')]);
     const command = [...all(a.command), ...all(a['--'])].map(String);

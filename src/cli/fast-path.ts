@@ -13,6 +13,7 @@ import { state } from './state';
 import { kill, killFlags } from './kill';
 import { del, deleteFlags } from './delete';
 import { run, runFlags } from './run';
+import { exec, execFlags, EXEC_PARSER_CONFIGURATION } from './exec';
 
 interface Flag {
   type: 'string' | 'boolean' | 'number';
@@ -22,19 +23,22 @@ interface Flag {
 }
 type Flags = Record<string, Flag>;
 
-const HOT: Record<string, [CommandModule<any, any>, Flags]> = {
+type Configuration = parse.Options['configuration'];
+const HOT: Record<string, [CommandModule<any, any>, Flags, Configuration?]> = {
   create: [create, createFlags],
   start: [start, {}],
   state: [state, {}],
   kill: [kill, killFlags],
   delete: [del, deleteFlags],
   run: [run, runFlags],
+  // Health checks and probes run exec all the time.
+  exec: [exec, execFlags, EXEC_PARSER_CONFIGURATION],
 };
-const DECLINED = new Set(['--', '--help', '-h', '--version', '-v']);
+const DECLINED = new Set(['--help', '-h', '--version', '-v']);
 
 const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
-function parserOptions(flags: Flags): parse.Options {
+function parserOptions(flags: Flags, configuration: Configuration): parse.Options {
   const of = (type: Flag['type']) => Object.keys(flags).filter((k) => flags[k].type === type);
   const alias: Record<string, string> = {};
   const defaults: Record<string, unknown> = {};
@@ -42,7 +46,7 @@ function parserOptions(flags: Flags): parse.Options {
     if (f.alias) alias[name] = f.alias;
     if (f.default !== undefined) defaults[name] = f.default;
   }
-  return { string: of('string'), boolean: of('boolean'), number: of('number'), alias, default: defaults, configuration: PARSER_CONFIGURATION };
+  return { string: of('string'), boolean: of('boolean'), number: of('number'), alias, default: defaults, configuration: { ...configuration, 'populate--': true } };
 }
 
 /** Every key a clean parse may hold: the flags, their aliases and camelCase forms. */
@@ -50,12 +54,14 @@ function knownKeys(flags: Flags): Set<string> {
   return new Set(Object.entries(flags).flatMap(([name, f]) => [name, camel(name), ...(f.alias ? [f.alias] : [])]));
 }
 
-/** The positional words of a usage string such as 'kill <id> [signal]'. */
-function positionals(usage: string): { required: string[]; optional: string[] } {
+/** The positional words of a usage string such as 'kill <id> [signal]' or 'exec <id> [command..]'. */
+function positionals(usage: string): { required: string[]; optional: string[]; rest?: string } {
   const words = usage.split(' ').slice(1);
+  const rest = words.find((w) => w.endsWith('..]'));
   return {
     required: words.filter((w) => w.startsWith('<')).map((w) => w.slice(1, -1)),
-    optional: words.filter((w) => w.startsWith('[')).map((w) => w.slice(1, -1)),
+    optional: words.filter((w) => w.startsWith('[') && w !== rest).map((w) => w.slice(1, -1)),
+    rest: rest?.slice(1, -3),
   };
 }
 
@@ -64,18 +70,20 @@ export function hotCommand(argv: string[]): { command: CommandModule<any, any>; 
   const word = argv[commandIndex(argv)];
   const hot = Object.hasOwn(HOT, word) ? HOT[word] : undefined;
   if (!hot || argv.some((a) => DECLINED.has(a))) return undefined;
-  const [command, own] = hot;
+  const [command, own, configuration = PARSER_CONFIGURATION] = hot;
   const flags: Flags = { ...GLOBAL_FLAGS, ...own };
-  const parsed = parse(argv, parserOptions(flags));
+  const parsed = parse(argv, parserOptions(flags, configuration));
   const known = knownKeys(flags);
-  if (Object.keys(parsed).some((k) => k !== '_' && !known.has(k))) return undefined;
+  if (Object.keys(parsed).some((k) => k !== '_' && k !== '--' && !known.has(k))) return undefined;
   if (Object.entries(flags).some(([name, f]) => f.choices && !f.choices.includes(parsed[name]))) return undefined;
-  const [first, ...rest] = parsed._.map(String);
-  const { required, optional } = positionals(String(command.command));
-  if (first !== word || rest.length < required.length || rest.length > required.length + optional.length) return undefined;
+  const [first, ...words] = parsed._.map(String);
+  const { required, optional, rest } = positionals(String(command.command));
+  const fixed = required.length + optional.length;
+  if (first !== word || words.length < required.length || (!rest && (words.length > fixed || parsed['--']?.length))) return undefined;
   const args: Record<string, unknown> = { ...parsed, _: [word], $0: 'tsrun' };
   [...required, ...optional].forEach((name, i) => {
-    if (i < rest.length) args[name] = rest[i];
+    if (i < words.length) args[name] = words[i];
   });
+  if (rest) args[rest] = words.slice(fixed);
   return { command, args };
 }
