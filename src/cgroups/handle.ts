@@ -55,6 +55,24 @@ export class CgroupHandle {
     for (const dir of this.allDirs()) cgWrite(dir, 'cgroup.procs', String(pid));
   }
 
+  /**
+   * join() into existing sub-cgroups of the container's (runc's exec
+   * --cgroup): a path for every hierarchy, or for one controller's; paths
+   * are relative and already checked not to climb out.
+   */
+  joinSub(pid: number, subs: { controller?: string; path: string }[]): void {
+    const target = new Map(this.allDirs().map((d) => [d, d]));
+    for (const s of subs) {
+      const dirs = s.controller === undefined ? this.allDirs() : [this.locate(s.controller)?.dir];
+      for (const d of dirs) {
+        if (d === undefined) throw new CgroupError(`cgroups: the container has no ${s.controller} controller`);
+        target.set(d, join(d, s.path));
+      }
+    }
+    for (const dir of target.values()) if (!existsSync(dir)) throw new CgroupError(`cgroups: ${dir}: no such cgroup`);
+    for (const dir of target.values()) cgWrite(dir, 'cgroup.procs', String(pid));
+  }
+
   // --- freezer, processes, signals ------------------------------------------
 
   protected freezer(): Freezer | undefined {

@@ -33,6 +33,7 @@ interface ExecArgs extends GlobalArgs {
   cap?: string | string[];
   'preserve-fds': number | number[];
   'ignore-paused': boolean;
+  cgroup?: string | string[];
 }
 
 export const execFlags = {
@@ -51,6 +52,7 @@ export const execFlags = {
   cap: { alias: 'c', type: 'string', describe: 'add a capability to the bounding set for the process' },
   'preserve-fds': { type: 'number', default: 0, describe: 'pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)' },
   'ignore-paused': { type: 'boolean', default: false, describe: 'allow exec in a paused container' },
+  cgroup: { type: 'string', describe: 'run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>.' },
 } as const;
 
 /** The exec flags that take the next word as their value. */
@@ -77,7 +79,8 @@ export const exec: CommandModule<GlobalArgs, ExecArgs> = {
   // runc's lists), so a flag given twice is an array here (see last()).
   builder: (y) => y.options(execFlags).parserConfiguration(EXEC_PARSER_CONFIGURATION) as never,
   handler: async (a) => {
-    const [{ containerConfig, execInContainer }, p] = await Promise.all([import('../runtime/exec'), import('../runtime/exec-process')]);
+    const [{ containerConfig, execInContainer, parseSubCgroup }, p] = await Promise.all([import('../runtime/exec'), import('../runtime/exec-process')]);
+    const cgroups = all(a.cgroup).map((c) => parseSubCgroup(String(c)));
     const command = [...all(a.command), ...all(a['--'])].map(String);
     const processFile = last(a.process);
     const preserveFds = last(a['preserve-fds']) ?? 0;
@@ -99,7 +102,7 @@ export const exec: CommandModule<GlobalArgs, ExecArgs> = {
           processLabel: last(a['process-label']),
         });
     globalThis.process.exitCode = await execInContainer(
-      { root: a.root, id: a.id, process, detach: a.detach, pidFile: last(a['pid-file']), consoleSocket: last(a['console-socket']), preserveFds, ignorePaused: a['ignore-paused'] },
+      { root: a.root, id: a.id, process, detach: a.detach, pidFile: last(a['pid-file']), consoleSocket: last(a['console-socket']), preserveFds, ignorePaused: a['ignore-paused'], cgroups },
       saved,
       config,
     );

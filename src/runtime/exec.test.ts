@@ -4,7 +4,7 @@
 // containers, many at once, kill --all, delete --force, bad input).
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { readFileSync, readlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, readlinkSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, parseState, waitStatus, cgroupDirsOf, TSRUN, cleanEnv, type Env } from '../testing/harness';
 import type { Spec } from '../spec/types';
@@ -165,6 +165,33 @@ if (!isRoot) {
     t.equal(env.run(['delete', '--force', id]).code, 0);
     const stopped = env.run(['exec', id, 'true']);
     t.match(stopped.stderr, /container does not exist/, 'after delete');
+    env.done();
+  });
+
+  t.test('--cgroup: a sub-cgroup of the container\'s, in every hierarchy or one controller\'s', async (t) => {
+    const env = testEnv(t);
+    const { id, config } = running(env);
+    const dirs = cgroupDirsOf(config.linux!.cgroupsPath!);
+    for (const d of dirs) {
+      mkdirSync(join(d, 'sub'));
+      // A v1 cpuset starts empty and takes no process until it has cpus and mems.
+      for (const f of ['cpuset.cpus', 'cpuset.mems']) if (existsSync(join(d, f))) writeFileSync(join(d, 'sub', f), readFileSync(join(d, f)));
+    }
+    const all = env.run(['exec', '--cgroup', 'sub', id, 'cat', '/proc/self/cgroup']);
+    t.equal(all.code, 0, all.stderr);
+    const lines = all.stdout.trim().split('\n');
+    t.ok(lines.length > 0 && lines.every((l) => l.endsWith('/sub')), `every hierarchy: ${all.stdout}`);
+    const one = env.run(['exec', '--cgroup', 'memory:sub', id, 'cat', '/proc/self/cgroup']);
+    t.equal(one.code, 0, one.stderr);
+    t.match(one.stdout, /^\d+:memory:.*\/sub$/m, 'memory: the sub-cgroup');
+    t.match(one.stdout, /^\d+:pids:.*[^b]$/m, "the others: the container's");
+    for (const [flag, pattern] of [['../x', /leaves the container's cgroup/], ['nosuch', /nosuch: no such cgroup/], ['nope:sub', /has no nope controller/]] as const) {
+      const r = env.run(['exec', '--cgroup', flag, id, 'true']);
+      t.not(r.code, 0, `--cgroup ${flag} fails`);
+      t.match(r.stderr, pattern);
+    }
+    t.equal(env.run(['delete', '--force', id]).code, 0);
+    t.same(cgroupDirsOf(config.linux!.cgroupsPath!), [], 'delete removed the sub-cgroups too');
     env.done();
   });
 

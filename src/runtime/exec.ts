@@ -4,11 +4,13 @@
 // namespace on its main thread and becomes the process (src/init/exec.ts).
 // It is in the container's cgroup before it runs anything of the user's.
 import { writeFileSync, renameSync } from 'node:fs';
+import { posix } from 'node:path';
 import type { Process, Spec } from '../spec/types';
 import { UserError } from '../cli/errors';
 import { loadBundle } from '../spec/bundle';
 import { ContainerFiles, statusOf, type Saved } from '../state/status';
 import { CgroupHandle, type SavedCgroup } from '../cgroups/handle';
+import { CgroupError } from '../cgroups/files';
 import { compileSeccomp, compiledToJSON } from '../seccomp/compile';
 import { NS_FLAG, NS_PROC_NAME } from '../linux/namespaces';
 import { nativeSpawn } from '../sys/native';
@@ -33,6 +35,23 @@ export interface ExecOptions {
   consoleSocket?: string;
   preserveFds: number;
   ignorePaused: boolean;
+  /** --cgroup: sub-cgroups of the container's to run in. */
+  cgroups: SubCgroup[];
+}
+
+export interface SubCgroup {
+  controller?: string;
+  path: string;
+}
+
+/** --cgroup [controller:]path, relative to the container's cgroup and inside it. */
+export function parseSubCgroup(flag: string): SubCgroup {
+  const colon = flag.indexOf(':');
+  const controller = colon >= 0 ? flag.slice(0, colon) : undefined;
+  const path = posix.normalize((colon >= 0 ? flag.slice(colon + 1) : flag).replace(/^\/+/, ''));
+  if (controller === '' || path === '.' || path === '') throw new UserError(`--cgroup ${JSON.stringify(flag)}: must be [controller:]path`);
+  if (path === '..' || path.startsWith('../')) throw new UserError(`--cgroup ${JSON.stringify(flag)}: leaves the container's cgroup`);
+  return { controller, path };
 }
 
 /** The container, if a process may be started in it now; runc's errors otherwise. */
@@ -124,7 +143,8 @@ function startProcess(o: ExecOptions, saved: Saved, config: Spec): Started {
     const chan = new Channel(parentEnd);
     pid = spawnHandshake(chan, config, childPid, j.forkAgain, 'exec');
     // In every hierarchy before it runs anything: limits, freezing and kill --all cover it.
-    if (saved.cgroup) new CgroupHandle(saved.cgroup as SavedCgroup).join(pid);
+    if (saved.cgroup) joinCgroup(new CgroupHandle(saved.cgroup as SavedCgroup), pid, o.cgroups);
+    else if (o.cgroups.length) throw new UserError(`--cgroup: container ${saved.id} has no cgroup`);
     const plan: ExecPlan = {
       process: o.process,
       mntFd: j.mntFd,
@@ -147,6 +167,16 @@ function startProcess(o: ExecOptions, saved: Saved, config: Spec): Started {
   } finally {
     closeJoins(j);
     fds.forEach(closeQuiet);
+  }
+}
+
+function joinCgroup(cg: CgroupHandle, pid: number, subs: SubCgroup[]): void {
+  try {
+    if (subs.length) cg.joinSub(pid, subs);
+    else cg.join(pid);
+  } catch (e) {
+    if (e instanceof CgroupError) throw new UserError(`--cgroup: ${e.message}`);
+    throw e;
   }
 }
 
