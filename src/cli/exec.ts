@@ -102,7 +102,7 @@ export const exec: CommandModule<GlobalArgs, ExecArgs> = {
           processLabel: last(a['process-label']),
         });
     globalThis.process.exitCode = await execInContainer(
-      { root: a.root, id: a.id, process, detach: a.detach, pidFile: last(a['pid-file']), consoleSocket: last(a['console-socket']), preserveFds, ignorePaused: a['ignore-paused'], cgroups },
+      { root: a.root, id: a.id, process, detach: a.detach, pidFile: last(a['pid-file']), consoleSocket: last(a['console-socket']), preserveFds, ignorePaused: a['ignore-paused'], cgroups, user: processFile ? undefined : last(a.user) },
       saved,
       config,
     );

@@ -12,6 +12,7 @@ import { setupConsole } from '../linux/terminal';
 import { CLONE, setns, unshare } from '../sys/ns';
 import { closeQuiet } from '../sys/fs';
 import { enterCwd } from './cwd';
+import { resolveUser } from '../linux/passwd';
 import { becomeProcess, refuseOwnExecutable } from './become';
 
 /** Sets the process up, says "ready", and execs it; errors before "ready" go to the parent. */
@@ -28,6 +29,10 @@ export function enterAndExec(chan: Channel, plan: ExecPlan, stopListening: () =>
     // The container's own /dev/ptmx; /dev/console stays the init's.
     setupConsole(plan.consoleFd, proc.consoleSize, { mountConsole: false });
     closeQuiet(plan.consoleFd);
+  }
+  if (plan.user !== undefined) {
+    const u = resolveUser(plan.user);
+    proc.user = { ...proc.user, uid: u.uid, gid: u.gid, additionalGids: [...new Set([...u.groups, ...(proc.user?.additionalGids ?? [])])] };
   }
   applyRlimits(proc.rlimits);
   applyOomScoreAdj(proc.oomScoreAdj);

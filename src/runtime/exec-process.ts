@@ -33,11 +33,9 @@ export function readProcessFile(file: string): Process {
   return doc as Process;
 }
 
-/** uid[:gid], numeric, as runc accepts for a container without names to look up. */
-function parseUser(spec: string): { uid: number; gid: number } {
-  const m = /^(\d+)(?::(\d+))?$/.exec(spec);
-  if (!m) throw new UserError(`--user ${JSON.stringify(spec)}: must be uid[:gid], numeric`);
-  return { uid: Number(m[1]), gid: Number(m[2] ?? 0) };
+/** uid[:gid] or names: the names (and a uid alone's gid) are resolved inside the container. */
+function checkUser(spec: string): void {
+  if (!/^[^:]+(:[^:]+)?$/.test(spec)) throw new UserError(`--user ${JSON.stringify(spec)}: must be user[:group]`);
 }
 
 /** env with each of `extra` set: a name given again replaces the earlier value. */
@@ -63,7 +61,7 @@ export function processFromFlags(base: Process, f: ExecFlags): Process {
   p.consoleSize = undefined;
   if (f.cwd !== undefined) p.cwd = f.cwd;
   p.env = withEnv(p.env ?? [], f.env);
-  if (f.user !== undefined) p.user = { ...parseUser(f.user), umask: p.user?.umask };
+  if (f.user !== undefined) checkUser(f.user);
   if (f.additionalGids.length) p.user = { ...(p.user ?? { uid: 0, gid: 0 }), additionalGids: f.additionalGids };
   p.capabilities = withCaps(p.capabilities, f.caps);
   if (f.noNewPrivs) p.noNewPrivileges = true;

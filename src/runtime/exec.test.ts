@@ -8,6 +8,7 @@ import { readFileSync, readlinkSync, writeFileSync, existsSync, mkdirSync } from
 import { join } from 'node:path';
 import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, parseState, waitStatus, cgroupDirsOf, TSRUN, cleanEnv, type Env } from '../testing/harness';
 import type { Spec } from '../spec/types';
+import { drive, SHELL_SESSION, SHELL_SESSION_SIZE, checkShellSession } from '../clients/pty';
 
 /** A running container (sleep) to exec into; returns its id and init pid. */
 function running(env: Env, config?: Spec): { id: string; pid: number; config: Spec } {
@@ -68,6 +69,9 @@ if (!isRoot) {
     const env = testEnv(t);
     const { id } = running(env);
     t.equal(env.run(['exec', id, 'sh', '-c', 'exit 42']).code, 42, 'its exit status');
+    t.equal(env.run(['exec', '--user', 'nobody', id, 'sh', '-c', 'echo $(id -u):$(id -g)']).stdout, '65534:65534\n', '--user NAME: the container\'s passwd');
+    t.equal(env.run(['exec', '--user', 'nobody:root', id, 'sh', '-c', 'echo $(id -u):$(id -g)']).stdout, '65534:0\n', '--user NAME:GROUP');
+    t.equal(env.run(['exec', '--user', '65534', id, 'sh', '-c', 'echo $(id -u):$(id -g)']).stdout, '65534:65534\n', 'a uid alone takes its passwd gid');
     t.equal(env.run(['exec', id, 'sh', '-c', 'kill -KILL $$']).code, 137, '128+signal when killed');
     const pidFile = join(env.dir, 'exec.pid');
     t.equal(env.run(['exec', '-d', '--pid-file', pidFile, id, 'sleep', '100']).code, 0, '-d returns');
@@ -147,7 +151,9 @@ if (!isRoot) {
       [['exec', '--process', notJson, id], /--process .*not\.json: .*JSON/],
       [['exec', '--process', bad, id], /bad\.json: \/cwd: must match pattern/],
       [['exec', '--process', bad, id], /bad\.json: \/user\/uid: must be integer/],
-      [['exec', '--user', 'nobody', id, 'true'], /--user "nobody": must be uid\[:gid\], numeric/],
+      [['exec', '--user', 'nosuchuser', id, 'true'], /--user "nosuchuser": no user "nosuchuser" in the container's \/etc\/passwd/],
+      [['exec', '--user', '0:nosuchgroup', id, 'true'], /no group "nosuchgroup" in the container's \/etc\/group/],
+      [['exec', '--user', 'a:b:c', id, 'true'], /--user "a:b:c": must be user\[:group\]/],
       [['exec', '--cap', 'CAP_NOPE', id, 'true'], /--cap "CAP_NOPE": unknown capability/],
       [['exec', '--preserve-fds', '3', id, 'true'], /--preserve-fds 3: fd \d+ (is not open|was not passed to tsrun)/],
       [['exec', id, '/nonexistent'], /exec: "\/nonexistent": /],
@@ -165,6 +171,16 @@ if (!isRoot) {
     t.equal(env.run(['delete', '--force', id]).code, 0);
     const stopped = env.run(['exec', id, 'true']);
     t.match(stopped.stderr, /container does not exist/, 'after delete');
+    env.done();
+  });
+
+  t.test('exec -t without a console socket: the caller\'s terminal, as runc', async (t) => {
+    const env = testEnv(t);
+    const { id } = running(env);
+    const r = drive([TSRUN, '--root', env.root, 'exec', '-t', id, 'sh'], SHELL_SESSION, SHELL_SESSION_SIZE);
+    checkShellSession(t, r, 'tsrun exec -t');
+    t.equal(r.termiosRestored, true, "the caller's terminal is restored");
+    t.equal(env.run(['delete', '--force', id]).code, 0);
     env.done();
   });
 

@@ -35,6 +35,8 @@ export interface ExecOptions {
   consoleSocket?: string;
   preserveFds: number;
   ignorePaused: boolean;
+  /** --user as typed, resolved inside the container. */
+  user?: string;
   /** --cgroup: sub-cgroups of the container's to run in. */
   cgroups: SubCgroup[];
 }
@@ -153,6 +155,7 @@ function startProcess(o: ExecOptions, saved: Saved, config: Spec): Started {
       seccomp: config.linux?.seccomp ? compiledToJSON(compileSeccomp(config.linux.seccomp)) : undefined,
       state: hookState(saved, 'running'),
       personality: config.linux?.personality,
+      user: o.user,
     };
     chan.send({ type: 'exec', plan });
     const m = chan.receive();

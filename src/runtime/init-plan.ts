@@ -36,4 +36,6 @@ export interface ExecPlan {
   /** The spec state a seccomp notify agent is sent. */
   state: Record<string, unknown>;
   personality?: NonNullable<Spec['linux']>['personality'];
+  /** exec --user as typed: resolved inside the container (names, a uid's gid). */
+  user?: string;
 }
