@@ -6,7 +6,7 @@
 // noexec /tmp, and a damaged copy of the file.
 import t from 'tap';
 const tap = t;
-import { spawnSync, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync, mkdtempSync, openSync, closeSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -100,20 +100,28 @@ sleep 100
 
 /** Runs the attack against a created container; returns what the attacker saw. */
 function attack(t: Pick<typeof tap, 'ok' | 'equal'>, env: Env, victim: string): Record<string, string> {
-  const shared = join(env.dir, `shared-${victim}`);
+  const seen = attackPid(t, env, initPid(env, victim), victim, () => {
+    t.equal(env.run(['start', victim]).code, 0, 'the victim starts');
+    t.equal(waitStatus(env, victim, 'stopped').status, 'stopped', 'and its init is gone');
+  });
+  t.equal(env.run(['delete', victim]).code, 0);
+  return seen;
+}
+
+/** The attack on any runtime process `pid`; `release` makes it exec and exit. */
+function attackPid(t: Pick<typeof tap, 'ok' | 'equal'>, env: Env, pid: number, name: string, release: () => void): Record<string, string> {
+  const shared = join(env.dir, `shared-${name}`);
   mkdirSync(shared);
   const attacker = uniqueId('attacker');
-  const r = env.run(['run', '-d', '-b', env.bundle(attackerConfig(attacker, shared, ATTACK, [String(initPid(env, victim))])), attacker], { output: join(env.dir, `${attacker}.out`) });
+  const r = env.run(['run', '-d', '-b', env.bundle(attackerConfig(attacker, shared, ATTACK, [String(pid)])), attacker], { output: join(env.dir, `${attacker}.out`) });
   t.equal(r.code, 0, `attacker runs: ${r.stderr}`);
   t.ok(waitFor(join(shared, 'opened')) || existsSync(join(shared, 'result')), 'the attacker got as far as opening the exe');
-  t.equal(env.run(['start', victim]).code, 0, 'the victim starts');
-  t.equal(waitStatus(env, victim, 'stopped').status, 'stopped', 'and its init is gone');
+  release();
   writeFileSync(join(shared, 'go'), '');
   t.ok(waitFor(join(shared, 'done')) || existsSync(join(shared, 'result')), 'the attacker finished');
   const seen: Record<string, string> = {};
   for (const f of readdirSync(shared)) seen[f] = readFileSync(join(shared, f), 'utf8').trim();
   t.equal(env.run(['delete', '--force', attacker]).code, 0);
-  t.equal(env.run(['delete', victim]).code, 0);
   return seen;
 }
 
@@ -180,6 +188,47 @@ if (!isRoot) {
     t.match(seen['err-created'], /Text file busy|Read-only file system/, 'with ETXTBSY or EROFS');
     t.not(seen['code-after'], '0', 'reopening it for writing after the init exited fails');
     t.match(seen['err-after'], /Read-only file system/, 'with EROFS');
+    t.equal(sha256(exe), before, 'the executable is unchanged');
+    env.done();
+  });
+
+  t.test('CVE-2019-5736 for exec: the process exec enters with cannot be written either', async (t) => {
+    const env = testEnv(t);
+    const exe = privateCopy(env);
+    const before = sha256(exe);
+    const id = uniqueId('execvictim');
+    const out = openSync(join(env.dir, `${id}.out`), 'a');
+    const run = spawnSync(exe, ['--root', env.root, 'run', '-d', '-b', env.bundle(testConfig(id, ['sleep', '300'])), id], { stdio: ['ignore', out, out], env: cleanEnv() });
+    closeSync(out);
+    t.equal(run.status, 0, 'the victim runs');
+    // Paused, the container holds the exec'd process frozen while it is still
+    // tsrun (it joins the cgroup before it gets its plan): the window an
+    // attacker would race for, held open.
+    t.equal(env.run(['pause', id]).code, 0);
+    const ex = spawn(exe, ['--root', env.root, 'exec', '--ignore-paused', id, 'true'], { env: cleanEnv(), stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => ex.on('exit', (code) => resolve(code)));
+    const init = initPid(env, id);
+    let pid = 0;
+    for (let i = 0; i < 200 && !pid; i++) {
+      for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d) && Number(d) !== init)) {
+        try {
+          if (readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('tsrun\0init\0') && readFileSync(`/proc/${p}/cgroup`, 'utf8') === readFileSync(`/proc/${init}/cgroup`, 'utf8')) pid = Number(p);
+        } catch {
+          // gone meanwhile
+        }
+      }
+      if (!pid) await new Promise((r) => setTimeout(r, 20));
+    }
+    t.ok(pid > 0, `the exec'd process, frozen before its execve: ${pid}`);
+    const seen = attackPid(t, env, pid, id, () => {
+      t.equal(env.run(['resume', id]).code, 0, 'resumed, the exec finishes');
+    });
+    t.equal(await exited, 0, 'the exec returned');
+    t.notOk(seen.result, `the attacker could open its exe for reading (${seen.result ?? ''})`);
+    t.not(seen['code-created'], '0', 'writing it while it waits fails');
+    t.not(seen['code-after'], '0', 'reopening it for writing after it exec\'d fails');
+    t.match(seen['err-after'], /Read-only file system/, 'with EROFS');
+    t.equal(env.run(['delete', '--force', id]).code, 0);
     t.equal(sha256(exe), before, 'the executable is unchanged');
     env.done();
   });
