@@ -11,6 +11,7 @@ import { applyPersonality } from '../linux/sched';
 import { setupConsole } from '../linux/terminal';
 import { CLONE, setns, unshare } from '../sys/ns';
 import { closeQuiet } from '../sys/fs';
+import { connectUnix } from '../sys/socket';
 import { enterCwd } from './cwd';
 import { resolveUser } from '../linux/passwd';
 import { becomeProcess, refuseOwnExecutable } from './become';
@@ -18,6 +19,8 @@ import { becomeProcess, refuseOwnExecutable } from './become';
 /** Sets the process up, says "ready", and execs it; errors before "ready" go to the parent. */
 export function enterAndExec(chan: Channel, plan: ExecPlan, stopListening: () => void): never {
   const proc = plan.process;
+  // A seccomp notify agent's socket is a host path: connect while it is reachable.
+  const notifySocket = plan.seccomp?.notify ? connectUnix(plan.seccomp.listenerPath!) : undefined;
   if (plan.mntFd !== undefined) {
     // setns(mnt) needs a thread that does not share its fs_struct; it leaves
     // the process at the root of the container's mount namespace.
@@ -48,5 +51,6 @@ export function enterAndExec(chan: Channel, plan: ExecPlan, stopListening: () =>
     preserveFds: plan.preserveFds,
     seccomp: plan.seccomp,
     seccompState: { ...plan.state, status: 'running' } as unknown as State,
+    notifySocket,
   });
 }

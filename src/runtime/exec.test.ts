@@ -3,8 +3,8 @@
 // rlimits, seccomp) and from outside (exit codes, pid file, paused
 // containers, many at once, kill --all, delete --force, bad input).
 import t from 'tap';
-import { spawn } from 'node:child_process';
-import { readFileSync, readlinkSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, readlinkSync, writeFileSync, existsSync, mkdirSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, parseState, waitStatus, cgroupDirsOf, TSRUN, cleanEnv, type Env } from '../testing/harness';
 import type { Spec } from '../spec/types';
@@ -61,6 +61,31 @@ if (!isRoot) {
     t.match(r.stdout, /Operation not permitted/, 'and it acts: mkdir fails with its errno');
     t.equal(field(r.stdout, 'SigIgn'), '0000000000000000', 'no signal ignored');
     t.match(r.stdout, /^0 1 2 3 $/m, 'only stdio reaches it (3 is ls reading the directory)');
+    t.equal(env.run(['delete', '--force', id]).code, 0);
+    env.done();
+  });
+
+  t.test('umask, preserved fds, forwarded signals', async (t) => {
+    const env = testEnv(t);
+    const c = testConfig('x', ['sleep', '300']);
+    c.process!.user = { uid: 0, gid: 0, umask: 0o027 };
+    const { id } = running(env, c);
+    t.equal(env.run(['exec', id, 'sh', '-c', 'umask']).stdout, '0027\n', "the config's umask");
+    // fd 3 of tsrun, a file of the test's, handed over with --preserve-fds 1.
+    const file = join(env.dir, 'preserved');
+    const fd = openSync(file, 'w');
+    const r = spawnSync(TSRUN, ['--root', env.root, 'exec', '--preserve-fds', '1', id, 'sh', '-c', 'ls /proc/self/fd | tr "\\n" " "; echo written >&3'], { stdio: ['ignore', 'pipe', 'pipe', fd], encoding: 'utf8', env: cleanEnv() });
+    closeSync(fd);
+    t.equal(r.status, 0, r.stderr);
+    t.match(r.stdout, /^0 1 2 3 4 $/, 'stdio, the preserved fd 3 (and 4, ls reading the directory)');
+    t.equal(readFileSync(file, 'utf8'), 'written\n', 'the process wrote to the preserved fd');
+    const fg = spawn(TSRUN, ['--root', env.root, 'exec', id, 'sh', '-c', 'trap "echo got-term; exit 7" TERM; while :; do sleep 0.05; done'], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    fg.stdout.on('data', (d) => (out += d));
+    await new Promise((res) => setTimeout(res, 500));
+    fg.kill('SIGTERM');
+    t.equal(await new Promise((res) => fg.on('close', res)), 7, 'SIGTERM to tsrun reached the process, whose status is tsrun\'s');
+    t.equal(out, 'got-term\n');
     t.equal(env.run(['delete', '--force', id]).code, 0);
     env.done();
   });
