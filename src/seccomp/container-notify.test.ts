@@ -4,7 +4,7 @@
 // The same bundles run under runc when it is installed.
 import t from 'tap';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { existsSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, type Env, testCgroupPath } from '../testing/harness';
@@ -31,9 +31,11 @@ interface Agent {
 }
 
 async function startAgent(env: Env, mode: string): Promise<Agent> {
-  const name = uniqueId('agent');
-  const sock = join(env.dir, `${name}.sock`);
-  const outFile = join(env.dir, `${name}.out`);
+  return startAgentAt(env, join(env.dir, `${uniqueId('agent')}.sock`), mode);
+}
+
+async function startAgentAt(env: Env, sock: string, mode: string): Promise<Agent> {
+  const outFile = join(env.dir, `${uniqueId('agent')}.out`);
   const out = openSync(outFile, 'a');
   const proc = spawn('python3', [AGENT, sock, mode], { stdio: ['ignore', out, 'inherit'] });
   closeSync(out);
@@ -140,6 +142,38 @@ if (!isRoot) {
       t.equal((await agent.seen()).length, 1, 'one notification');
     } finally {
       agent.proc.kill();
+    }
+    env.done();
+  });
+
+  t.test('exec: the exec\'d process hands its own listener to the agent', async (t) => {
+    const env = testEnv(t);
+    const first = await startAgent(env, 'errno:30');
+    const c = notifyConfig(first.sock);
+    c.process!.args = ['sleep', '300'];
+    const id = uniqueId('nexec');
+    c.linux!.cgroupsPath = testCgroupPath(id);
+    try {
+      const r = env.run(['run', '-d', '-b', env.bundle(c), id], { output: join(env.dir, `${id}.out`) });
+      t.equal(r.code, 0, readFileSync(join(env.dir, `${id}.out`), 'utf8'));
+    } finally {
+      first.proc.kill();
+    }
+    // A fresh agent at the same path takes the exec'd process's listener.
+    await first.seen();
+    rmSync(first.sock, { force: true });
+    const second = await startAgentAt(env, first.sock, 'errno:30');
+    try {
+      const ex = env.run(['exec', id, ...SCRIPT]);
+      t.equal(ex.code, 0, ex.stderr);
+      t.match(ex.stdout, /^rc=1$/m, "the exec'd mkdir gets the agent's answer");
+      t.equal(env.run(['delete', '--force', id]).code, 0);
+      const seen = await second.seen();
+      t.equal(seen.length, 1, 'one notification');
+      t.equal(seen[0]?.path, '/dev/shm/n', 'from the exec\'d process');
+      t.equal(seen[0]?.state.state.status, 'running', 'with the container running');
+    } finally {
+      second.proc.kill();
     }
     env.done();
   });
