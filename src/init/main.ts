@@ -1,8 +1,9 @@
 // The container init: the tsrun executable entered as `tsrun init <fd>` by
 // the native helper, pid 1 of the container, in all its namespaces. (The
-// same entry serves `tsrun exec`: its first message says which, exec.ts.) It sets up the container from the plan the
-// parent sends, waits for `tsrun start` on the exec fifo, then becomes the
-// user's program with execve. It never prints: errors go to the parent over
+// same entry serves `tsrun exec`: the first message says which, exec.ts.)
+// It sets up the container from the plan the parent sends, waits for
+// `tsrun start` on the exec fifo, then becomes the user's program with
+// execve. It never prints: errors go to the parent over
 // the sync socket while it listens, and to fd 2 only after that.
 import { writeSync, fstatSync } from 'node:fs';
 import { Channel } from '../runtime/channel';
