@@ -64,6 +64,22 @@ function initPid(env: Env, id: string): number {
   return parseState(env.run(['state', id])).pid as number;
 }
 
+/** Until pid has exited (a zombie no longer runs its executable). */
+function waitExited(pid: number, timeoutMs = 10000): boolean {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let stat = '';
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      return true;
+    }
+    if (/\) Z /.test(stat)) return true;
+    if (Date.now() > deadline) return false;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  }
+}
+
 function waitFor(path: string, timeoutMs = 10000): boolean {
   const deadline = Date.now() + timeoutMs;
   while (!existsSync(path)) {
@@ -222,6 +238,9 @@ if (!isRoot) {
     t.ok(pid > 0, `the exec'd process, frozen before its execve: ${pid}`);
     const seen = attackPid(t, env, pid, id, () => {
       t.equal(env.run(['resume', id]).code, 0, 'resumed, the exec finishes');
+      // The exec command itself runs from the copy too: until it is gone,
+      // a write would fail with ETXTBSY whatever the protection.
+      t.ok(waitExited(ex.pid!), 'and the exec command has exited');
     });
     t.equal(await exited, 0, 'the exec returned');
     t.notOk(seen.result, `the attacker could open its exe for reading (${seen.result ?? ''})`);
