@@ -8,7 +8,7 @@ import t from 'tap';
 const tap = t;
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync, mkdtempSync, openSync, closeSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync, mkdtempSync, openSync, closeSync, writeSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, parseState, waitStatus, cgroupDirsOf, cleanEnv, REPO, type Env } from '../testing/harness';
 import type { Spec } from '../spec/types';
@@ -141,6 +141,37 @@ function attackPid(t: Pick<typeof tap, 'ok' | 'equal'>, env: Env, pid: number, n
   return seen;
 }
 
+/**
+ * A running container (from `exe`) with an exec'd process held frozen while
+ * it is still tsrun: paused, the container freezes the process as soon as
+ * it joins the cgroup, before it gets its plan — the window an attacker
+ * would race for, held open. Resume the container to let it finish.
+ */
+async function frozenExec(t: Pick<typeof tap, 'ok' | 'equal'>, env: Env, exe: string) {
+  const id = uniqueId('execvictim');
+  const out = openSync(join(env.dir, `${id}.out`), 'a');
+  const run = spawnSync(exe, ['--root', env.root, 'run', '-d', '-b', env.bundle(testConfig(id, ['sleep', '300'])), id], { stdio: ['ignore', out, out], env: cleanEnv() });
+  closeSync(out);
+  t.equal(run.status, 0, 'the victim runs');
+  t.equal(env.run(['pause', id]).code, 0);
+  const ex = spawn(exe, ['--root', env.root, 'exec', '--ignore-paused', id, 'true'], { env: cleanEnv(), stdio: 'ignore' });
+  const exited = new Promise<number | null>((resolve) => ex.on('exit', (code) => resolve(code)));
+  const init = initPid(env, id);
+  let pid = 0;
+  for (let i = 0; i < 200 && !pid; i++) {
+    for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d) && Number(d) !== init)) {
+      try {
+        if (readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('tsrun\0init\0') && readFileSync(`/proc/${p}/cgroup`, 'utf8') === readFileSync(`/proc/${init}/cgroup`, 'utf8')) pid = Number(p);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    if (!pid) await new Promise((r) => setTimeout(r, 20));
+  }
+  t.ok(pid > 0, `the exec'd process, frozen before its execve: ${pid}`);
+  return { id, ex, exited, pid };
+}
+
 /** A seccomp filter that fails open_tree(2) with ENOSYS, around a command: a host without the new mount API. */
 const NO_OPEN_TREE = `
 import ctypes, struct, sys, os
@@ -212,30 +243,7 @@ if (!isRoot) {
     const env = testEnv(t);
     const exe = privateCopy(env);
     const before = sha256(exe);
-    const id = uniqueId('execvictim');
-    const out = openSync(join(env.dir, `${id}.out`), 'a');
-    const run = spawnSync(exe, ['--root', env.root, 'run', '-d', '-b', env.bundle(testConfig(id, ['sleep', '300'])), id], { stdio: ['ignore', out, out], env: cleanEnv() });
-    closeSync(out);
-    t.equal(run.status, 0, 'the victim runs');
-    // Paused, the container holds the exec'd process frozen while it is still
-    // tsrun (it joins the cgroup before it gets its plan): the window an
-    // attacker would race for, held open.
-    t.equal(env.run(['pause', id]).code, 0);
-    const ex = spawn(exe, ['--root', env.root, 'exec', '--ignore-paused', id, 'true'], { env: cleanEnv(), stdio: 'ignore' });
-    const exited = new Promise<number | null>((resolve) => ex.on('exit', (code) => resolve(code)));
-    const init = initPid(env, id);
-    let pid = 0;
-    for (let i = 0; i < 200 && !pid; i++) {
-      for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d) && Number(d) !== init)) {
-        try {
-          if (readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('tsrun\0init\0') && readFileSync(`/proc/${p}/cgroup`, 'utf8') === readFileSync(`/proc/${init}/cgroup`, 'utf8')) pid = Number(p);
-        } catch {
-          // gone meanwhile
-        }
-      }
-      if (!pid) await new Promise((r) => setTimeout(r, 20));
-    }
-    t.ok(pid > 0, `the exec'd process, frozen before its execve: ${pid}`);
+    const { id, ex, exited, pid } = await frozenExec(t, env, exe);
     const seen = attackPid(t, env, pid, id, () => {
       t.equal(env.run(['resume', id]).code, 0, 'resumed, the exec finishes');
       // The exec command itself runs from the copy too: until it is gone,
@@ -249,6 +257,28 @@ if (!isRoot) {
     t.match(seen['err-after'], /Read-only file system/, 'with EROFS');
     t.equal(env.run(['delete', '--force', id]).code, 0);
     t.equal(sha256(exe), before, 'the executable is unchanged');
+    env.done();
+  });
+
+  t.test('a container process without privileges cannot signal or trace exec\'s process before it execs', async (t) => {
+    const env = testEnv(t);
+    const { id, exited, pid } = await frozenExec(t, env, EXECUTABLE);
+    const shared = join(env.dir, 'shared-signal');
+    mkdirSync(shared, { mode: 0o777 });
+    chmodSync(shared, 0o777); // the attacker is uid 1000
+    const attacker = uniqueId('unpriv');
+    const c = attackerConfig(attacker, shared, 'kill -KILL $1 2> /shared/err; echo $? > /shared/kill; cat /proc/$1/environ > /dev/null 2>> /shared/err; echo $? > /shared/read; touch /shared/done; sleep 100', [String(pid)]);
+    c.process!.user = { uid: 1000, gid: 1000 };
+    c.process!.capabilities = {};
+    t.equal(env.run(['run', '-d', '-b', env.bundle(c), attacker], { output: join(env.dir, `${attacker}.out`) }).code, 0, 'the attacker runs (uid 1000, no capabilities)');
+    t.ok(waitFor(join(shared, 'done')), 'it tried');
+    t.equal(readFileSync(join(shared, 'kill'), 'utf8').trim(), '1', `kill fails: ${readFileSync(join(shared, 'err'), 'utf8').trim()}`);
+    t.equal(readFileSync(join(shared, 'read'), 'utf8').trim(), '1', 'and so does reading its memory-backed files');
+    t.ok(existsSync(`/proc/${pid}/status`), 'the process is still there');
+    t.equal(env.run(['resume', id]).code, 0);
+    t.equal(await exited, 0, 'and the exec finishes');
+    t.equal(env.run(['delete', '--force', attacker]).code, 0);
+    t.equal(env.run(['delete', '--force', id]).code, 0);
     env.done();
   });
 
