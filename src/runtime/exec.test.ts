@@ -139,6 +139,8 @@ if (!isRoot) {
       ),
     );
     t.same(runs, Array.from({ length: 20 }, (_, i) => `0:n${i}`), '20 concurrent execs all complete');
+    const zombies = env.run(['exec', id, 'sh', '-c', 'cat /proc/[0-9]*/stat 2>/dev/null | grep -c ") Z " || true']);
+    t.equal(zombies.stdout.trim(), '0', 'no zombie left in the container');
 
     const pidFile = join(env.dir, 'long.pid');
     t.equal(env.run(['exec', '-d', '--pid-file', pidFile, id, 'sleep', '200']).code, 0);
