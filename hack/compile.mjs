@@ -9,6 +9,7 @@
 // its addon, yargs' eager start-up work and built-ins evaluated up front.
 import { copyFileSync, mkdirSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { yargsPatches } from './compile/yargs.mjs';
@@ -69,6 +70,12 @@ const patchSources = {
   },
 };
 
+// `tsrun --version` says which build it is (runc's "commit:" line).
+function commit() {
+  const r = spawnSync('git', ['-C', root, 'rev-parse', 'HEAD'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : 'unknown';
+}
+
 mkdirSync(join(root, 'dist'), { recursive: true });
 const tmp = join(root, 'dist', `tsrun.tmp-${process.pid}`);
 const result = await Bun.build({
@@ -84,6 +91,7 @@ const result = await Bun.build({
   // is loaded before the first line runs (+1.3 ms at entry, measured); with
   // them each command loads only its own. Every command got 5-15 % faster.
   splitting: true,
+  define: { 'process.env.TSRUN_COMMIT': JSON.stringify(commit()) },
   plugins: [embedded, lazyBuiltins, patchSources],
 });
 if (!result.success) {

@@ -36,7 +36,7 @@ t.test('--version and -v', async (t) => {
   for (const flag of ['--version', '-v']) {
     const r = tsrun([flag]);
     t.equal(r.code, 0);
-    t.match(r.out, /^tsrun version \d+\.\d+\.\d+\nspec: 1\.\d+\.\d+\n$/, `${flag} prints the version`);
+    t.match(r.out, /^tsrun version \d+\.\d+\.\d+\ncommit: ([0-9a-f]{40}|unknown)\nspec: 1\.\d+\.\d+\n$/, `${flag} prints the version in runc's layout`);
   }
 });
 
@@ -60,6 +60,9 @@ t.test('the lifecycle commands: arguments as typed', async (t) => {
     [['--root', root, 'run', '-d', '--keep', '-b', '/nonexistent', 'c1'], 1, /^tsrun: bundle \/nonexistent: does not exist\n$/, 'run with its own flags'],
     [['--root', root, 'run', '--detach=false', '-b', '/nonexistent'], 1, /Not enough non-option arguments/, 'run without an id'],
     [['--root', root, 'stat', 'c1'], 1, /Unknown arguments?: stat/, 'an unknown command'],
+    [['--root', root, 'create', '--no-pivot', '--no-new-keyring', '-b', '/nonexistent', 'c1'], 1, /^tsrun: bundle \/nonexistent: does not exist\n$/, '--no-pivot and --no-new-keyring are flags, not negations'],
+    [['--root', root, 'run', '--no-subreaper', '-d', '-b', '/nonexistent', 'c1'], 1, /^tsrun: bundle \/nonexistent: does not exist\n$/, "run's --no-subreaper"],
+    [['--root', root, 'kill', 'c1', '0'], 1, /container does not exist: c1/, 'kill ID 0 is a signal'],
   ];
   for (const [args, code, pattern, what] of cases) {
     const r = tsrun(args);

@@ -24,10 +24,11 @@ export const GLOBAL_FLAGS = {
 
 /**
  * How both parsers read argv, as runc does: positionals are words (a
- * container id "123" stays a string), and a flag given twice takes its last
- * value rather than becoming an array.
+ * container id "123" stays a string), a flag given twice takes its last
+ * value rather than becoming an array, and --no-pivot is the flag
+ * no-pivot, not the negation of a flag pivot.
  */
-export const PARSER_CONFIGURATION = { 'parse-positional-numbers': false, 'duplicate-arguments-array': false } as const;
+export const PARSER_CONFIGURATION = { 'parse-positional-numbers': false, 'duplicate-arguments-array': false, 'boolean-negation': false } as const;
 
 /** The global flags that take a value as the next word (`--root /r`). */
 const GLOBAL_FLAGS_WITH_VALUE = new Set(

@@ -29,7 +29,8 @@ export async function parseAndRun(argv: string[]): Promise<number> {
   for (const c of commandsFor(argv)) parser.command(c as CommandModule);
   const args = await parser.parseAsync();
   if (args.version && args._.length === 0) {
-    out(`tsrun version ${version}\nspec: ${OCI_VERSION}\n`);
+    // runc's layout, which dockerd and podman parse; the commit is the build's.
+    out(`tsrun version ${version}\ncommit: ${process.env.TSRUN_COMMIT || 'unknown'}\nspec: ${OCI_VERSION}\n`);
     return 0;
   }
   if (args._.length === 0) {

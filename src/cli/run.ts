@@ -1,16 +1,19 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from './globals';
+import { warn } from './log';
 import { createFlags, createOptions, type CreateArgs } from './create';
 
 interface RunArgs extends CreateArgs {
   detach: boolean;
   keep: boolean;
+  'no-subreaper': boolean;
 }
 
 export const runFlags = {
   ...createFlags,
   detach: { alias: 'd', type: 'boolean', default: false, describe: "detach from the container's process" },
   keep: { type: 'boolean', default: false, describe: 'do not delete the container after it exits' },
+  'no-subreaper': { type: 'boolean', default: false, describe: 'disable the use of the subreaper used to reap reparented processes' },
 } as const;
 
 export const run: CommandModule<GlobalArgs, RunArgs> = {
@@ -18,6 +21,9 @@ export const run: CommandModule<GlobalArgs, RunArgs> = {
   describe: 'create and run a container',
   builder: (y) => y.options(runFlags) as never,
   handler: async (args) => {
+    // After the double fork the init is not run's child: without being its
+    // subreaper, a foreground run could not wait for it.
+    if (args['no-subreaper'] && !args.detach) warn('--no-subreaper: ignored; the foreground run reaps its init as subreaper');
     if (args.detach) {
       const [{ createContainer }, { startContainer }, { ContainerDir }] = await Promise.all([
         import('../runtime/create'),

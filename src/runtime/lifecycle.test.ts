@@ -47,6 +47,19 @@ if (!isRoot) {
     env.done();
   });
 
+  t.test('run --no-pivot --no-new-keyring: runc\'s flags reach the container', async (t) => {
+    const env = testEnv(t);
+    const id = uniqueId('nopivot');
+    const out = join(env.dir, 'nopivot.out');
+    // Without pivot_root the old root stays reachable in the mount table;
+    // without a new keyring the session keyring is not _ses.<id>.
+    const r = env.run(['run', '--no-pivot', '--no-new-keyring', '-b', env.bundle(testConfig(id, ['sh', '-c', 'grep -c " / " /proc/self/mountinfo; cat /proc/keys 2>/dev/null | grep -c "_ses\\.' + id + '" || true'])), id], { output: out });
+    const text = readFileSync(out, 'utf8');
+    t.equal(r.code, 0, text);
+    t.match(text, /^0\n?$/m, 'no session keyring named after the container');
+    env.done();
+  });
+
   t.test('kill, delete refusal and delete --force', async (t) => {
     const env = testEnv(t);
     const id = uniqueId('kill');
@@ -59,8 +72,13 @@ if (!isRoot) {
     t.match(refused.stderr, /not stopped/);
     t.equal(parseState(env.run(['state', id])).status, 'running', 'the refused delete had no effect');
 
+    t.equal(env.run(['kill', id, '0']).code, 0, 'kill ID 0: the container is there');
+    t.equal(parseState(env.run(['state', id])).status, 'running', 'and signal 0 did nothing to it');
     t.equal(env.run(['kill', id]).code, 0, 'kill with the default SIGTERM');
     t.equal(waitStatus(env, id, 'stopped').status, 'stopped', 'SIGTERM handled by the program stops it');
+    const gone = env.run(['kill', id, '0']);
+    t.equal(gone.code, 1, 'kill ID 0 of a stopped container fails');
+    t.match(gone.stderr, /container not running/);
     t.equal(env.run(['delete', id]).code, 0);
 
     const id2 = uniqueId('force');

@@ -3,12 +3,12 @@ import { UserError } from '../cli/errors';
 
 const byName = constants.signals as Record<string, number>;
 
-/** runc's signal syntax: "KILL", "SIGKILL", "9". */
+/** runc's signal syntax: "KILL", "SIGKILL", "9"; 0 only asks whether the process exists. */
 export function parseSignal(text: string | undefined): number {
   if (text === undefined || text === '') return byName.SIGTERM;
   if (/^\d+$/.test(text)) {
     const n = Number(text);
-    if (n >= 1 && n <= 64) return n;
+    if (n >= 0 && n <= 64) return n;
   } else {
     const upper = text.toUpperCase();
     const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
