@@ -256,6 +256,14 @@ if (!isRoot) {
     t.equal(quota(), '20000');
     t.equal(readCg(id, 'cpu', 'cpu.cfs_period_us'), '100000', 'the period stays');
     t.equal(mem(), String(64 * 1024 * 1024), '0 means unchanged');
+    // containerd's shim spells it --resources - (yargs-parser took '-' for a word).
+    r = env.run(['update', '--resources', '-', id], { input: JSON.stringify({ pids: { limit: 9 } }) });
+    t.equal(r.code, 0, `--resources - (long form): ${r.stderr}`);
+    t.equal(readCg(id, 'pids', 'pids.max'), '9');
+    r = env.run(['update', '--resources', '-', id], { input: 'not json' });
+    t.equal(r.code, 1);
+    t.match(r.stderr, /stdin: not a JSON LinuxResources object/, 'stdin that is not JSON, said so');
+    r = env.run(['update', '--pids-limit', '7', id]);
 
     const saved = JSON.parse(readFileSync(join(env.root, id, 'state.json'), 'utf8'));
     t.equal(saved.cgroup.resources.memory.limit, 64 * 1024 * 1024, 'state.json keeps the applied memory limit');

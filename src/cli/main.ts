@@ -6,9 +6,10 @@ import { configureLog, fatal } from './log';
 import type { GlobalArgs } from './globals';
 import { hotCommand } from './fast-path';
 import { separateCommand } from './exec';
+import { stdinResources } from './update';
 
 async function main(typed: string[]): Promise<number> {
-  const argv = separateCommand(typed);
+  const argv = stdinResources(separateCommand(typed));
   const hot = hotCommand(argv);
   if (!hot) return (await import('./parser')).parseAndRun(argv);
   configureLog(hot.args as unknown as GlobalArgs);

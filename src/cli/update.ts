@@ -30,6 +30,16 @@ const STRING_FLAGS: [string, string][] = [
   ['mem-bw-schema', 'The string of Intel RDT/MBA memory bandwidth schema'],
 ];
 
+/**
+ * `--resources -` / `-r -` (stdin, as containerd's shim passes it) as
+ * `--resources=-`: yargs-parser takes a lone '-' for a positional word, so
+ * the flag got no value and the container id became an extra argument.
+ */
+export function stdinResources(argv: string[]): string[] {
+  const i = argv.findIndex((a, k) => (a === '--resources' || a === '-r') && argv[k + 1] === '-');
+  return i < 0 ? argv : [...argv.slice(0, i), `${argv[i]}=-`, ...argv.slice(i + 2)];
+}
+
 function readResources(path: string): LinuxResources {
   let text: string;
   try {
