@@ -168,6 +168,16 @@ static const char *ns_name(int type)
 	return "unknown";
 }
 
+/* Root of a user namespace: without it execve drops every capability there. */
+static void become_root(int sync_fd)
+{
+	/* raw syscalls: glibc's set*id would try to reach other threads */
+	if (syscall(SYS_setresgid, 0, 0, 0) < 0)
+		fail(sync_fd, "setresgid", "0");
+	if (syscall(SYS_setresuid, 0, 0, 0) < 0)
+		fail(sync_fd, "setresuid", "0");
+}
+
 static void join(int sync_fd, const int *fds, const int *types, int n, int user_pass)
 {
 	for (int i = 0; i < n; i++) {
@@ -175,6 +185,9 @@ static void join(int sync_fd, const int *fds, const int *types, int n, int user_
 			continue;
 		if (setns(fds[i], types[i]) < 0)
 			fail(sync_fd, "setns", ns_name(types[i]));
+		/* A joined user namespace (exec, or a path in the config): its root, as runc. */
+		if (types[i] == CLONE_NEWUSER)
+			become_root(sync_fd);
 	}
 }
 
@@ -264,11 +277,7 @@ static __attribute__((noreturn)) void child(int sync_fd, const int *join_fds, co
 			fail(sync_fd, "unshare", "user");
 		send_pid(sync_fd, "usermap", getpid());
 		wait_ack(sync_fd);
-		/* raw syscalls: glibc's set*id would try to reach other threads */
-		if (syscall(SYS_setresgid, 0, 0, 0) < 0)
-			fail(sync_fd, "setresgid", "0");
-		if (syscall(SYS_setresuid, 0, 0, 0) < 0)
-			fail(sync_fd, "setresuid", "0");
+		become_root(sync_fd);
 	}
 
 	if (unshare_flags & ~CLONE_NEWUSER) {

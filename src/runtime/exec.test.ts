@@ -40,6 +40,22 @@ if (!isRoot) {
     env.done();
   });
 
+  t.test('exec into a container with a user namespace: joined first, as its root', async (t) => {
+    const env = testEnv(t);
+    const c = testConfig('x', ['sleep', '300']);
+    c.linux!.namespaces!.push({ type: 'user' });
+    c.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    c.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    const { id, pid } = running(env, c);
+    const r = env.run(['exec', id, 'sh', '-c', 'id -u; cat /proc/self/uid_map; readlink /proc/self/ns/user; readlink /proc/self/ns/mnt']);
+    t.equal(r.code, 0, r.stderr);
+    t.match(r.stdout, /^0\n\s*0\s+100000\s+65536\n/, "root of the container's mapping");
+    t.match(r.stdout, new RegExp(readlinkSync(`/proc/${pid}/ns/user`).replace(/[[\]]/g, '\\$&')), "the init's user namespace");
+    t.match(r.stdout, new RegExp(readlinkSync(`/proc/${pid}/ns/mnt`).replace(/[[\]]/g, '\\$&')), 'and its mount namespace, entered from there');
+    t.equal(env.run(['delete', '--force', id]).code, 0);
+    env.done();
+  });
+
   t.test('the process as asked: user, gids, caps, env, cwd, umask, rlimits, no_new_privs, seccomp, fds', async (t) => {
     const env = testEnv(t);
     const c = testConfig('x', ['sleep', '300']);
