@@ -2,7 +2,7 @@
 // native helper, answer its requests (id maps, time offsets, hooks), record
 // the state. Any failure kills what was started and removes every trace.
 import { join } from 'node:path';
-import { writeFileSync, renameSync, chmodSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import type { Spec } from '../spec/types';
 import { loadBundle } from '../spec/bundle';
 import { OCI_VERSION } from '../spec/version';
@@ -14,9 +14,8 @@ import { ContainerDir, type Saved } from '../state/store';
 import { procStat, waitGone } from '../state/proc';
 import { planNamespaces, closeNamespaces, type NamespacePlan } from '../linux/namespaces';
 import { nativeSpawn } from '../sys/native';
-import { socketpair, connectUnix } from '../sys/socket';
+import { socketpair } from '../sys/socket';
 import { open, O, mkfifo, closeQuiet } from '../sys/fs';
-import { SysError } from '../sys/libc';
 import { waitpid } from '../sys/wait';
 import { createCgroup, CgroupError, type CgroupManager } from '../cgroups';
 import { compileSeccomp, compiledToJSON, type CompiledSeccompJSON } from '../seccomp/compile';
@@ -26,6 +25,7 @@ import { INIT_COMMAND, type InitPlan } from './init-plan';
 import { receiveConsoleMaster } from './tty-proxy';
 import { ownExecutable, spawnHandshake } from './spawn-handshake';
 import { checkPreservedFds } from './preserved-fds';
+import { checkTerminal, connectConsole, writePidFile } from './handover';
 import { hookState } from './hook-state';
 
 export interface CreateOptions {
@@ -58,12 +58,7 @@ function checkConfig(config: Spec, opts: CreateOptions): void {
   if (!config.process) throw new UserError('config.json: /process: required to create a container');
   const unimplemented = unimplementedFields(config);
   if (unimplemented.length) throw new UserError(unimplemented.join('\n'));
-  if (config.process.terminal && !opts.consoleSocket && opts.detach) {
-    throw new UserError('cannot allocate tty if tsrun will detach without setting console socket');
-  }
-  if (!config.process.terminal && opts.consoleSocket) {
-    throw new UserError('cannot use console socket if tsrun will not detach or allocate tty');
-  }
+  checkTerminal(config.process.terminal, opts.detach, opts.consoleSocket);
 }
 
 /** Validate and plan the cgroup (nothing is created until apply). */
@@ -194,14 +189,6 @@ export function createContainer(opts: CreateOptions): Created {
   }
 }
 
-function connectConsole(path: string): number {
-  try {
-    return connectUnix(path);
-  } catch (e) {
-    throw new UserError(`--console-socket ${path}: ${e instanceof SysError ? `connect: ${e.code}` : (e as Error).message}`);
-  }
-}
-
 /** Run the runtime-namespace hooks when the init asks, until it is ready. */
 function initHandshake(chan: Channel, config: Spec, saved: Saved): void {
   for (;;) {
@@ -228,12 +215,6 @@ function initHandshake(chan: Channel, config: Spec, saved: Saved): void {
         throw new Error(`container init: unexpected message ${JSON.stringify(m)}`);
     }
   }
-}
-
-function writePidFile(path: string, pid: number): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, String(pid));
-  renameSync(tmp, path);
 }
 
 /** Undo a failed create: nothing may remain (process, state dir). */

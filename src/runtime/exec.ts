@@ -3,7 +3,6 @@
 // for the pid namespace) and execs this executable, which enters the mount
 // namespace on its main thread and becomes the process (src/init/exec.ts).
 // It is in the container's cgroup before it runs anything of the user's.
-import { writeFileSync, renameSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { Process, Spec } from '../spec/types';
 import { UserError } from '../cli/errors';
@@ -15,15 +14,16 @@ import { compileSeccomp, compiledToJSON } from '../seccomp/compile';
 import { NS_FLAG, NS_PROC_NAME } from '../linux/namespaces';
 import { nativeSpawn } from '../sys/native';
 import { open, O, closeQuiet } from '../sys/fs';
-import { socketpair, connectUnix } from '../sys/socket';
+import { socketpair } from '../sys/socket';
 import { setChildSubreaper } from '../sys/process';
-import { waitpid, waitpidAsync } from '../sys/wait';
+import { waitpid } from '../sys/wait';
 import { Channel } from './channel';
 import { INIT_COMMAND, type ExecPlan } from './init-plan';
 import { ownExecutable, spawnHandshake } from './spawn-handshake';
 import { hookState } from './hook-state';
 import { receiveConsoleMaster, TtyProxy } from './tty-proxy';
-import { FORWARDED } from './signals';
+import { forwardSignals, waitExit } from './foreground';
+import { checkTerminal, connectConsole, writePidFile } from './handover';
 import { checkPreservedFds } from './preserved-fds';
 
 export interface ExecOptions {
@@ -99,19 +99,6 @@ function openJoins(pid: number, config: Spec): Joins {
 function closeJoins(j: Joins): void {
   j.joins.forEach((n) => closeQuiet(n.fd));
   closeQuiet(j.mntFd);
-}
-
-function checkTerminal(o: ExecOptions): void {
-  if (o.process.terminal && o.detach && !o.consoleSocket) throw new UserError('cannot allocate tty if tsrun will detach without setting console socket');
-  if (!o.process.terminal && o.consoleSocket) throw new UserError('cannot use console socket if tsrun will not detach or allocate tty');
-}
-
-function connectConsole(path: string): number {
-  try {
-    return connectUnix(path);
-  } catch (e) {
-    throw new UserError(`--console-socket ${path}: ${(e as Error).message}`);
-  }
 }
 
 interface Started {
@@ -199,15 +186,9 @@ function waitQuiet(pid: number): void {
   }
 }
 
-function writePidFile(path: string, pid: number): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, String(pid));
-  renameSync(tmp, path);
-}
-
 /** Runs the process; resolves to its exit status (128+signal), or 0 once it runs with detach. */
 export async function execInContainer(o: ExecOptions, saved: Saved, config: Spec): Promise<number> {
-  checkTerminal(o);
+  checkTerminal(o.process.terminal, o.detach, o.consoleSocket);
   checkPreservedFds(o.preserveFds);
   if (!o.process.args?.length) throw new UserError('exec: args must not be empty');
   // After the second fork the process is not our child; as subreaper we still reap it.
@@ -215,24 +196,13 @@ export async function execInContainer(o: ExecOptions, saved: Saved, config: Spec
   const { pid, consoleMaster } = startProcess(o, saved, config);
   if (o.detach) return 0;
   const tty = consoleMaster !== undefined ? new TtyProxy(consoleMaster) : undefined;
-  const forward = (sig: NodeJS.Signals) => {
-    if (sig === 'SIGWINCH' && tty) return tty.resize();
-    try {
-      process.kill(pid, sig);
-    } catch {
-      // already gone
-    }
-  };
-  for (const sig of FORWARDED) process.on(sig, forward);
+  const stopForwarding = forwardSignals(pid, tty);
   try {
-    for (;;) {
-      const r = await waitpidAsync(-1);
-      if (r.pid !== pid) continue; // the intermediate process, or an orphan reparented to us
-      await tty?.finish();
-      return r.code ?? 128 + (r.signal ?? 0);
-    }
+    const code = await waitExit(pid);
+    await tty?.finish();
+    return code;
   } finally {
     tty?.close();
-    for (const sig of FORWARDED) process.off(sig, forward);
+    stopForwarding();
   }
 }

@@ -5,10 +5,9 @@ import { startContainer } from './start';
 import { destroyContainer } from './destroy';
 import { ContainerDir } from '../state/store';
 import { setChildSubreaper } from '../sys/process';
-import { waitpidAsync } from '../sys/wait';
 import { debug } from '../cli/log';
 import { TtyProxy } from './tty-proxy';
-import { FORWARDED } from './signals';
+import { forwardSignals, waitExit } from './foreground';
 
 
 export async function runForeground(opts: CreateOptions, keep: boolean): Promise<number> {
@@ -17,16 +16,7 @@ export async function runForeground(opts: CreateOptions, keep: boolean): Promise
   const { container, saved, consoleMaster } = createContainer(opts);
   const pid = saved.pid;
   const tty = consoleMaster !== undefined ? new TtyProxy(consoleMaster) : undefined;
-  const forward = (sig: NodeJS.Signals) => {
-    // With our own terminal in front, a window change resizes the container's; the kernel signals it.
-    if (sig === 'SIGWINCH' && tty) return tty.resize();
-    try {
-      process.kill(pid, sig);
-    } catch {
-      // already gone
-    }
-  };
-  for (const sig of FORWARDED) process.on(sig, forward);
+  const stopForwarding = forwardSignals(pid, tty);
   container.unlock();
   let code = 255;
   try {
@@ -36,16 +26,11 @@ export async function runForeground(opts: CreateOptions, keep: boolean): Promise
     } finally {
       locked.unlock();
     }
-    for (;;) {
-      const r = await waitpidAsync(-1);
-      if (r.pid !== pid) continue; // an orphan reparented to us
-      code = r.code ?? 128 + (r.signal ?? 0);
-      break;
-    }
+    code = await waitExit(pid);
     await tty?.finish();
   } finally {
     tty?.close();
-    for (const sig of FORWARDED) process.off(sig, forward);
+    stopForwarding();
     if (!keep) {
       try {
         destroyContainer(ContainerDir.open(opts.root, opts.id), true);
