@@ -43,6 +43,12 @@ export function isFrozen(f: Freezer): boolean {
   return cgTryRead(f.dir, 'freezer.state')?.trim() === 'FROZEN';
 }
 
+/** Frozen by itself or by an ancestor: what a process put there would be. */
+export function isEffectivelyFrozen(f: Freezer): boolean {
+  if (f.version === 2) return isFrozen(f) || readKeyed(f.dir, 'cgroup.events').frozen === 1;
+  return /^(FROZEN|FREEZING)$/.test(cgTryRead(f.dir, 'freezer.state')?.trim() ?? '');
+}
+
 function waitFor(done: () => boolean, f: Freezer, giveUp?: () => void): void {
   const deadline = Date.now() + TIMEOUT_MS;
   let delay = 1;

@@ -23,6 +23,12 @@ export interface SavedCgroup {
   v2Controllers: string[];
   /** the resources as last applied (merged over updates) */
   resources?: LinuxResources;
+  /**
+   * The container's directories that did not exist before create: only these
+   * are removed. A cgroup the caller made and named as cgroupsPath stays
+   * (absent in state written by older versions: every directory is ours).
+   */
+  created?: string[];
 }
 
 const V2_CORE = ['devices', 'freezer', 'unified'];
@@ -139,9 +145,12 @@ export class CgroupHandle {
   // --- removal ---------------------------------------------------------------
 
   destroy(force = false): void {
+    // Whatever else is in a cgroup the caller made is not ours to kill.
+    force &&= this.saved.created?.includes(this.procsDir() ?? '') ?? true;
     if (force && this.exists() && this.pids().length > 0) this.signalAll(SIGKILL);
     const deadline = Date.now() + DRAIN_MS;
-    for (const dir of this.allDirs()) {
+    const ours = this.saved.created;
+    for (const dir of this.allDirs().filter((d) => !ours || ours.includes(d))) {
       for (;;) {
         try {
           removeTree(dir);

@@ -23,6 +23,8 @@ export interface CgroupConfig {
 export interface CgroupManager {
   /** JSON-serializable; keep it in state.json (again after set(): it tracks the resources). */
   readonly saved: SavedCgroup;
+  /** What create should warn about (a non-empty cgroup). */
+  warnings: string[];
   /** Creates the cgroup in every hierarchy, applies the resources, moves pid in. Undoes itself on failure. */
   apply(pid: number): void;
   /** Moves another process (e.g. an exec'd one) into every hierarchy. */
@@ -54,6 +56,7 @@ export function createCgroup(cfg: CgroupConfig): CgroupManager {
   const resources = canFilterDevices ? withDefaultDeviceRules(cfg.resources) : cfg.resources;
   const cg = new Cgroup(savedFromLayout(layout, dirs, resources));
   cg.plan(resources);
+  cg.warnings = cg.preflight();
   return cg;
 }
 

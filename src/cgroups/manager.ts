@@ -11,6 +11,7 @@ import { validateResources } from './validate';
 import { collectStats } from './stats';
 import { watchOomV1, watchOomV2 } from './oom';
 import { CgroupHandle, type SavedCgroup } from './handle';
+import { isEffectivelyFrozen } from './freezer';
 
 export type { SavedCgroup } from './handle';
 
@@ -30,6 +31,7 @@ export function savedFromLayout(layout: Layout, dirs: { v1: Record<string, strin
 
 /** The full manager: what create, update and events need on top of the handle. */
 export class Cgroup extends CgroupHandle {
+  warnings: string[] = [];
   private target(): Target {
     return {
       version: (c) => this.locate(c)?.version,
@@ -41,6 +43,20 @@ export class Cgroup extends CgroupHandle {
       },
       hasUnified: this.saved.unified !== undefined,
     };
+  }
+
+  /**
+   * Before anything is made: which directories will be ours, whether the
+   * cgroup already holds processes (runc 1.1's warning, returned for the
+   * caller to log) and whether it is frozen (an init put there would hang).
+   */
+  preflight(): string[] {
+    this.saved.created = this.allDirs().filter((d) => !existsSync(d));
+    const f = this.locate('freezer');
+    const near = f && nearestExisting(f.dir);
+    if (f && near && isEffectivelyFrozen({ version: f.version, dir: near })) throw new CgroupError("container's cgroup unexpectedly frozen", 'EFROZEN');
+    const busy = this.exists() ? this.pids().length : 0;
+    return busy > 0 ? [`container's cgroup is not empty: ${busy} process(es) found`, 'DEPRECATED: running a container in a non-empty cgroup will be refused (as runc 1.2 does)'] : [];
   }
 
   /** Checks resources against the spec and this host; throws with every problem. */
@@ -123,6 +139,12 @@ export class Cgroup extends CgroupHandle {
     if (!m || !existsSync(m.dir)) return () => {};
     return m.version === 1 ? watchOomV1(m.dir, onOom) : watchOomV2(m.dir, onOom);
   }
+}
+
+/** dir or its nearest existing ancestor (a v1 child of a frozen parent is made frozen). */
+function nearestExisting(dir: string): string | undefined {
+  for (let d = dir; d !== '/'; d = dirname(d)) if (existsSync(d)) return d;
+  return undefined;
 }
 
 function mkdirs(dir: string, created: string[]): void {

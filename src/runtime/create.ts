@@ -64,9 +64,11 @@ function checkConfig(config: Spec, opts: CreateOptions): void {
 /** Validate and plan the cgroup (nothing is created until apply). */
 function planCgroup(config: Spec, opts: CreateOptions): CgroupManager {
   try {
-    return createCgroup({ id: opts.id, cgroupsPath: config.linux?.cgroupsPath, systemd: opts.systemdCgroup, resources: config.linux?.resources });
+    const cgroup = createCgroup({ id: opts.id, cgroupsPath: config.linux?.cgroupsPath, systemd: opts.systemdCgroup, resources: config.linux?.resources });
+    for (const w of cgroup.warnings) warn(w);
+    return cgroup;
   } catch (e) {
-    if (e instanceof CgroupError) throw new UserError(`config.json: ${e.message}`);
+    if (e instanceof CgroupError) throw new UserError(e.code === 'EFROZEN' ? e.message : `config.json: ${e.message}`);
     throw e;
   }
 }

@@ -167,14 +167,19 @@ export function waitStatus(env: Env, id: string, want: string, timeoutMs = 10000
   }
 }
 
+/** Where a relative cgroupsPath lands in each hierarchy (below our own cgroup), made or not. */
+export function cgroupPathsOf(relative: string): string[] {
+  return readFileSync('/proc/self/cgroup', 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [, controllers, path] = line.split(':');
+      const mountDir = controllers === '' ? 'unified' : controllers.replace(/^name=/, '');
+      return join('/sys/fs/cgroup', mountDir, path, relative);
+    });
+}
+
 /** Where a relative cgroupsPath lands in each hierarchy (below our own cgroup); only those that exist. */
 export function cgroupDirsOf(relative: string): string[] {
-  const dirs: string[] = [];
-  for (const line of readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n')) {
-    const [, controllers, path] = line.split(':');
-    const mountDir = controllers === '' ? 'unified' : controllers.replace(/^name=/, '');
-    const dir = join('/sys/fs/cgroup', mountDir, path, relative);
-    if (existsSync(dir)) dirs.push(dir);
-  }
-  return dirs;
+  return cgroupPathsOf(relative).filter((d) => existsSync(d));
 }
