@@ -38,7 +38,8 @@ function writeAll(writes: Write[]): Failure[] {
   return failed;
 }
 
-export function applyPlan(plan: Plan): void {
+/** Every write of the plan; the device rules too unless `devices` is false (see CgroupManager.apply). */
+export function applyPlan(plan: Plan, devices = true): void {
   for (const line of plan.ignored) debug(line);
   const snapshot: Write[] = [];
   const seen = new Set<string>();
@@ -54,7 +55,7 @@ export function applyPlan(plan: Plan): void {
     writeAll(snapshot.reverse());
     throw failed[0].err;
   }
-  if (plan.devices) applyDevices(plan.devices.version, plan.devices.dir, plan.devices.state);
+  if (devices && plan.devices) applyDevices(plan.devices.version, plan.devices.dir, plan.devices.state);
 }
 
 export function applyDevices(version: 1 | 2, dir: string, state: DeviceState): void {

@@ -26,9 +26,29 @@ export const DEFAULT_DEVICE_RULES: readonly LinuxDeviceCgroup[] = [
   allow('c', 10, 200, 'rwm'), // /dev/net/tun
 ];
 
-/** The container's rules (on top of "deny all"), then the defaults. */
-export function withDefaultDeviceRules(resources: LinuxResources | undefined): LinuxResources {
+/** The default rules that belong to a node of runc's default set, by its path. */
+const RULE_OF_DEFAULT_NODE: Record<string, LinuxDeviceCgroup> = {
+  '/dev/null': DEFAULT_DEVICE_RULES[2],
+  '/dev/random': DEFAULT_DEVICE_RULES[3],
+  '/dev/full': DEFAULT_DEVICE_RULES[4],
+  '/dev/tty': DEFAULT_DEVICE_RULES[5],
+  '/dev/zero': DEFAULT_DEVICE_RULES[6],
+  '/dev/urandom': DEFAULT_DEVICE_RULES[7],
+};
+
+/** Is this one of the appended defaults (the same object, not an equal rule)? For messages. */
+export function isDefaultDeviceRule(rule: LinuxDeviceCgroup | undefined): boolean {
+  return rule !== undefined && DEFAULT_DEVICE_RULES.includes(rule);
+}
+
+/**
+ * The container's rules (on top of "deny all"), then the defaults. Like
+ * runc, a default node that linux.devices replaces (same path) loses its
+ * default rule too: the config's own rules decide whether it can be opened.
+ */
+export function withDefaultDeviceRules(resources: LinuxResources | undefined, devicePaths: readonly string[] = []): LinuxResources {
   const r = { ...(resources ?? {}) };
-  r.devices = [...(Array.isArray(r.devices) ? r.devices : []), ...DEFAULT_DEVICE_RULES];
+  const replaced = new Set(devicePaths.map((p) => RULE_OF_DEFAULT_NODE[p]).filter(Boolean));
+  r.devices = [...(Array.isArray(r.devices) ? r.devices : []), ...DEFAULT_DEVICE_RULES.filter((d) => !replaced.has(d))];
   return r;
 }

@@ -22,6 +22,7 @@ export interface DeviceState {
   exceptions: DeviceException[];
 }
 
+/** Letters other than r, w, m are ignored, as runc does (a warning names them). */
 export function accessBits(access: string | undefined): number {
   let bits = 0;
   for (const ch of access ?? 'rwm') bits |= ACCESS[ch as keyof typeof ACCESS] ?? 0;
@@ -34,38 +35,63 @@ export function accessString(bits: number): string {
 
 const wild = (n: number | undefined | null) => (n === undefined || n === null || n < 0 ? -1 : n);
 
-export function reduceDeviceRules(rules: LinuxDeviceCgroup[]): DeviceState {
+/**
+ * Reduces the rules in order. A rule that would take access away from part
+ * of an earlier wildcard exception (deny "c 10:229" after allow "c 10:*") is
+ * reported through `refuse` and skipped: the v1 controller silently ignores
+ * such a write, so the device would keep the wildcard's access; runc refuses
+ * the config for the same reason. `label(i)` names rule i in that message.
+ */
+export function reduceDeviceRules(
+  rules: LinuxDeviceCgroup[],
+  refuse: (msg: string) => void = () => {},
+  label: (i: number) => string = (i) => `rule ${i}`,
+): DeviceState {
   const state: DeviceState = { defaultAllow: false, exceptions: [] };
-  for (const rule of rules) {
+  rules.forEach((rule, i) => {
     const type = rule.type ?? 'a';
-    const bits = accessBits(rule.access);
-    const major = wild(rule.major);
-    const minor = wild(rule.minor);
-    // "a" with wildcards flips the default and forgets every exception, like
-    // writing "a" to devices.allow/deny. "a" with a number is "any type".
-    if (type === 'a' && major === -1 && minor === -1) {
+    // "a" flips the default and forgets every exception whatever its
+    // numbers: the kernel reads only the type letter of such a line, and
+    // runc does the same.
+    if (type === 'a') {
       state.defaultAllow = rule.allow;
       state.exceptions = [];
-      continue;
+      return;
     }
-    // "a" with a number means both block and char devices.
-    for (const t of type === 'a' ? (['c', 'b'] as const) : [type]) applyException(state, rule.allow, t, major, minor, bits);
-  }
+    const e = { type, major: wild(rule.major), minor: wild(rule.minor), access: accessBits(rule.access) };
+    const hole = rule.allow === state.defaultAllow ? wildcardCovering(state, e) : undefined;
+    if (hole) refuse(`${label(i)} (${ruleText(rule.allow, e)}) would take access away from part of the wildcard rule "${v1Line(hole)}" before it: the v1 devices controller would silently ignore it (runc refuses it too)`);
+    else applyException(state, rule.allow, e);
+  });
   return state;
 }
 
-function applyException(state: DeviceState, allow: boolean, type: DevType, major: number, minor: number, bits: number): void {
-  const same = state.exceptions.find((e) => e.type === type && e.major === major && e.minor === minor);
+const ruleText = (allow: boolean, e: DeviceException) => `${allow ? 'allow' : 'deny'} "${v1Line(e)}"`;
+
+/** An exception with a wildcard where `e` has a number, sharing access bits with it. */
+function wildcardCovering(state: DeviceState, e: DeviceException): DeviceException | undefined {
+  return state.exceptions.find(
+    (x) =>
+      x.type === e.type &&
+      (x.major !== e.major || x.minor !== e.minor) &&
+      (x.major === -1 || x.major === e.major) &&
+      (x.minor === -1 || x.minor === e.minor) &&
+      (x.access & e.access) !== 0,
+  );
+}
+
+function applyException(state: DeviceState, allow: boolean, e: DeviceException): void {
+  const same = state.exceptions.find((x) => x.type === e.type && x.major === e.major && x.minor === e.minor);
   if (allow === state.defaultAllow) {
     // Agrees with the default: narrows an existing exception.
     if (same) {
-      same.access &= ~bits;
-      if (same.access === 0) state.exceptions = state.exceptions.filter((e) => e !== same);
+      same.access &= ~e.access;
+      if (same.access === 0) state.exceptions = state.exceptions.filter((x) => x !== same);
     }
   } else if (same) {
-    same.access |= bits;
-  } else if (bits !== 0) {
-    state.exceptions.push({ type, major, minor, access: bits });
+    same.access |= e.access;
+  } else if (e.access !== 0) {
+    state.exceptions.push(e);
   }
 }
 

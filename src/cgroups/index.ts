@@ -18,6 +18,8 @@ export interface CgroupConfig {
   cgroupsPath?: string;
   systemd: boolean;
   resources?: LinuxResources;
+  /** linux.devices paths (cleaned): a default node they replace loses its default rule, as in runc. */
+  devicePaths?: readonly string[];
 }
 
 export interface CgroupManager {
@@ -25,8 +27,14 @@ export interface CgroupManager {
   readonly saved: SavedCgroup;
   /** What create should warn about (a non-empty cgroup). */
   warnings: string[];
-  /** Creates the cgroup in every hierarchy, applies the resources, moves pid in. Undoes itself on failure. */
-  apply(pid: number): void;
+  /**
+   * Creates the cgroup in every hierarchy, applies the resources, moves pid in. Undoes itself on failure.
+   * With deferDevices the device rules wait for applyDeviceRules(): like runc, which sets them once the
+   * init has made the rootfs' device nodes, so a node whose mknod the rules deny is still made.
+   */
+  apply(pid: number, opts?: { deferDevices?: boolean }): void;
+  /** Applies the device rules of the resources given at creation (after apply with deferDevices). */
+  applyDeviceRules(): void;
   /** Moves another process (e.g. an exec'd one) into every hierarchy. */
   join(pid: number): void;
   /** Applies new resources; a rejected update leaves the previous values in place. */
@@ -53,7 +61,7 @@ export function createCgroup(cfg: CgroupConfig): CgroupManager {
   const dirs = resolveDirs(layout, cfg.cgroupsPath, cfg.id, cfg.systemd);
   if (Object.keys(dirs.v1).length === 0 && !dirs.unified) throw new CgroupError('cgroups: no cgroup hierarchy is mounted on this host');
   const canFilterDevices = layout.v1.some((h) => h.key.split(',').includes('devices')) || layout.unified !== undefined;
-  const resources = canFilterDevices ? withDefaultDeviceRules(cfg.resources) : cfg.resources;
+  const resources = canFilterDevices ? withDefaultDeviceRules(cfg.resources, cfg.devicePaths) : cfg.resources;
   const cg = new Cgroup(savedFromLayout(layout, dirs, resources));
   cg.plan(resources);
   cg.warnings = cg.preflight();

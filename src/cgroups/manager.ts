@@ -6,7 +6,7 @@ import type { LinuxResources } from '../spec/types';
 import { CgroupError, cgHas, cgHasBelow, cgRead, cgTryRead, cgWrite, readNumber } from './files';
 import { hostLayout, type Layout, unifiedControllers } from './layout';
 import { planResources, type Plan, type Target } from './plan';
-import { applyPlan } from './apply';
+import { applyDevices, applyPlan } from './apply';
 import { validateResources } from './validate';
 import { collectStats } from './stats';
 import { watchOomV1, watchOomV2 } from './oom';
@@ -70,7 +70,7 @@ export class Cgroup extends CgroupHandle {
 
   // --- lifecycle -----------------------------------------------------------
 
-  apply(pid: number): void {
+  apply(pid: number, opts: { deferDevices?: boolean } = {}): void {
     const plan = this.plan(this.saved.resources);
     const created: string[] = [];
     try {
@@ -78,12 +78,17 @@ export class Cgroup extends CgroupHandle {
       const cpuset = this.locate('cpuset');
       if (cpuset?.version === 1) fillCpuset(this.saved.mounts[this.v1Key('cpuset')!], cpuset.dir);
       this.enableV2Controllers(plan);
-      applyPlan(plan);
+      applyPlan(plan, !opts.deferDevices);
       this.join(pid);
     } catch (err) {
       for (const dir of created.reverse()) rmdirQuiet(dir);
       throw err;
     }
+  }
+
+  applyDeviceRules(): void {
+    const devices = this.plan(this.saved.resources).devices;
+    if (devices) applyDevices(devices.version, devices.dir, devices.state);
   }
 
   set(resources: LinuxResources): void {

@@ -7,6 +7,7 @@ import type { LinuxResources } from '../spec/types';
 type LinuxThrottleDevice = { major: number; minor: number; rate: number };
 import { controllerOfKey } from './unified-keys';
 import { type DeviceState, reduceDeviceRules } from './device-rules';
+import { isDefaultDeviceRule } from './default-devices';
 
 export interface Write {
   where: string; // JSON path it comes from
@@ -254,7 +255,17 @@ export function planResources(r: LinuxResources | undefined, t: Target, where = 
     const w = `${where}.devices`;
     const v = t.version('devices');
     if (v === undefined) plan.errors.push(`${w}: neither a v1 devices controller nor a cgroup v2 hierarchy is available on this host`);
-    else plan.devices = { version: v, dir: t.dir('devices'), state: reduceDeviceRules(r.devices) };
+    else {
+      const rules = r.devices;
+      const label = (i: number) => (isDefaultDeviceRule(rules[i]) ? `${w}: the default rule` : `${w}[${i}]`);
+      let refused = false; // the first refusal says it all (later ones follow from the same wildcard)
+      const refuse = (msg: string) => {
+        if (!refused) plan.errors.push(msg);
+        refused = true;
+      };
+      const state = reduceDeviceRules(rules, refuse, label);
+      plan.devices = { version: v, dir: t.dir('devices'), state };
+    }
   }
   return plan;
 }

@@ -12,7 +12,7 @@ t.test('errors name the JSON path', async (t) => {
     blockIO: { weight: 5, throttleReadBpsDevice: [{ major: -1, minor: 0, rate: 1 }] },
     hugepageLimits: [{ pageSize: '3XB', limit: 1 }],
     unified: { 'bogus.key': '1', 'cgroup.procs': '1' },
-    devices: [{ allow: true, type: 'x' as 'a', access: 'rwz' }],
+    devices: [{ allow: true, type: 'x' as 'a', access: 7 as unknown as string }],
   });
   const text = errs.join('\n');
   for (const path of [
@@ -66,6 +66,20 @@ t.test('device rules reduce like the v1 kernel controller', async (t) => {
   t.notOk(permits(allowAll, 'c', 1, 5, r | w), 'a deny exception hits on any overlapping bit');
   t.ok(permits(allowAll, 'c', 1, 5, r));
   t.same(reduceDeviceRules([]), { defaultAllow: false, exceptions: [] }, 'no rules: deny everything');
+  const aNumbered = reduceDeviceRules([{ allow: true }, { allow: false, type: 'a', major: 1, minor: 11, access: 'r' }]);
+  t.same(aNumbered, { defaultAllow: false, exceptions: [] }, '"a" with numbers resets to deny-all, whatever its numbers and access');
+  t.ok(permits(reduceDeviceRules([{ allow: false }, { allow: true, type: 'c', major: 5, minor: 1, access: 'rrxw' }]), 'c', 5, 1, r | w), 'unknown letters are ignored');
+  const refused: string[] = [];
+  const holed = reduceDeviceRules(
+    [{ allow: false }, { allow: true, type: 'c', major: 10, access: 'rw' }, { allow: false, type: 'c', major: 10, minor: 229, access: 'w' }, { allow: false, type: 'c', major: 10, minor: 229, access: 'm' }],
+    (msg) => refused.push(msg),
+  );
+  t.same(refused.length, 1, 'removing w from part of "c 10:* rw" is refused; m (not in the wildcard) is not');
+  t.match(refused[0], /rule 2 \(deny "c 10:229 w"\).*"c 10:\* rw"/);
+  t.ok(permits(holed, 'c', 10, 229, w), 'the refused rule is not applied');
+  const refusedAllow: string[] = [];
+  reduceDeviceRules([{ allow: true }, { allow: false, type: 'b', minor: 0, access: 'r' }, { allow: true, type: 'b', major: 7, minor: 0, access: 'r' }], (m) => refusedAllow.push(m));
+  t.match(refusedAllow.join(), /rule 2 \(allow "b 7:0 r"\).*"b \*:0 r"/, 'an allow cannot open a hole in a wildcard deny either');
   const prog = compileDeviceFilter(s);
   t.equal(prog.length % 8, 0);
   t.equal(prog.readUInt8(prog.length - 8), 0x95, 'ends with exit');

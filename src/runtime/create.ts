@@ -20,6 +20,7 @@ import { waitpid } from '../sys/wait';
 import { createCgroup, CgroupError, type CgroupManager } from '../cgroups';
 import { compileSeccomp, compiledToJSON, type CompiledSeccompJSON } from '../seccomp/compile';
 import { applyCpuAffinity } from '../linux/sched';
+import { cleanPath } from '../linux/in-root';
 import { Channel } from './channel';
 import { INIT_COMMAND, type InitPlan } from './init-plan';
 import { receiveConsoleMaster } from './tty-proxy';
@@ -64,7 +65,8 @@ function checkConfig(config: Spec, opts: CreateOptions): void {
 /** Validate and plan the cgroup (nothing is created until apply). */
 function planCgroup(config: Spec, opts: CreateOptions): CgroupManager {
   try {
-    const cgroup = createCgroup({ id: opts.id, cgroupsPath: config.linux?.cgroupsPath, systemd: opts.systemdCgroup, resources: config.linux?.resources });
+    const devicePaths = (config.linux?.devices ?? []).map((d) => cleanPath(d.path));
+    const cgroup = createCgroup({ id: opts.id, cgroupsPath: config.linux?.cgroupsPath, systemd: opts.systemdCgroup, resources: config.linux?.resources, devicePaths });
     for (const w of cgroup.warnings) warn(w);
     return cgroup;
   } catch (e) {
@@ -151,7 +153,8 @@ export function createContainer(opts: CreateOptions): Created {
     st.cgroup = cgroup.saved;
     container.write(st);
     // Into its cgroup before the init makes its cgroup namespace (it does so on receiving the plan).
-    cgroup.apply(initPid);
+    // The device rules follow once the init has made the device nodes (its "hooks" request).
+    cgroup.apply(initPid, { deferDevices: true });
     applyCpuAffinity(initPid, config.process!.execCPUAffinity?.initial, '/process/execCPUAffinity/initial');
     // Compiled while the init starts up (Docker's profile: several ms in a
     // fresh process); a bad profile still fails create, cleaned up below.
@@ -174,7 +177,7 @@ export function createContainer(opts: CreateOptions): Created {
       seccomp,
     };
     chan.send({ type: 'plan', plan });
-    initHandshake(chan, config, st);
+    initHandshake(chan, config, st, cgroup);
 
     st.phase = 'created';
     container.write(st);
@@ -191,8 +194,12 @@ export function createContainer(opts: CreateOptions): Created {
   }
 }
 
-/** Run the runtime-namespace hooks when the init asks, until it is ready. */
-function initHandshake(chan: Channel, config: Spec, saved: Saved): void {
+/**
+ * When the init has mounted the rootfs and made its device nodes it asks for
+ * the runtime-namespace hooks: the device rules go in then, as runc sets its
+ * cgroup at that point, before the hooks and before the container runs.
+ */
+function initHandshake(chan: Channel, config: Spec, saved: Saved, cgroup: CgroupManager): void {
   for (;;) {
     const m = chan.receive();
     if (!m) throw new Error('container init exited during setup');
@@ -200,6 +207,7 @@ function initHandshake(chan: Channel, config: Spec, saved: Saved): void {
       case 'hooks': {
         const state = hookState(saved, 'creating');
         try {
+          cgroup.applyDeviceRules();
           runHooks('prestart', config.hooks?.prestart, state);
           runHooks('createRuntime', config.hooks?.createRuntime, state);
         } catch (e) {

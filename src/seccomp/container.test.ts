@@ -70,6 +70,17 @@ if (!isRoot) {
     env.done();
   });
 
+  t.test('listenerPath without SCMP_ACT_NOTIFY rules is ignored, as the spec says and runc does', async (t) => {
+    const env = setup(t);
+    const c = config({ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: join(env.dir, 'no-agent.sock'), syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] });
+    const r = both(t, env, c, ['sh', '-c', 'mkdir /dev/shm/d; echo rc=$?']);
+    t.equal(r.code, 0, r.out);
+    t.match(r.out, /Operation not permitted/, 'the filter is loaded');
+    t.match(r.out, /^rc=1$/m);
+    t.notOk(existsSync(join(env.dir, 'no-agent.sock')), 'nothing was made or contacted at the path');
+    env.done();
+  });
+
   t.test('the filter is loaded before the user switch when noNewPrivileges is false', async (t) => {
     const env = setup(t);
     for (const nnp of [false, true]) {

@@ -2,7 +2,7 @@
 // values, conditions to 64-bit BigInts, architectures to ArchDefs. Every
 // error names the JSON path of the offending field.
 import type { LinuxSeccomp } from '../spec/types';
-import { debug } from '../cli/log';
+import { debug, warn } from '../cli/log';
 import { SECCOMP_RET } from './bpf';
 import { archByScmp, nativeArch, FOREIGN_SCMP_ARCHES, type ArchDef } from './arch';
 
@@ -183,7 +183,8 @@ export function checkPolicy(seccomp: LinuxSeccomp, opts: PolicyOptions = {}): Po
 
   const notify = rules.some((r) => r.ret === SECCOMP_RET.USER_NOTIF);
   if (notify && !s.listenerPath) throw new SeccompConfigError(`${base}.listenerPath`, 'is required when a rule uses SCMP_ACT_NOTIFY');
-  if (!notify && s.listenerPath) throw new SeccompConfigError(`${base}.listenerPath`, 'is set but no rule uses SCMP_ACT_NOTIFY');
+  // config-linux.md: "If the SCMP_ACT_NOTIFY action is not used this value is ignored" (runc: silently).
+  if (!notify && s.listenerPath) warn(`seccomp: ${base}.listenerPath ignored: no rule uses SCMP_ACT_NOTIFY`);
   if (!notify && flags & SECCOMP_FILTER_FLAG.WAIT_KILLABLE_RECV) {
     // The kernel takes it only with a listener; libseccomp leaves it out likewise.
     debug(`seccomp: ${base}.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV ignored: no rule uses SCMP_ACT_NOTIFY`);
@@ -202,8 +203,8 @@ export function checkPolicy(seccomp: LinuxSeccomp, opts: PolicyOptions = {}): Po
     flagNames,
     rules,
     notify,
-    listenerPath: s.listenerPath,
-    listenerMetadata: s.listenerMetadata,
+    listenerPath: notify ? s.listenerPath : undefined,
+    listenerMetadata: notify ? s.listenerMetadata : undefined,
   };
 }
 

@@ -22,3 +22,23 @@ t.test('root.readonly needs a mount namespace', async (t) => {
   c.root!.readonly = false;
   t.same(checkSemantics(c).errors, []);
 });
+
+t.test('device rules runc accepts are accepted, with a warning where they do not mean what they say', async (t) => {
+  const c = defaultSpec();
+  c.linux!.resources = {
+    devices: [
+      { allow: false, access: 'rwm' },
+      { allow: true, type: 'c', major: 1, minor: 3, access: 'rrw' },
+      { allow: true, type: 'c', major: 1, minor: 5, access: 'rwx' },
+      { allow: true, type: 'a', major: 7, access: 'r' },
+      { allow: true, type: 'b', major: 8, minor: 0, access: '' },
+    ],
+  };
+  const { errors, warnings } = checkSemantics(c);
+  t.same(errors, []);
+  t.same(warnings, [
+    'config.json: /linux/resources/devices/2/access: "x" ignored: only "r", "w" and "m" are device access types',
+    'config.json: /linux/resources/devices/3: type "a" applies to every device: major and minor are ignored, so this allows all devices',
+    'config.json: /linux/resources/devices/4/access: "" grants or denies no access: the rule has no effect',
+  ], 'duplicates and order need no warning');
+});

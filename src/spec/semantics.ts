@@ -27,7 +27,29 @@ export function checkSemantics(config: Spec): SemanticResult {
   checkSysctl(config, ns, r);
   checkScheduler(config, r);
   checkProcessValues(config, r);
+  checkDeviceRules(config, r);
   return r;
+}
+
+/**
+ * Device cgroup rules runc accepts but that do not mean what they say:
+ * accepted as runc does (the kernel and runc read only r, w, m, and only the
+ * letter of an "a" rule), with a warning saying what is actually applied.
+ */
+function checkDeviceRules(config: Spec, r: SemanticResult): void {
+  const rules = config.linux?.resources?.devices;
+  if (!Array.isArray(rules)) return;
+  rules.forEach((d, i) => {
+    const p = `/linux/resources/devices/${i}`;
+    const num = (v: number | null | undefined) => v !== undefined && v !== null && v !== -1;
+    if ((d?.type ?? 'a') === 'a' && (num(d?.major) || num(d?.minor))) {
+      r.warnings.push(at(p, `type "a" applies to every device: major and minor are ignored, so this ${d.allow ? 'allows' : 'denies'} all devices`));
+    }
+    if (typeof d?.access !== 'string') return;
+    const unknown = [...new Set(d.access.replace(/[rwm]/g, ''))].join('');
+    if (unknown) r.warnings.push(at(`${p}/access`, `${JSON.stringify(unknown)} ignored: only "r", "w" and "m" are device access types`));
+    if (!/[rwm]/.test(d.access) && d.type !== undefined && d.type !== 'a') r.warnings.push(at(`${p}/access`, `${JSON.stringify(d.access)} grants or denies no access: the rule has no effect`));
+  });
 }
 
 /**
