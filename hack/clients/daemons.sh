@@ -37,7 +37,7 @@ containerd_config() {
 version = 2
 root = "$dir/containerd/root"
 state = "$dir/containerd/state"
-disabled_plugins = [$1"io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs"]
+disabled_plugins = [${1-}"io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs"]
 [grpc]
   address = "$dir/containerd.sock"
 [ttrpc]
