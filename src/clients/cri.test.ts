@@ -86,6 +86,13 @@ if (!isRoot) {
   // The shim runs `tsrun --root <Root>/<namespace>`; CRI's namespace is k8s.io.
   const tsrunRoot = join(dir, 'tsrun-root', 'k8s.io');
   const tsrunState = (id: string): Msg => JSON.parse(sh(TSRUN, ['--root', tsrunRoot, 'state', id]).stdout || '{}') as Msg;
+  /** Remember every process of a container (tsrun ps: the pids in its cgroup), to check at the end that none is left. */
+  const processes = new Set<string>();
+  const remember = (id: string) => {
+    const pids = JSON.parse(sh(TSRUN, ['--root', tsrunRoot, 'ps', '--format', 'json', id]).stdout || '[]') as number[];
+    for (const pid of pids) processes.add(processId(pid) ?? `${pid}:gone`);
+    return pids;
+  };
   const shims = () =>
     readdirSync('/proc')
       .filter((p) => /^\d+$/.test(p))
@@ -113,7 +120,6 @@ if (!isRoot) {
   let podId = '';
   let ctrId = '';
   let netnsPath = '';
-  const processes = new Set<string>();
 
   // Whatever failed: the pod goes before containerd does, and its netns file with it.
   t.teardown(async () => {
@@ -165,7 +171,8 @@ if (!isRoot) {
     const state = tsrunState(podId);
     t.equal(state.status, 'running', "tsrun state in the shim's root: the pause container runs");
     t.equal(state.pid, i.pid, 'containerd and tsrun agree on its pid');
-    processes.add(processId(state.pid) ?? 'gone');
+    t.ok(remember(podId).includes(state.pid), 'tsrun ps lists it');
+    t.equal(shims().length, 1, 'one runc shim runs the pod');
     t.equal(statSync(`/proc/${state.pid}/ns/net`).ino, statSync(netnsPath).ino, 'the pause process is in that network namespace');
     t.ok(cgroupsLeft(cgParent, podId).length > 0, "the sandbox's cgroup is below the pod's cgroup_parent");
   });
@@ -191,7 +198,6 @@ if (!isRoot) {
     const state = tsrunState(ctrId);
     t.equal(state.status, 'running');
     t.equal(state.pid, info(st).pid, 'containerd and tsrun agree on its pid');
-    processes.add(processId(state.pid) ?? 'gone');
     t.ok(cgroupsLeft(cgParent, ctrId).length > 0, "the container's cgroup is below the pod's cgroup_parent");
 
     // CRI log format: "<RFC3339Nano time> <stream> <F|P> <line>".
@@ -202,6 +208,11 @@ if (!isRoot) {
     });
     t.match(log, /^\d{4}-\d\d-\d\dT\S+ stdout F hello from tsrun$/m, 'stdout line in the CRI log');
     t.match(log, /^\d{4}-\d\d-\d\dT\S+ stderr F to-stderr$/m, 'stderr line in the CRI log');
+    const pids = await until(() => {
+      const now = remember(ctrId);
+      return now.length >= 2 ? now : undefined;
+    });
+    t.ok(pids?.includes(state.pid), `tsrun ps lists its shell and the sleep it started: ${JSON.stringify(pids)}`);
   });
 
   t.test('the container is in the pod', async (t) => {
