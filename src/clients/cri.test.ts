@@ -8,7 +8,7 @@
 // it all and checks that nothing is left.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isRoot, ROOT_REASON, TSRUN, mountsUnder } from '../testing/harness';
@@ -105,6 +105,10 @@ if (!isRoot) {
       });
 
   const logDir = join(dir, 'pod-logs');
+  // A hostPath volume with HOST_TO_CONTAINER propagation: CRI wants its
+  // source on a shared (or slave) mount, which / is not here, so it is a
+  // shared bind mount of its own (daemons.sh stop unmounts it whatever happens).
+  const volume = join(dir, 'volume');
   // kubelet's defaults for a pod: the pod's own network and IPC namespaces, a pid namespace per container.
   const namespaces = { network: 'POD', pid: 'CONTAINER', ipc: 'POD' };
   const podConfig: Msg = {
@@ -179,12 +183,16 @@ if (!isRoot) {
 
   t.test('CreateContainer, StartContainer, logs', async (t) => {
     if (missingFrom(t, podId, 'pod')) return;
+    mkdirSync(volume);
+    execFileSync('mount', ['--bind', volume, volume]);
+    execFileSync('mount', ['--make-rshared', volume]);
     const config: Msg = {
       metadata: { name: 'app', attempt: 0 },
       image: { image: IMAGE },
       command: ['/bin/sh', '-c'],
       args: ['echo hello from tsrun; echo to-stderr >&2; trap "exit 0" TERM; while :; do sleep 3600 & wait $!; done'],
       envs: [{ key: 'GREETING', value: 'hi' }],
+      mounts: [{ container_path: '/volume', host_path: volume, propagation: 'PROPAGATION_HOST_TO_CONTAINER' }],
       log_path: 'app/0.log',
       linux: { resources: { memory_limit_in_bytes: 64 * MiB, cpu_shares: 512 }, security_context: { namespace_options: namespaces } },
     };
@@ -235,6 +243,21 @@ if (!isRoot) {
     t.equal(env.out, 'hi\ntsrun-pod\n', "the config's env and the pod's hostname");
   });
 
+  t.test('HOST_TO_CONTAINER volume: rslave, host mounts propagate in', async (t) => {
+    if (missingFrom(t, ctrId, 'container')) return;
+    const spec = info(await runtime('ContainerStatus', { container_id: ctrId, verbose: true })).runtimeSpec as Msg;
+    t.equal(spec?.linux?.rootfsPropagation, 'rslave', "CRI asked for an rslave rootfs (the volume's propagation needs it)");
+    const mountinfo = async () => String((await runtime('ExecSync', { container_id: ctrId, cmd: ['cat', '/proc/self/mountinfo'], timeout: 20 })).stdout);
+    const line = (text: string, target: string) => text.split('\n').find((l) => l.split(' ')[4] === target) ?? '';
+    t.match(line(await mountinfo(), '/volume'), / master:\d+/, 'the volume is a slave mount in the container');
+    const late = join(volume, 'late');
+    mkdirSync(late);
+    execFileSync('mount', ['-t', 'tmpfs', 'tsrun-cri-late', late]);
+    t.ok(await until(async () => line(await mountinfo(), '/volume/late')), 'a mount made on the host afterwards appears in the container');
+    execFileSync('umount', [late]);
+    t.ok(await until(async () => !line(await mountinfo(), '/volume/late')), 'and its unmount too');
+  });
+
   t.test('ExecSync: stdout, stderr, exit code', async (t) => {
     if (missingFrom(t, ctrId, 'container')) return;
     const r = await runtime('ExecSync', { container_id: ctrId, cmd: ['sh', '-c', 'echo out-line; echo err-line >&2; exit 3'], timeout: 20 });
@@ -283,7 +306,8 @@ if (!isRoot) {
     t.same(shims(), [], "the pod's shim exited");
     t.same([...processes].filter((p) => processId(Number(p.split(':')[0])) === p), [], 'no process of the pod is left');
     t.same(existsSync(tsrunRoot) ? readdirSync(tsrunRoot) : [], [], "no state left in the shim's tsrun root");
-    t.same(mountsUnder([dir]), [], 'no mount left under the test dir (rootfs, shm, netns)');
+    execFileSync('umount', [volume]);
+    t.same(mountsUnder([dir]), [], 'no mount left under the test dir (rootfs, shm, volume)');
     t.same(cgroupsBelow(cgParent), [], 'no cgroup left below the pod cgroup_parent');
     podId = '';
   });
