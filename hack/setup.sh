@@ -17,6 +17,9 @@ command -v ps >/dev/null 2>&1 || need="$need procps" # tsrun ps runs the host's 
 for c in containerd:containerd ctr:containerd dockerd:docker.io podman:podman conmon:conmon umoci:umoci python3:python3; do
 	command -v "${c%%:*}" >/dev/null 2>&1 || need="$need ${c#*:}"
 done
+# The CRI test's pod network (src/clients/cri.test.ts): a tap device (ip) and Debian's CNI plugins.
+command -v ip >/dev/null 2>&1 || need="$need iproute2"
+[ -x /usr/lib/cni/host-device ] && [ -x /usr/lib/cni/static ] || need="$need containernetworking-plugins"
 if [ -n "$need" ]; then
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "hack/setup.sh: missing packages:$need (run as root, or install them with apt-get)" >&2

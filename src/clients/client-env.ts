@@ -48,8 +48,12 @@ export function rootfsTar(dir: string): string {
   return tar;
 }
 
-/** The same rootfs as an OCI image layout tarball made with umoci (ctr image import). */
-export function ociImageTar(dir: string): string {
+/**
+ * The same rootfs as an OCI image layout tarball made with umoci (ctr image
+ * import): tag "latest" runs /bin/sh; each of `more` is a further tag of the
+ * same layer with those `umoci config` flags (e.g. another entrypoint).
+ */
+export function ociImageTar(dir: string, more: Record<string, string[]> = {}): string {
   const layout = join(dir, 'oci');
   const unpacked = join(dir, 'oci-bundle');
   const umoci = (...args: string[]) => execFileSync('umoci', args, { stdio: 'pipe' });
@@ -58,6 +62,7 @@ export function ociImageTar(dir: string): string {
   umoci('unpack', '--image', `${layout}:latest`, unpacked);
   cpSync(sharedRootfs(), join(unpacked, 'rootfs'), { recursive: true, verbatimSymlinks: true });
   umoci('repack', '--image', `${layout}:latest`, unpacked);
+  for (const [tag, flags] of Object.entries(more)) umoci('config', '--image', `${layout}:latest`, '--tag', tag, ...flags);
   umoci('config', '--image', `${layout}:latest`, '--config.cmd', '/bin/sh');
   const tar = join(dir, 'oci.tar');
   execFileSync('tar', ['-C', layout, '-cf', tar, '.']);
