@@ -1,6 +1,7 @@
 // Capability names ↔ numbers, and the masks the process's capability sets
 // are built from.
 import { readFileSync } from 'node:fs';
+import type { LinuxCapabilities } from '../spec/types';
 
 export const CAPS: Record<string, number> = {
   CAP_CHOWN: 0,
@@ -91,4 +92,25 @@ export function capNames(mask: bigint): string[] {
   return Object.entries(CAPS)
     .filter(([, n]) => (mask >> BigInt(n)) & 1n)
     .map(([name]) => name);
+}
+
+/** The bounding set this process runs with: no process it starts can ever hold more. */
+export function ownBoundingMask(): bigint {
+  const hex = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+  return hex === undefined ? supportedMask() : BigInt(`0x${hex}`);
+}
+
+/**
+ * Capabilities a config asks for that this process's bounding set lacks
+ * (runc fails create with "unable to apply caps"): one message per set. The
+ * bounding list itself only limits, so a cap missing there asks for nothing.
+ */
+export function unattainableCaps(caps: LinuxCapabilities | undefined): string[] {
+  const missing = supportedMask() & ~ownBoundingMask();
+  const out: string[] = [];
+  for (const set of ['effective', 'permitted', 'inheritable', 'ambient'] as const) {
+    const lacking = capMask(caps?.[set], `/process/capabilities/${set}`) & missing;
+    if (lacking) out.push(`/process/capabilities/${set}: ${capNames(lacking).join(', ')} not in the capability bounding set tsrun runs with (CapBnd ${ownBoundingMask().toString(16)}): no process it starts can have ${lacking & (lacking - 1n) ? 'them' : 'it'}`);
+  }
+  return out;
 }

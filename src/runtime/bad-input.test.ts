@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { writeFileSync, mkdirSync, symlinkSync, existsSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, tsrun, TSRUN, cleanEnv, cgroupDirsOf, type Env, type TestLike } from '../testing/harness';
+import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, tsrun, TSRUN, cleanEnv, cgroupDirsOf, testCgroupPath, type Env, type TestLike } from '../testing/harness';
 import type { Spec } from '../spec/types';
 
 function createFails(t: TestLike & { match(found: unknown, pattern: RegExp): unknown; notOk(v: unknown, m?: string): unknown }, env: Env, config: Spec | string, pattern: RegExp, extra: string[] = [], id = uniqueId('bad')): void {
@@ -83,6 +83,28 @@ if (!isRoot) {
 
     createFails(t, env, testConfig('x', ['true']), /invalid container id/, [], 'bad\x01id');
     createFails(t, env, testConfig('x', ['true']), /invalid container id/, [], '..');
+    env.done();
+  });
+
+  t.test('capabilities outside the bounding set tsrun runs with fail create, not start', async (t) => {
+    const env = testEnv(t);
+    const id = uniqueId('caps');
+    const config = testConfig(id, ['true']);
+    const caps = config.process!.capabilities!;
+    caps.bounding = [...caps.bounding!, 'CAP_NET_RAW'];
+    const asBoundOnly = env.bundle(config);
+    caps.effective = [...caps.effective!, 'CAP_NET_RAW'];
+    caps.permitted = [...caps.permitted!, 'CAP_NET_RAW'];
+    const withoutNetRaw = (bundle: string, cid: string) =>
+      spawnSync('setpriv', ['--bounding-set', '-net_raw', TSRUN, '--root', env.root, 'run', '-b', bundle, cid], { encoding: 'utf8', env: cleanEnv(), timeout: 60000 });
+    const r = withoutNetRaw(env.bundle(config), id);
+    t.equal(r.status, 1);
+    t.match(r.stderr, /config\.json: \/process\/capabilities\/effective: CAP_NET_RAW not in the capability bounding set tsrun runs with \(CapBnd [0-9a-f]+\)/);
+    t.match(r.stderr, /\/process\/capabilities\/permitted: CAP_NET_RAW/);
+    t.notOk(existsSync(join(env.root, id)), 'no state dir left');
+    t.same(cgroupDirsOf(testCgroupPath(id)), [], 'no cgroup left');
+    // Only listed in bounding, it asks for nothing: runc runs it too.
+    t.equal(withoutNetRaw(asBoundOnly, uniqueId('caps')).status, 0, 'a bounding-only cap the host lacks is fine');
     env.done();
   });
 

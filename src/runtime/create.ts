@@ -10,6 +10,7 @@ import { unimplementedFields } from '../spec/unimplemented';
 import { runHooks } from '../hooks/run';
 import { UserError } from '../cli/errors';
 import { warn, debug } from '../cli/log';
+import { unattainableCaps } from '../linux/capabilities';
 import { ContainerDir, type Saved } from '../state/store';
 import { procStat, waitGone } from '../state/proc';
 import { planNamespaces, closeNamespaces, type NamespacePlan } from '../linux/namespaces';
@@ -59,6 +60,8 @@ function checkConfig(config: Spec, opts: CreateOptions): void {
   if (!config.process) throw new UserError('config.json: /process: required to create a container');
   const unimplemented = unimplementedFields(config);
   if (unimplemented.length) throw new UserError(unimplemented.join('\n'));
+  const unattainable = unattainableCaps(config.process.capabilities);
+  if (unattainable.length) throw new UserError(unattainable.map((m) => `config.json: ${m}`).join('\n'));
   checkTerminal(config.process.terminal, opts.detach, opts.consoleSocket);
 }
 
