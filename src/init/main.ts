@@ -105,11 +105,13 @@ function main(): void {
   runHooks('createContainer', config.hooks?.createContainer, plan.state);
 
   pivotRoot(rootfsPlan);
-  finishRootfs(rootfsPlan); // also hostname, domainname and sysctl, before /proc/sys turns read-only
+  // Before finishRootfs, as runc: /dev/console may have to be created, and
+  // a read-only /dev or root only turns read-only there.
   if (proc.terminal && plan.consoleFd !== undefined) {
     setupConsole(plan.consoleFd, proc.consoleSize);
     closeQuiet(plan.consoleFd);
   }
+  finishRootfs(rootfsPlan); // also hostname, domainname and sysctl, before /proc/sys turns read-only
 
   applyRlimits(proc.rlimits);
   applyOomScoreAdj(proc.oomScoreAdj);
