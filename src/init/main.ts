@@ -22,6 +22,7 @@ import { becomeProcess, refuseOwnExecutable } from './become';
 import { releaseMemoryFds } from '../sys/memory-library';
 import type { State } from '../spec/types';
 import { enterCwd } from './cwd';
+import { receiveBindSources } from '../runtime/bind-source-fds';
 import { applyScheduler, applyIoPriority, applyCpuAffinity, applyPersonality } from '../linux/sched';
 
 let chan: Channel;
@@ -77,6 +78,7 @@ function main(): void {
   const plan = first.plan as InitPlan;
   const { config } = plan;
   const proc = config.process!;
+  const bindSourceFds = receiveBindSources(chan, plan.bindSources ?? []);
 
   if (plan.newCgroupNs) unshare(CLONE.NEWCGROUP, 'cgroup');
   if (plan.mountJoinFd !== undefined) {
@@ -94,8 +96,14 @@ function main(): void {
     noPivot: plan.noPivot,
     userns: plan.newUserNs,
     mountNs: (config.linux?.namespaces ?? []).some((n) => n.type === 'mount'),
+    bindSourceFds,
   };
-  prepareRootfs(rootfsPlan);
+  try {
+    prepareRootfs(rootfsPlan);
+  } finally {
+    // Host objects opened by the parent: none may reach the container's process.
+    bindSourceFds.forEach((fd) => closeQuiet(fd));
+  }
   // The notify agent's socket is a host path: connect while the host root is still ours.
   const notifySocket = plan.seccomp?.notify ? connectUnix(plan.seccomp.listenerPath!) : undefined;
 
