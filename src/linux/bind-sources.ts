@@ -28,6 +28,8 @@ export interface BindSource {
 export function bindSourcesToOpen(config: Spec, bundle: string): number[] {
   const types = new Set((config.linux?.namespaces ?? []).map((n) => n.type));
   if (!types.has('user') || !types.has('mount')) return [];
+  // Not root: the init reaches what we reach, and we may not enter its mount namespace (runc skips it too).
+  if (process.geteuid?.() !== 0) return [];
   const indexes: number[] = [];
   (config.mounts ?? []).forEach((m, i) => {
     if (resolveMount(m, bundle).type === 'bind') indexes.push(i);
