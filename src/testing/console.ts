@@ -1,7 +1,7 @@
 // A container with process.terminal driven the way containerd's shim does
 // it: create with --console-socket, receive the pty master, start, and read
 // everything the program writes to its terminal until it exits.
-import { readSync } from 'node:fs';
+import { readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { listenUnix, acceptUnix, recvFds } from '../sys/socket';
 import { poll, POLL } from '../sys/poll';
@@ -14,6 +14,10 @@ export interface ConsoleRun {
   output: string;
   /** Descriptors the console socket received (the master alone on success). */
   fdCount: number;
+  /** The bytes that came with them (runc sends "/dev/ptmx"). */
+  payload: string;
+  /** What create's own stdout and stderr got. */
+  createOutput: string;
 }
 
 /** Create `id` from `bundle` with a console socket, run it to the end and delete it. */
@@ -21,18 +25,20 @@ export function runWithConsoleSocket(env: Env, bundle: string, id: string, timeo
   const sockPath = join(env.dir, `${id}.sock`);
   const listener = listenUnix(sockPath);
   try {
-    const create = env.run(['create', '--console-socket', sockPath, '--bundle', bundle, id], { output: join(env.dir, `${id}.out`) });
-    if (create.code !== 0) return { create, output: '', fdCount: 0 };
+    const outFile = join(env.dir, `${id}.out`);
+    const create = env.run(['create', '--console-socket', sockPath, '--bundle', bundle, id], { output: outFile });
+    if (create.code !== 0) return { create, output: '', fdCount: 0, payload: '', createOutput: create.stderr };
     const conn = acceptUnix(listener);
-    const { fds } = recvFds(conn, 4096, 4);
+    const { data, fds } = recvFds(conn, 4096, 4);
     closeQuiet(conn);
     const [master] = fds;
     try {
+      const createOutput = readFileSync(outFile, 'utf8');
       env.run(['start', id]);
       const output = readToEnd(master, timeoutMs);
       waitStatus(env, id, 'stopped');
       env.run(['delete', '--force', id]);
-      return { create, output, fdCount: fds.length };
+      return { create, output, fdCount: fds.length, payload: data.toString(), createOutput };
     } finally {
       fds.forEach(closeQuiet);
     }
