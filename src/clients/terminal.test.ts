@@ -3,13 +3,10 @@
 // socket through which containerd's shim and conmon receive the master.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { readSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { drive } from './pty';
-import { isRoot, ROOT_REASON, TSRUN, testEnv, testConfig, uniqueId, cleanEnv, waitStatus } from '../testing/harness';
-import { listenUnix, acceptUnix, recvFds } from '../sys/socket';
-import { poll, POLL } from '../sys/poll';
-import { closeQuiet } from '../sys/fs';
+import { isRoot, ROOT_REASON, TSRUN, testEnv, testConfig, uniqueId, cleanEnv } from '../testing/harness';
+import { runWithConsoleSocket } from '../testing/console';
 
 function terminalConfig(id: string, args: string[]) {
   const c = testConfig(id, args);
@@ -90,43 +87,14 @@ if (!isRoot) {
     const env = testEnv(t);
     const id = uniqueId('csock');
     const script = 'tty; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo stdio-is-tty; [ -c /dev/console ] && echo console-is-char; stat -c console=%t:%T /dev/console; exit 7';
-    const bundle = env.bundle(terminalConfig(id, ['sh', '-c', script]));
-    const sockPath = join(env.dir, 'console.sock');
-    const listener = listenUnix(sockPath);
-    t.teardown(() => closeQuiet(listener));
-
-    const c = env.run(['create', '--console-socket', sockPath, '--bundle', bundle, id], { output: join(env.dir, 'out') });
-    t.equal(c.code, 0, `create succeeds: ${c.stderr}`);
-    const conn = acceptUnix(listener);
-    const { data, fds } = recvFds(conn, 4096, 4);
-    closeQuiet(conn);
-    t.equal(fds.length, 1, 'exactly one descriptor arrives');
-    t.equal(data.toString(), '/dev/ptmx', "the payload is the master's name, like runc");
-    const master = fds[0];
-    t.teardown(() => closeQuiet(master));
-    t.equal(readFileSync(join(env.dir, 'out'), 'utf8'), '', "create's own stdio got nothing: the program's stdio is the pty");
-
-    t.equal(env.run(['start', id]).code, 0, 'start');
-    let output = '';
-    const buf = Buffer.alloc(4096);
-    const deadline = Date.now() + 15000;
-    while (Date.now() < deadline) {
-      const [rev] = poll([{ fd: master, events: POLL.IN }], 200);
-      if (!rev) continue;
-      let n = 0;
-      try {
-        n = readSync(master, buf, 0, buf.length, null);
-      } catch {
-        break; // EIO: the last slave fd is closed
-      }
-      if (n === 0) break;
-      output += buf.toString('utf8', 0, n);
-    }
-    t.match(output, /^\/dev\/pts\/0\r\n/, 'the program sees its pty as its terminal');
-    t.match(output, /stdio-is-tty\r\n/, 'stdin, stdout and stderr are the terminal');
-    t.match(output, /console-is-char\r\nconsole=88:0\r\n/, '/dev/console is the same pty (char 136:0)');
-    t.equal(waitStatus(env, id, 'stopped').status, 'stopped');
-    t.equal(env.run(['delete', id]).code, 0, 'delete');
+    const r = runWithConsoleSocket(env, env.bundle(terminalConfig(id, ['sh', '-c', script])), id);
+    t.equal(r.create.code, 0, `create succeeds: ${r.create.stderr}`);
+    t.equal(r.fdCount, 1, 'exactly one descriptor arrives');
+    t.equal(r.payload, '/dev/ptmx', "the payload is the master's name, like runc");
+    t.equal(r.createOutput, '', "create's own stdio got nothing: the program's stdio is the pty");
+    t.match(r.output, /^\/dev\/pts\/0\r\n/, 'the program sees its pty as its terminal');
+    t.match(r.output, /stdio-is-tty\r\n/, 'stdin, stdout and stderr are the terminal');
+    t.match(r.output, /console-is-char\r\nconsole=88:0\r\n/, '/dev/console is the same pty (char 136:0)');
     env.done();
   });
 }

@@ -22,6 +22,7 @@ import { becomeProcess, refuseOwnExecutable } from './become';
 import { releaseMemoryFds } from '../sys/memory-library';
 import type { State } from '../spec/types';
 import { enterCwd } from './cwd';
+import { receiveBindSources } from '../runtime/bind-source-fds';
 import { applyScheduler, applyIoPriority, applyCpuAffinity, applyPersonality } from '../linux/sched';
 
 let chan: Channel;
@@ -77,6 +78,7 @@ function main(): void {
   const plan = first.plan as InitPlan;
   const { config } = plan;
   const proc = config.process!;
+  const bindSourceFds = receiveBindSources(chan, plan.bindSources ?? []);
 
   if (plan.newCgroupNs) unshare(CLONE.NEWCGROUP, 'cgroup');
   if (plan.mountJoinFd !== undefined) {
@@ -94,8 +96,14 @@ function main(): void {
     noPivot: plan.noPivot,
     userns: plan.newUserNs,
     mountNs: (config.linux?.namespaces ?? []).some((n) => n.type === 'mount'),
+    bindSourceFds,
   };
-  prepareRootfs(rootfsPlan);
+  try {
+    prepareRootfs(rootfsPlan);
+  } finally {
+    // Host objects opened by the parent: none may reach the container's process.
+    bindSourceFds.forEach((fd) => closeQuiet(fd));
+  }
   // The notify agent's socket is a host path: connect while the host root is still ours.
   const notifySocket = plan.seccomp?.notify ? connectUnix(plan.seccomp.listenerPath!) : undefined;
 
@@ -107,11 +115,13 @@ function main(): void {
   runHooks('createContainer', config.hooks?.createContainer, plan.state, { cwd: plan.rootfs });
 
   pivotRoot(rootfsPlan);
-  finishRootfs(rootfsPlan); // also hostname, domainname and sysctl, before /proc/sys turns read-only
+  // Before finishRootfs, as runc: /dev/console may have to be created, and
+  // a read-only /dev or root only turns read-only there.
   if (proc.terminal && plan.consoleFd !== undefined) {
     setupConsole(plan.consoleFd, proc.consoleSize);
     closeQuiet(plan.consoleFd);
   }
+  finishRootfs(rootfsPlan); // also hostname, domainname and sysctl, before /proc/sys turns read-only
 
   applyRlimits(proc.rlimits);
   applyOomScoreAdj(proc.oomScoreAdj);

@@ -30,6 +30,8 @@ export interface ResolvedMount {
   destination: string; // clean container path
   type: string;
   opts: ParsedMountOptions;
+  /** A bind source opened by the caller (bind-sources.ts): mounted through it instead of its path. */
+  sourceFd?: number;
 }
 
 // Entries emulated by lxcfs: the only mounts runc allows below /proc.
@@ -61,12 +63,19 @@ export function resolveMount(m: Mount, bundle: string): ResolvedMount {
   return { source, destination: cleanPath(m.destination), type, opts };
 }
 
-/** Mounts one config.json entry inside the rootfs. */
-export function mountEntry(ctx: MountContext, m: Mount): void {
+/** Mounts one config.json entry inside the rootfs; `sourceFd`: its bind source, opened by the caller. */
+export function mountEntry(ctx: MountContext, m: Mount, sourceFd?: number): void {
   if (m.uidMappings?.length || m.gidMappings?.length) {
     throw new Error(`mount ${m.source ?? ''} → ${m.destination}: idmapped mounts (uidMappings/gidMappings) are not supported yet`);
   }
-  mountResolved(ctx, resolveMount(m, ctx.bundle));
+  const rm = resolveMount(m, ctx.bundle);
+  if (sourceFd !== undefined && rm.type === 'bind') rm.sourceFd = sourceFd;
+  mountResolved(ctx, rm);
+}
+
+/** Where the bind source is reached: its pre-opened fd if there is one (no search permission needed), else its path. */
+function bindSourcePath(rm: ResolvedMount): string {
+  return rm.sourceFd === undefined ? rm.source : procFdPath(rm.sourceFd);
 }
 
 export function mountResolved(ctx: MountContext, rm: ResolvedMount): void {
@@ -115,7 +124,7 @@ function checkProcTarget(rm: ResolvedMount): void {
   const dest = rm.destination;
   if (dest === '/proc') {
     if (rm.type === 'proc') return;
-    if (rm.type === 'bind' && isProcfs(rm.source)) return;
+    if (rm.type === 'bind' && isProcfs(bindSourcePath(rm))) return;
     throw new Error(`mount ${rm.source} → /proc: only a procfs may be mounted on /proc`);
   }
   if (dest.startsWith('/proc/') && !allowedProcTargets.has(dest)) {
@@ -137,15 +146,16 @@ function isProcfs(path: string): boolean {
 }
 
 function mountBind(ctx: MountContext, rm: ResolvedMount): void {
+  const source = bindSourcePath(rm);
   let isDir: boolean;
   try {
-    isDir = statSync(rm.source).isDirectory();
+    isDir = statSync(source).isDirectory();
   } catch (err) {
     throw new Error(`mount ${rm.source} → ${rm.destination}: bind source: ${(err as NodeJS.ErrnoException).code ?? err}`);
   }
   const fd = ensureInRoot(ctx.rootFd, rm.destination, isDir);
   try {
-    mount(rm.source, procFdPath(fd), 'bind', rm.opts.flags & (MS.BIND | MS.REC), null, { target: rm.destination });
+    mount(source, procFdPath(fd), 'bind', rm.opts.flags & (MS.BIND | MS.REC), null, { source: rm.source, target: rm.destination });
   } finally {
     closeQuiet(fd);
   }

@@ -38,6 +38,8 @@ export interface RootfsPlan {
   noPivot: boolean;
   /** A new user namespace is in use (devices are bind-mounted, not mknod'ed). */
   userns: boolean;
+  /** Bind sources the caller opened (user namespace), by position in config.mounts; the caller closes them. */
+  bindSourceFds?: ReadonlyMap<number, number>;
   /**
    * The container has a mount namespace (new or joined). Without one, the
    * init works in the caller's mount namespace: nothing may change the
@@ -78,7 +80,7 @@ export function prepareRootfs(plan: RootfsPlan): void {
       userns: plan.userns,
       cgroupns: (config.linux?.namespaces ?? []).some((ns) => ns.type === 'cgroup'),
     };
-    for (const m of config.mounts ?? []) mountEntry(ctx, m);
+    (config.mounts ?? []).forEach((m, i) => mountEntry(ctx, m, plan.bindSourceFds?.get(i)));
     if (needsDevSetup(config)) {
       createDevices(rootFd, devicesFor(config), plan.userns);
       setupPtmx(rootFd);

@@ -108,9 +108,10 @@ t.test('setupConsole for exec: no /dev/console mount', { skip: !isRoot && 'needs
   t.equal(r.ttyNr, r.stdio[0], 'still the controlling terminal');
 });
 
-t.test('setupConsole refuses a /dev/console symlink', { skip: !isRoot && 'needs root (mount namespace)' }, async (t) => {
+/** Runs the fixture on `setup`, which must make setupConsole fail with `message` before it sends anything. */
+async function expectRefusal(t: Tap.Test, setup: string[], message: RegExp) {
   const [ours, theirs] = socketpair();
-  const script = [...privateDev, 'ln -s /etc/passwd /dev/console', `exec "$0" --import "$1" "$2"`].join(' && ');
+  const script = [...setup, `exec "$0" --import "$1" "$2"`].join(' && ');
   const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, process.execPath, tsx, fixture], {
     stdio: ['ignore', 'ignore', 'pipe', theirs, 'ignore'],
     env: cleanEnv(),
@@ -123,5 +124,23 @@ t.test('setupConsole refuses a /dev/console symlink', { skip: !isRoot && 'needs 
   t.same(fds, [], 'no master sent');
   const code = await new Promise((resolve) => child.on('exit', resolve));
   t.not(code, 0, 'fixture failed');
-  t.match(stderr, /\/dev\/console is a symbolic link; refusing to mount the console over it/);
+  t.match(stderr, message);
+}
+
+// privateDev with /dev/ptmx left to the test.
+const withoutPtmx = privateDev.filter((c) => !c.startsWith('ln -s pts/ptmx'));
+
+t.test('setupConsole refuses a /dev/console symlink', { skip: !isRoot && 'needs root (mount namespace)' }, async (t) => {
+  await expectRefusal(t, [...privateDev, 'ln -s /etc/passwd /dev/console'], /\/dev\/console is a symbolic link; refusing to mount the console over it/);
+});
+
+t.test('setupConsole takes a ptmx node (5:2) as runc does', { skip: !isRoot && 'needs root (mount namespace)' }, async (t) => {
+  const r = await runConsole(t, [...withoutPtmx, 'mknod -m 666 /dev/ptmx c 5 2']);
+  if (!r) return;
+  t.equal(r.stdio[0] >> 8, 136, 'stdin is a pts of the devpts next to the node');
+  t.equal(r.consoleRdev, r.stdio[0], '/dev/console is that pts');
+});
+
+t.test('setupConsole refuses a /dev/ptmx that is no pty master', { skip: !isRoot && 'needs root (mount namespace)' }, async (t) => {
+  await expectRefusal(t, [...withoutPtmx, 'ln -s null /dev/ptmx'], /\/dev\/ptmx is not a pseudo-terminal master/);
 });

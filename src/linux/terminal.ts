@@ -37,7 +37,13 @@ function mountConsole(slave: number, ptsName: string): void {
     target = open('/dev/console', O.PATH | O.NOFOLLOW);
   } catch (err) {
     if (!isErrno(err, 'ENOENT')) throw err;
-    closeQuiet(open('/dev/console', O.CREAT | O.EXCL | O.WRONLY | O.NOFOLLOW | O.NOCTTY, 0o666));
+    try {
+      closeQuiet(open('/dev/console', O.CREAT | O.EXCL | O.WRONLY | O.NOFOLLOW | O.NOCTTY, 0o666));
+    } catch (e) {
+      // runc fails here too: there is nothing to mount the console on.
+      if (isErrno(e, 'EROFS')) throw new Error('process.terminal: /dev is read-only and has no /dev/console to mount the terminal on (open(/dev/console): EROFS)');
+      throw e;
+    }
     target = open('/dev/console', O.PATH | O.NOFOLLOW);
   }
   try {
@@ -67,10 +73,18 @@ export function setupConsole(
   const master = open('/dev/ptmx', O.RDWR | O.NOCTTY);
   let slave = -1;
   try {
-    if (fsType(master, '/dev/ptmx') !== FS_MAGIC.DEVPTS) throw new Error('/dev/ptmx is not on a devpts filesystem');
-    unlockpt(master);
+    try {
+      unlockpt(master);
+    } catch (err) {
+      if (isErrno(err, 'ENOTTY') || isErrno(err, 'EINVAL')) throw new Error('/dev/ptmx is not a pseudo-terminal master');
+      throw err;
+    }
     const ptsName = `/dev/pts/${ptsNumber(master)}`;
     slave = openPeer(master);
+    // /dev/ptmx may be the pts/ptmx link or a ptmx node (5:2, a bind-mounted
+    // /dev: runc takes either); what it opened must be a pty whose peer lives
+    // on a devpts, never anything else the rootfs put there.
+    if (fsType(slave, ptsName) !== FS_MAGIC.DEVPTS) throw new Error('/dev/ptmx did not open a devpts pseudo-terminal');
     if (size && size.height > 0 && size.width > 0) setWinsize(master, { rows: size.height, cols: size.width });
     if (opts.mountConsole !== false) mountConsole(slave, ptsName);
     try {

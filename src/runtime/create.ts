@@ -29,6 +29,8 @@ import { ownExecutable, spawnHandshake } from './spawn-handshake';
 import { checkPreservedFds } from './preserved-fds';
 import { checkTerminal, connectConsole, writePidFile } from './handover';
 import { hookState } from './hook-state';
+import { openInitBindSources } from '../linux/bind-sources';
+import { sendBindSources } from './bind-source-fds';
 
 export interface CreateOptions {
   root: string;
@@ -162,6 +164,9 @@ export function createContainer(opts: CreateOptions): Created {
     // Compiled while the init starts up (Docker's profile: several ms in a
     // fresh process); a bad profile still fails create, cleaned up below.
     const seccomp = planSeccomp(config);
+    // A user-namespaced init may not reach every source: opened for it, as runc.
+    const bindSources = openInitBindSources(config, bundle, initPid, ns.mountJoinFd);
+    fds.push(...bindSources.map((s) => s.fd));
 
     const plan: InitPlan = {
       id: opts.id,
@@ -173,6 +178,7 @@ export function createContainer(opts: CreateOptions): Created {
       fifoFd,
       consoleFd,
       mountJoinFd: ns.mountJoinFd,
+      bindSources: bindSources.length ? bindSources.map((s) => s.index) : undefined,
       preserveFds: opts.preserveFds,
       newCgroupNs: ns.newCgroupNs,
       newUserNs: ns.newUserNs,
@@ -180,6 +186,7 @@ export function createContainer(opts: CreateOptions): Created {
       seccomp,
     };
     chan.send({ type: 'plan', plan });
+    sendBindSources(chan, bindSources);
     initHandshake(chan, config, st, cgroup);
 
     st.phase = 'created';

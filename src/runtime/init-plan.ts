@@ -16,6 +16,8 @@ export interface InitPlan {
   fifoFd: number;
   consoleFd?: number;
   mountJoinFd?: number;
+  /** Positions in config.mounts whose bind sources follow the plan as descriptors (bind-source-fds.ts). */
+  bindSources?: number[];
   preserveFds: number;
   newCgroupNs: boolean;
   newUserNs: boolean;
