@@ -20,10 +20,11 @@ import { waitpid } from '../sys/wait';
 import { createCgroup, CgroupError, type CgroupManager } from '../cgroups';
 import { compileSeccomp, compiledToJSON, type CompiledSeccompJSON } from '../seccomp/compile';
 import { applyCpuAffinity } from '../linux/sched';
+import { logForChild } from './log-handover';
 import { Channel } from './channel';
 import { INIT_COMMAND, type InitPlan } from './init-plan';
 import { receiveConsoleMaster } from './tty-proxy';
-import { ownExecutable, spawnHandshake } from './spawn-handshake';
+import { ownExecutable, reportedError, spawnHandshake } from './spawn-handshake';
 import { checkPreservedFds } from './preserved-fds';
 import { checkTerminal, connectConsole, writePidFile } from './handover';
 import { hookState } from './hook-state';
@@ -124,7 +125,9 @@ export function createContainer(opts: CreateOptions): Created {
     fds.push(parentEnd);
 
     const preserved = checkPreservedFds(opts.preserveFds);
+    const log = logForChild();
     const keep = [0, 1, 2, ...preserved, childEnd, fifoFd];
+    keep.push(...log.keep);
     if (consoleFd !== undefined) keep.push(consoleFd);
     if (ns.mountJoinFd !== undefined) keep.push(ns.mountJoinFd);
     try {
@@ -143,6 +146,7 @@ export function createContainer(opts: CreateOptions): Created {
     }
     const chan = new Channel(parentEnd);
     const initPid = spawnHandshake(chan, config, childPid, ns.forkAgain);
+    debug('container init started', { pid: initPid });
     st.pid = initPid;
     st.pidStart = procStat(initPid)?.startTime;
     // Recorded before it exists, so that delete --force finds it whenever create dies.
@@ -170,12 +174,14 @@ export function createContainer(opts: CreateOptions): Created {
       newUserNs: ns.newUserNs,
       state: hookState(st, 'creating'),
       seccomp,
+      log: log.target,
     };
     chan.send({ type: 'plan', plan });
     initHandshake(chan, config, st);
 
     st.phase = 'created';
     container.write(st);
+    debug(`container ${opts.id} created`);
     if (opts.pidFile) writePidFile(opts.pidFile, initPid);
     // The init sent the master before "ready"; it is waiting in the socket.
     const consoleMaster = consoleReceiver !== undefined ? receiveConsoleMaster(consoleReceiver) : undefined;
@@ -210,7 +216,7 @@ function initHandshake(chan: Channel, config: Spec, saved: Saved): void {
       case 'ready':
         return;
       case 'error':
-        throw new UserError(String(m.msg));
+        throw new UserError(reportedError(m, 'container init'));
       default:
         throw new Error(`container init: unexpected message ${JSON.stringify(m)}`);
     }
