@@ -3,7 +3,7 @@
 // (cgroup files, /proc) and inside; every cgroup directory is gone after delete.
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroupDirsOf, cleanEnv, isRoot, parseState, ROOT_REASON, testConfig, testEnv, TSRUN, uniqueId, type Env, testCgroupPath } from '../testing/harness';
 import type { Spec } from '../spec/types';
@@ -274,6 +274,54 @@ if (!isRoot) {
     t.match(env.run(['update', '--l3-cache-schema', 'L3:0=f', id]).stderr, /Intel RDT\/CAT/);
     deleteAndCheck(t, env, id);
     t.match(env.run(['update', '--memory', '64m', id]).stderr, /does not exist/);
+    env.done();
+  });
+
+  t.test('every runc 1.1 update flag, -r FILE and a resources JSON that fails the schema', async (t) => {
+    const env = testEnv(t);
+    const id = uniqueId('upflags');
+    runDetached(t, env, id, testConfig(id, ['sleep', '1000']));
+    const ok = (args: string[], input?: string) => {
+      const r = env.run(['update', ...args, id], { input });
+      t.equal(r.code, 0, `update ${args.join(' ')}: ${r.stderr}`);
+    };
+    ok(['--cpu-period', '200000', '--cpu-quota', '50000']);
+    t.equal(readCg(id, 'cpu', 'cpu.cfs_period_us'), '200000', '--cpu-period');
+    t.equal(readCg(id, 'cpu', 'cpu.cfs_quota_us'), '50000', '--cpu-quota');
+    ok(['--cpu-rt-period', '500000']);
+    t.equal(readCg(id, 'cpu', 'cpu.rt_period_us'), '500000', '--cpu-rt-period');
+    ok(['--cpuset-cpus', '0', '--cpuset-mems', '0']);
+    t.equal(readCg(id, 'cpuset', 'cpuset.cpus'), '0', '--cpuset-cpus');
+    t.equal(readCg(id, 'cpuset', 'cpuset.mems'), '0', '--cpuset-mems');
+    ok(['--memory-reservation', '10m', '--memory', '100m', '--memory-swap', '200m']);
+    t.equal(readCg(id, 'memory', 'memory.soft_limit_in_bytes'), String(10 << 20), '--memory-reservation');
+    t.equal(readCg(id, 'memory', 'memory.memsw.limit_in_bytes'), String(200 << 20), '--memory-swap');
+    // On BFQ the weight file exists in every cgroup but the root: judged by the container's own.
+    const weightFile = ['blkio.weight', 'blkio.bfq.weight'].find((f) => existsSync(join(cgDir(id, 'blkio'), f)));
+    if (weightFile) {
+      ok(['--blkio-weight', '300']);
+      t.match(readCg(id, 'blkio', weightFile), /^(default )?300$/m, `--blkio-weight (${weightFile})`);
+    } else {
+      t.comment('--blkio-weight not checked: this host\'s blkio controller has no weight file (I/O scheduler neither CFQ nor BFQ)');
+    }
+    // The parent grants no realtime budget here: the kernel refuses, the error names the field.
+    const rt = env.run(['update', '--cpu-rt-runtime', '1000', id]);
+    t.equal(rt.code, 1);
+    t.match(rt.stderr, /linux\.resources\.cpu\.realtimeRuntime: write "1000" to .*cpu\.rt_runtime_us: EINVAL/);
+    ok(['--kernel-memory', '10m', '--kernel-memory-tcp', '1m']);
+    t.match(env.run(['update', '--mem-bw-schema', 'MB:0=20', id]).stderr, /Intel RDT\/MBA: memory bandwidth schema is not (enabled|supported)/);
+
+    const file = join(env.dir, 'resources.json');
+    writeFileSync(file, JSON.stringify({ pids: { limit: 11 }, memory: { limit: 150 << 20 } }));
+    ok(['-r', file, '--pids-limit', '99']);
+    t.equal(readCg(id, 'pids', 'pids.max'), '11', '-r FILE, the other flags ignored as runc does');
+    t.equal(readCg(id, 'memory', 'memory.limit_in_bytes'), String(150 << 20));
+    const bad = env.run(['update', '--resources', '-', id], { input: JSON.stringify({ memory: { limit: 'lots' } }) });
+    t.equal(bad.code, 1);
+    t.match(bad.stderr, /linux\.resources\.memory\.limit: "lots" is not an integer/, 'the field that fails is named');
+    t.equal(readCg(id, 'memory', 'memory.limit_in_bytes'), String(150 << 20), 'nothing applied');
+    t.match(env.run(['update', '-r', join(env.dir, 'missing.json'), id]).stderr, /missing\.json: ENOENT/);
+    deleteAndCheck(t, env, id);
     env.done();
   });
 

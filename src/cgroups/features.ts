@@ -2,8 +2,8 @@
 // callers that want to know before they ask.
 import { existsSync, readdirSync } from 'node:fs';
 import { release } from 'node:os';
-import { join } from 'node:path';
 import { controllerVersions, hostLayout, type CgroupMode } from './layout';
+import { cgHasBelow } from './files';
 
 export interface CgroupFeatures {
   mode: CgroupMode;
@@ -28,7 +28,7 @@ export function cgroupFeatures(): CgroupFeatures {
   const has = (c: string, file: string) => {
     const h = v1(c);
     const mount = h ? h.mountpoint : unified;
-    return mount !== undefined && existsSync(join(mount, file));
+    return mount !== undefined && cgHasBelow(mount, mount, file);
   };
   const sizes: string[] = [];
   try {

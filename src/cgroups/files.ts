@@ -1,8 +1,8 @@
 // Reading and writing cgroup interface files. Each value is one write(2) on
 // its own open file description, which is what the kernel parses; errors
 // name the file, the value and the errno. (libuv opens every fd O_CLOEXEC.)
-import { closeSync, existsSync, openSync, readFileSync, writeSync, constants } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, writeSync, constants } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export class CgroupError extends Error {
   constructor(
@@ -50,6 +50,19 @@ export function cgTryRead(dir: string, file: string): string | undefined {
 
 export function cgHas(dir: string, file: string): boolean {
   return existsSync(join(dir, file));
+}
+
+/**
+ * Whether the cgroup at `dir` (made or not yet) has `file`. Some files exist
+ * everywhere but on a hierarchy's root (blkio.bfq.weight), so a cgroup not made
+ * yet is judged by its nearest existing ancestor below `root`, else by the root
+ * or one of its children.
+ */
+export function cgHasBelow(root: string, dir: string, file: string): boolean {
+  for (let d = dir; d.startsWith(root + '/'); d = dirname(d)) if (existsSync(d)) return cgHas(d, file);
+  if (cgHas(root, file)) return true;
+  const child = readdirSync(root, { withFileTypes: true }).find((e) => e.isDirectory());
+  return child !== undefined && cgHas(join(root, child.name), file);
 }
 
 /** "key value" lines (memory.stat, cpu.stat, cgroup.events …). */

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LinuxResources } from '../spec/types';
-import { CgroupError, cgHas, cgRead, cgTryRead, cgWrite, readNumber } from './files';
+import { CgroupError, cgHas, cgHasBelow, cgRead, cgTryRead, cgWrite, readNumber } from './files';
 import { hostLayout, type Layout, unifiedControllers } from './layout';
 import { planResources, type Plan, type Target } from './plan';
 import { applyPlan } from './apply';
@@ -37,7 +37,7 @@ export class Cgroup extends CgroupHandle {
       hasFile: (c, file) => {
         const key = this.v1Key(c);
         const mount = key !== undefined ? this.saved.mounts[key] : this.saved.mounts[''];
-        return mount !== undefined && cgHas(mount, file);
+        return mount !== undefined && cgHasBelow(mount, this.locate(c)?.dir ?? mount, file);
       },
       hasUnified: this.saved.unified !== undefined,
     };

@@ -17,6 +17,8 @@ import { ps } from './ps';
 import { update } from './update';
 import { events } from './events';
 import { exec } from './exec';
+import { checkpoint } from './checkpoint';
+import { restore } from './restore';
 
 export const commands: CommandModule<any, any>[] = [
   create,
@@ -35,6 +37,8 @@ export const commands: CommandModule<any, any>[] = [
   update,
   events,
   exec,
+  checkpoint,
+  restore,
 ];
 
 const namesOf = (c: CommandModule<any, any>): string[] => [
@@ -48,7 +52,10 @@ const namesOf = (c: CommandModule<any, any>): string[] => [
  * them), and only --help without a command needs them all.
  */
 export function commandsFor(argv: string[]): CommandModule<any, any>[] {
-  const word = argv[commandIndex(argv)];
-  const named = commands.find((c) => namesOf(c).includes(word));
+  const named = commandNamed(argv[commandIndex(argv)]);
   return named ? [named] : commands;
+}
+
+export function commandNamed(word: string | undefined): CommandModule<any, any> | undefined {
+  return word === undefined ? undefined : commands.find((c) => namesOf(c).includes(word));
 }

@@ -5,13 +5,14 @@ import yargs from 'yargs';
 import type { CommandModule } from 'yargs';
 import { configureLog, out } from './log';
 import { UserError } from './errors';
-import { GLOBAL_FLAGS, PARSER_CONFIGURATION, type GlobalArgs } from './globals';
-import { commandsFor } from './commands';
+import { GLOBAL_FLAGS, PARSER_CONFIGURATION, commandIndex, type GlobalArgs } from './globals';
+import { commandNamed, commandsFor } from './commands';
 import { OCI_VERSION } from '../spec/version';
 import { version } from '../../package.json';
 
 /** Parses argv and runs its command; resolves to the exit code. */
-export async function parseAndRun(argv: string[]): Promise<number> {
+export async function parseAndRun(typed: string[]): Promise<number> {
+  const argv = checkCommandWord(typed);
   const parser = yargs(argv)
     .scriptName('tsrun')
     .usage('tsrun [global options] <command> [command options]')
@@ -38,4 +39,31 @@ export async function parseAndRun(argv: string[]): Promise<number> {
     return 0;
   }
   return typeof process.exitCode === 'number' ? process.exitCode : 0;
+}
+
+const GLOBAL_HELP = new Set(['--help', '-h']);
+const GLOBAL_VERSION = new Set(['--version', '-v']);
+/** runc's exit status for a command that does not exist (urfave/cli's). */
+const NO_SUCH_COMMAND = 3;
+
+/**
+ * runc's `help [command]` (or `h`) becomes `[command] --help`; a word that
+ * names no command is refused by name. yargs would take that word for an
+ * extra argument ("Unknown argument: foo"), or, with -h, print the global
+ * help and exit 0. Flags before the word are global: `--help foo` is the
+ * global help and `-v foo` the version, as with runc.
+ */
+function checkCommandWord(argv: string[]): string[] {
+  let i = commandIndex(argv);
+  if (i < 0) return argv;
+  const globals = argv.slice(0, i);
+  if (globals.some((a) => GLOBAL_VERSION.has(a))) return globals;
+  if (globals.some((a) => GLOBAL_HELP.has(a))) return argv;
+  if (argv[i] === 'help' || argv[i] === 'h') {
+    argv = [...argv.slice(0, i), ...argv.slice(i + 1), '--help'];
+    i = commandIndex(argv);
+    if (i < 0) return argv;
+  }
+  if (!commandNamed(argv[i])) throw new UserError(`command "${argv[i]}" does not exist (tsrun --help lists the commands)`, NO_SUCH_COMMAND);
+  return argv;
 }

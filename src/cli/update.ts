@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from './globals';
 import { UserError } from './errors';
+import { warn } from './log';
 import type { LinuxResources } from '../spec/types';
 import type { UpdateFlags } from '../runtime/update';
 
@@ -11,6 +12,8 @@ interface UpdateArgs extends GlobalArgs, UpdateFlags {
   resources?: string;
   l3CacheSchema?: string;
   memBwSchema?: string;
+  'kernel-memory'?: string;
+  'kernel-memory-tcp'?: string;
 }
 
 const STRING_FLAGS: [string, string][] = [
@@ -80,6 +83,7 @@ export const update: CommandModule<GlobalArgs, UpdateArgs> = {
     const { resourcesFromFlags, updateContainer } = await import('../runtime/update');
     const resources = args.resources ? readResources(args.resources) : resourcesFromFlags(args);
     refuseIntelRdt(args);
+    if (!args.resources && (args['kernel-memory'] || args['kernel-memory-tcp'])) warn('Kernel memory settings are ignored and will be removed');
     updateContainer(args.root, args.id, resources);
   },
 };

@@ -18,6 +18,8 @@ export interface FinalSteps {
   /** The state a seccomp notify agent is sent. */
   seccompState: State;
   notifySocket?: number;
+  /** Runs after every step, right before execve (startContainer hooks). */
+  beforeExec?: () => void;
 }
 
 export function becomeProcess(proc: Process, exe: string, s: FinalSteps): never {
@@ -42,6 +44,7 @@ export function becomeProcess(proc: Process, exe: string, s: FinalSteps): never 
   applyUser(proc.user ?? { uid: 0, gid: 0 }, proc.capabilities);
   applyNoNewPrivileges(proc.noNewPrivileges);
   if (proc.noNewPrivileges) loadFilter();
+  s.beforeExec?.();
   nativeExec(exe, proc.args ?? [], proc.env ?? []);
 }
 

@@ -107,7 +107,9 @@ function main(): void {
   chan.send({ type: 'hooks' });
   const answer = chan.receive();
   if (!answer || answer.type !== 'ack') process.exit(1);
-  runHooks('createContainer', config.hooks?.createContainer, plan.state);
+  // As runc: in the container's namespaces, before pivot_root, with the
+  // rootfs as working directory (a hook's relative paths land in it).
+  runHooks('createContainer', config.hooks?.createContainer, plan.state, { cwd: plan.rootfs });
 
   pivotRoot(rootfsPlan);
   finishRootfs(rootfsPlan); // also hostname, domainname and sysctl, before /proc/sys turns read-only
@@ -135,7 +137,6 @@ function main(): void {
   // while the parent finishes, so create and start take no longer.
   globalThis.Bun?.gc(true);
   waitForStart(plan.fifoFd);
-  runHooks('startContainer', config.hooks?.startContainer, { ...plan.state, status: 'created' });
 
   applyScheduler(proc.scheduler);
   applyIoPriority(proc.ioPriority);
@@ -149,6 +150,9 @@ function main(): void {
     seccomp: plan.seccomp,
     seccompState: { ...plan.state, status: 'created' } as unknown as State,
     notifySocket,
+    // Last before execve, as runc 1.1 does: the hook runs as the
+    // container's user, with its capabilities and its seccomp filter.
+    beforeExec: () => runHooks('startContainer', config.hooks?.startContainer, { ...plan.state, status: 'created' }),
   });
 }
 

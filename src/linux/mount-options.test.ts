@@ -1,5 +1,5 @@
 import t from 'tap';
-import { parseMountOptions, propagationFlag } from './mount-options';
+import { parseMountOptions, propagationFlag, knownMountOptions } from './mount-options';
 import { MS, MOUNT_ATTR } from '../sys/mount';
 
 t.test('flags set and clear in order; unknown options become data', (t) => {
@@ -16,12 +16,13 @@ t.test('every flag option', (t) => {
     ['ro', MS.RDONLY], ['nosuid', MS.NOSUID], ['nodev', MS.NODEV], ['noexec', MS.NOEXEC], ['sync', MS.SYNCHRONOUS],
     ['dirsync', MS.DIRSYNC], ['remount', MS.REMOUNT], ['mand', MS.MANDLOCK], ['noatime', MS.NOATIME],
     ['nodiratime', MS.NODIRATIME], ['relatime', MS.RELATIME], ['strictatime', MS.STRICTATIME], ['bind', MS.BIND],
-    ['rbind', MS.BIND | MS.REC],
+    ['rbind', MS.BIND | MS.REC], ['nosymfollow', MS.NOSYMFOLLOW],
   ];
   for (const [opt, flag] of cases) t.equal(parseMountOptions([opt]).flags, flag, opt);
   const clears: [string, string][] = [
     ['rw', 'ro'], ['suid', 'nosuid'], ['dev', 'nodev'], ['exec', 'noexec'], ['async', 'sync'], ['nomand', 'mand'],
     ['atime', 'noatime'], ['diratime', 'nodiratime'], ['norelatime', 'relatime'], ['nostrictatime', 'strictatime'],
+    ['symfollow', 'nosymfollow'],
   ];
   for (const [clear, set] of clears) t.equal(parseMountOptions([set, clear]).flags, 0, `${clear} clears ${set}`);
   t.equal(parseMountOptions(['defaults']).flags, 0);
@@ -39,12 +40,13 @@ t.test('propagation options keep their order', (t) => {
 });
 
 t.test('recursive attributes', (t) => {
-  let p = parseMountOptions(['rro', 'rnosuid', 'rnodev', 'rnoexec', 'rnodiratime']);
-  t.equal(p.recAttrSet, MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV | MOUNT_ATTR.NOEXEC | MOUNT_ATTR.NODIRATIME);
+  const all = MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV | MOUNT_ATTR.NOEXEC | MOUNT_ATTR.NODIRATIME | MOUNT_ATTR.NOSYMFOLLOW;
+  let p = parseMountOptions(['rro', 'rnosuid', 'rnodev', 'rnoexec', 'rnodiratime', 'rnosymfollow']);
+  t.equal(p.recAttrSet, all);
   t.equal(p.recAttrClr, 0);
-  p = parseMountOptions(['rro', 'rrw', 'rsuid', 'rdev', 'rexec', 'rdiratime']);
+  p = parseMountOptions(['rro', 'rnosymfollow', 'rrw', 'rsuid', 'rdev', 'rexec', 'rdiratime', 'rsymfollow']);
   t.equal(p.recAttrSet, 0, 'a later clear cancels the set');
-  t.equal(p.recAttrClr, MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV | MOUNT_ATTR.NOEXEC | MOUNT_ATTR.NODIRATIME);
+  t.equal(p.recAttrClr, all);
   // access time is an enum: attr_clr must hold the whole mask (mount_setattr(2))
   const atime: [string, number][] = [
     ['rnoatime', MOUNT_ATTR.NOATIME], ['rstrictatime', MOUNT_ATTR.STRICTATIME], ['rrelatime', MOUNT_ATTR.RELATIME],
@@ -64,5 +66,22 @@ t.test('tmpcopyup is an extension, not data', (t) => {
   const p = parseMountOptions(['tmpcopyup', 'mode=1777']);
   t.equal(p.tmpcopyup, true);
   t.equal(p.data, 'mode=1777');
+  t.end();
+});
+
+t.test("every option of the spec's table is known, none is passed on as data", (t) => {
+  // config.md, "Linux mount options" (runtime-spec v1.2); idmap and ridmap
+  // are refused before any mount is made (src/spec/unimplemented.ts).
+  const spec = [
+    'async', 'atime', 'bind', 'defaults', 'dev', 'diratime', 'dirsync', 'exec', 'iversion', 'lazytime', 'loud', 'mand',
+    'noatime', 'nodev', 'nodiratime', 'noexec', 'noiversion', 'nolazytime', 'nomand', 'norelatime', 'nostrictatime',
+    'nosuid', 'nosymfollow', 'private', 'ratime', 'rbind', 'rdev', 'rdiratime', 'relatime', 'remount', 'rexec',
+    'rnoatime', 'rnodiratime', 'rnoexec', 'rnorelatime', 'rnostrictatime', 'rnosuid', 'rnosymfollow', 'ro', 'rprivate',
+    'rrelatime', 'rro', 'rrw', 'rshared', 'rslave', 'rstrictatime', 'rsuid', 'rsymfollow', 'runbindable', 'rw',
+    'shared', 'silent', 'slave', 'strictatime', 'suid', 'symfollow', 'sync', 'tmpcopyup', 'unbindable',
+  ];
+  for (const o of spec) t.equal(parseMountOptions([o]).data, '', o);
+  // The table lists rdev but not its opposite rnodev, which runc knows too.
+  t.same(knownMountOptions(), [...spec, 'rnodev'].sort(), 'knownMountOptions lists exactly these');
   t.end();
 });

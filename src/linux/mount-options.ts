@@ -49,6 +49,7 @@ const flagOptions: Record<string, [boolean, number]> = {
   silent: [false, MS.SILENT],
   loud: [true, MS.SILENT],
   nosymfollow: [false, MS.NOSYMFOLLOW],
+  symfollow: [true, MS.NOSYMFOLLOW],
   bind: [false, MS.BIND],
   rbind: [false, MS.BIND | MS.REC],
 };
@@ -77,6 +78,8 @@ const recAttrOptions: Record<string, [boolean, number]> = {
   rexec: [true, MOUNT_ATTR.NOEXEC],
   rnodiratime: [false, MOUNT_ATTR.NODIRATIME],
   rdiratime: [true, MOUNT_ATTR.NODIRATIME],
+  rnosymfollow: [false, MOUNT_ATTR.NOSYMFOLLOW],
+  rsymfollow: [true, MOUNT_ATTR.NOSYMFOLLOW],
 };
 
 // mount_setattr only changes the access-time mode when attr_clr holds the whole
@@ -132,6 +135,12 @@ export function parseMountOptions(options: readonly string[] | undefined): Parse
   }
   out.data = data.join(',');
   return out;
+}
+
+/** Every option parseMountOptions knows by name (what `features` claims). */
+export function knownMountOptions(): string[] {
+  const tables = [flagOptions, propagationOptions, recAttrOptions, recAtimeOptions];
+  return [...tables.flatMap((t) => Object.keys(t)), 'tmpcopyup'].sort();
 }
 
 /** rootfsPropagation ("rslave", "shared" …) → mount flags; undefined when unknown. */

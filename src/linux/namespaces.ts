@@ -4,7 +4,7 @@
 import { readlinkSync, writeFileSync } from 'node:fs';
 import type { Spec, LinuxNamespaceType, LinuxIDMapping } from '../spec/types';
 import { UserError } from '../cli/errors';
-import { CLONE } from '../sys/ns';
+import { CLONE, nsType } from '../sys/ns';
 import { open, O, fsType, FS_MAGIC, closeQuiet } from '../sys/fs';
 import { SysError } from '../sys/libc';
 
@@ -53,13 +53,28 @@ function openNamespace(path: string, type: LinuxNamespaceType, where: string): n
   } catch (e) {
     throw new UserError(`config.json: ${where}/path: cannot open ${path}: ${e instanceof SysError ? e.code : (e as Error).message}`);
   }
-  const want = NS_PROC_NAME[type];
-  const link = fsType(fd) === FS_MAGIC.NSFS ? readlinkSync(`/proc/self/fd/${fd}`) : '';
-  if (!link.startsWith(`${want}:[`)) {
+  const found = fsType(fd) === FS_MAGIC.NSFS ? namespaceTypeOf(fd, path) : 'not a namespace file';
+  if (found !== type) {
     closeQuiet(fd);
-    throw new UserError(`config.json: ${where}/path: ${path} is not a ${type} namespace${link ? ` (it is ${link})` : ''}`);
+    throw new UserError(`config.json: ${where}/path: ${path} is not a ${type} namespace (${found === 'not a namespace file' ? found : `it is a ${found} namespace`})`);
   }
   return fd;
+}
+
+/**
+ * What the kernel says the nsfs fd is. A bind-mounted namespace file (ip netns,
+ * CNI's /run/netns/*) links to its mount path, not to "net:[…]", so the link
+ * text is only the fallback for kernels without NS_GET_NSTYPE.
+ */
+function namespaceTypeOf(fd: number, path: string): string {
+  const flag = nsType(fd, path);
+  if (flag !== undefined) {
+    const type = (Object.keys(NS_FLAG) as LinuxNamespaceType[]).find((t) => NS_FLAG[t] === flag);
+    return type ?? `unknown (0x${flag.toString(16)})`;
+  }
+  const link = readlinkSync(`/proc/self/fd/${fd}`);
+  const type = (Object.keys(NS_PROC_NAME) as LinuxNamespaceType[]).find((t) => link.startsWith(`${NS_PROC_NAME[t]}:[`));
+  return type ?? `unknown (${link})`;
 }
 
 export function planNamespaces(config: Spec): NamespacePlan {

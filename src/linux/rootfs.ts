@@ -5,10 +5,11 @@
 //                   of config.json, devices, /dev links
 //   (caller: createRuntime / createContainer hooks)
 //   pivotRoot       pivot_root (or MS_MOVE + chroot), final rootfsPropagation
+//                   (but unbindable: at the end of finishRootfs)
 //   (caller: console setup — before finishRootfs when /dev is read-only)
 //   finishRootfs    hostname, domainname, sysctl (before readonlyPaths,
 //                   which usually covers /proc/sys), read-only /dev,
-//                   read-only root, readonlyPaths, maskedPaths
+//                   read-only root, readonlyPaths, maskedPaths, unbindable
 //
 // setHostname and applySysctl are also exported on their own; once
 // finishRootfs (or an earlier call) applied a config, calling them again
@@ -49,7 +50,7 @@ function rootPropagation(config: Spec): number | undefined {
   const name = config.linux?.rootfsPropagation;
   if (!name) return undefined;
   const flag = propagationFlag(name);
-  if (flag === undefined) throw new Error(`linux.rootfsPropagation: unknown value ${JSON.stringify(name)}`);
+  if (flag === undefined) throw new Error(`config.json: /linux/rootfsPropagation: unknown value ${JSON.stringify(name)}`);
   return flag;
 }
 
@@ -116,7 +117,13 @@ export function pivotRoot(plan: RootfsPlan): void {
   // Applied only now: on the old root it would have reached the host's /.
   // MS_PRIVATE was already made sure of by makeParentMountPrivate.
   const prop = rootPropagation(plan.config);
-  if (prop !== undefined && !(prop & MS.PRIVATE)) mount(null, '/', null, prop, null, { source: 'none' });
+  if (prop !== undefined && !(prop & (MS.PRIVATE | MS.UNBINDABLE))) mount(null, '/', null, prop, null, { source: 'none' });
+}
+
+/** Unbindable comes last: readonlyPaths bind-mounts paths onto themselves, which an unbindable tree refuses. */
+function applyUnbindable(plan: RootfsPlan): void {
+  const prop = rootPropagation(plan.config);
+  if (plan.mountNs && prop !== undefined && prop & MS.UNBINDABLE) mount(null, '/', null, prop, null, { source: 'none' });
 }
 
 function pivot(rootfs: string): void {
@@ -217,6 +224,7 @@ export function finishRootfs(plan: RootfsPlan): void {
   } finally {
     closeQuiet(rootFd);
   }
+  applyUnbindable(plan);
 }
 
 function setRootReadonly(): void {

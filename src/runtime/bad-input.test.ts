@@ -50,6 +50,21 @@ if (!isRoot) {
     badNs.linux!.namespaces = badNs.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: '/proc/self/ns/uts' } : n));
     createFails(t, env, badNs, /\/linux\/namespaces\/\d+\/path: .* is not a network namespace/);
 
+    // Every type is checked with the kernel's answer (NS_GET_NSTYPE), and the error says what the file is.
+    const others: Record<string, string> = { pid: 'net', network: 'uts', ipc: 'pid', uts: 'ipc', mount: 'cgroup', cgroup: 'mnt', time: 'user', user: 'time' };
+    for (const [type, other] of Object.entries(others)) {
+      const wrong = testConfig('x', ['true']);
+      wrong.linux!.namespaces = [...wrong.linux!.namespaces!.filter((n) => n.type !== type), { type: type as 'pid', path: `/proc/self/ns/${other}` }];
+      createFails(t, env, wrong, new RegExp(`/linux/namespaces/\\d+/path: /proc/self/ns/${other} is not a ${type} namespace \\(it is a \\w+ namespace\\)`));
+    }
+    const regular = join(env.dir, 'plain-file');
+    writeFileSync(regular, '');
+    for (const path of [regular, env.dir]) {
+      const notNs = testConfig('x', ['true']);
+      notNs.linux!.namespaces = notNs.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path } : n));
+      createFails(t, env, notNs, new RegExp(`/linux/namespaces/\\d+/path: ${path} is not a network namespace \\(not a namespace file\\)`));
+    }
+
     const missingHook = testConfig('x', ['true']);
     missingHook.hooks = { createRuntime: [{ path: '/no/such/hook' }] };
     createFails(t, env, missingHook, /createRuntime hook 0 \(\/no\/such\/hook\)/);

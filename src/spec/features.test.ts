@@ -10,8 +10,10 @@ t.test('features lists what tsrun implements', async (t) => {
   t.equal(f.ociVersionMax, OCI_VERSION_MAX);
   t.same(f.hooks, ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);
   t.same([...f.linux.namespaces].sort(), ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts']);
-  for (const o of ['ro', 'rbind', 'rprivate', 'rro', 'rnostrictatime', 'tmpcopyup', 'nomand']) t.ok(f.mountOptions.includes(o), o);
-  for (const o of ['idmap', 'nosymfollow', 'acl']) t.notOk(f.mountOptions.includes(o), `${o} is not claimed`);
+  for (const o of ['ro', 'rbind', 'rprivate', 'rro', 'rnostrictatime', 'tmpcopyup', 'nomand', 'nosymfollow', 'symfollow', 'rnosymfollow', 'rsymfollow']) {
+    t.ok(f.mountOptions.includes(o), o);
+  }
+  for (const o of ['idmap', 'ridmap', 'acl']) t.notOk(f.mountOptions.includes(o), `${o} is not claimed`);
   t.equal(f.linux.seccomp.enabled, true);
   // cgroup v1/v2 depend on the host: src/cgroups/features-report.test.ts checks them against its layout.
   t.equal(f.linux.apparmor.enabled, false);

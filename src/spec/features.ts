@@ -7,19 +7,11 @@ import type { HookKind, LinuxNamespaceType } from './types';
 import { OCI_VERSION_MAX, OCI_VERSION_MIN } from './version';
 import { seccompFeatures, type SeccompFeatures } from '../seccomp/features';
 import { cgroupFeatures, type CgroupFeatures } from '../cgroups';
+import { knownMountOptions } from '../linux/mount-options';
 
 const HOOKS: HookKind[] = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
 
 const NAMESPACES: LinuxNamespaceType[] = ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'];
-
-const MOUNT_OPTIONS = [
-  'ro', 'rw', 'nosuid', 'suid', 'nodev', 'dev', 'noexec', 'exec', 'sync', 'async', 'dirsync', 'remount',
-  'mand', 'nomand', 'atime', 'noatime', 'diratime', 'nodiratime', 'relatime', 'norelatime', 'strictatime',
-  'nostrictatime', 'bind', 'rbind', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave',
-  'unbindable', 'runbindable', 'rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec',
-  'rnoatime', 'ratime', 'rnodiratime', 'rdiratime', 'rrelatime', 'rnorelatime', 'rstrictatime',
-  'rnostrictatime', 'tmpcopyup',
-].sort();
 
 export interface Features {
   ociVersionMin: string;
@@ -63,7 +55,7 @@ export function features(readLastCap = () => readFileSync('/proc/sys/kernel/cap_
     ociVersionMin: OCI_VERSION_MIN,
     ociVersionMax: OCI_VERSION_MAX,
     hooks: [...HOOKS],
-    mountOptions: [...MOUNT_OPTIONS],
+    mountOptions: knownMountOptions(),
     linux: {
       namespaces: [...NAMESPACES],
       capabilities: kernelCapabilities(readLastCap),

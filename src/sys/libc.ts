@@ -6,6 +6,9 @@ import { constants } from 'node:os';
 export { koffi };
 export const libc = koffi.load('libc.so.6');
 
+/** Shared by the modules that issue ioctls (terminals, namespaces); variadic as in libc. */
+export const ioctl = libc.func('int ioctl(int fd, unsigned long request, ...)');
+
 const errnoNames: Record<number, string> = {};
 for (const [name, value] of Object.entries(constants.errno)) {
   if (errnoNames[value] === undefined) errnoNames[value] = name;

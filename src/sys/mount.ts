@@ -42,6 +42,7 @@ export const MOUNT_ATTR = {
   NOATIME: 0x10,
   STRICTATIME: 0x20,
   NODIRATIME: 0x80,
+  NOSYMFOLLOW: 0x200000,
 } as const;
 
 export const AT_RECURSIVE = 0x8000;

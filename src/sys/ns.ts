@@ -1,6 +1,6 @@
 // Namespace calls made from node itself (the init joins a mount namespace
 // and creates its cgroup namespace on its main thread; see ARCHITECTURE.md).
-import { libc, check } from './libc';
+import { libc, ioctl, check, lastErrno, errnoName } from './libc';
 
 export const CLONE = {
   NEWTIME: 0x00000080,
@@ -23,4 +23,19 @@ export function setns(fd: number, type: number, label: string): void {
 
 export function unshare(flags: number, label: string): void {
   check(_unshare(flags), 'unshare', label);
+}
+
+const NS_GET_NSTYPE = 0xb703; // _IO(0xb7, 0x3), linux/nsfs.h
+
+/**
+ * The CLONE_NEW* type of the namespace behind an nsfs fd, as the kernel
+ * reports it. undefined when the kernel predates the ioctl (Linux < 4.11),
+ * so the caller can fall back to the fd's link text.
+ */
+export function nsType(fd: number, label: string): number | undefined {
+  const ret = ioctl(fd, NS_GET_NSTYPE) as number;
+  if (ret >= 0) return ret;
+  const errno = lastErrno();
+  if (errnoName(errno) === 'ENOTTY' || errnoName(errno) === 'EINVAL') return undefined;
+  return check(ret, 'ioctl', `NS_GET_NSTYPE, ${label}`);
 }

@@ -1,6 +1,6 @@
 // Pseudo-terminal ioctls: unlock and name a pty, open its peer, size it and
 // make it the controlling terminal.
-import { libc, check } from './libc';
+import { ioctl as _ioctl, check } from './libc';
 import { O } from './fs';
 
 const TIOCSCTTY = 0x540e;
@@ -9,8 +9,6 @@ const TIOCSWINSZ = 0x5414;
 const TIOCGPTN = 0x80045430;
 const TIOCSPTLCK = 0x40045431;
 const TIOCGPTPEER = 0x5441;
-
-const _ioctl = libc.func('int ioctl(int fd, unsigned long request, ...)');
 
 export function unlockpt(master: number): void {
   check(_ioctl(master, TIOCSPTLCK, 'int *', new Int32Array([0])), 'ioctl', `TIOCSPTLCK, fd ${master}`);
