@@ -143,7 +143,6 @@ function main(): void {
   applyCpuAffinity(0, proc.execCPUAffinity?.final, '/process/execCPUAffinity/final');
 
   applyPersonality(config.linux?.personality);
-  debug(`init: about to exec ${exe}`);
   becomeProcess(proc, exe, {
     preserveFds: plan.preserveFds,
     keepOpen: [startFd, plan.log.fd],
@@ -152,7 +151,10 @@ function main(): void {
     notifySocket,
     // Last before execve, as runc 1.1 does: the hook runs as the
     // container's user, with its capabilities and its seccomp filter.
-    beforeExec: () => runHooks('startContainer', config.hooks?.startContainer, { ...plan.state, status: 'created' }),
+    beforeExec: () => {
+      runHooks('startContainer', config.hooks?.startContainer, { ...plan.state, status: 'created' });
+      debug(`init: about to exec ${exe}`);
+    },
   });
 }
 
