@@ -5,16 +5,22 @@
 import { writeSync } from 'node:fs';
 import { INIT_COMMAND } from './runtime/init-plan';
 
-/** A failure while a role's modules load (the roles report their own errors after that). */
-function loadFailed(e: unknown): never {
+/**
+ * A failure while a role's modules load (the roles report their own errors
+ * after that): the init's goes to its parent over the sync socket (a line of
+ * runtime/channel.ts), which logs it; the CLI's to fd 2.
+ */
+function loadFailed(e: unknown, syncFd?: number): never {
+  const msg = e instanceof Error ? e.message : String(e);
   try {
-    writeSync(2, `tsrun: ${e instanceof Error ? e.message : String(e)}\n`);
+    if (syncFd !== undefined) writeSync(syncFd, JSON.stringify({ type: 'error', msg: `container init: ${msg}` }) + '\n');
+    else writeSync(2, `tsrun: ${msg}\n`);
   } catch {
-    // no fd 2: the exit code says it
+    // nobody to tell: the exit code says it
   }
   process.exit(1);
 }
 
 const args = process.argv.slice(2);
-if (args[0] === INIT_COMMAND) import('./init/main').then((m) => m.runInit(args.slice(1)), loadFailed);
-else import('./cli/main').catch(loadFailed);
+if (args[0] === INIT_COMMAND) import('./init/main').then((m) => m.runInit(args.slice(1)), (e) => loadFailed(e, Number(args[1])));
+else import('./cli/main').catch((e) => loadFailed(e));

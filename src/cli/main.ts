@@ -2,7 +2,7 @@
 // container, and run, take the fast path (fast-path.ts); everything else,
 // and anything the fast path declines, goes through yargs (parser.ts),
 // loaded only then.
-import { configureLog, fatal } from './log';
+import { configureLog, configureLogFromArgv, fatal } from './log';
 import type { GlobalArgs } from './globals';
 import { hotCommand } from './fast-path';
 import { separateCommand } from './exec';
@@ -17,10 +17,13 @@ async function main(typed: string[]): Promise<number> {
   return typeof process.exitCode === 'number' ? process.exitCode : 0;
 }
 
-main(process.argv.slice(2)).then(
+const typed = process.argv.slice(2);
+main(typed).then(
   (code) => process.exit(code),
   (err: unknown) => {
     const e = err as Error & { exitCode?: number };
+    // An error before the flags were parsed (a bad flag) goes to --log too.
+    configureLogFromArgv(typed);
     fatal(e?.message ?? String(err));
     if (process.env.TSRUN_TRACE) fatal(e?.stack ?? '');
     process.exit(typeof e?.exitCode === 'number' ? e.exitCode : 1);

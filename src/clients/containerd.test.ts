@@ -3,7 +3,7 @@
 // containerd runs for the duration of this file only.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRoot, ROOT_REASON, TSRUN } from '../testing/harness';
 import { DAEMONS, missing, sh, scratch, ociImageTar, cgroupParent, cgroupsLeft } from './client-env';
@@ -85,6 +85,26 @@ if (!isRoot) {
     checkShellSession(t, r, 'ctr');
     t.match(r.output, /\/dev\/pts\/0\r*\n/, 'stdio is a pty of the container');
     t.equal(r.termiosRestored, true, "ctr restored the caller's terminal");
+  });
+
+  // The shim reads the last error line of tsrun's --log (JSON) to say why
+  // create failed; without it, containerd says only "unknown".
+  t.test('a failing create: ctr shows the message tsrun logged', async (t) => {
+    // Raised before tsrun parsed its flags: --log must get it all the same.
+    const wrapper = join(dir, 'tsrun-bad-create');
+    writeFileSync(wrapper, `#!/bin/sh\ncase " $* " in *" create "*) exec ${TSRUN} --no-such-global-flag "$@";; esac\nexec ${TSRUN} "$@"\n`, { mode: 0o755 });
+    const cases: [string, string[], string[], RegExp][] = [
+      ['a netns path that does not exist', ['--with-ns', 'network:/nonexistent/netns'], ['true'], /OCI runtime create failed: [^\n]*\/linux\/namespaces\/\d+\/path: [^\n]*\/nonexistent\/netns[^\n]*: unknown/],
+      ['an error in the container init', [], ['/no/such/program'], /OCI runtime create failed: exec: "\/no\/such\/program": stat \/no\/such\/program: no such file or directory: unknown/],
+      ['an unknown flag', ['--runc-binary', wrapper], ['true'], /OCI runtime create failed: Unknown arguments?: no-such-global-flag[^\n]*: unknown/],
+    ];
+    for (const [what, flags, args, pattern] of cases) {
+      const id = `fails-${cases.findIndex((c) => c[0] === what)}`;
+      const r = ctr(['run', '--rm', ...runFlags(id), ...flags, IMAGE, id, ...args]);
+      t.not(r.code, 0, `${what}: ctr run fails`);
+      t.match(r.stderr, pattern, `${what}: tsrun's own message reaches ctr`);
+      t.same(cgroupsLeft(cgParent, id), [], `${what}: no cgroup left`);
+    }
   });
 
   t.test('nothing left behind', async (t) => {

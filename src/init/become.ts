@@ -12,8 +12,8 @@ import { loadSeccomp } from '../seccomp/load';
 export interface FinalSteps {
   /** fds 3..3+N-1 reach the program as they are. */
   preserveFds: number;
-  /** One more fd that stays open, close-on-exec, until execve (the init's exec fifo). */
-  keepOpen?: number;
+  /** More fds that stay open, close-on-exec, until execve (the exec fifo, the log, the sync socket). */
+  keepOpen: number[];
   seccomp?: CompiledSeccompJSON;
   /** The state a seccomp notify agent is sent. */
   seccompState: State;
@@ -25,8 +25,10 @@ export interface FinalSteps {
 export function becomeProcess(proc: Process, exe: string, s: FinalSteps): never {
   const firstClosed = 3 + s.preserveFds;
   closeRange(firstClosed, 0xffffffff, CLOSE_RANGE_CLOEXEC);
+  // The native helper handed them over without close-on-exec: restore it (stdio is the program's).
+  for (const fd of s.keepOpen) if (fd > 2) setCloexec(fd, true);
   for (let fd = 0; fd < firstClosed; fd++) {
-    if (fd === s.keepOpen) continue;
+    if (s.keepOpen.includes(fd)) continue;
     try {
       setCloexec(fd, false);
     } catch {

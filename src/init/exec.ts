@@ -15,9 +15,14 @@ import { connectUnix } from '../sys/socket';
 import { enterCwd } from './cwd';
 import { resolveUser } from '../linux/passwd';
 import { becomeProcess, refuseOwnExecutable } from './become';
+import { adoptLog, debug } from '../cli/log';
 
-/** Sets the process up, says "ready", and execs it; errors before "ready" go to the parent. */
-export function enterAndExec(chan: Channel, plan: ExecPlan, stopListening: () => void): never {
+/**
+ * Sets the process up, says "ready", and execs it. The parent reads until
+ * execve closes the socket: every error up to the exec reaches it.
+ */
+export function enterAndExec(chan: Channel, plan: ExecPlan): never {
+  adoptLog(plan.log);
   const proc = plan.process;
   // A seccomp notify agent's socket is a host path: connect while it is reachable.
   const notifySocket = plan.seccomp?.notify ? connectUnix(plan.seccomp.listenerPath!) : undefined;
@@ -46,9 +51,10 @@ export function enterAndExec(chan: Channel, plan: ExecPlan, stopListening: () =>
   refuseOwnExecutable(exe, proc.args?.[0] ?? '');
   applyPersonality(plan.personality);
   chan.send({ type: 'ready' });
-  stopListening();
+  debug(`exec: about to exec ${exe}`);
   becomeProcess(proc, exe, {
     preserveFds: plan.preserveFds,
+    keepOpen: [chan.fd, plan.log.fd],
     seccomp: plan.seccomp,
     seccompState: { ...plan.state, status: 'running' } as unknown as State,
     notifySocket,

@@ -3,10 +3,12 @@
 // same entry serves `tsrun exec`: the first message says which, exec.ts.)
 // It sets up the container from the plan the parent sends, waits for
 // `tsrun start` on the exec fifo, then becomes the user's program with
-// execve. It never prints: errors go to the parent over
-// the sync socket while it listens, and to fd 2 only after that.
+// execve. It never prints: errors go to the parent over the sync socket
+// while it listens, then to `tsrun start` over the exec fifo; warnings and
+// debug lines go to the parent's log (runtime/log-handover.ts).
 import { writeSync, fstatSync } from 'node:fs';
 import { Channel } from '../runtime/channel';
+import { adoptLog, debug, log } from '../cli/log';
 import type { InitPlan, ExecPlan } from '../runtime/init-plan';
 import { enterAndExec } from './exec';
 import { runHooks } from '../hooks/run';
@@ -30,12 +32,13 @@ let listening = true;
 /** The exec fifo's write end while `tsrun start` reads it: errors go there until execve closes it. */
 let startFd = -1;
 
+/** Report an error once, to whoever reports it on: the parent, `tsrun start`, else the log. */
 function fail(err: unknown): never {
   const msg = err instanceof Error ? err.message : String(err);
   try {
     if (listening) chan.send({ type: 'error', msg });
     else if (startFd >= 0) writeSync(startFd, msg);
-    else writeSync(2, `tsrun init: ${msg}\n`);
+    else log('error', `container init: ${msg}`);
   } catch {
     // nobody left to tell
   }
@@ -63,7 +66,7 @@ function waitForStart(fifoFd: number): void {
   writeSync(fifoFd, page, 0, 1);
 }
 
-/** After "ready" the parent no longer reads: errors go to the exec fifo or fd 2. */
+/** After "ready" the parent no longer reads: errors go to the exec fifo or the log. */
 function stopListening(): void {
   listening = false;
   closeQuiet(chan.fd);
@@ -73,9 +76,10 @@ function main(): void {
   // No container process may ptrace or read this process: it still sees the host.
   setDumpable(false);
   const first = chan.receive();
-  if (first?.type === 'exec') enterAndExec(chan, first.plan as ExecPlan, stopListening);
+  if (first?.type === 'exec') enterAndExec(chan, first.plan as ExecPlan);
   if (!first || first.type !== 'plan') process.exit(1);
   const plan = first.plan as InitPlan;
+  adoptLog(plan.log);
   const { config } = plan;
   const proc = config.process!;
   const bindSourceFds = receiveBindSources(chan, plan.bindSources ?? []);
@@ -98,6 +102,7 @@ function main(): void {
     mountNs: (config.linux?.namespaces ?? []).some((n) => n.type === 'mount'),
     bindSourceFds,
   };
+  debug('init: setting up the root filesystem');
   try {
     prepareRootfs(rootfsPlan);
   } finally {
@@ -133,6 +138,7 @@ function main(): void {
   const exe = resolveExecutable(proc.args?.[0] ?? '', env, cwd);
   refuseOwnExecutable(exe, proc.args?.[0] ?? '');
 
+  debug('init: ready, waiting for start');
   chan.send({ type: 'ready' });
   stopListening();
 
@@ -149,13 +155,16 @@ function main(): void {
   applyPersonality(config.linux?.personality);
   becomeProcess(proc, exe, {
     preserveFds: plan.preserveFds,
-    keepOpen: startFd,
+    keepOpen: [startFd, plan.log.fd],
     seccomp: plan.seccomp,
     seccompState: { ...plan.state, status: 'created' } as unknown as State,
     notifySocket,
     // Last before execve, as runc 1.1 does: the hook runs as the
     // container's user, with its capabilities and its seccomp filter.
-    beforeExec: () => runHooks('startContainer', config.hooks?.startContainer, { ...plan.state, status: 'created' }),
+    beforeExec: () => {
+      runHooks('startContainer', config.hooks?.startContainer, { ...plan.state, status: 'created' });
+      debug(`init: about to exec ${exe}`);
+    },
   });
 }
 

@@ -12,7 +12,7 @@ import {
   ambientClearAll, ambientRaise, setNoNewPrivs, umask,
 } from '../sys/process';
 import { capMask, capNames, lastCap, supportedMask, CAPS } from './capabilities';
-import { warn } from '../cli/log';
+import { debug, warn } from '../cli/log';
 
 export { applyRlimits } from './rlimits';
 
@@ -80,8 +80,9 @@ function raiseAmbient(ambient: bigint): void {
       ambientRaise(CAPS[name], name);
     } catch (err) {
       // The kernel only raises what is both permitted and inheritable; runc
-      // warns and goes on rather than failing the container.
-      warn(`cannot raise ambient capability ${name}: ${(err as Error).message}`);
+      // goes on silently (runc spec's own default asks for ambient caps
+      // without inheritable ones), so only --debug says so.
+      debug(`cannot raise ambient capability ${name}: ${(err as Error).message}`);
     }
   }
 }

@@ -22,10 +22,11 @@ import { createCgroup, CgroupError, type CgroupManager } from '../cgroups';
 import { compileSeccomp, compiledToJSON, type CompiledSeccompJSON } from '../seccomp/compile';
 import { applyCpuAffinity } from '../linux/sched';
 import { cleanPath } from '../linux/in-root';
+import { logForChild } from './log-handover';
 import { Channel } from './channel';
 import { INIT_COMMAND, type InitPlan } from './init-plan';
 import { receiveConsoleMaster } from './tty-proxy';
-import { ownExecutable, spawnHandshake } from './spawn-handshake';
+import { ownExecutable, reportedError, spawnHandshake } from './spawn-handshake';
 import { checkPreservedFds } from './preserved-fds';
 import { checkTerminal, connectConsole, writePidFile } from './handover';
 import { hookState } from './hook-state';
@@ -133,7 +134,9 @@ export function createContainer(opts: CreateOptions): Created {
     fds.push(parentEnd);
 
     const preserved = checkPreservedFds(opts.preserveFds);
+    const log = logForChild();
     const keep = [0, 1, 2, ...preserved, childEnd, fifoFd];
+    keep.push(...log.keep);
     if (consoleFd !== undefined) keep.push(consoleFd);
     if (ns.mountJoinFd !== undefined) keep.push(ns.mountJoinFd);
     try {
@@ -152,6 +155,7 @@ export function createContainer(opts: CreateOptions): Created {
     }
     const chan = new Channel(parentEnd);
     const initPid = spawnHandshake(chan, config, childPid, ns.forkAgain);
+    debug('container init started', { pid: initPid });
     st.pid = initPid;
     st.pidStart = procStat(initPid)?.startTime;
     // Recorded before it exists, so that delete --force finds it whenever create dies.
@@ -184,6 +188,7 @@ export function createContainer(opts: CreateOptions): Created {
       newUserNs: ns.newUserNs,
       state: hookState(st, 'creating'),
       seccomp,
+      log: log.target,
     };
     chan.send({ type: 'plan', plan });
     sendBindSources(chan, bindSources);
@@ -191,6 +196,7 @@ export function createContainer(opts: CreateOptions): Created {
 
     st.phase = 'created';
     container.write(st);
+    debug(`container ${opts.id} created`);
     if (opts.pidFile) writePidFile(opts.pidFile, initPid);
     // The init sent the master before "ready"; it is waiting in the socket.
     const consoleMaster = consoleReceiver !== undefined ? receiveConsoleMaster(consoleReceiver) : undefined;
@@ -230,7 +236,7 @@ function initHandshake(chan: Channel, config: Spec, saved: Saved, cgroup: Cgroup
       case 'ready':
         return;
       case 'error':
-        throw new UserError(String(m.msg));
+        throw new UserError(reportedError(m, 'container init'));
       default:
         throw new Error(`container init: unexpected message ${JSON.stringify(m)}`);
     }

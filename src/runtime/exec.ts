@@ -6,6 +6,7 @@
 import { posix } from 'node:path';
 import type { Process, Spec } from '../spec/types';
 import { UserError } from '../cli/errors';
+import { debug } from '../cli/log';
 import { loadBundle } from '../spec/bundle';
 import { ContainerFiles, statusOf, type Saved } from '../state/status';
 import { CgroupHandle, type SavedCgroup } from '../cgroups/handle';
@@ -19,7 +20,8 @@ import { setChildSubreaper } from '../sys/process';
 import { waitpid } from '../sys/wait';
 import { Channel } from './channel';
 import { INIT_COMMAND, type ExecPlan } from './init-plan';
-import { ownExecutable, spawnHandshake } from './spawn-handshake';
+import { ownExecutable, reportedError, spawnHandshake } from './spawn-handshake';
+import { logForChild } from './log-handover';
 import { hookState } from './hook-state';
 import { receiveConsoleMaster, TtyProxy } from './tty-proxy';
 import { forwardSignals, waitExit } from './foreground';
@@ -124,6 +126,8 @@ function startProcess(o: ExecOptions, saved: Saved, config: Spec): Started {
     const keep = [0, 1, 2, ...Array.from({ length: o.preserveFds }, (_, i) => 3 + i), childEnd];
     if (j.mntFd !== undefined) keep.push(j.mntFd);
     if (consoleFd !== undefined) keep.push(consoleFd);
+    const log = logForChild();
+    keep.push(...log.keep);
     try {
       childPid = nativeSpawn({ syncFd: childEnd, joins: j.joins, unshareFlags: 0, forkAgain: j.forkAgain, keepFds: keep, path: ownExecutable(), argv: ['tsrun', INIT_COMMAND, String(childEnd)], env: [] });
     } finally {
@@ -131,6 +135,7 @@ function startProcess(o: ExecOptions, saved: Saved, config: Spec): Started {
     }
     const chan = new Channel(parentEnd);
     pid = spawnHandshake(chan, config, childPid, j.forkAgain, 'exec');
+    debug('exec: process started', { pid });
     // In every hierarchy before it runs anything: limits, freezing and kill --all cover it.
     if (saved.cgroup) joinCgroup(new CgroupHandle(saved.cgroup as SavedCgroup), pid, o.cgroups);
     else if (o.cgroups.length) throw new UserError(`--cgroup: container ${saved.id} has no cgroup`);
@@ -143,11 +148,15 @@ function startProcess(o: ExecOptions, saved: Saved, config: Spec): Started {
       state: hookState(saved, 'running'),
       personality: config.linux?.personality,
       user: o.user,
+      log: log.target,
     };
     chan.send({ type: 'exec', plan });
     const m = chan.receive();
-    if (m?.type === 'error') throw new UserError(String(m.msg));
+    if (m?.type === 'error') throw new UserError(reportedError(m, 'exec'));
     if (m?.type !== 'ready') throw new UserError('exec: the process exited before it could run');
+    // Its last steps (user, capabilities, seccomp, execve) may still fail: it says so, or execve closes the socket.
+    const last = chan.receive();
+    if (last?.type === 'error') throw new UserError(reportedError(last, 'exec'));
     if (o.pidFile) writePidFile(o.pidFile, pid);
     return { pid, consoleMaster: consoleReceiver !== undefined ? receiveConsoleMaster(consoleReceiver) : undefined };
   } catch (e) {

@@ -1,6 +1,7 @@
 // A foreground run or exec: pass the caller's signals on to the process and
 // wait, as subreaper, for it to exit.
 import { waitpidAsync } from '../sys/wait';
+import { debug } from '../cli/log';
 import { FORWARDED } from './signals';
 import type { TtyProxy } from './tty-proxy';
 
@@ -24,6 +25,9 @@ export function forwardSignals(pid: number, tty: TtyProxy | undefined): () => vo
 export async function waitExit(pid: number): Promise<number> {
   for (;;) {
     const r = await waitpidAsync(-1);
-    if (r.pid === pid) return r.code ?? 128 + (r.signal ?? 0);
+    if (r.pid !== pid) continue;
+    const status = r.code ?? 128 + (r.signal ?? 0);
+    debug('process exited', { pid, status });
+    return status;
   }
 }

@@ -1,5 +1,6 @@
 import type { Process, Spec } from '../spec/types';
 import type { CompiledSeccompJSON } from '../seccomp/compile';
+import type { LogTarget } from '../cli/log';
 
 /** The hidden subcommand through which the native helper enters the executable as a container's init. */
 export const INIT_COMMAND = 'init';
@@ -25,6 +26,8 @@ export interface InitPlan {
   state: Record<string, unknown>;
   /** Compiled by the parent; loaded by the init right before execve. */
   seccomp?: CompiledSeccompJSON;
+  /** Where the init's warnings and debug lines go: the parent's log (runtime/log-handover.ts). */
+  log: LogTarget;
 }
 
 /** What `tsrun exec` hands the process it starts in a running container. */
@@ -40,4 +43,6 @@ export interface ExecPlan {
   personality?: NonNullable<Spec['linux']>['personality'];
   /** exec --user as typed: resolved inside the container (names, a uid's gid). */
   user?: string;
+  /** Where the process's warnings and debug lines go until execve: the parent's log. */
+  log: LogTarget;
 }

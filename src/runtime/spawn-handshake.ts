@@ -19,6 +19,14 @@ export function sysMessage(m: Message): string {
   return m.arg === undefined ? `${m.call}: ${errnoName(Number(m.errno))}` : `${m.call}(${m.arg}): ${errnoName(Number(m.errno))}`;
 }
 
+/**
+ * The text of an 'error' message: the init's own words, or a failed call the
+ * native helper reports (it may still fail after the pid, e.g. at execveat).
+ */
+export function reportedError(m: Message, who: string): string {
+  return m.call === undefined ? String(m.msg) : `${who}: ${sysMessage(m)}`;
+}
+
 /** Answer the native helper until it reports the pid; `who` names the process in errors. */
 export function spawnHandshake(chan: Channel, config: Spec, childPid: number, forkAgain: boolean, who = 'container init'): number {
   for (;;) {
@@ -37,7 +45,7 @@ export function spawnHandshake(chan: Channel, config: Spec, childPid: number, fo
         debug(`${who}: ${m.msg} (${sysMessage(m)})`);
         break;
       case 'error':
-        throw new UserError(`${who}: ${sysMessage(m)}`);
+        throw new UserError(reportedError(m, who));
       case 'pid':
         // The intermediate process exits right after the fork; reap it.
         if (forkAgain) waitpid(childPid);

@@ -1,6 +1,7 @@
 // `tsrun start`: release the init blocked on the exec fifo.
 import { openSync, readSync, closeSync, unlinkSync, constants } from 'node:fs';
 import { UserError } from '../cli/errors';
+import { debug } from '../cli/log';
 import { runHooks } from '../hooks/run';
 import { ContainerDir, statusOf, type Saved } from '../state/store';
 import { isSameLiveProcess } from '../state/proc';
@@ -57,6 +58,7 @@ export function startContainer(c: ContainerDir): Saved {
     if (status === 'running') throw new UserError('cannot start an already running container');
     throw new UserError(`cannot start a container in the ${status} state`);
   }
+  debug('start: releasing the container init', { pid: saved.pid });
   const failure = releaseInit(c.fifoPath, saved);
   unlinkSync(c.fifoPath);
   if (failure) throw new UserError(failure);
