@@ -140,3 +140,16 @@ t.test('namespaced sysctls are accepted with their namespaces', async (t) => {
   c.linux.sysctl = { 'kernel.shmmax': '1', 'fs.mqueue.msg_max': '10', 'net.ipv4.ip_forward': '1', 'kernel.domainname': 'x' };
   t.doesNotThrow(() => loadBundle(makeBundle(t, c)));
 });
+
+t.test('null members are absent, as runc reads them; null in an array is still an error', async (t) => {
+  const c = spec();
+  c.annotations = null;
+  c.linux.sysctl = null;
+  c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['getpid'], action: 'SCMP_ACT_ERRNO', args: null }] };
+  const b = loadBundle(makeBundle(t, c));
+  t.notOk('annotations' in b.config, 'annotations: null is no annotations');
+  t.notOk('args' in b.config.linux!.seccomp!.syscalls![0], 'a Docker-style "args": null is no conditions');
+  const bad = spec();
+  bad.process.args = ['sh', null];
+  t.match(loadError(makeBundle(t, bad)), /\/process\/args\/1: must be string/);
+});

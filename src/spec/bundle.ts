@@ -69,9 +69,17 @@ function readConfig(configPath: string): string {
   }
 }
 
+/**
+ * JSON null as a member's value means "absent", as Go's decoder (runc) reads
+ * it: profiles converted from Docker's carry `"args": null`. In arrays it stays.
+ */
+function nullAsAbsent(this: unknown, _key: string, value: unknown): unknown {
+  return value === null && !Array.isArray(this) ? undefined : value;
+}
+
 function parseConfig(text: string, configPath: string): Spec {
   try {
-    return JSON.parse(text) as Spec;
+    return JSON.parse(text, nullAsAbsent) as Spec;
   } catch (err) {
     throw new UserError(`${configPath}: not valid JSON: ${describeJsonError(err as Error, text)}`);
   }
