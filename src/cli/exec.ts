@@ -89,7 +89,7 @@ export const exec: CommandModule<GlobalArgs, ExecArgs> = {
     const { saved, config } = containerConfig(a.root, a.id, a['ignore-paused']);
     const process = processFile
       ? p.readProcessFile(processFile)
-      : p.processFromFlags(config.process!, {
+      : p.processFromFlags(config.process ?? { cwd: '/', args: [] }, {
           args: command,
           cwd: last(a.cwd),
           env: all(a.env).map(String),

@@ -22,7 +22,7 @@ import { closeQuiet, setNonblocking } from '../sys/fs';
 import { connectUnix } from '../sys/socket';
 import { becomeProcess, refuseOwnExecutable } from './become';
 import { releaseMemoryFds } from '../sys/memory-library';
-import type { State } from '../spec/types';
+import type { Process, State } from '../spec/types';
 import { enterCwd } from './cwd';
 import { receiveBindSources } from '../runtime/bind-source-fds';
 import { applyScheduler, applyIoPriority, applyCpuAffinity, applyPersonality } from '../linux/sched';
@@ -81,7 +81,9 @@ function main(): void {
   const plan = first.plan as InitPlan;
   adoptLog(plan.log);
   const { config } = plan;
-  const proc = config.process!;
+  // Without a process (allowed until start, which then refuses) the init
+  // sets up everything else and waits to be deleted.
+  const proc: Process = config.process ?? { cwd: '/', args: [] };
   const bindSourceFds = receiveBindSources(chan, plan.bindSources ?? []);
 
   if (plan.newCgroupNs) unshare(CLONE.NEWCGROUP, 'cgroup');
@@ -135,8 +137,8 @@ function main(): void {
   const env = proc.env ?? [];
   const cwd = proc.cwd || '/';
   enterCwd(cwd);
-  const exe = resolveExecutable(proc.args?.[0] ?? '', env, cwd);
-  refuseOwnExecutable(exe, proc.args?.[0] ?? '');
+  const exe = config.process ? resolveExecutable(proc.args?.[0] ?? '', env, cwd) : '';
+  if (config.process) refuseOwnExecutable(exe, proc.args?.[0] ?? '');
 
   debug('init: ready, waiting for start');
   chan.send({ type: 'ready' });
@@ -147,6 +149,7 @@ function main(): void {
   // while the parent finishes, so create and start take no longer.
   globalThis.Bun?.gc(true);
   waitForStart(plan.fifoFd);
+  if (!config.process) process.exit(1);
 
   applyScheduler(proc.scheduler);
   applyIoPriority(proc.ioPriority);

@@ -60,9 +60,10 @@ export interface Created {
  * The native helper execs it through a read-only bind (binary protection).
  */
 function checkConfig(config: Spec, opts: CreateOptions): void {
-  if (!config.process) throw new UserError('config.json: /process: required to create a container');
   const unimplemented = unimplementedFields(config);
   if (unimplemented.length) throw new UserError(unimplemented.join('\n'));
+  // config.md: process is "REQUIRED when start is called", so create goes on without one.
+  if (!config.process) return;
   const unattainable = unattainableCaps(config.process.capabilities);
   if (unattainable.length) throw new UserError(unattainable.map((m) => `config.json: ${m}`).join('\n'));
   checkTerminal(config.process.terminal, opts.detach, opts.consoleSocket);
@@ -114,6 +115,7 @@ export function createContainer(opts: CreateOptions): Created {
       hooks: { poststart: config.hooks?.poststart, poststop: config.hooks?.poststop },
       // Never the rootfs itself: it may be a mount of its own (containerd's overlay).
       hostMounts: ns.has('mount') ? undefined : (config.mounts ?? []).map((m) => join(rootfs, m.destination)).filter((p) => p !== rootfs),
+      noProcess: config.process ? undefined : true,
     };
     saved = st;
     container.write(st);
@@ -127,7 +129,7 @@ export function createContainer(opts: CreateOptions): Created {
     let consoleReceiver: number | undefined;
     let consoleFd: number | undefined;
     if (opts.consoleSocket) consoleFd = connectConsole(opts.consoleSocket);
-    else if (config.process!.terminal) [consoleReceiver, consoleFd] = socketpair('stream');
+    else if (config.process?.terminal) [consoleReceiver, consoleFd] = socketpair('stream');
     if (consoleFd !== undefined) fds.push(consoleFd);
     if (consoleReceiver !== undefined) fds.push(consoleReceiver);
     const [parentEnd, childEnd] = socketpair('stream');
@@ -164,7 +166,7 @@ export function createContainer(opts: CreateOptions): Created {
     // Into its cgroup before the init makes its cgroup namespace (it does so on receiving the plan).
     // The device rules follow once the init has made the device nodes (its "hooks" request).
     cgroup.apply(initPid, { deferDevices: true });
-    applyCpuAffinity(initPid, config.process!.execCPUAffinity?.initial, '/process/execCPUAffinity/initial');
+    applyCpuAffinity(initPid, config.process?.execCPUAffinity?.initial, '/process/execCPUAffinity/initial');
     // Compiled while the init starts up (Docker's profile: several ms in a
     // fresh process); a bad profile still fails create, cleaned up below.
     const seccomp = planSeccomp(config);

@@ -92,6 +92,39 @@ if (!isRoot) {
     env.done();
   });
 
+  t.test('a config without process: create succeeds, start refuses, exec and delete work', async (t) => {
+    // config.md#process: "This property is REQUIRED when start is called" (runtime-tools' start test).
+    const env = testEnv(t);
+    const id = uniqueId('noproc');
+    const config = testConfig(id, ['true']);
+    delete config.process;
+    const bundle = env.bundle(config);
+    let r = env.run(['create', '-b', bundle, id], { output: join(env.dir, `${id}.out`) });
+    t.equal(r.code, 0, `create: ${r.stderr}`);
+    const pid = Number(parseState(env.run(['state', id])).pid);
+    t.equal(parseState(env.run(['state', id])).status, 'created');
+    r = env.run(['start', id]);
+    t.equal(r.code, 1, 'start fails');
+    t.match(r.stderr, /config\.json: \/process: required when start is called/);
+    t.equal(parseState(env.run(['state', id])).status, 'created', 'still created');
+    r = env.run(['exec', id, '/bin/sh', '-c', 'echo in $(cat /proc/1/comm)']);
+    t.equal(r.code, 0, `exec: ${r.stderr}`);
+    t.equal(r.stdout, 'in tsrun\n', 'exec joins the waiting init');
+    t.equal(env.run(['delete', id]).code, 0, 'delete of the created container');
+    const gone = () => {
+      try {
+        return /^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8')); // a zombie left to its reaper
+      } catch {
+        return true;
+      }
+    };
+    t.ok(gone(), 'the init is gone');
+    r = env.run(['run', '-b', bundle, uniqueId('noproc')]);
+    t.equal(r.code, 1, 'run fails at its start');
+    t.match(r.stderr, /\/process: required when start is called/);
+    env.done();
+  });
+
   t.test('run in the foreground returns the exit status', async (t) => {
     const env = testEnv(t);
     const id = uniqueId('exit');

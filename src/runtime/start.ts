@@ -58,6 +58,8 @@ export function startContainer(c: ContainerDir): Saved {
     if (status === 'running') throw new UserError('cannot start an already running container');
     throw new UserError(`cannot start a container in the ${status} state`);
   }
+  // The init stays created and waiting: delete removes it.
+  if (saved.noProcess) throw new UserError('config.json: /process: required when start is called (config.md#process); the container stays created');
   debug('start: releasing the container init', { pid: saved.pid });
   const failure = releaseInit(c.fifoPath, saved);
   unlinkSync(c.fifoPath);

@@ -34,6 +34,8 @@ export interface Saved {
    * caller's namespace (as runc does): their host paths, for delete to undo.
    */
   hostMounts?: string[];
+  /** config.json has no process: create made the container, start must refuse (config.md#process). */
+  noProcess?: boolean;
 }
 
 const missing = (id: string) => new UserError(`container does not exist: ${id}`);
