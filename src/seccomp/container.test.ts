@@ -215,6 +215,9 @@ if (!isRoot) {
     } else {
       // add_key: in no rule, so the default errno (ENOSYS); the kernel itself would say EFAULT.
       t.equal(probeRet(both(t, env, plain, ['/probe/probe64', '248', '0', '0', '0', '0', '0']).out), -38, 'add_key: ENOSYS from the profile');
+      // The issue-10 probe: process_vm_readv(100, NULL, 0, NULL, 0, ~0) is in the profile's allow list, so
+      // the kernel answers (EINVAL for the flags), under the profile's ENOSYS default, exactly as with runc.
+      t.equal(probeRet(both(t, env, plain, ['/probe/probe64', '310', '100', '0', '0', '0', '0', '-1']).out), -22, 'process_vm_readv: reaches the kernel, EINVAL');
       // sethostname with CAP_SYS_ADMIN (own uts namespace): the kernel allows it unless the filter says EPERM first.
       const admin = [...DOCKER_DEFAULT_CAPS, 'CAP_SYS_ADMIN'];
       const sethostname = ['/probe/probe64', '170', '@probe', '5'];
