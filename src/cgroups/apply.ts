@@ -3,7 +3,7 @@
 // quota above the new period — succeeds once the others are in), then the
 // device rules. If anything still fails, every restorable file is put back
 // as it was, so a rejected update leaves the previous limits in place.
-import { debug } from '../cli/log';
+import { debug } from '../log';
 import { CgroupError, cgRead, cgTryRead, cgWrite } from './files';
 import type { Plan, Write } from './plan';
 import { parseDevicesList, sameState, v1Line, type DeviceState } from './device-rules';

@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from './globals';
 import type { ContainerDir } from '../state/store';
-import { UserError } from './errors';
+import { NoSuchContainerError } from '../errors';
 
 export const deleteFlags = {
   force: { alias: 'f', type: 'boolean', default: false, describe: 'forcibly delete the container if it is still running (uses SIGKILL)' },
@@ -18,7 +18,7 @@ export const del: CommandModule<GlobalArgs, GlobalArgs & { id: string; force: bo
       c = ContainerDir.open(args.root, args.id);
     } catch (e) {
       // runc: deleting a missing container with --force is not an error.
-      if (args.force && e instanceof UserError && /does not exist/.test(e.message)) return;
+      if (args.force && e instanceof NoSuchContainerError) return;
       throw e;
     }
     destroyContainer(c, args.force);

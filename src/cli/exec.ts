@@ -5,7 +5,7 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from './globals';
 import { commandIndex, PARSER_CONFIGURATION } from './globals';
-import { UserError } from './errors';
+import { InvalidInputError } from '../errors';
 
 export const EXEC_PARSER_CONFIGURATION = { ...PARSER_CONFIGURATION, 'populate--': true, 'boolean-negation': false, 'duplicate-arguments-array': true } as const;
 
@@ -84,8 +84,8 @@ export const exec: CommandModule<GlobalArgs, ExecArgs> = {
     const command = [...all(a.command), ...all(a['--'])].map(String);
     const processFile = last(a.process);
     const preserveFds = last(a['preserve-fds']) ?? 0;
-    if (processFile && command.length) throw new UserError('exec: a command cannot be given with --process');
-    if (!processFile && !command.length) throw new UserError('exec: args must not be empty');
+    if (processFile && command.length) throw new InvalidInputError('exec: a command cannot be given with --process');
+    if (!processFile && !command.length) throw new InvalidInputError('exec: args must not be empty');
     const { saved, config } = containerConfig(a.root, a.id, a['ignore-paused']);
     const process = processFile
       ? p.readProcessFile(processFile)

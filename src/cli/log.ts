@@ -1,25 +1,14 @@
-// Diagnostics as runc writes them: logrus lines, text or JSON (containerd's
-// shim reads the last "error" line of the JSON log to say why a command
-// failed), to --log or, without it, to fd 2. Never through
-// process.stdout/stderr: those streams set O_NONBLOCK on descriptions the
-// container shares.
+// The command line's side of logging, as runc does it: --log FILE,
+// --log-format text|json (containerd's shim reads the last "error" line of the
+// JSON log to say why a command failed) and --debug set the library's log
+// target; fatal errors go to the file and to fd 2; command output to fd 1.
 import { openSync, writeSync } from 'node:fs';
-import { logLine, type Fields, type Level } from './log-format';
+import { log, setLogTarget } from '../log';
 import { commandIndex } from './globals';
-import { UserError } from './errors';
+import { InvalidInputError } from '../errors';
 
-export type { Level } from './log-format';
-const rank: Record<Level, number> = { debug: 0, info: 1, warning: 2, error: 3 };
+export { debug, info, warn } from '../log';
 
-/** Where a process logs; handed to the container init, which logs to the same place. */
-export interface LogTarget {
-  /** The open log file, or 2 when there is no --log. */
-  fd: number;
-  json: boolean;
-  debug: boolean;
-}
-
-let target: LogTarget = { fd: 2, json: false, debug: false };
 /** Whether --log named a file: fatal errors then go to both it and fd 2. */
 let toFile = false;
 let configured = false;
@@ -33,15 +22,16 @@ export interface LogOptions {
 export function configureLog(opts: LogOptions): void {
   if (configured) return;
   configured = true;
-  target = { fd: 2, json: opts.logFormat === 'json', debug: !!opts.debug };
+  let fd = 2;
   if (opts.log) {
     try {
-      target.fd = openSync(opts.log, 'a', 0o600);
+      fd = openSync(opts.log, 'a', 0o600);
     } catch (e) {
-      throw new UserError(`--log ${opts.log}: cannot open: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new InvalidInputError(`--log ${opts.log}: cannot open: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
     toFile = true;
   }
+  setLogTarget({ fd, json: opts.logFormat === 'json', debug: !!opts.debug });
 }
 
 /**
@@ -66,30 +56,6 @@ export function configureLogFromArgv(argv: string[]): void {
     configured = true;
   }
 }
-
-/** The container init's side: log where its parent logs (the fd came with the plan). */
-export function adoptLog(t: LogTarget): void {
-  target = t;
-  toFile = false;
-  configured = true;
-}
-
-export function logTarget(): LogTarget {
-  return { ...target };
-}
-
-export function log(level: Level, msg: string, fields?: Fields): void {
-  if (rank[level] < rank[target.debug ? 'debug' : 'info']) return;
-  try {
-    writeSync(target.fd, logLine(level, msg, target.json, fields));
-  } catch {
-    // a full pipe or a closed fd: nowhere left to say it
-  }
-}
-
-export const debug = (msg: string, fields?: Fields) => log('debug', msg, fields);
-export const info = (msg: string, fields?: Fields) => log('info', msg, fields);
-export const warn = (msg: string, fields?: Fields) => log('warning', msg, fields);
 
 /**
  * A fatal error: as runc, to the log file in its format and to fd 2 as the

@@ -4,7 +4,7 @@
 import yargs from 'yargs';
 import type { CommandModule } from 'yargs';
 import { configureLog, out } from './log';
-import { UserError } from './errors';
+import { InvalidInputError } from '../errors';
 import { GLOBAL_FLAGS, PARSER_CONFIGURATION, commandIndex, type GlobalArgs } from './globals';
 import { commandNamed, commandsFor } from './commands';
 import { OCI_VERSION } from '../spec/version';
@@ -25,7 +25,7 @@ export async function parseAndRun(typed: string[]): Promise<number> {
     .alias('help', 'h')
     .wrap(null)
     .fail((msg, err) => {
-      throw err ?? new UserError(msg);
+      throw err ?? new InvalidInputError(msg);
     });
   for (const c of commandsFor(argv)) parser.command(c as CommandModule);
   const args = await parser.parseAsync();
@@ -64,6 +64,6 @@ function checkCommandWord(argv: string[]): string[] {
     i = commandIndex(argv);
     if (i < 0) return argv;
   }
-  if (!commandNamed(argv[i])) throw new UserError(`command "${argv[i]}" does not exist (tsrun --help lists the commands)`, NO_SUCH_COMMAND);
+  if (!commandNamed(argv[i])) throw new InvalidInputError(`command "${argv[i]}" does not exist (tsrun --help lists the commands)`, NO_SUCH_COMMAND);
   return argv;
 }

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from './globals';
-import { UserError } from './errors';
+import { ContainerStateError } from '../errors';
 
 export const pause: CommandModule<GlobalArgs, GlobalArgs & { id: string }> = {
   command: 'pause <id>',
@@ -9,7 +9,7 @@ export const pause: CommandModule<GlobalArgs, GlobalArgs & { id: string }> = {
     const { openContainerCgroup } = await import('../runtime/container-cgroup');
     const { status, cgroup } = openContainerCgroup(args.root, args.id);
     // runc pauses created and running containers; anything else is "not running".
-    if (status !== 'running' && status !== 'created') throw new UserError('container not running');
+    if (status !== 'running' && status !== 'created') throw new ContainerStateError('container not running');
     cgroup.freeze();
   },
 };

@@ -2,7 +2,7 @@
 // output filtered to them (runc finds the PID column by its header).
 import type { CommandModule } from 'yargs';
 import { commandIndex, PARSER_CONFIGURATION, type GlobalArgs } from './globals';
-import { UserError } from './errors';
+import { InvalidInputError } from '../errors';
 import { out } from './log';
 
 interface PsArgs extends GlobalArgs {
@@ -15,14 +15,14 @@ interface PsArgs extends GlobalArgs {
 export function filterPsOutput(text: string, pids: number[]): string {
   const lines = text.split('\n');
   const pidIndex = lines[0].trim().split(/\s+/).indexOf('PID');
-  if (pidIndex < 0) throw new UserError("couldn't find PID field in ps output");
+  if (pidIndex < 0) throw new InvalidInputError("couldn't find PID field in ps output");
   const wanted = new Set(pids);
   const rows = [lines[0]];
   for (const line of lines.slice(1)) {
     if (line.length === 0) continue;
     const field = line.trim().split(/\s+/)[pidIndex];
     const pid = Number(field);
-    if (!/^\d+$/.test(field ?? '')) throw new UserError(`unable to parse pid: ${JSON.stringify(field)}`);
+    if (!/^\d+$/.test(field ?? '')) throw new InvalidInputError(`unable to parse pid: ${JSON.stringify(field)}`);
     if (wanted.has(pid)) rows.push(line);
   }
   return rows.join('\n') + '\n';
@@ -71,12 +71,12 @@ export const ps: CommandModule<GlobalArgs, PsArgs> = {
       out(JSON.stringify(pids) + '\n');
       return;
     }
-    if (args.format !== 'table') throw new UserError('invalid format option');
+    if (args.format !== 'table') throw new InvalidInputError('invalid format option');
     const psArgs = splitPsArgv(process.argv.slice(2)) ?? (args.psArgs ?? []).map(String);
     const { spawnSync } = await import('node:child_process');
     const r = spawnSync('ps', psArgs.length > 0 ? psArgs : ['-ef'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    if (r.error) throw new UserError(`ps: ${r.error.message}`);
-    if (r.status !== 0) throw new UserError(`ps exited with ${r.status ?? r.signal}: ${r.stdout}${r.stderr}`);
+    if (r.error) throw new InvalidInputError(`ps: ${r.error.message}`);
+    if (r.status !== 0) throw new InvalidInputError(`ps exited with ${r.status ?? r.signal}: ${r.stdout}${r.stderr}`);
     out(filterPsOutput(r.stdout, pids));
   },
 };

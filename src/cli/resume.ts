@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from './globals';
-import { UserError } from './errors';
+import { InvalidInputError } from '../errors';
 
 export const resume: CommandModule<GlobalArgs, GlobalArgs & { id: string }> = {
   command: 'resume <id>',
@@ -8,7 +8,7 @@ export const resume: CommandModule<GlobalArgs, GlobalArgs & { id: string }> = {
   handler: async (args) => {
     const { openContainerCgroup } = await import('../runtime/container-cgroup');
     const { status, cgroup } = openContainerCgroup(args.root, args.id);
-    if (status !== 'paused') throw new UserError('container not paused');
+    if (status !== 'paused') throw new InvalidInputError('container not paused');
     cgroup.thaw();
   },
 };

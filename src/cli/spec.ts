@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { defaultSpec } from '../spec/default';
-import { UserError } from './errors';
+import { InvalidInputError } from '../errors';
 
 interface SpecArgs {
   bundle?: string;
@@ -25,11 +25,11 @@ export const specCommand: CommandModule<object, SpecArgs> = {
       writeFileSync(path, text, { flag: 'wx', mode: 0o666 });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') throw new UserError('File config.json exists. Remove it first');
+      if (code === 'EEXIST') throw new InvalidInputError('File config.json exists. Remove it first');
       const bundle = resolve(args.bundle ?? '.');
-      if (code === 'ENOENT') throw new UserError(`bundle ${bundle}: does not exist`);
-      if (code === 'ENOTDIR') throw new UserError(`bundle ${bundle}: is not a directory`);
-      throw new UserError(`${path}: cannot be written: ${code ?? String(err)}`);
+      if (code === 'ENOENT') throw new InvalidInputError(`bundle ${bundle}: does not exist`);
+      if (code === 'ENOTDIR') throw new InvalidInputError(`bundle ${bundle}: is not a directory`);
+      throw new InvalidInputError(`${path}: cannot be written: ${code ?? String(err)}`);
     }
   },
 };

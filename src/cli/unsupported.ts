@@ -3,7 +3,7 @@
 // flags they are given (a caller's runc flags must not turn the answer into
 // "Unknown argument").
 import type { CommandModule } from 'yargs';
-import { UserError } from './errors';
+import { InvalidInputError } from '../errors';
 
 export function unsupportedCommand(usage: string, what: string, why: string): CommandModule<object, object> {
   const name = usage.split(' ')[0];
@@ -12,7 +12,7 @@ export function unsupportedCommand(usage: string, what: string, why: string): Co
     describe: `${what} (not supported by tsrun)`,
     builder: (y) => y.strict(false).epilogue(`Not supported: ${why}.`),
     handler: () => {
-      throw new UserError(`${name} is not supported: ${why}`);
+      throw new InvalidInputError(`${name} is not supported: ${why}`);
     },
   };
 }

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from './globals';
-import { UserError } from './errors';
+import { InvalidInputError } from '../errors';
 import { warn } from './log';
 import type { LinuxResources } from '../spec/types';
 import type { UpdateFlags } from '../runtime/update';
@@ -48,20 +48,20 @@ function readResources(path: string): LinuxResources {
   try {
     text = readFileSync(path === '-' ? 0 : path, 'utf8');
   } catch (e) {
-    throw new UserError(`${path === '-' ? 'stdin' : path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new InvalidInputError(`${path === '-' ? 'stdin' : path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   try {
     return JSON.parse(text) as LinuxResources;
   } catch (e) {
-    throw new UserError(`${path === '-' ? 'stdin' : path}: not a JSON LinuxResources object: ${(e as Error).message}`);
+    throw new InvalidInputError(`${path === '-' ? 'stdin' : path}: not a JSON LinuxResources object: ${(e as Error).message}`);
   }
 }
 
 /** runc's wording on a host without Intel RDT; tsrun has no RDT support at all. */
 function refuseIntelRdt(args: UpdateArgs): void {
   const rdt = existsSync('/sys/fs/resctrl/schemata');
-  if (args.l3CacheSchema) throw new UserError(rdt ? 'Intel RDT/CAT: l3 cache schema is not supported by tsrun' : 'Intel RDT/CAT: l3 cache schema is not enabled');
-  if (args.memBwSchema) throw new UserError(rdt ? 'Intel RDT/MBA: memory bandwidth schema is not supported by tsrun' : 'Intel RDT/MBA: memory bandwidth schema is not enabled');
+  if (args.l3CacheSchema) throw new InvalidInputError(rdt ? 'Intel RDT/CAT: l3 cache schema is not supported by tsrun' : 'Intel RDT/CAT: l3 cache schema is not enabled');
+  if (args.memBwSchema) throw new InvalidInputError(rdt ? 'Intel RDT/MBA: memory bandwidth schema is not supported by tsrun' : 'Intel RDT/MBA: memory bandwidth schema is not enabled');
 }
 
 export const update: CommandModule<GlobalArgs, UpdateArgs> = {

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { debug, warn } from '../cli/log';
+import { debug, warn } from '../log';
 import type { Hook } from '../spec/types';
 
 export interface RunHooksOptions {

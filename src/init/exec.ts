@@ -15,14 +15,14 @@ import { connectUnix } from '../sys/socket';
 import { enterCwd } from './cwd';
 import { resolveUser } from '../linux/passwd';
 import { becomeProcess, refuseOwnExecutable } from './become';
-import { adoptLog, debug } from '../cli/log';
+import { setLogTarget, debug } from '../log';
 
 /**
  * Sets the process up, says "ready", and execs it. The parent reads until
  * execve closes the socket: every error up to the exec reaches it.
  */
 export function enterAndExec(chan: Channel, plan: ExecPlan): never {
-  adoptLog(plan.log);
+  setLogTarget(plan.log);
   const proc = plan.process;
   // A seccomp notify agent's socket is a host path: connect while it is reachable.
   const notifySocket = plan.seccomp?.notify ? connectUnix(plan.seccomp.listenerPath!) : undefined;

@@ -8,7 +8,7 @@
 // debug lines go to the parent's log (runtime/log-handover.ts).
 import { writeSync, fstatSync } from 'node:fs';
 import { Channel } from '../runtime/channel';
-import { adoptLog, debug, log } from '../cli/log';
+import { setLogTarget, debug, log } from '../log';
 import type { InitPlan, ExecPlan } from '../runtime/init-plan';
 import { enterAndExec } from './exec';
 import { runHooks } from '../hooks/run';
@@ -79,7 +79,7 @@ function main(): void {
   if (first?.type === 'exec') enterAndExec(chan, first.plan as ExecPlan);
   if (!first || first.type !== 'plan') process.exit(1);
   const plan = first.plan as InitPlan;
-  adoptLog(plan.log);
+  setLogTarget(plan.log);
   const { config } = plan;
   // Without a process (allowed until start, which then refuses) the init
   // sets up everything else and waits to be deleted.

@@ -11,7 +11,7 @@
 // here would carry no such locks: the container could remount it writable or
 // unmount what covers a path.
 import type { Spec } from '../spec/types';
-import { UserError } from '../cli/errors';
+import { InvalidInputError } from '../errors';
 import { CLONE, setns, unshare } from '../sys/ns';
 import { O, open, fchdir, closeQuiet } from '../sys/fs';
 import { chroot } from '../sys/mount';
@@ -68,7 +68,7 @@ export function openBindSources(config: Spec, bundle: string, indexes: number[],
           opened.push({ index, fd: open(rm.source, O.PATH) });
         } catch (err) {
           if (!(err instanceof SysError)) throw err;
-          throw new UserError(`config.json: /mounts/${index}: mount ${rm.source} → ${rm.destination}: bind source: ${err.code}`);
+          throw new InvalidInputError(`config.json: /mounts/${index}: mount ${rm.source} → ${rm.destination}: bind source: ${err.code}`);
         }
       }
     });

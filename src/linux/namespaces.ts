@@ -3,7 +3,7 @@
 // create, and the id maps / time offsets the parent writes for the child.
 import { readlinkSync, writeFileSync } from 'node:fs';
 import type { Spec, LinuxNamespaceType, LinuxIDMapping } from '../spec/types';
-import { UserError } from '../cli/errors';
+import { InvalidInputError } from '../errors';
 import { CLONE, nsType } from '../sys/ns';
 import { open, O, fsType, FS_MAGIC, closeQuiet } from '../sys/fs';
 import { SysError } from '../sys/libc';
@@ -51,12 +51,12 @@ function openNamespace(path: string, type: LinuxNamespaceType, where: string): n
   try {
     fd = open(path, O.RDONLY);
   } catch (e) {
-    throw new UserError(`config.json: ${where}/path: cannot open ${path}: ${e instanceof SysError ? e.code : (e as Error).message}`);
+    throw new InvalidInputError(`config.json: ${where}/path: cannot open ${path}: ${e instanceof SysError ? e.code : (e as Error).message}`);
   }
   const found = fsType(fd) === FS_MAGIC.NSFS ? namespaceTypeOf(fd, path) : 'not a namespace file';
   if (found !== type) {
     closeQuiet(fd);
-    throw new UserError(`config.json: ${where}/path: ${path} is not a ${type} namespace (${found === 'not a namespace file' ? found : `it is a ${found} namespace`})`);
+    throw new InvalidInputError(`config.json: ${where}/path: ${path} is not a ${type} namespace (${found === 'not a namespace file' ? found : `it is a ${found} namespace`})`);
   }
   return fd;
 }
@@ -123,14 +123,14 @@ export function writeIdMaps(pid: number, config: Spec): void {
   const uid = config.linux?.uidMappings ?? [];
   const gid = config.linux?.gidMappings ?? [];
   if (!uid.length || !gid.length) {
-    throw new UserError('config.json: /linux/uidMappings and /linux/gidMappings: a new user namespace needs both mappings');
+    throw new InvalidInputError('config.json: /linux/uidMappings and /linux/gidMappings: a new user namespace needs both mappings');
   }
   const write = (file: string, text: string) => {
     try {
       writeFileSync(`/proc/${pid}/${file}`, text);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      throw new UserError(`write /proc/${pid}/${file} (${JSON.stringify(text.trim())}): ${err.code ?? err.message}`);
+      throw new InvalidInputError(`write /proc/${pid}/${file} (${JSON.stringify(text.trim())}): ${err.code ?? err.message}`);
     }
   };
   write('uid_map', mapText(uid));
@@ -150,6 +150,6 @@ export function writeTimeOffsets(pid: number, config: Spec): void {
   try {
     writeFileSync(`/proc/${pid}/timens_offsets`, text);
   } catch (e) {
-    throw new UserError(`config.json: /linux/timeOffsets: write /proc/${pid}/timens_offsets: ${(e as NodeJS.ErrnoException).code}`);
+    throw new InvalidInputError(`config.json: /linux/timeOffsets: write /proc/${pid}/timens_offsets: ${(e as NodeJS.ErrnoException).code}`);
   }
 }

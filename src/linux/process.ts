@@ -12,7 +12,7 @@ import {
   ambientClearAll, ambientRaise, setNoNewPrivs, umask,
 } from '../sys/process';
 import { capMask, capNames, lastCap, supportedMask, CAPS } from './capabilities';
-import { debug, warn } from '../cli/log';
+import { debug, warn } from '../log';
 
 export { applyRlimits } from './rlimits';
 

@@ -1,7 +1,7 @@
 // The commands that act on a container's cgroup (pause, resume, ps, update,
 // events) all start the same way: find the container, its status and its
 // cgroup manager.
-import { UserError } from '../cli/errors';
+import { InvalidInputError, NoSuchContainerError } from '../errors';
 import { ContainerDir, statusOf, type Saved, type Status } from '../state/store';
 import { loadCgroup, type CgroupManager, type SavedCgroup } from '../cgroups';
 
@@ -16,7 +16,7 @@ export interface ContainerCgroup {
 export function openContainerCgroup(root: string, id: string): ContainerCgroup {
   const container = ContainerDir.open(root, id);
   const saved = container.read();
-  if (!saved) throw new UserError(`container does not exist: ${id}`);
-  if (!saved.cgroup) throw new UserError(`container ${id} has no cgroup (it was created without one)`);
+  if (!saved) throw new NoSuchContainerError(id);
+  if (!saved.cgroup) throw new InvalidInputError(`container ${id} has no cgroup (it was created without one)`);
   return { container, saved, status: statusOf(container, saved), cgroup: loadCgroup(saved.cgroup as SavedCgroup) };
 }

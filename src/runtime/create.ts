@@ -8,8 +8,8 @@ import { loadBundle } from '../spec/bundle';
 import { OCI_VERSION } from '../spec/version';
 import { unimplementedFields } from '../spec/unimplemented';
 import { runHooks } from '../hooks/run';
-import { UserError } from '../cli/errors';
-import { warn, debug } from '../cli/log';
+import { InvalidInputError } from '../errors';
+import { warn, debug } from '../log';
 import { unattainableCaps } from '../linux/capabilities';
 import { ContainerDir, type Saved } from '../state/store';
 import { procStat, waitGone } from '../state/proc';
@@ -61,11 +61,11 @@ export interface Created {
  */
 function checkConfig(config: Spec, opts: CreateOptions): void {
   const unimplemented = unimplementedFields(config);
-  if (unimplemented.length) throw new UserError(unimplemented.join('\n'));
+  if (unimplemented.length) throw new InvalidInputError(unimplemented.join('\n'));
   // config.md: process is "REQUIRED when start is called", so create goes on without one.
   if (!config.process) return;
   const unattainable = unattainableCaps(config.process.capabilities);
-  if (unattainable.length) throw new UserError(unattainable.map((m) => `config.json: ${m}`).join('\n'));
+  if (unattainable.length) throw new InvalidInputError(unattainable.map((m) => `config.json: ${m}`).join('\n'));
   checkTerminal(config.process.terminal, opts.detach, opts.consoleSocket);
 }
 
@@ -77,7 +77,7 @@ function planCgroup(config: Spec, opts: CreateOptions): CgroupManager {
     for (const w of cgroup.warnings) warn(w);
     return cgroup;
   } catch (e) {
-    if (e instanceof CgroupError) throw new UserError(e.code === 'EFROZEN' ? e.message : `config.json: ${e.message}`);
+    if (e instanceof CgroupError) throw new InvalidInputError(e.code === 'EFROZEN' ? e.message : `config.json: ${e.message}`);
     throw e;
   }
 }
@@ -87,7 +87,7 @@ function planSeccomp(config: Spec): CompiledSeccompJSON | undefined {
   try {
     return compiledToJSON(compileSeccomp(config.linux.seccomp));
   } catch (e) {
-    throw new UserError(`config.json: ${(e as Error).message}`);
+    throw new InvalidInputError(`config.json: ${(e as Error).message}`);
   }
 }
 
@@ -230,7 +230,7 @@ function initHandshake(chan: Channel, config: Spec, saved: Saved, cgroup: Cgroup
           runHooks('createRuntime', config.hooks?.createRuntime, state);
         } catch (e) {
           chan.send({ type: 'abort' });
-          throw new UserError((e as Error).message);
+          throw new InvalidInputError((e as Error).message);
         }
         chan.send({ type: 'ack' });
         break;
@@ -238,7 +238,7 @@ function initHandshake(chan: Channel, config: Spec, saved: Saved, cgroup: Cgroup
       case 'ready':
         return;
       case 'error':
-        throw new UserError(reportedError(m, 'container init'));
+        throw new InvalidInputError(reportedError(m, 'container init'));
       default:
         throw new Error(`container init: unexpected message ${JSON.stringify(m)}`);
     }

@@ -1,7 +1,7 @@
 // `delete`: stop what still runs (with --force), run poststop hooks, remove
 // every trace of the container.
-import { UserError } from '../cli/errors';
-import { debug } from '../cli/log';
+import { InvalidInputError, ContainerStateError } from '../errors';
+import { debug } from '../log';
 import { ContainerDir, statusOf } from '../state/store';
 import { waitGone } from '../state/proc';
 import { signalContainer } from './kill';
@@ -31,12 +31,12 @@ export function destroyContainer(c: ContainerDir, force: boolean): void {
   if (saved && status !== 'stopped') {
     // runc deletes a container that was created but never started without --force.
     if (!force && status !== 'created' && status !== 'creating') {
-      throw new UserError(`cannot delete container ${saved.id} that is not stopped: ${status}`);
+      throw new ContainerStateError(`cannot delete container ${saved.id} that is not stopped: ${status}`);
     }
     // Everything in its cgroup; the init alone if create died before recording one.
     signalContainer(saved, SIGKILL, !!saved.cgroup);
     if (!waitGone(saved.pid, saved.pidStart, 10000)) {
-      throw new UserError(`container ${saved.id}: init ${saved.pid} did not exit after SIGKILL`);
+      throw new InvalidInputError(`container ${saved.id}: init ${saved.pid} did not exit after SIGKILL`);
     }
   }
   if (saved?.cgroup) new CgroupHandle(saved.cgroup as SavedCgroup).destroy(true);

@@ -2,8 +2,8 @@
 // {"type":"oom",…} on each OOM kill — until the container stops; or, with
 // --stats, one stats event. The container lock is held only while reading
 // its state, so delete and kill are never blocked by a watcher.
-import { UserError } from '../cli/errors';
-import { warn } from '../cli/log';
+import { InvalidInputError, ContainerStateError } from '../errors';
+import { warn } from '../log';
 import { statsToJson } from '../cgroups';
 import { isSameLiveProcess } from '../state/proc';
 import { openContainerCgroup } from './container-cgroup';
@@ -25,7 +25,7 @@ export function parseDuration(text: string): number {
   const s = text.trim();
   if (s === '0' || s === '+0' || s === '-0') return 0;
   const m = /^([-+]?)((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/.exec(s);
-  if (!m) throw new UserError(`invalid value "${text}" for flag -interval: parse error`);
+  if (!m) throw new InvalidInputError(`invalid value "${text}" for flag -interval: parse error`);
   let ms = 0;
   for (const part of s.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) ms += Number(part[1]) * UNITS[part[2]];
   return m[1] === '-' ? -ms : ms;
@@ -36,10 +36,10 @@ export function eventLine(type: 'stats' | 'oom', id: string, data?: unknown): st
 }
 
 export async function streamEvents(root: string, id: string, opts: EventsOptions, emit: (line: string) => void): Promise<void> {
-  if (!(opts.intervalMs > 0)) throw new UserError('duration interval must be greater than 0');
+  if (!(opts.intervalMs > 0)) throw new InvalidInputError('duration interval must be greater than 0');
   const { container, saved, status, cgroup } = openContainerCgroup(root, id);
   container.unlock();
-  if (status === 'stopped') throw new UserError(`container with id ${id} is not running`);
+  if (status === 'stopped') throw new ContainerStateError(`container with id ${id} is not running`);
   if (opts.statsOnly) {
     emit(eventLine('stats', id, cgroup.stats()));
     return;

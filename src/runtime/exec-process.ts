@@ -3,7 +3,7 @@
 // container's own process with the command line's changes.
 import { readFileSync } from 'node:fs';
 import type { Process } from '../spec/types';
-import { UserError } from '../cli/errors';
+import { InvalidInputError } from '../errors';
 import { validateProcess } from '../spec/validate';
 import { CAPS } from '../linux/capabilities';
 
@@ -26,28 +26,28 @@ export function readProcessFile(file: string): Process {
   try {
     doc = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new UserError(`--process ${file}: ${(e as Error).message}`);
+    throw new InvalidInputError(`--process ${file}: ${(e as Error).message}`);
   }
   const problems = validateProcess(doc, file);
-  if (problems.length) throw new UserError(problems.join('\n'));
+  if (problems.length) throw new InvalidInputError(problems.join('\n'));
   return doc as Process;
 }
 
 /** uid[:gid] or names: the names (and a uid alone's gid) are resolved inside the container. */
 function checkUser(spec: string): void {
-  if (!/^[^:]+(:[^:]+)?$/.test(spec)) throw new UserError(`--user ${JSON.stringify(spec)}: must be user[:group]`);
+  if (!/^[^:]+(:[^:]+)?$/.test(spec)) throw new InvalidInputError(`--user ${JSON.stringify(spec)}: must be user[:group]`);
 }
 
 /** env with each of `extra` set: a name given again replaces the earlier value. */
 function withEnv(env: string[], extra: string[]): string[] {
   const name = (e: string) => e.split('=', 1)[0];
-  for (const e of extra) if (!e.includes('=')) throw new UserError(`--env ${JSON.stringify(e)}: must be NAME=value`);
+  for (const e of extra) if (!e.includes('=')) throw new InvalidInputError(`--env ${JSON.stringify(e)}: must be NAME=value`);
   const names = new Set(extra.map(name));
   return [...env.filter((e) => !names.has(name(e))), ...extra];
 }
 
 function withCaps(base: Process['capabilities'], caps: string[]): Process['capabilities'] {
-  for (const c of caps) if (!(c in CAPS)) throw new UserError(`--cap ${JSON.stringify(c)}: unknown capability`);
+  for (const c of caps) if (!(c in CAPS)) throw new InvalidInputError(`--cap ${JSON.stringify(c)}: unknown capability`);
   if (!caps.length) return base;
   const add = (set: string[] | undefined) => [...new Set([...(set ?? []), ...caps])];
   return { ...base, bounding: add(base?.bounding), effective: add(base?.effective), permitted: add(base?.permitted) };

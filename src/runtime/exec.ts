@@ -5,8 +5,8 @@
 // It is in the container's cgroup before it runs anything of the user's.
 import { posix } from 'node:path';
 import type { Process, Spec } from '../spec/types';
-import { UserError } from '../cli/errors';
-import { debug } from '../cli/log';
+import { InvalidInputError, ContainerStateError } from '../errors';
+import { debug } from '../log';
 import { loadBundle } from '../spec/bundle';
 import { ContainerFiles, statusOf, type Saved } from '../state/status';
 import { CgroupHandle, type SavedCgroup } from '../cgroups/handle';
@@ -53,8 +53,8 @@ export function parseSubCgroup(flag: string): SubCgroup {
   const colon = flag.indexOf(':');
   const controller = colon >= 0 ? flag.slice(0, colon) : undefined;
   const path = posix.normalize((colon >= 0 ? flag.slice(colon + 1) : flag).replace(/^\/+/, ''));
-  if (controller === '' || path === '.' || path === '') throw new UserError(`--cgroup ${JSON.stringify(flag)}: must be [controller:]path`);
-  if (path === '..' || path.startsWith('../')) throw new UserError(`--cgroup ${JSON.stringify(flag)}: leaves the container's cgroup`);
+  if (controller === '' || path === '.' || path === '') throw new InvalidInputError(`--cgroup ${JSON.stringify(flag)}: must be [controller:]path`);
+  if (path === '..' || path.startsWith('../')) throw new InvalidInputError(`--cgroup ${JSON.stringify(flag)}: leaves the container's cgroup`);
   return { controller, path };
 }
 
@@ -63,8 +63,8 @@ function runningContainer(root: string, id: string, ignorePaused: boolean): Save
   const c = ContainerFiles.find(root, id);
   const saved = c.readExisting();
   const status = statusOf(c, saved);
-  if (status === 'stopped' || status === 'creating') throw new UserError(`cannot exec in a stopped container: ${id}`);
-  if (status === 'paused' && !ignorePaused) throw new UserError(`cannot exec in a paused container (use --ignore-paused to override): ${id}`);
+  if (status === 'stopped' || status === 'creating') throw new ContainerStateError(`cannot exec in a stopped container: ${id}`);
+  if (status === 'paused' && !ignorePaused) throw new ContainerStateError(`cannot exec in a paused container (use --ignore-paused to override): ${id}`);
   return saved;
 }
 
@@ -138,7 +138,7 @@ function startProcess(o: ExecOptions, saved: Saved, config: Spec): Started {
     debug('exec: process started', { pid });
     // In every hierarchy before it runs anything: limits, freezing and kill --all cover it.
     if (saved.cgroup) joinCgroup(new CgroupHandle(saved.cgroup as SavedCgroup), pid, o.cgroups);
-    else if (o.cgroups.length) throw new UserError(`--cgroup: container ${saved.id} has no cgroup`);
+    else if (o.cgroups.length) throw new InvalidInputError(`--cgroup: container ${saved.id} has no cgroup`);
     const plan: ExecPlan = {
       process: o.process,
       mntFd: j.mntFd,
@@ -152,11 +152,11 @@ function startProcess(o: ExecOptions, saved: Saved, config: Spec): Started {
     };
     chan.send({ type: 'exec', plan });
     const m = chan.receive();
-    if (m?.type === 'error') throw new UserError(reportedError(m, 'exec'));
-    if (m?.type !== 'ready') throw new UserError('exec: the process exited before it could run');
+    if (m?.type === 'error') throw new InvalidInputError(reportedError(m, 'exec'));
+    if (m?.type !== 'ready') throw new InvalidInputError('exec: the process exited before it could run');
     // Its last steps (user, capabilities, seccomp, execve) may still fail: it says so, or execve closes the socket.
     const last = chan.receive();
-    if (last?.type === 'error') throw new UserError(reportedError(last, 'exec'));
+    if (last?.type === 'error') throw new InvalidInputError(reportedError(last, 'exec'));
     if (o.pidFile) writePidFile(o.pidFile, pid);
     return { pid, consoleMaster: consoleReceiver !== undefined ? receiveConsoleMaster(consoleReceiver) : undefined };
   } catch (e) {
@@ -174,7 +174,7 @@ function joinCgroup(cg: CgroupHandle, pid: number, subs: SubCgroup[]): void {
     if (subs.length) cg.joinSub(pid, subs);
     else cg.join(pid);
   } catch (e) {
-    if (e instanceof CgroupError) throw new UserError(`--cgroup: ${e.message}`);
+    if (e instanceof CgroupError) throw new InvalidInputError(`--cgroup: ${e.message}`);
     throw e;
   }
 }
@@ -199,7 +199,7 @@ function waitQuiet(pid: number): void {
 export async function execInContainer(o: ExecOptions, saved: Saved, config: Spec): Promise<number> {
   checkTerminal(o.process.terminal, o.detach, o.consoleSocket);
   checkPreservedFds(o.preserveFds);
-  if (!o.process.args?.length) throw new UserError('exec: args must not be empty');
+  if (!o.process.args?.length) throw new InvalidInputError('exec: args must not be empty');
   // After the second fork the process is not our child; as subreaper we still reap it.
   if (!o.detach) setChildSubreaper();
   const { pid, consoleMaster } = startProcess(o, saved, config);

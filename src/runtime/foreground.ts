@@ -1,7 +1,7 @@
 // A foreground run or exec: pass the caller's signals on to the process and
 // wait, as subreaper, for it to exit.
 import { waitpidAsync } from '../sys/wait';
-import { debug } from '../cli/log';
+import { debug } from '../log';
 import { FORWARDED } from './signals';
 import type { TtyProxy } from './tty-proxy';
 

@@ -1,6 +1,6 @@
 import type { Process, Spec } from '../spec/types';
 import type { CompiledSeccompJSON } from '../seccomp/compile';
-import type { LogTarget } from '../cli/log';
+import type { LogTarget } from '../log';
 
 /** The hidden subcommand through which the native helper enters the executable as a container's init. */
 export const INIT_COMMAND = 'init';

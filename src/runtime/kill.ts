@@ -1,8 +1,8 @@
 // Signals to a container: its init, or (--all) every process in its cgroup.
 // No lock and no FFI, as runc: a signal races with the container's exit
 // whatever the runtime does, and the pid is checked against its start time.
-import { UserError } from '../cli/errors';
-import { debug } from '../cli/log';
+import { InvalidInputError, ContainerStateError } from '../errors';
+import { debug } from '../log';
 import { ContainerFiles, statusOf, type Saved } from '../state/status';
 import { CgroupHandle, type SavedCgroup } from '../cgroups/handle';
 import { parseSignal } from './signals';
@@ -14,7 +14,7 @@ export function killContainer(root: string, id: string, signal: string | undefin
   const saved = c.read();
   const status = statusOf(c, saved);
   if (!saved || (status !== 'created' && status !== 'running' && status !== 'paused')) {
-    throw new UserError('container not running');
+    throw new ContainerStateError('container not running');
   }
   signalContainer(saved, sig, all);
 }
@@ -22,7 +22,7 @@ export function killContainer(root: string, id: string, signal: string | undefin
 export function signalContainer(saved: Saved, signal: number, all: boolean): void {
   debug(all ? `kill: signal ${signal} to every process of container ${saved.id}` : `kill: signal ${signal} to the container init`, all ? {} : { pid: saved.pid });
   if (all) {
-    if (!saved.cgroup) throw new UserError(`kill --all: container ${saved.id} has no cgroup recorded to find its processes by`);
+    if (!saved.cgroup) throw new InvalidInputError(`kill --all: container ${saved.id} has no cgroup recorded to find its processes by`);
     // Frozen while signalled, so nothing forks its way out.
     new CgroupHandle(saved.cgroup as SavedCgroup).signalAll(signal);
     return;

@@ -4,7 +4,7 @@
 // they take) reach --log even after that command exited. Errors still go
 // back to the parent, which reports them once.
 import { fstatSync } from 'node:fs';
-import { logTarget, type LogTarget } from '../cli/log';
+import { logTarget, type LogTarget } from '../log';
 
 /**
  * The log to hand over, and the fds the child must inherit for it. No

@@ -5,7 +5,7 @@ import { startContainer } from './start';
 import { destroyContainer } from './destroy';
 import { ContainerDir } from '../state/store';
 import { setChildSubreaper } from '../sys/process';
-import { debug } from '../cli/log';
+import { debug } from '../log';
 import { TtyProxy } from './tty-proxy';
 import { forwardSignals, waitExit } from './foreground';
 

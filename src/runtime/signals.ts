@@ -1,5 +1,5 @@
 import { constants } from 'node:os';
-import { UserError } from '../cli/errors';
+import { InvalidInputError } from '../errors';
 
 const byName = constants.signals as Record<string, number>;
 
@@ -16,7 +16,7 @@ export function parseSignal(text: string | undefined): number {
     const rt = /^SIGRTMIN(?:\+(\d+))?$/.exec(name);
     if (rt) return 34 + Number(rt[1] ?? 0);
   }
-  throw new UserError(`unknown signal "${text}"`);
+  throw new InvalidInputError(`unknown signal "${text}"`);
 }
 
 /** The signals a foreground run or exec passes on to its process (runc's set, as far as node can catch them). */

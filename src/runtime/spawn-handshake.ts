@@ -2,8 +2,8 @@
 // id-map and time-namespace requests until it reports the pid of the
 // process that will run in the container (create's init, exec's process).
 import type { Spec } from '../spec/types';
-import { UserError } from '../cli/errors';
-import { debug } from '../cli/log';
+import { InvalidInputError } from '../errors';
+import { debug } from '../log';
 import { errnoName } from '../sys/libc';
 import { waitpid } from '../sys/wait';
 import { writeIdMaps, writeTimeOffsets } from '../linux/namespaces';
@@ -45,7 +45,7 @@ export function spawnHandshake(chan: Channel, config: Spec, childPid: number, fo
         debug(`${who}: ${m.msg} (${sysMessage(m)})`);
         break;
       case 'error':
-        throw new UserError(reportedError(m, who));
+        throw new InvalidInputError(reportedError(m, who));
       case 'pid':
         // The intermediate process exits right after the fork; reap it.
         if (forkAgain) waitpid(childPid);

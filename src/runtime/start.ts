@@ -1,7 +1,7 @@
 // `tsrun start`: release the init blocked on the exec fifo.
 import { openSync, readSync, closeSync, unlinkSync, constants } from 'node:fs';
-import { UserError } from '../cli/errors';
-import { debug } from '../cli/log';
+import { InvalidInputError, ContainerStateError } from '../errors';
+import { debug } from '../log';
 import { runHooks } from '../hooks/run';
 import { ContainerDir, statusOf, type Saved } from '../state/store';
 import { isSameLiveProcess } from '../state/proc';
@@ -54,16 +54,16 @@ export function startContainer(c: ContainerDir): Saved {
   const saved = c.read();
   const status = statusOf(c, saved);
   if (status !== 'created' || !saved) {
-    if (status === 'stopped') throw new UserError('cannot start a container that has stopped');
-    if (status === 'running') throw new UserError('cannot start an already running container');
-    throw new UserError(`cannot start a container in the ${status} state`);
+    if (status === 'stopped') throw new ContainerStateError('cannot start a container that has stopped');
+    if (status === 'running') throw new ContainerStateError('cannot start an already running container');
+    throw new ContainerStateError(`cannot start a container in the ${status} state`);
   }
   // The init stays created and waiting: delete removes it.
-  if (saved.noProcess) throw new UserError('config.json: /process: required when start is called (config.md#process); the container stays created');
+  if (saved.noProcess) throw new InvalidInputError('config.json: /process: required when start is called (config.md#process); the container stays created');
   debug('start: releasing the container init', { pid: saved.pid });
   const failure = releaseInit(c.fifoPath, saved);
   unlinkSync(c.fifoPath);
-  if (failure) throw new UserError(failure);
+  if (failure) throw new InvalidInputError(failure);
   runHooks('poststart', saved.hooks?.poststart, hookState(saved, 'running'), { continueOnError: true });
   return saved;
 }

@@ -12,7 +12,7 @@ import { poll, pollAsync, POLL, type PollFd } from '../sys/poll';
 import { closeQuiet, setNonblocking } from '../sys/fs';
 import { recvFds, socketpair } from '../sys/socket';
 import { getTermios, setTermios, rawTermios, getWinsize, setWinsize } from '../sys/tty';
-import { debug } from '../cli/log';
+import { debug } from '../log';
 
 const STDIN = 0;
 const STDOUT = 1;

@@ -2,8 +2,8 @@
 // a zero or empty value means "leave as it is", a rejected update leaves the
 // previous values in place, and state.json keeps what was applied.
 import { existsSync } from 'node:fs';
-import { UserError } from '../cli/errors';
-import { warn } from '../cli/log';
+import { InvalidInputError, ContainerStateError } from '../errors';
+import { warn } from '../log';
 import type { LinuxResources } from '../spec/types';
 import { CgroupError } from '../cgroups';
 import { openContainerCgroup } from './container-cgroup';
@@ -38,7 +38,7 @@ export interface UpdateFlags {
 
 function integer(flag: string, text: string, min: number): number {
   if (!/^-?\d+$/.test(text.trim()) || Number(text) < min || !Number.isSafeInteger(Number(text))) {
-    throw new UserError(`invalid value for ${flag}: ${JSON.stringify(text)} is not ${min >= 0 ? 'an unsigned' : 'an'} integer`);
+    throw new InvalidInputError(`invalid value for ${flag}: ${JSON.stringify(text)} is not ${min >= 0 ? 'an unsigned' : 'an'} integer`);
   }
   return Number(text);
 }
@@ -47,7 +47,7 @@ function size(flag: string, text: string): number {
   try {
     return parseRamSize(text);
   } catch (e) {
-    throw new UserError(`invalid value for ${flag}: ${(e as Error).message}`);
+    throw new InvalidInputError(`invalid value for ${flag}: ${(e as Error).message}`);
   }
 }
 
@@ -83,7 +83,7 @@ const isUnchanged = (v: unknown) => v === undefined || v === null || v === 0 || 
 /** Drops runc's "unchanged" values (0, ""), kernel memory (ignored, as runc does) and devices (runc's update cannot change them). */
 export function normalizeUpdate(input: LinuxResources, previous: LinuxResources | undefined): LinuxResources {
   const r = JSON.parse(JSON.stringify(input ?? {})) as LinuxResources;
-  if (typeof r !== 'object' || Array.isArray(r)) throw new UserError('update: the resources must be a JSON object');
+  if (typeof r !== 'object' || Array.isArray(r)) throw new InvalidInputError('update: the resources must be a JSON object');
   if (r.devices !== undefined) {
     warn('update: linux.resources.devices cannot be changed on a live container; ignored');
     delete r.devices;
@@ -115,12 +115,12 @@ export function normalizeUpdate(input: LinuxResources, previous: LinuxResources 
 /** Applies the update and records it in state.json; the container stays locked throughout. */
 export function updateContainer(root: string, id: string, resources: LinuxResources): void {
   const { container, saved, status, cgroup } = openContainerCgroup(root, id);
-  if (status === 'stopped') throw new UserError('container not running');
+  if (status === 'stopped') throw new ContainerStateError('container not running');
   const update = normalizeUpdate(resources, cgroup.saved.resources);
   try {
     cgroup.set(update);
   } catch (e) {
-    if (e instanceof CgroupError) throw new UserError(e.message);
+    if (e instanceof CgroupError) throw new InvalidInputError(e.message);
     throw e;
   }
   saved.cgroup = cgroup.saved;

@@ -9,7 +9,7 @@
 // argument checks of its syscall's rules (64-bit compares on two 32-bit
 // halves; low halves only on 32-bit ABIs, as libseccomp does).
 import type { LinuxSeccomp } from '../spec/types';
-import { debug } from '../cli/log';
+import { debug } from '../log';
 import { BPF, DATA, BPF_MAXINSNS, SECCOMP_RET, encode, type Insn } from './bpf';
 import { X32_SYSCALL_BIT, type ArchDef } from './arch';
 import { checkPolicy, ENOSYS, type Cond, type Policy, type PolicyOptions } from './profile';

@@ -4,7 +4,7 @@
 // Docker/containers-common profile (reduced for this host as dockerd does).
 import { readFileSync } from 'node:fs';
 import type { LinuxSeccomp } from '../spec/types';
-import { UserError } from '../cli/errors';
+import { InvalidInputError } from '../errors';
 import { compileSeccomp } from './compile';
 import { decode, disassemble } from './bpf';
 import { run } from './interpret';
@@ -24,13 +24,13 @@ function loadProfile(file: string): { seccomp: LinuxSeccomp; path: string } {
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new UserError(`seccomp: cannot read ${file}: ${(err as Error).message}`);
+    throw new InvalidInputError(`seccomp: cannot read ${file}: ${(err as Error).message}`);
   }
   if (json?.linux?.seccomp) return { seccomp: json.linux.seccomp, path: 'linux.seccomp' };
-  if (json?.linux) throw new UserError(`seccomp: ${file} has no linux.seccomp`);
+  if (json?.linux) throw new InvalidInputError(`seccomp: ${file} has no linux.seccomp`);
   if (isDockerProfile(json)) return { seccomp: fromDockerProfile(json, nativeArch()), path: 'seccomp' };
   if (json?.defaultAction) return { seccomp: json, path: 'seccomp' };
-  throw new UserError(`seccomp: ${file} is neither a config.json nor a seccomp profile`);
+  throw new InvalidInputError(`seccomp: ${file} is neither a config.json nor a seccomp profile`);
 }
 
 function compile(file: string) {
@@ -38,13 +38,13 @@ function compile(file: string) {
   try {
     return decode(compileSeccomp(seccomp, { path }).program);
   } catch (err) {
-    throw new UserError(`seccomp: ${(err as Error).message}`);
+    throw new InvalidInputError(`seccomp: ${(err as Error).message}`);
   }
 }
 
 function parseNumber(s: string, what: string): bigint {
   const t = s.trim();
-  if (!/^-?(0x[0-9a-f]+|0o?[0-7]+|\d+)$/i.test(t)) throw new UserError(`seccomp: ${what} ${JSON.stringify(s)} is not a number`);
+  if (!/^-?(0x[0-9a-f]+|0o?[0-7]+|\d+)$/i.test(t)) throw new InvalidInputError(`seccomp: ${what} ${JSON.stringify(s)} is not a number`);
   const neg = t.startsWith('-');
   const v = BigInt(neg ? t.slice(1) : t);
   return BigInt.asUintN(64, neg ? -v : v);
@@ -53,11 +53,11 @@ function parseNumber(s: string, what: string): bigint {
 /** The action's name, e.g. SCMP_ACT_ERRNO(1). */
 export function checkSyscall(file: string, q: CheckQuery): string {
   const arch: ArchDef | undefined = q.arch ? archByAnyName(q.arch) : nativeArch();
-  if (!arch) throw new UserError(`seccomp: unknown architecture ${JSON.stringify(q.arch)}`);
+  if (!arch) throw new InvalidInputError(`seccomp: unknown architecture ${JSON.stringify(q.arch)}`);
   const nr = /^\d+$/.test(q.syscall) ? Number(q.syscall) : arch.table[q.syscall];
-  if (nr === undefined) throw new UserError(`seccomp: ${arch.name} has no syscall ${JSON.stringify(q.syscall)}`);
+  if (nr === undefined) throw new InvalidInputError(`seccomp: ${arch.name} has no syscall ${JSON.stringify(q.syscall)}`);
   const args = q.args ? q.args.split(',').map((s, i) => parseNumber(s, `argument ${i}`)) : [];
-  if (args.length > 6) throw new UserError('seccomp: at most 6 arguments');
+  if (args.length > 6) throw new InvalidInputError('seccomp: at most 6 arguments');
   return actionName(run(compile(file), { arch: arch.audit, nr, args, ip: q.ip ? parseNumber(q.ip, 'ip') : 0n }).ret);
 }
 

@@ -2,7 +2,7 @@
 // values, conditions to 64-bit BigInts, architectures to ArchDefs. Every
 // error names the JSON path of the offending field.
 import type { LinuxSeccomp } from '../spec/types';
-import { debug, warn } from '../cli/log';
+import { debug, warn } from '../log';
 import { SECCOMP_RET } from './bpf';
 import { archByScmp, nativeArch, FOREIGN_SCMP_ARCHES, type ArchDef } from './arch';
 

@@ -4,7 +4,7 @@
 // order, the first whose conditions all hold wins, else the default action.
 // Of two unconditional rules the first wins; two rules with the same
 // conditions and different actions are an error.
-import { debug } from '../cli/log';
+import { debug } from '../log';
 import type { ArchDef } from './arch';
 import { SeccompConfigError, type Cond, type Policy } from './profile';
 

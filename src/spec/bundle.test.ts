@@ -1,7 +1,7 @@
 import t from 'tap';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { UserError } from '../cli/errors';
+import { InvalidInputError } from '../errors';
 import { loadBundle } from './bundle';
 import { defaultSpec } from './default';
 
@@ -17,7 +17,7 @@ function loadError(dir: string): string {
   try {
     loadBundle(dir);
   } catch (err) {
-    if (!(err instanceof UserError)) throw err;
+    if (!(err instanceof InvalidInputError)) throw err;
     return err.message;
   }
   throw new Error('loadBundle accepted the bundle');

@@ -1,10 +1,10 @@
 // Load and check a bundle (bundle.md): its directory, config.json and rootfs.
-// Every problem becomes a UserError naming the file and what is wrong, so
+// Every problem becomes a InvalidInputError naming the file and what is wrong, so
 // that `tsrun create` fails before anything is set up.
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { UserError } from '../cli/errors';
-import { warn } from '../cli/log';
+import { InvalidInputError } from '../errors';
+import { warn } from '../log';
 import { jsonErrorOffset, lineAndColumn } from './json-position';
 import { absolutizeMountDestinations, checkSemantics } from './semantics';
 import type { Spec } from './types';
@@ -33,14 +33,14 @@ export function loadBundle(bundlePath: string): Bundle {
   const config = parseConfig(readConfig(configPath), configPath);
 
   const schemaErrors = validateConfig(config);
-  if (schemaErrors.length) throw new UserError(schemaErrors.join('\n'));
+  if (schemaErrors.length) throw new InvalidInputError(schemaErrors.join('\n'));
 
   const versionProblem = unsupportedVersion(config.ociVersion);
-  if (versionProblem) throw new UserError(`config.json: /ociVersion: ${versionProblem}`);
+  if (versionProblem) throw new InvalidInputError(`config.json: /ociVersion: ${versionProblem}`);
 
   for (const w of absolutizeMountDestinations(config)) warn(w);
   const { errors, warnings } = checkSemantics(config);
-  if (errors.length) throw new UserError(errors.join('\n'));
+  if (errors.length) throw new InvalidInputError(errors.join('\n'));
   for (const w of warnings) warn(w);
 
   const rootfs = isAbsolute(config.root.path) ? resolve(config.root.path) : resolve(bundle, config.root.path);
@@ -54,9 +54,9 @@ function requireDirectory(path: string, what: string): void {
     st = statSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UserError(code === 'ENOENT' ? `${what}: does not exist` : `${what}: cannot be read: ${code ?? String(err)}`);
+    throw new InvalidInputError(code === 'ENOENT' ? `${what}: does not exist` : `${what}: cannot be read: ${code ?? String(err)}`);
   }
-  if (!st.isDirectory()) throw new UserError(`${what}: is not a directory`);
+  if (!st.isDirectory()) throw new InvalidInputError(`${what}: is not a directory`);
 }
 
 function readConfig(configPath: string): string {
@@ -64,8 +64,8 @@ function readConfig(configPath: string): string {
     return readFileSync(configPath, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserError(`${configPath}: does not exist (a bundle needs a config.json)`);
-    throw new UserError(`${configPath}: cannot be read: ${code ?? String(err)}`);
+    if (code === 'ENOENT') throw new InvalidInputError(`${configPath}: does not exist (a bundle needs a config.json)`);
+    throw new InvalidInputError(`${configPath}: cannot be read: ${code ?? String(err)}`);
   }
 }
 
@@ -81,7 +81,7 @@ function parseConfig(text: string, configPath: string): Spec {
   try {
     return JSON.parse(text, nullAsAbsent) as Spec;
   } catch (err) {
-    throw new UserError(`${configPath}: not valid JSON: ${describeJsonError(err as Error, text)}`);
+    throw new InvalidInputError(`${configPath}: not valid JSON: ${describeJsonError(err as Error, text)}`);
   }
 }
 

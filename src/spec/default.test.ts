@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { specCommand } from '../cli/spec';
-import { UserError } from '../cli/errors';
+import { InvalidInputError } from '../errors';
 import { defaultSpec } from './default';
 import { checkSemantics } from './semantics';
 import { validateConfig } from './validate';
@@ -26,9 +26,9 @@ t.test('tsrun spec writes config.json into the bundle and refuses to overwrite i
   const written = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
   t.same(written, JSON.parse(JSON.stringify(defaultSpec())));
   writeFileSync(join(dir, 'config.json'), 'mine');
-  t.throws(() => runSpec({ bundle: dir, rootless: false }), new UserError('File config.json exists. Remove it first'));
+  t.throws(() => runSpec({ bundle: dir, rootless: false }), new InvalidInputError('File config.json exists. Remove it first'));
   t.equal(readFileSync(join(dir, 'config.json'), 'utf8'), 'mine', 'existing file untouched');
-  t.throws(() => runSpec({ bundle: join(dir, 'nope'), rootless: false }), new UserError(`bundle ${join(dir, 'nope')}: does not exist`));
+  t.throws(() => runSpec({ bundle: join(dir, 'nope'), rootless: false }), new InvalidInputError(`bundle ${join(dir, 'nope')}: does not exist`));
 });
 
 t.test('tsrun spec --rootless maps the caller to root in a user namespace', async (t) => {

@@ -5,7 +5,7 @@
 import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Hook } from '../spec/types';
-import { UserError } from '../cli/errors';
+import { InvalidInputError, NoSuchContainerError } from '../errors';
 import { isSameLiveProcess } from './proc';
 import { validateId } from './id';
 import { CgroupHandle, type SavedCgroup } from '../cgroups/handle';
@@ -38,7 +38,7 @@ export interface Saved {
   noProcess?: boolean;
 }
 
-const missing = (id: string) => new UserError(`container does not exist: ${id}`);
+const missing = (id: string) => new NoSuchContainerError(id);
 
 /** A container's directory under --root, read without its lock. */
 export class ContainerFiles {
@@ -88,7 +88,7 @@ export class ContainerFiles {
       return JSON.parse(readFileSync(this.statePath, 'utf8')) as Saved;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new UserError(`${this.statePath}: unreadable state: ${(e as Error).message}`);
+      throw new InvalidInputError(`${this.statePath}: unreadable state: ${(e as Error).message}`);
     }
   }
 

@@ -2,7 +2,7 @@
 // the exec fifo, and an flock on the directory that serializes the commands
 // that change a container. Reading it needs no lock (status.ts).
 import { mkdirSync, writeFileSync, renameSync, rmSync, chmodSync } from 'node:fs';
-import { UserError } from '../cli/errors';
+import { ContainerStateError, NoSuchContainerError } from '../errors';
 import { open, O, flockExclusive, closeQuiet } from '../sys/fs';
 import { validateId } from './id';
 import { ContainerFiles, type Saved } from './status';
@@ -25,7 +25,7 @@ export class ContainerDir extends ContainerFiles {
       mkdirSync(c.dir, { mode: 0o711 });
       chmodSync(c.dir, 0o711); // traversable by the init after it changed user (see exec fifo)
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new UserError(`container with id exists: ${id}`);
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new ContainerStateError(`container with id exists: ${id}`);
       throw e;
     }
     c.lock();
@@ -39,7 +39,7 @@ export class ContainerDir extends ContainerFiles {
     try {
       c.lock();
     } catch (e) {
-      if ((e as { code?: string }).code === 'ENOENT') throw new UserError(`container does not exist: ${id}`);
+      if ((e as { code?: string }).code === 'ENOENT') throw new NoSuchContainerError(id);
       throw e;
     }
     c.mustExist();

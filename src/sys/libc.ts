@@ -1,7 +1,7 @@
 // The one place libc is loaded. Every other src/sys module declares its
 // functions against `libc` and reports failures through `SysError`.
 import koffi from 'koffi';
-import { constants } from 'node:os';
+import { SysError } from './errno';
 
 export { koffi };
 export const libc = koffi.load('libc.so.6');
@@ -9,29 +9,7 @@ export const libc = koffi.load('libc.so.6');
 /** Shared by the modules that issue ioctls (terminals, namespaces); variadic as in libc. */
 export const ioctl = libc.func('int ioctl(int fd, unsigned long request, ...)');
 
-const errnoNames: Record<number, string> = {};
-for (const [name, value] of Object.entries(constants.errno)) {
-  if (errnoNames[value] === undefined) errnoNames[value] = name;
-}
-
-export function errnoName(errno: number): string {
-  return errnoNames[errno] ?? `errno ${errno}`;
-}
-
-/** A failed system call: `mount(proc → /proc): EPERM`. */
-export class SysError extends Error {
-  constructor(
-    readonly call: string,
-    readonly arg: string,
-    readonly errno: number,
-  ) {
-    super(`${call}(${arg}): ${errnoName(errno)}`);
-    this.name = 'SysError';
-  }
-  get code(): string {
-    return errnoName(this.errno);
-  }
-}
+export { errnoName, SysError } from './errno';
 
 export function lastErrno(): number {
   return koffi.errno();

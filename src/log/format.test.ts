@@ -1,6 +1,6 @@
 // The line format against lines runc 1.1.5 (logrus) wrote on this host.
 import t from 'tap';
-import { logLine } from './log-format';
+import { logLine } from './format';
 
 const at = new Date('2026-12-03T13:13:41.123Z');
 

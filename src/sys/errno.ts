@@ -1,0 +1,28 @@
+// errno numbers to names, and the error of a failed kernel call. No FFI here:
+// the commands that load none (state, kill) report errors with these too.
+import { constants } from 'node:os';
+
+const errnoNames: Record<number, string> = {};
+for (const [name, value] of Object.entries(constants.errno)) {
+  if (errnoNames[value] === undefined) errnoNames[value] = name;
+}
+
+export function errnoName(errno: number): string {
+  return errnoNames[errno] ?? `errno ${errno}`;
+}
+
+/** A failed system call: `mount(proc → /proc): EPERM`. */
+export class SysError extends Error {
+  constructor(
+    readonly call: string,
+    readonly arg: string,
+    readonly errno: number,
+  ) {
+    super(`${call}(${arg}): ${errnoName(errno)}`);
+    this.name = 'SysError';
+  }
+  get code(): string {
+    return errnoName(this.errno);
+  }
+}
+
