@@ -4,7 +4,7 @@
 // `ip`; the test uses it to make devices and to look at namespaces.
 import t from 'tap';
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, mountsUnder, waitStatus, type Env } from '../testing/harness';
 import type { Spec } from '../spec/types';
@@ -174,6 +174,19 @@ if (!isRoot) {
     t.match(mustIp(['-o', 'link', 'show', 'dev', dev.veth]), /<[^>]*\bUP\b/, 'and up again');
     t.ok(hasLink(bridge) && hasLink(dev.tap) && hasLink(dev.peer), 'the others never left');
     t.same(mountsUnder([env.dir]), [], 'no mount left');
+    env.done();
+  });
+
+  t.test('moved before the prestart hooks; a failing hook gets the device back to the host', async (t) => {
+    const env = testEnv(t);
+    const dev = makeDevices(t);
+    mustIp(['address', 'add', '169.254.77.10/32', 'dev', dev.veth]);
+    const seen = join(env.dir, 'hook-saw');
+    const c = config(uniqueId('nd'), { [dev.veth]: { name: 'ceth0' } });
+    c.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', `if ip link show dev ${dev.veth} >/dev/null 2>&1; then echo host; else echo moved; fi > ${seen}; exit 1`] }] };
+    createFails(t, env, c, /prestart hook 0 \(\/bin\/sh\): exited with status 1/);
+    t.equal(readFileSync(seen, 'utf8'), 'moved\n', 'the hook ran with the device already in the container');
+    t.match(mustIp(['-o', 'address', 'show', 'dev', dev.veth]), /169\.254\.77\.10\/32/, 'back on the host, under its own name, with its address');
     env.done();
   });
 }
