@@ -32,6 +32,7 @@ import { checkTerminal, connectConsole, writePidFile } from './handover';
 import { hookState } from './hook-state';
 import { openInitBindSources } from '../linux/bind-sources';
 import { sendBindSources } from './bind-source-fds';
+import { checkNetDevices, moveNetDevices, type MovedNetDevices } from '../linux/netdevices';
 
 export interface CreateOptions {
   root: string;
@@ -62,6 +63,7 @@ export interface Created {
 function checkConfig(config: Spec, opts: CreateOptions): void {
   const unimplemented = unimplementedFields(config);
   if (unimplemented.length) throw new InvalidInputError(unimplemented.join('\n'));
+  checkNetDevices(config);
   // config.md: process is "REQUIRED when start is called", so create goes on without one.
   if (!config.process) return;
   const unattainable = unattainableCaps(config.process.capabilities);
@@ -100,6 +102,7 @@ export function createContainer(opts: CreateOptions): Created {
   let ns: NamespacePlan | undefined;
   let saved: Saved | undefined;
   let childPid = 0;
+  let netDevices: MovedNetDevices | undefined;
   try {
     ns = planNamespaces(config);
     const st: Saved = {
@@ -167,6 +170,8 @@ export function createContainer(opts: CreateOptions): Created {
     // The device rules follow once the init has made the device nodes (its "hooks" request).
     cgroup.apply(initPid, { deferDevices: true });
     applyCpuAffinity(initPid, config.process?.execCPUAffinity?.initial, '/process/execCPUAffinity/initial');
+    // Now that the init has its network namespace, before it sets up the rootfs and any hook runs (as crun).
+    netDevices = moveNetDevices(config, initPid, opts.id);
     // Compiled while the init starts up (Docker's profile: several ms in a
     // fresh process); a bad profile still fails create, cleaned up below.
     const seccomp = planSeccomp(config);
@@ -204,9 +209,12 @@ export function createContainer(opts: CreateOptions): Created {
     const consoleMaster = consoleReceiver !== undefined ? receiveConsoleMaster(consoleReceiver) : undefined;
     return { container, saved: st, consoleMaster };
   } catch (e) {
+    // Before the kill: a dying namespace would destroy virtual devices, not give them back.
+    netDevices?.restore();
     abortCreate(container, saved, childPid, cgroup);
     throw e;
   } finally {
+    netDevices?.close();
     if (ns) closeNamespaces(ns);
     fds.forEach(closeQuiet);
   }

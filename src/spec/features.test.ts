@@ -18,6 +18,7 @@ t.test('features lists what tsrun implements', async (t) => {
   // cgroup v1/v2 depend on the host: src/cgroups/features-report.test.ts checks them against its layout.
   t.equal(f.linux.apparmor.enabled, false);
   t.equal(f.linux.selinux.enabled, false);
+  t.equal(f.linux.netDevices.enabled, true, 'linux.netDevices is implemented');
 });
 
 t.test('capabilities are those the kernel knows', async (t) => {

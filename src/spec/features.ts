@@ -27,6 +27,7 @@ export interface Features {
     selinux: { enabled: boolean };
     intelRdt: { enabled: boolean };
     mountExtensions: { idmap: { enabled: boolean } };
+    netDevices: { enabled: boolean };
   };
   annotations: Record<string, string>;
 }
@@ -72,6 +73,7 @@ export function features(readLastCap = () => readFileSync('/proc/sys/kernel/cap_
       selinux: { enabled: false },
       intelRdt: { enabled: false },
       mountExtensions: { idmap: { enabled: false } },
+      netDevices: { enabled: true },
     },
     annotations: { 'io.github.tsrun.version': tsrunVersion, ...cgroupAnnotations(cg) },
   };

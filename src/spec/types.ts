@@ -26,6 +26,7 @@ export type {
   LinuxSeccompFlag,
   Arch,
   LinuxTimeOffset,
+  LinuxNetDevice,
   LinuxPersonality,
   Scheduler,
   LinuxIOPriority,
