@@ -16,6 +16,7 @@ import type { LinuxIDMapping, Mount, Spec } from '../spec/types';
 
 const CONTAINER_MAP: LinuxIDMapping[] = [{ containerID: 0, hostID: 100000, size: 65536 }];
 
+/** A container with a user namespace (its root is host 100000): targets must exist in the shared rootfs (/tmp). */
 function usernsConfig(id: string, script: string): Spec {
   const c = testConfig(id, ['sh', '-c', script]);
   c.linux!.namespaces!.push({ type: 'user' });
@@ -97,20 +98,25 @@ if (!isRoot) {
     ownedFile(dir);
     const id = uniqueId('idmapext4');
     const script = [
-      'stat -c "f=%u:%g" /vol/f',
-      'touch /vol/new && echo wrote',
+      'stat -c "f=%u:%g" /tmp/f',
+      'touch /tmp/new && echo wrote',
       'id -u',
-      'mount -o remount,bind,suid,dev /vol 2>/dev/null && echo flags=dropped || echo flags=locked',
+      'mount -o remount,bind,suid,dev /tmp 2>/dev/null && echo flags=dropped || echo flags=locked',
+      'stat -c "ro=%u:%g" /tmp/ro/f',
+      'touch /tmp/ro/x 2>/dev/null && echo ro=written || echo ro=refused',
     ].join('; ');
     const c = usernsConfig(id, script);
     for (const set of Object.values(c.process!.capabilities!)) (set as string[]).push('CAP_SYS_ADMIN');
-    c.mounts!.push({ destination: '/vol', type: 'bind', source: dir, options: ['bind', 'idmap'] });
+    c.mounts!.push({ destination: '/tmp', type: 'bind', source: dir, options: ['bind', 'idmap'] });
+    c.mounts!.push({ destination: '/tmp/ro', type: 'bind', source: dir, options: ['bind', 'idmap', 'ro'] });
     const r = run(env, c, id);
     t.equal(r.code, 0, r.output);
     t.match(r.output, /^f=1000:1000$/m, 'host 1000 shows as 1000 in the container (uid 101000 outside it)');
     t.match(r.output, /^wrote$/m);
     t.equal(ownerOnHost(join(dir, 'new')), '0:0', "a file the container's root writes is 0:0 on the disk");
     t.match(r.output, /^flags=locked$/m, "the host mount's nosuid/nodev stay locked for the container's root");
+    t.match(r.output, /^ro=1000:1000$/m, 'a second, read-only id-mapped mount of the same source');
+    t.match(r.output, /^ro=refused$/m, 'ro holds on it');
     unmount();
     t.equal(execFileSync('losetup', ['-j', image], { encoding: 'utf8' }), '', 'the loop device is gone');
     env.done();
@@ -124,8 +130,8 @@ if (!isRoot) {
     const id = uniqueId('idmapown');
     // Disk id 1000 ↔ host id 100000, the container's root.
     const map = [{ containerID: 1000, hostID: 100000, size: 1 }];
-    const c = usernsConfig(id, 'stat -c "dir=%u:%g" /vol; stat -c "f=%u:%g" /vol/f; touch /vol/new && echo wrote');
-    c.mounts!.push({ destination: '/vol', type: 'bind', source: src.dir, options: ['rbind', 'idmap'], uidMappings: map, gidMappings: map });
+    const c = usernsConfig(id, 'stat -c "dir=%u:%g" /tmp; stat -c "f=%u:%g" /tmp/f; touch /tmp/new && echo wrote');
+    c.mounts!.push({ destination: '/tmp', type: 'bind', source: src.dir, options: ['rbind', 'idmap'], uidMappings: map, gidMappings: map });
     const r = run(env, c, id);
     t.equal(r.code, 0, r.output);
     t.match(r.output, /^dir=0:0$/m, "the volume is the container root's");
