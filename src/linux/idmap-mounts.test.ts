@@ -11,7 +11,7 @@ import t from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, type Env } from '../testing/harness';
+import { cgroupDirsOf, isRoot, ROOT_REASON, testCgroupPath, testEnv, testConfig, uniqueId, type Env } from '../testing/harness';
 import type { LinuxIDMapping, Mount, Spec } from '../spec/types';
 
 const CONTAINER_MAP: LinuxIDMapping[] = [{ containerID: 0, hostID: 100000, size: 65536 }];
@@ -202,7 +202,8 @@ if (!isRoot) {
       const m = r.stderr.match(expected);
       t.ok(m, `${name}: ${r.stderr.trim()}`);
       if (m) t.equal(Number(m[1]), c.mounts!.length - 1, `${name}: names the mount`);
-      t.equal(spawnSync('pgrep', ['-f', id]).status, 1, `${name}: no process left`);
+      t.equal(spawnSync('pgrep', ['-f', id]).status, 1, `${name}: no process left (init, helper child)`);
+      t.same(cgroupDirsOf(testCgroupPath(id)), [], `${name}: no cgroup left`);
       env.done();
     }
   });
