@@ -352,3 +352,26 @@ int tsrun_exec(const char *path, char *const argv[], char *const envp[])
 	execve(path, argv, envp);
 	return -errno;
 }
+
+/*
+ * A child in a new, empty user namespace that only waits to be killed: the
+ * parent writes its id maps and opens /proc/PID/ns/user, which then holds the
+ * namespace (an id-mapped mount's mapping) without any process in it.
+ * Returns its pid, or -errno. It dies with its parent.
+ */
+int tsrun_userns_holder(void)
+{
+	pid_t parent = getpid();
+	long pid = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, NULL);
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		if (getppid() != parent)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	return (int)pid;
+}

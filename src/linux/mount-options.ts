@@ -1,6 +1,6 @@
 // Turns a mount's option strings into what the kernel takes: mount(2) flags,
-// propagation changes, recursive mount_setattr attributes, and the rest as
-// the filesystem's data string (as runc does with unknown options).
+// propagation changes, recursive mount_setattr attributes, id mapping, and
+// the rest as the filesystem's data string (as runc does with unknown options).
 import { MS, MOUNT_ATTR } from '../sys/mount';
 
 export interface ParsedMountOptions {
@@ -13,6 +13,8 @@ export interface ParsedMountOptions {
   recAttrClr: number;
   /** Copy the destination's former content into a fresh tmpfs. */
   tmpcopyup: boolean;
+  /** An id-mapped mount (idmap-mounts.ts): the top mount only, or ridmap, every mount of the tree. */
+  idmap: '' | 'idmap' | 'ridmap';
   /** Options the kernel does not know as flags, comma-joined. */
   data: string;
 }
@@ -95,7 +97,7 @@ const recAtimeOptions: Record<string, number> = {
 };
 
 export function parseMountOptions(options: readonly string[] | undefined): ParsedMountOptions {
-  const out: ParsedMountOptions = { flags: 0, propagation: [], recAttrSet: 0, recAttrClr: 0, tmpcopyup: false, data: '' };
+  const out: ParsedMountOptions = { flags: 0, propagation: [], recAttrSet: 0, recAttrClr: 0, tmpcopyup: false, idmap: '', data: '' };
   const data: string[] = [];
   for (const option of options ?? []) {
     const flag = flagOptions[option];
@@ -131,6 +133,11 @@ export function parseMountOptions(options: readonly string[] | undefined): Parse
       out.tmpcopyup = true;
       continue;
     }
+    if (option === 'idmap' || option === 'ridmap') {
+      // Either asks for a mapping; ridmap also asks for it on every submount.
+      if (out.idmap !== 'ridmap') out.idmap = option;
+      continue;
+    }
     data.push(option);
   }
   out.data = data.join(',');
@@ -140,7 +147,7 @@ export function parseMountOptions(options: readonly string[] | undefined): Parse
 /** Every option parseMountOptions knows by name (what `features` claims). */
 export function knownMountOptions(): string[] {
   const tables = [flagOptions, propagationOptions, recAttrOptions, recAtimeOptions];
-  return [...tables.flatMap((t) => Object.keys(t)), 'tmpcopyup'].sort();
+  return [...tables.flatMap((t) => Object.keys(t)), 'tmpcopyup', 'idmap', 'ridmap'].sort();
 }
 
 /** rootfsPropagation ("rslave", "shared" …) → mount flags; undefined when unknown. */

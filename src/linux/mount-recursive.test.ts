@@ -113,16 +113,4 @@ if (!isRoot) {
     for (const o of ['noexec', 'nosuid', 'nodev']) t.ok(optsOf(r.out, '/vol/sub').includes(o), `mountinfo: /vol/sub ${o}`);
     env.done();
   });
-
-  t.test('idmap is refused by name, nothing left behind', async (t) => {
-    const env = testEnv(t);
-    const id = uniqueId('idmap');
-    const c = testConfig(id, ['true']);
-    const vol = volumeWithSubmount(t);
-    c.mounts!.push({ destination: '/vol', type: 'bind', source: vol, options: ['rbind', 'idmap'] });
-    const r = env.run(['create', '-b', env.bundle(c), id]);
-    t.equal(r.code, 1, 'create fails');
-    t.match(r.stderr, new RegExp(`config.json: /mounts/${c.mounts!.length - 1}/options/1: "idmap": idmapped mounts are not supported`));
-    env.done();
-  });
 }

@@ -5,7 +5,7 @@ import { statSync, fstatSync, mkdtempSync, rmdirSync, chmodSync } from 'node:fs'
 import { isAbsolute, join, posix } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Mount } from '../spec/types';
-import { MS, MNT_DETACH, AT_RECURSIVE, mount, umount2, mountSetattr, mountFlagsOf } from '../sys/mount';
+import { MS, MNT_DETACH, AT_RECURSIVE, mount, umount2, mountSetattr, mountFlagsOf, moveMount } from '../sys/mount';
 import { AT_EMPTY_PATH, FS_MAGIC, O, closeQuiet, fsType, open, openat } from '../sys/fs';
 import { isErrno } from '../sys/libc';
 import { parseMountOptions, type ParsedMountOptions } from './mount-options';
@@ -30,7 +30,10 @@ export interface ResolvedMount {
   destination: string; // clean container path
   type: string;
   opts: ParsedMountOptions;
-  /** A bind source opened by the caller (bind-sources.ts): mounted through it instead of its path. */
+  /**
+   * A bind source opened by the caller (bind-sources.ts): mounted through it
+   * instead of its path; for an id-mapped mount, its detached copy, moved into place.
+   */
   sourceFd?: number;
 }
 
@@ -65,11 +68,10 @@ export function resolveMount(m: Mount, bundle: string): ResolvedMount {
 
 /** Mounts one config.json entry inside the rootfs; `sourceFd`: its bind source, opened by the caller. */
 export function mountEntry(ctx: MountContext, m: Mount, sourceFd?: number): void {
-  if (m.uidMappings?.length || m.gidMappings?.length) {
-    throw new Error(`mount ${m.source ?? ''} → ${m.destination}: idmapped mounts (uidMappings/gidMappings) are not supported yet`);
-  }
   const rm = resolveMount(m, ctx.bundle);
   if (sourceFd !== undefined && rm.type === 'bind') rm.sourceFd = sourceFd;
+  // Only the runtime's parent can make one (idmap-mounts.ts): never a plain bind instead.
+  if (rm.opts.idmap && rm.sourceFd === undefined) throw new Error(`mount ${rm.source} → ${rm.destination}: the id-mapped mount was not prepared by tsrun create`);
   mountResolved(ctx, rm);
 }
 
@@ -155,7 +157,8 @@ function mountBind(ctx: MountContext, rm: ResolvedMount): void {
   }
   const fd = ensureInRoot(ctx.rootFd, rm.destination, isDir);
   try {
-    mount(source, procFdPath(fd), 'bind', rm.opts.flags & (MS.BIND | MS.REC), null, { source: rm.source, target: rm.destination });
+    if (rm.opts.idmap) moveMount(rm.sourceFd!, fd, `${rm.source} → ${rm.destination}`);
+    else mount(source, procFdPath(fd), 'bind', rm.opts.flags & (MS.BIND | MS.REC), null, { source: rm.source, target: rm.destination });
   } finally {
     closeQuiet(fd);
   }

@@ -114,7 +114,7 @@ export function closeNamespaces(plan: NamespacePlan): void {
   closeQuiet(plan.mountJoinFd);
 }
 
-function mapText(maps: LinuxIDMapping[]): string {
+export function mapText(maps: LinuxIDMapping[]): string {
   return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
 }
 

@@ -100,6 +100,7 @@ t.test('relative mount destinations become absolute, like runc 1.1', async (t) =
 });
 
 t.test('cross-field rules', async (t) => {
+  const map = { containerID: 0, hostID: 100000, size: 65536 };
   const cases: [string, (c: any) => void, string][] = [
     ['duplicate namespace', (c) => c.linux.namespaces.push({ type: 'pid' }), 'config.json: /linux/namespaces/5/type: duplicate namespace type "pid" (first at /linux/namespaces/0)'],
     ['hostname without uts', (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'uts')), 'config.json: /hostname: cannot set the hostname without a uts namespace in /linux/namespaces'],
@@ -127,12 +128,30 @@ t.test('cross-field rules', async (t) => {
     ['time offsets without time namespace', (c) => (c.linux.timeOffsets = { monotonic: { secs: 1 } }), 'config.json: /linux/timeOffsets: time offsets need a time namespace in /linux/namespaces'],
     ['masked paths without mount namespace', (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount')), 'config.json: /linux/maskedPaths: needs a mount namespace in /linux/namespaces\nconfig.json: /linux/readonlyPaths: needs a mount namespace in /linux/namespaces\nconfig.json: /root/readonly: needs a mount namespace in /linux/namespaces'],
     ['idmapped mount that is not a bind', (c) => c.mounts.push({ destination: '/m', type: 'tmpfs', uidMappings: [], gidMappings: [] }), 'config.json: /mounts/7: uidMappings/gidMappings are only supported on bind mounts (options "bind" or "rbind")'],
+    ['idmap option on a mount that is not a bind', (c) => c.mounts.push({ destination: '/m', type: 'tmpfs', options: ['nosuid', 'idmap'] }), 'config.json: /mounts/7/options/1: "idmap" is only supported on bind mounts (options "bind" or "rbind")'],
+    ['mappings without idmap or ridmap', (c) => c.mounts.push({ destination: '/m', source: '/tmp', options: ['rbind'], uidMappings: [map], gidMappings: [map] }), 'config.json: /mounts/7/uidMappings: an id mapping needs the "idmap" or "ridmap" option (is it applied to the submounts too?)'],
+    ['idmap without mappings or user namespace', (c) => c.mounts.push({ destination: '/m', source: '/tmp', options: ['rbind', 'ridmap'] }), 'config.json: /mounts/7/options/1: "ridmap" without uidMappings and gidMappings takes the container\'s mapping, but there is no user namespace in /linux/namespaces'],
+    ['empty mount mappings', (c) => c.mounts.push({ destination: '/m', source: '/tmp', options: ['bind', 'idmap'], uidMappings: [], gidMappings: [map] }), 'config.json: /mounts/7/uidMappings: an empty mapping maps no id'],
   ];
   for (const [name, edit, expected] of cases) {
     const c = spec();
     edit(c);
     t.equal(loadError(makeBundle(t, c)), expected, name);
   }
+});
+
+t.test('idmapped mounts the spec allows are accepted', async (t) => {
+  const map = { containerID: 0, hostID: 100000, size: 65536 };
+  const c = spec();
+  c.mounts.push({ destination: '/a', source: '/tmp', options: ['rbind', 'ridmap'], uidMappings: [map], gidMappings: [map] });
+  c.mounts.push({ destination: '/b', source: '/tmp', type: 'bind', options: ['idmap'], uidMappings: [map], gidMappings: [map] });
+  t.doesNotThrow(() => loadBundle(makeBundle(t, c)), 'with their own mappings, no user namespace');
+  const u = spec();
+  u.linux.namespaces.push({ type: 'user' });
+  u.linux.uidMappings = [map];
+  u.linux.gidMappings = [map];
+  u.mounts.push({ destination: '/a', source: '/tmp', options: ['bind', 'idmap'] });
+  t.doesNotThrow(() => loadBundle(makeBundle(t, u)), "plain idmap with the container's user namespace");
 });
 
 t.test('namespaced sysctls are accepted with their namespaces', async (t) => {

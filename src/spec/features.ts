@@ -8,6 +8,7 @@ import { OCI_VERSION_MAX, OCI_VERSION_MIN } from './version';
 import { seccompFeatures, type SeccompFeatures } from '../seccomp/features';
 import { cgroupFeatures, type CgroupFeatures } from '../cgroups';
 import { knownMountOptions } from '../linux/mount-options';
+import { hasMountSetattr } from '../sys/mount';
 
 const HOOKS: HookKind[] = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
 
@@ -72,7 +73,8 @@ export function features(readLastCap = () => readFileSync('/proc/sys/kernel/cap_
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
+      // MOUNT_ATTR_IDMAP came with mount_setattr (Linux 5.12); whether a given filesystem can be id-mapped is its own matter.
+      mountExtensions: { idmap: { enabled: hasMountSetattr() } },
       netDevices: { enabled: true },
     },
     annotations: { 'io.github.tsrun.version': tsrunVersion, ...cgroupAnnotations(cg) },

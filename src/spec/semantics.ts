@@ -18,7 +18,7 @@ const at = (path: string, msg: string) => `config.json: ${path}: ${msg}`;
 export function checkSemantics(config: Spec): SemanticResult {
   const r: SemanticResult = { errors: [], warnings: [] };
   const ns = namespaceTable(config, r);
-  checkMounts(config, r);
+  checkMounts(config, ns, r);
   checkRlimits(config, r);
   checkUts(config, ns, r);
   checkUserNamespace(config, ns, r);
@@ -81,11 +81,28 @@ function namespaceTable(config: Spec, r: SemanticResult): NamespaceTable {
   return table;
 }
 
-function checkMounts(config: Spec, r: SemanticResult): void {
+// config.md, mounts: uidMappings/gidMappings and the idmap/ridmap options.
+function checkMounts(config: Spec, ns: NamespaceTable, r: SemanticResult): void {
   config.mounts?.forEach((m, i) => {
-    const idmapped = m.uidMappings !== undefined || m.gidMappings !== undefined;
-    const bind = m.options?.some((o) => o === 'bind' || o === 'rbind');
-    if (idmapped && !bind) r.errors.push(at(`/mounts/${i}`, 'uidMappings/gidMappings are only supported on bind mounts (options "bind" or "rbind")'));
+    const p = `/mounts/${i}`;
+    const mapped = m.uidMappings !== undefined || m.gidMappings !== undefined;
+    const bind = m.type === 'bind' || m.options?.some((o) => o === 'bind' || o === 'rbind');
+    const option = m.options?.findIndex((o) => o === 'idmap' || o === 'ridmap') ?? -1;
+    const name = option >= 0 ? JSON.stringify(m.options![option]) : '';
+    if (mapped && !bind) r.errors.push(at(p, 'uidMappings/gidMappings are only supported on bind mounts (options "bind" or "rbind")'));
+    if (option >= 0 && !bind) r.errors.push(at(`${p}/options/${option}`, `${name} is only supported on bind mounts (options "bind" or "rbind")`));
+    if (!bind) return;
+    if (mapped && option < 0) {
+      // The spec's SHOULD, made a MUST: the option says whether submounts are mapped too.
+      const field = m.uidMappings !== undefined ? 'uidMappings' : 'gidMappings';
+      r.errors.push(at(`${p}/${field}`, 'an id mapping needs the "idmap" or "ridmap" option (is it applied to the submounts too?)'));
+    }
+    for (const field of ['uidMappings', 'gidMappings'] as const) {
+      if (m[field] !== undefined && m[field]!.length === 0) r.errors.push(at(`${p}/${field}`, 'an empty mapping maps no id'));
+    }
+    if (option >= 0 && !mapped && !ns.has('user')) {
+      r.errors.push(at(`${p}/options/${option}`, `${name} without uidMappings and gidMappings takes the container's mapping, but there is no user namespace in /linux/namespaces`));
+    }
   });
 }
 

@@ -24,14 +24,3 @@ t.test('empty values ask for nothing', async (t) => {
   c.linux.mountLabel = '';
   t.same(unimplementedFields(c), []);
 });
-
-t.test('the idmap and ridmap mount options are refused by name', async (t) => {
-  const c = defaultSpec();
-  c.mounts!.push({ destination: '/a', source: '/tmp', type: 'bind', options: ['rbind', 'idmap'] });
-  c.mounts!.push({ destination: '/b', source: '/tmp', type: 'bind', options: ['ridmap', 'bind'] });
-  const n = c.mounts!.length;
-  t.same(unimplementedFields(c), [
-    `config.json: /mounts/${n - 2}/options/1: "idmap": idmapped mounts are not supported by tsrun yet`,
-    `config.json: /mounts/${n - 1}/options/0: "ridmap": idmapped mounts are not supported by tsrun yet`,
-  ]);
-});

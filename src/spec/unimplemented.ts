@@ -20,11 +20,5 @@ export function unimplementedFields(config: Spec): string[] {
   if (isSet(linux?.intelRdt)) refuse('/linux/intelRdt', 'Intel RDT (resctrl) is not supported by tsrun');
   if (isSet(linux?.memoryPolicy)) refuse('/linux/memoryPolicy', 'NUMA memory policy (runtime-spec 1.3) is not supported by tsrun yet');
   if (isSet(linux?.mountLabel)) refuse('/linux/mountLabel', 'SELinux mount labels need SELinux, which tsrun does not support');
-  config.mounts?.forEach((m, i) =>
-    m.options?.forEach((o, j) => {
-      // Not mount(2) options: passed on as data, a bind mount would silently drop them.
-      if (o === 'idmap' || o === 'ridmap') refuse(`/mounts/${i}/options/${j}`, `"${o}": idmapped mounts are not supported by tsrun yet`);
-    }),
-  );
   return problems;
 }

@@ -1,7 +1,8 @@
-// Mount-table system calls: mount(2), umount2, pivot_root, chroot,
-// mount_setattr, plus the uts setters and fstatvfs (for the flags a mount
+// Mount-table system calls: mount(2), umount2, pivot_root, chroot, the new
+// mount API (open_tree, move_mount, mount_setattr), plus the uts setters and fstatvfs (for the flags a mount
 // currently carries). Errors name the call, source → destination and errno.
-import { libc, koffi, check } from './libc';
+import { constants } from 'node:os';
+import { libc, koffi, check, lastErrno } from './libc';
 
 export const MS = {
   RDONLY: 0x1,
@@ -42,13 +43,21 @@ export const MOUNT_ATTR = {
   NOATIME: 0x10,
   STRICTATIME: 0x20,
   NODIRATIME: 0x80,
+  IDMAP: 0x100000,
   NOSYMFOLLOW: 0x200000,
 } as const;
+
+export const OPEN_TREE_CLONE = 0x1;
+export const OPEN_TREE_CLOEXEC = 0o2000000;
+const MOVE_MOUNT_F_EMPTY_PATH = 0x4;
+const MOVE_MOUNT_T_EMPTY_PATH = 0x40;
 
 export const AT_RECURSIVE = 0x8000;
 
 // Syscall numbers: the new mount API shares numbers across architectures,
 // pivot_root does not.
+const SYS_open_tree = 428;
+const SYS_move_mount = 429;
 const SYS_mount_setattr = 442;
 const SYS_pivot_root = process.arch === 'arm64' ? 41 : 155;
 
@@ -67,6 +76,8 @@ const MountAttr = koffi.struct('tsrun_mount_attr', {
 const _mountSetattr = libc.func('long syscall(long nr, int dirfd, const char *path, unsigned int flags, tsrun_mount_attr *attr, size_t size)');
 // struct statvfs on 64-bit Linux: nine 8-byte counters, then f_flag at byte 72;
 // glibc fills it with ST_* values, which equal the MS_* bits.
+const _openTree = libc.func('long syscall(long nr, int dirfd, const char *path, unsigned int flags)');
+const _moveMount = libc.func('long syscall(long nr, int from_dirfd, const char *from_path, int to_dirfd, const char *to_path, unsigned int flags)');
 const _fstatvfs = libc.func('int fstatvfs(int fd, _Out_ uint8_t *buf)');
 const STATVFS_SIZE = 112;
 const STATVFS_FLAG_OFFSET = 72;
@@ -97,6 +108,8 @@ export interface MountAttrs {
   attrSet: number;
   attrClr: number;
   propagation?: number;
+  /** With MOUNT_ATTR.IDMAP in attrSet: the user namespace whose mapping the mount gets. */
+  usernsFd?: number;
 }
 
 /** mount_setattr(2) on the mount at dirfd/path (AT_EMPTY_PATH with path ""). */
@@ -105,9 +118,26 @@ export function mountSetattr(dirfd: number, path: string, flags: number, attrs: 
     attr_set: BigInt(attrs.attrSet),
     attr_clr: BigInt(attrs.attrClr),
     propagation: BigInt(attrs.propagation ?? 0),
-    userns_fd: 0n,
+    userns_fd: BigInt(attrs.usernsFd ?? 0),
   };
   check(Number(_mountSetattr(SYS_mount_setattr, dirfd, path, flags, attr, koffi.sizeof(MountAttr))), 'mount_setattr', label);
+}
+
+/** mount_setattr with no arguments: false only when the kernel lacks the call (ENOSYS) or a filter forbids it. */
+export function hasMountSetattr(): boolean {
+  if (Number(_mountSetattr(SYS_mount_setattr, -1, null, 0, null, 0)) === 0) return true;
+  const errno = lastErrno();
+  return errno !== constants.errno.ENOSYS && errno !== constants.errno.EPERM;
+}
+
+/** open_tree(2): with OPEN_TREE_CLONE, a detached copy of the mount (tree, AT_RECURSIVE) at path; returns its fd. */
+export function openTree(dirfd: number, path: string, flags: number, label = path): number {
+  return check(Number(_openTree(SYS_open_tree, dirfd, path, flags)), 'open_tree', label);
+}
+
+/** move_mount(2) of the (detached) mount under fromFd onto the object under toFd. */
+export function moveMount(fromFd: number, toFd: number, label: string): void {
+  check(Number(_moveMount(SYS_move_mount, fromFd, '', toFd, '', MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)), 'move_mount', label);
 }
 
 /** The MS_* flags (RDONLY, NOSUID, NODEV, NOEXEC, atime bits …) the mount under fd carries. */

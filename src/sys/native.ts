@@ -8,6 +8,7 @@ const _spawn = lib.func(
   'int tsrun_spawn(int sync_fd, const int *join_fds, const int *join_types, int njoin, int unshare_flags, int fork_again, const int *keep_fds, int nkeep, const char *path, const char **argv, const char **envp)',
 );
 const _exec = lib.func('int tsrun_exec(const char *path, const char **argv, const char **envp)');
+const _usernsHolder = lib.func('int tsrun_userns_holder(void)');
 
 export interface SpawnPlan {
   syncFd: number;
@@ -49,4 +50,11 @@ export function nativeSpawn(p: SpawnPlan): number {
 export function nativeExec(path: string, argv: string[], env: string[]): never {
   const ret = _exec(path, nullTerminated(argv), nullTerminated(env)) as number;
   throw new SysError('execve', path, -ret);
+}
+
+/** A child alone in a new user namespace without maps, pausing until killed (it dies with us); returns its pid. */
+export function spawnUsernsHolder(): number {
+  const pid = _usernsHolder() as number;
+  if (pid < 0) throw new SysError('clone', 'CLONE_NEWUSER', -pid);
+  return pid;
 }
