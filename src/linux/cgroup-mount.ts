@@ -7,7 +7,7 @@ import { readFileSync, symlinkSync } from 'node:fs';
 import { posix } from 'node:path';
 import { MS, mount } from '../sys/mount';
 import { FS_MAGIC, O, closeQuiet, fsType, open } from '../sys/fs';
-import type { MountContext, ResolvedMount } from './mounts';
+import type { MountContext, ResolvedMount } from './mount-context';
 import { mkdirAllInRoot, procFdPath } from './in-root';
 
 const DEFAULT_FLAGS = MS.NOEXEC | MS.NOSUID | MS.NODEV;

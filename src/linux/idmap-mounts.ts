@@ -30,7 +30,7 @@ import { SysError } from '../sys/libc';
 import { spawnUsernsHolder } from '../sys/native';
 import { waitpid } from '../sys/wait';
 import { mapText } from './namespaces';
-import type { ResolvedMount } from './mounts';
+import type { ResolvedMount } from './mount-context';
 
 /** The mount asks for an id mapping (idmap or ridmap among its options). */
 export function isIdmapped(rm: ResolvedMount): boolean {

@@ -8,34 +8,11 @@ import type { Mount } from '../spec/types';
 import { MS, MNT_DETACH, AT_RECURSIVE, mount, umount2, mountSetattr, mountFlagsOf, moveMount } from '../sys/mount';
 import { AT_EMPTY_PATH, FS_MAGIC, O, closeQuiet, fsType, open, openat } from '../sys/fs';
 import { isErrno } from '../sys/libc';
-import { parseMountOptions, type ParsedMountOptions } from './mount-options';
+import { parseMountOptions } from './mount-options';
+import type { MountContext, ResolvedMount } from './mount-context';
 import { cleanPath, ensureInRoot, mkdirAllInRoot, openInRoot, openInRootIfExists, procFdPath, withPathInRoot } from './in-root';
 import { copyTree } from './copy-tree';
 import { mountCgroupV1, isCgroup2Host } from './cgroup-mount';
-
-export interface MountContext {
-  /** O_PATH fd on the (bind-mounted) rootfs. */
-  rootFd: number;
-  /** Absolute host path of the rootfs, symlinks resolved. */
-  rootfs: string;
-  /** Relative bind sources are taken relative to the bundle (runc). */
-  bundle: string;
-  userns: boolean;
-  cgroupns: boolean;
-}
-
-/** A mount whose options and target are already decided. */
-export interface ResolvedMount {
-  source: string;
-  destination: string; // clean container path
-  type: string;
-  opts: ParsedMountOptions;
-  /**
-   * A bind source opened by the caller (bind-sources.ts): mounted through it
-   * instead of its path; for an id-mapped mount, its detached copy, moved into place.
-   */
-  sourceFd?: number;
-}
 
 // Entries emulated by lxcfs: the only mounts runc allows below /proc.
 const allowedProcTargets = new Set([

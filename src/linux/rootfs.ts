@@ -20,7 +20,8 @@ import { MS, MNT_DETACH, mount, umount2, pivotRoot as sysPivotRoot, chroot, moun
 import { O, open, fchdir, closeQuiet } from '../sys/fs';
 import { isErrno } from '../sys/libc';
 import { propagationFlag, parseMountOptions } from './mount-options';
-import { mountEntry, type MountContext } from './mounts';
+import { mountEntry } from './mounts';
+import type { MountContext } from './mount-context';
 import { readMountinfo } from './cgroup-mount';
 import { cleanPath, openRootDir } from './in-root';
 import { createDevices, devicesFor, needsDevSetup, setupDevSymlinks, setupPtmx } from './devices';
