@@ -65,207 +65,216 @@ export function swapForV2(swap: number, limit: number | undefined): string {
   return String(swap - (limit ?? 0));
 }
 
-export function planResources(r: LinuxResources | undefined, t: Target, where = 'linux.resources'): Plan {
+/** One planner's view: the plan it adds to and the host it plans for. */
+interface Planning {
+  plan: Plan;
+  t: Target;
+  /** The controller's version, or an error at w when the host lacks it. */
+  need(controller: string, w: string): 1 | 2 | undefined;
+  add(w: string, controller: string, file: string, value: string, restorable?: boolean, optional?: string): void;
+  ignore(w: string, why: string): void;
+}
+
+function planning(t: Target): Planning {
   const plan: Plan = { writes: [], ignored: [], errors: [] };
-  if (!r) return plan;
-  const need = (controller: string, w: string): 1 | 2 | undefined => {
-    const v = t.version(controller);
-    if (v === undefined) plan.errors.push(`${w}: the ${controller} controller is not available on this host`);
-    return v;
-  };
-  const add = (w: string, controller: string, file: string, value: string, restorable = true, optional?: string) =>
-    plan.writes.push({ where: w, controller, dir: t.dir(controller), file, value, restorable, optional });
-  const ignore = (w: string, why: string) => plan.ignored.push(`${w}: ignored, ${why}`);
-
-  const m = r.memory;
-  if (m && Object.values(m).some((v) => v !== undefined)) {
-    const w = `${where}.memory`;
-    const v = need('memory', w);
-    if (v === 1) {
-      if (m.limit) add(`${w}.limit`, 'memory', 'memory.limit_in_bytes', limitValue(m.limit, 1));
-      if (m.swap) add(`${w}.swap`, 'memory', 'memory.memsw.limit_in_bytes', limitValue(m.swap, 1));
-      else if (m.limit === -1 && t.hasFile('memory', 'memory.memsw.limit_in_bytes')) add(`${w}.swap`, 'memory', 'memory.memsw.limit_in_bytes', '-1');
-      if (m.reservation) add(`${w}.reservation`, 'memory', 'memory.soft_limit_in_bytes', limitValue(m.reservation, 1));
-      const gone = 'the kernel no longer supports it';
-      if (m.kernel) add(`${w}.kernel`, 'memory', 'memory.kmem.limit_in_bytes', limitValue(m.kernel, 1), true, gone);
-      if (m.kernelTCP) add(`${w}.kernelTCP`, 'memory', 'memory.kmem.tcp.limit_in_bytes', limitValue(m.kernelTCP, 1), true, gone);
-      if (m.swappiness !== undefined) add(`${w}.swappiness`, 'memory', 'memory.swappiness', str(m.swappiness));
-      if (m.disableOOMKiller !== undefined) add(`${w}.disableOOMKiller`, 'memory', 'memory.oom_control', m.disableOOMKiller ? '1' : '0', false);
-      if (m.useHierarchy !== undefined) {
-        add(`${w}.useHierarchy`, 'memory', 'memory.use_hierarchy', m.useHierarchy ? '1' : '0', true, m.useHierarchy ? undefined : 'the kernel always uses the hierarchy');
-      }
-    } else if (v === 2) {
-      if (m.limit) add(`${w}.limit`, 'memory', 'memory.max', limitValue(m.limit, 2));
-      if (m.swap || m.limit === -1) {
-        if (t.hasFile('memory', 'memory.swap.max')) add(`${w}.swap`, 'memory', 'memory.swap.max', swapForV2(m.swap || -1, m.limit));
-        else if (m.swap && m.swap > 0) plan.errors.push(`${w}.swap: swap accounting is not enabled on this host (no memory.swap.max)`);
-      }
-      if (m.reservation) add(`${w}.reservation`, 'memory', 'memory.low', limitValue(m.reservation, 2));
-      if (m.kernel) ignore(`${w}.kernel`, 'cgroup v2 has no kernel memory limit');
-      if (m.kernelTCP) ignore(`${w}.kernelTCP`, 'cgroup v2 has no kernel TCP memory limit');
-      if (m.swappiness !== undefined) ignore(`${w}.swappiness`, 'cgroup v2 has no swappiness');
-      if (m.disableOOMKiller) ignore(`${w}.disableOOMKiller`, 'cgroup v2 cannot disable the OOM killer');
-      if (m.useHierarchy !== undefined) ignore(`${w}.useHierarchy`, 'cgroup v2 is always hierarchical');
-    }
-  }
-
-  const c = r.cpu;
-  if (c) {
-    const w = `${where}.cpu`;
-    const wantsCpu = [c.shares, c.quota, c.period, c.burst, c.realtimeRuntime, c.realtimePeriod, c.idle].some((x) => x !== undefined);
-    const v = wantsCpu ? need('cpu', w) : undefined;
-    if (v === 1) {
-      if (c.shares) add(`${w}.shares`, 'cpu', 'cpu.shares', str(c.shares));
-      if (c.period) add(`${w}.period`, 'cpu', 'cpu.cfs_period_us', str(c.period));
-      if (c.quota) add(`${w}.quota`, 'cpu', 'cpu.cfs_quota_us', str(c.quota));
-      if (c.burst !== undefined) add(`${w}.burst`, 'cpu', 'cpu.cfs_burst_us', str(c.burst), true, 'the kernel has no CFS burst');
-      if (c.realtimePeriod) add(`${w}.realtimePeriod`, 'cpu', 'cpu.rt_period_us', str(c.realtimePeriod));
-      if (c.realtimeRuntime) add(`${w}.realtimeRuntime`, 'cpu', 'cpu.rt_runtime_us', str(c.realtimeRuntime));
-      if (c.idle !== undefined) add(`${w}.idle`, 'cpu', 'cpu.idle', str(c.idle));
-    } else if (v === 2) {
-      if (c.shares) add(`${w}.shares`, 'cpu', 'cpu.weight', str(sharesToWeight(c.shares)));
-      if (c.quota || c.period) {
-        const quota = c.quota ? limitValue(c.quota, 2) : 'max';
-        add(c.quota ? `${w}.quota` : `${w}.period`, 'cpu', 'cpu.max', c.period ? `${quota} ${c.period}` : quota);
-      }
-      if (c.burst !== undefined) add(`${w}.burst`, 'cpu', 'cpu.max.burst', str(c.burst));
-      if (c.realtimePeriod || c.realtimeRuntime) plan.errors.push(`${w}.realtimeRuntime: real-time CPU scheduling limits do not exist on cgroup v2`);
-      if (c.idle !== undefined) add(`${w}.idle`, 'cpu', 'cpu.idle', str(c.idle));
-    }
-    if (c.cpus !== undefined || c.mems !== undefined) {
-      const vs = need('cpuset', w);
-      if (vs !== undefined && c.cpus) add(`${w}.cpus`, 'cpuset', 'cpuset.cpus', c.cpus);
-      if (vs !== undefined && c.mems) add(`${w}.mems`, 'cpuset', 'cpuset.mems', c.mems);
-    }
-  }
-
-  if (r.pids && r.pids.limit) {
-    const w = `${where}.pids.limit`;
-    if (need('pids', w)) add(w, 'pids', 'pids.max', r.pids.limit < 0 ? 'max' : str(r.pids.limit));
-  }
-
-  const b = r.blockIO;
-  if (b && Object.values(b).some((x) => x !== undefined && !(Array.isArray(x) && x.length === 0))) {
-    const w = `${where}.blockIO`;
-    const v = need(t.version('blkio') ? 'blkio' : 'io', w);
-    const throttles = [
-      ['throttleReadBpsDevice', 'blkio.throttle.read_bps_device', 'rbps'],
-      ['throttleWriteBpsDevice', 'blkio.throttle.write_bps_device', 'wbps'],
-      ['throttleReadIOPSDevice', 'blkio.throttle.read_iops_device', 'riops'],
-      ['throttleWriteIOPSDevice', 'blkio.throttle.write_iops_device', 'wiops'],
-    ] as const;
-    if (v === 1) {
-      const bfq = !t.hasFile('blkio', 'blkio.weight') && t.hasFile('blkio', 'blkio.bfq.weight');
-      const weightFile = bfq ? 'blkio.bfq.weight' : 'blkio.weight';
-      if (b.weight) {
-        if (!t.hasFile('blkio', weightFile)) plan.errors.push(`${w}.weight: this host's blkio controller has no weight (no blkio.weight or blkio.bfq.weight: the I/O scheduler is not CFQ or BFQ)`);
-        else add(`${w}.weight`, 'blkio', weightFile, str(b.weight));
-      }
-      if (b.leafWeight) {
-        if (!t.hasFile('blkio', 'blkio.leaf_weight')) plan.errors.push(`${w}.leafWeight: this host's blkio controller has no leaf weight`);
-        else add(`${w}.leafWeight`, 'blkio', 'blkio.leaf_weight', str(b.leafWeight));
-      }
-      (b.weightDevice ?? []).forEach((d, i) => {
-        const p = `${w}.weightDevice[${i}]`;
-        const dev = `${d.major}:${d.minor}`;
-        if (d.weight !== undefined) {
-          if (!t.hasFile('blkio', `${weightFile}_device`)) plan.errors.push(`${p}.weight: this host's blkio controller has no per-device weight`);
-          else add(`${p}.weight`, 'blkio', `${weightFile}_device`, `${dev} ${d.weight}`, false);
-        }
-        if (d.leafWeight !== undefined) {
-          if (!t.hasFile('blkio', 'blkio.leaf_weight_device')) plan.errors.push(`${p}.leafWeight: this host's blkio controller has no per-device leaf weight`);
-          else add(`${p}.leafWeight`, 'blkio', 'blkio.leaf_weight_device', `${dev} ${d.leafWeight}`, false);
-        }
-      });
-      for (const [key, file] of throttles) {
-        ((b[key] ?? []) as LinuxThrottleDevice[]).forEach((d, i) => add(`${w}.${key}[${i}]`, 'blkio', file, `${d.major}:${d.minor} ${d.rate}`, false));
-      }
-    } else if (v === 2) {
-      const bfq = t.hasFile('io', 'io.bfq.weight');
-      if (b.weight) add(`${w}.weight`, 'io', bfq ? 'io.bfq.weight' : 'io.weight', bfq ? str(b.weight) : `default ${blkioToIoWeight(b.weight)}`, false);
-      if (b.leafWeight) ignore(`${w}.leafWeight`, 'cgroup v2 has no leaf weight');
-      (b.weightDevice ?? []).forEach((d, i) => {
-        if (d.weight !== undefined) {
-          const value = bfq ? str(d.weight) : str(blkioToIoWeight(d.weight));
-          add(`${w}.weightDevice[${i}].weight`, 'io', bfq ? 'io.bfq.weight' : 'io.weight', `${d.major}:${d.minor} ${value}`, false);
-        }
-        if (d.leafWeight !== undefined) ignore(`${w}.weightDevice[${i}].leafWeight`, 'cgroup v2 has no leaf weight');
-      });
-      for (const [key, , name] of throttles) {
-        ((b[key] ?? []) as LinuxThrottleDevice[]).forEach((d, i) =>
-          add(`${w}.${key}[${i}]`, 'io', 'io.max', `${d.major}:${d.minor} ${name}=${d.rate === 0 ? 'max' : d.rate}`, false),
-        );
-      }
-    }
-  }
-
-  (r.hugepageLimits ?? []).forEach((h, i) => {
-    const w = `${where}.hugepageLimits[${i}]`;
-    if (!hugePageSupported(h.pageSize)) {
-      plan.errors.push(`${w}.pageSize: ${h.pageSize} huge pages are not supported by this host`);
-      return;
-    }
-    const v = need('hugetlb', w);
-    if (v === 1) add(`${w}.limit`, 'hugetlb', `hugetlb.${h.pageSize}.limit_in_bytes`, str(h.limit));
-    if (v === 2) {
-      add(`${w}.limit`, 'hugetlb', `hugetlb.${h.pageSize}.max`, str(h.limit));
-      if (t.hasFile('hugetlb', `hugetlb.${h.pageSize}.rsvd.max`)) add(`${w}.limit`, 'hugetlb', `hugetlb.${h.pageSize}.rsvd.max`, str(h.limit));
-    }
-  });
-
-  const n = r.network;
-  if (n) {
-    const w = `${where}.network`;
-    if (n.classID !== undefined && need('net_cls', `${w}.classID`)) add(`${w}.classID`, 'net_cls', 'net_cls.classid', str(n.classID));
-    (n.priorities ?? []).forEach((p, i) => {
-      if (need('net_prio', `${w}.priorities[${i}]`)) add(`${w}.priorities[${i}]`, 'net_prio', 'net_prio.ifpriomap', `${p.name} ${p.priority}`, false);
-    });
-  }
-
-  for (const [dev, lim] of Object.entries(r.rdma ?? {})) {
-    const w = `${where}.rdma[${JSON.stringify(dev)}]`;
-    if (!lim || !need('rdma', w)) continue;
-    const val = (x: number | undefined) => (x === undefined ? 'max' : str(x));
-    add(w, 'rdma', 'rdma.max', `${dev} hca_handle=${val(lim.hcaHandles)} hca_object=${val(lim.hcaObjects)}`, false);
-  }
-
-  for (const [key, value] of Object.entries(r.unified ?? {})) {
-    const w = `${where}.unified[${JSON.stringify(key)}]`;
-    if (value === undefined) continue;
-    if (!t.hasUnified) {
-      plan.errors.push(`${w}: this host has no cgroup v2 hierarchy (cgroup v1 only)`);
-      continue;
-    }
-    const controller = controllerOfKey(key);
-    if (controller) {
+  return {
+    plan,
+    t,
+    need(controller, w) {
       const v = t.version(controller);
-      if (v === 1) {
-        plan.errors.push(`${w}: the ${controller} controller is bound to cgroup v1 on this host, not to the v2 hierarchy`);
-        continue;
-      }
-      if (v === undefined) {
-        plan.errors.push(`${w}: the ${controller} controller is not available on this host's cgroup v2 hierarchy`);
-        continue;
-      }
-    }
-    add(w, controller || 'unified', key, value, !value.includes('\n'));
-  }
+      if (v === undefined) plan.errors.push(`${w}: the ${controller} controller is not available on this host`);
+      return v;
+    },
+    add: (w, controller, file, value, restorable = true, optional) => plan.writes.push({ where: w, controller, dir: t.dir(controller), file, value, restorable, optional }),
+    ignore: (w, why) => plan.ignored.push(`${w}: ignored, ${why}`),
+  };
+}
 
-  if (r.devices && r.devices.length > 0) {
-    const w = `${where}.devices`;
-    const v = t.version('devices');
-    if (v === undefined) plan.errors.push(`${w}: neither a v1 devices controller nor a cgroup v2 hierarchy is available on this host`);
-    else {
-      const rules = r.devices;
-      const label = (i: number) => (isDefaultDeviceRule(rules[i]) ? `${w}: the default rule` : `${w}[${i}]`);
-      let refused = false; // the first refusal says it all (later ones follow from the same wildcard)
-      const refuse = (msg: string) => {
-        if (!refused) plan.errors.push(msg);
-        refused = true;
-      };
-      const state = reduceDeviceRules(rules, refuse, label);
-      plan.devices = { version: v, dir: t.dir('devices'), state };
+/** Each part of linux.resources has its planner; they only add to the plan. */
+export function planResources(r: LinuxResources | undefined, t: Target, where = 'linux.resources'): Plan {
+  const p = planning(t);
+  if (!r) return p.plan;
+  if (r.memory && Object.values(r.memory).some((v) => v !== undefined)) planMemory(p, r.memory, `${where}.memory`);
+  if (r.cpu) planCpu(p, r.cpu, `${where}.cpu`);
+  if (r.pids && r.pids.limit) planPids(p, r.pids.limit, `${where}.pids.limit`);
+  if (r.blockIO && Object.values(r.blockIO).some((x) => x !== undefined && !(Array.isArray(x) && x.length === 0))) planBlockIO(p, r.blockIO, `${where}.blockIO`);
+  (r.hugepageLimits ?? []).forEach((h, i) => planHugepages(p, h, `${where}.hugepageLimits[${i}]`));
+  if (r.network) planNetwork(p, r.network, `${where}.network`);
+  for (const [dev, lim] of Object.entries(r.rdma ?? {})) if (lim) planRdma(p, dev, lim, `${where}.rdma[${JSON.stringify(dev)}]`);
+  for (const [key, value] of Object.entries(r.unified ?? {})) if (value !== undefined) planUnified(p, key, value, `${where}.unified[${JSON.stringify(key)}]`);
+  if (r.devices && r.devices.length > 0) planDevices(p, r.devices, `${where}.devices`);
+  return p.plan;
+}
+
+type Resources = NonNullable<LinuxResources>;
+
+function planMemory({ need, add, ignore, t, plan }: Planning, m: NonNullable<Resources['memory']>, w: string): void {
+  const v = need('memory', w);
+  if (v === 1) {
+    if (m.limit) add(`${w}.limit`, 'memory', 'memory.limit_in_bytes', limitValue(m.limit, 1));
+    if (m.swap) add(`${w}.swap`, 'memory', 'memory.memsw.limit_in_bytes', limitValue(m.swap, 1));
+    else if (m.limit === -1 && t.hasFile('memory', 'memory.memsw.limit_in_bytes')) add(`${w}.swap`, 'memory', 'memory.memsw.limit_in_bytes', '-1');
+    if (m.reservation) add(`${w}.reservation`, 'memory', 'memory.soft_limit_in_bytes', limitValue(m.reservation, 1));
+    const gone = 'the kernel no longer supports it';
+    if (m.kernel) add(`${w}.kernel`, 'memory', 'memory.kmem.limit_in_bytes', limitValue(m.kernel, 1), true, gone);
+    if (m.kernelTCP) add(`${w}.kernelTCP`, 'memory', 'memory.kmem.tcp.limit_in_bytes', limitValue(m.kernelTCP, 1), true, gone);
+    if (m.swappiness !== undefined) add(`${w}.swappiness`, 'memory', 'memory.swappiness', str(m.swappiness));
+    if (m.disableOOMKiller !== undefined) add(`${w}.disableOOMKiller`, 'memory', 'memory.oom_control', m.disableOOMKiller ? '1' : '0', false);
+    if (m.useHierarchy !== undefined) {
+      add(`${w}.useHierarchy`, 'memory', 'memory.use_hierarchy', m.useHierarchy ? '1' : '0', true, m.useHierarchy ? undefined : 'the kernel always uses the hierarchy');
     }
+  } else if (v === 2) {
+    if (m.limit) add(`${w}.limit`, 'memory', 'memory.max', limitValue(m.limit, 2));
+    if (m.swap || m.limit === -1) {
+      if (t.hasFile('memory', 'memory.swap.max')) add(`${w}.swap`, 'memory', 'memory.swap.max', swapForV2(m.swap || -1, m.limit));
+      else if (m.swap && m.swap > 0) plan.errors.push(`${w}.swap: swap accounting is not enabled on this host (no memory.swap.max)`);
+    }
+    if (m.reservation) add(`${w}.reservation`, 'memory', 'memory.low', limitValue(m.reservation, 2));
+    if (m.kernel) ignore(`${w}.kernel`, 'cgroup v2 has no kernel memory limit');
+    if (m.kernelTCP) ignore(`${w}.kernelTCP`, 'cgroup v2 has no kernel TCP memory limit');
+    if (m.swappiness !== undefined) ignore(`${w}.swappiness`, 'cgroup v2 has no swappiness');
+    if (m.disableOOMKiller) ignore(`${w}.disableOOMKiller`, 'cgroup v2 cannot disable the OOM killer');
+    if (m.useHierarchy !== undefined) ignore(`${w}.useHierarchy`, 'cgroup v2 is always hierarchical');
   }
-  return plan;
+}
+
+type Cpu = NonNullable<Resources['cpu']>;
+
+function planCpu(p: Planning, c: Cpu, w: string): void {
+  const wantsCpu = [c.shares, c.quota, c.period, c.burst, c.realtimeRuntime, c.realtimePeriod, c.idle].some((x) => x !== undefined);
+  const v = wantsCpu ? p.need('cpu', w) : undefined;
+  if (v === 1) planCpuV1(p, c, w);
+  else if (v === 2) planCpuV2(p, c, w);
+  if (c.cpus !== undefined || c.mems !== undefined) {
+    const vs = p.need('cpuset', w);
+    if (vs !== undefined && c.cpus) p.add(`${w}.cpus`, 'cpuset', 'cpuset.cpus', c.cpus);
+    if (vs !== undefined && c.mems) p.add(`${w}.mems`, 'cpuset', 'cpuset.mems', c.mems);
+  }
+}
+
+function planCpuV1({ add }: Planning, c: Cpu, w: string): void {
+  if (c.shares) add(`${w}.shares`, 'cpu', 'cpu.shares', str(c.shares));
+  if (c.period) add(`${w}.period`, 'cpu', 'cpu.cfs_period_us', str(c.period));
+  if (c.quota) add(`${w}.quota`, 'cpu', 'cpu.cfs_quota_us', str(c.quota));
+  if (c.burst !== undefined) add(`${w}.burst`, 'cpu', 'cpu.cfs_burst_us', str(c.burst), true, 'the kernel has no CFS burst');
+  if (c.realtimePeriod) add(`${w}.realtimePeriod`, 'cpu', 'cpu.rt_period_us', str(c.realtimePeriod));
+  if (c.realtimeRuntime) add(`${w}.realtimeRuntime`, 'cpu', 'cpu.rt_runtime_us', str(c.realtimeRuntime));
+  if (c.idle !== undefined) add(`${w}.idle`, 'cpu', 'cpu.idle', str(c.idle));
+}
+
+function planCpuV2({ add, plan }: Planning, c: Cpu, w: string): void {
+  if (c.shares) add(`${w}.shares`, 'cpu', 'cpu.weight', str(sharesToWeight(c.shares)));
+  if (c.quota || c.period) {
+    const quota = c.quota ? limitValue(c.quota, 2) : 'max';
+    add(c.quota ? `${w}.quota` : `${w}.period`, 'cpu', 'cpu.max', c.period ? `${quota} ${c.period}` : quota);
+  }
+  if (c.burst !== undefined) add(`${w}.burst`, 'cpu', 'cpu.max.burst', str(c.burst));
+  if (c.realtimePeriod || c.realtimeRuntime) plan.errors.push(`${w}.realtimeRuntime: real-time CPU scheduling limits do not exist on cgroup v2`);
+  if (c.idle !== undefined) add(`${w}.idle`, 'cpu', 'cpu.idle', str(c.idle));
+}
+
+function planPids({ need, add }: Planning, limit: number, w: string): void {
+  if (need('pids', w)) add(w, 'pids', 'pids.max', limit < 0 ? 'max' : str(limit));
+}
+
+type BlockIO = NonNullable<Resources['blockIO']>;
+
+const THROTTLES = [
+  ['throttleReadBpsDevice', 'blkio.throttle.read_bps_device', 'rbps'],
+  ['throttleWriteBpsDevice', 'blkio.throttle.write_bps_device', 'wbps'],
+  ['throttleReadIOPSDevice', 'blkio.throttle.read_iops_device', 'riops'],
+  ['throttleWriteIOPSDevice', 'blkio.throttle.write_iops_device', 'wiops'],
+] as const;
+
+function planBlockIO(p: Planning, b: BlockIO, w: string): void {
+  const v = p.need(p.t.version('blkio') ? 'blkio' : 'io', w);
+  if (v === 1) planBlkioV1(p, b, w);
+  else if (v === 2) planIoV2(p, b, w);
+}
+
+function planBlkioV1({ add, t, plan }: Planning, b: BlockIO, w: string): void {
+  const bfq = !t.hasFile('blkio', 'blkio.weight') && t.hasFile('blkio', 'blkio.bfq.weight');
+  const weightFile = bfq ? 'blkio.bfq.weight' : 'blkio.weight';
+  // Written when the host has the file, else an error at the field's path.
+  const addIfHas = (where: string, file: string, value: string, lacking: string, restorable = true) => {
+    if (!t.hasFile('blkio', file)) plan.errors.push(`${where}: this host's blkio controller has no ${lacking}`);
+    else add(where, 'blkio', file, value, restorable);
+  };
+  if (b.weight) addIfHas(`${w}.weight`, weightFile, str(b.weight), 'weight (no blkio.weight or blkio.bfq.weight: the I/O scheduler is not CFQ or BFQ)');
+  if (b.leafWeight) addIfHas(`${w}.leafWeight`, 'blkio.leaf_weight', str(b.leafWeight), 'leaf weight');
+  (b.weightDevice ?? []).forEach((d, i) => {
+    const at = `${w}.weightDevice[${i}]`;
+    const dev = `${d.major}:${d.minor}`;
+    if (d.weight !== undefined) addIfHas(`${at}.weight`, `${weightFile}_device`, `${dev} ${d.weight}`, 'per-device weight', false);
+    if (d.leafWeight !== undefined) addIfHas(`${at}.leafWeight`, 'blkio.leaf_weight_device', `${dev} ${d.leafWeight}`, 'per-device leaf weight', false);
+  });
+  for (const [key, file] of THROTTLES) {
+    ((b[key] ?? []) as LinuxThrottleDevice[]).forEach((d, i) => add(`${w}.${key}[${i}]`, 'blkio', file, `${d.major}:${d.minor} ${d.rate}`, false));
+  }
+}
+
+function planIoV2({ add, ignore, t }: Planning, b: BlockIO, w: string): void {
+  const bfq = t.hasFile('io', 'io.bfq.weight');
+  if (b.weight) add(`${w}.weight`, 'io', bfq ? 'io.bfq.weight' : 'io.weight', bfq ? str(b.weight) : `default ${blkioToIoWeight(b.weight)}`, false);
+  if (b.leafWeight) ignore(`${w}.leafWeight`, 'cgroup v2 has no leaf weight');
+  (b.weightDevice ?? []).forEach((d, i) => {
+    if (d.weight !== undefined) {
+      const value = bfq ? str(d.weight) : str(blkioToIoWeight(d.weight));
+      add(`${w}.weightDevice[${i}].weight`, 'io', bfq ? 'io.bfq.weight' : 'io.weight', `${d.major}:${d.minor} ${value}`, false);
+    }
+    if (d.leafWeight !== undefined) ignore(`${w}.weightDevice[${i}].leafWeight`, 'cgroup v2 has no leaf weight');
+  });
+  for (const [key, , name] of THROTTLES) {
+    ((b[key] ?? []) as LinuxThrottleDevice[]).forEach((d, i) => add(`${w}.${key}[${i}]`, 'io', 'io.max', `${d.major}:${d.minor} ${name}=${d.rate === 0 ? 'max' : d.rate}`, false));
+  }
+}
+
+function planHugepages({ need, add, t, plan }: Planning, h: NonNullable<Resources['hugepageLimits']>[number], w: string): void {
+  if (!hugePageSupported(h.pageSize)) {
+    plan.errors.push(`${w}.pageSize: ${h.pageSize} huge pages are not supported by this host`);
+    return;
+  }
+  const v = need('hugetlb', w);
+  if (v === 1) add(`${w}.limit`, 'hugetlb', `hugetlb.${h.pageSize}.limit_in_bytes`, str(h.limit));
+  if (v === 2) {
+    add(`${w}.limit`, 'hugetlb', `hugetlb.${h.pageSize}.max`, str(h.limit));
+    if (t.hasFile('hugetlb', `hugetlb.${h.pageSize}.rsvd.max`)) add(`${w}.limit`, 'hugetlb', `hugetlb.${h.pageSize}.rsvd.max`, str(h.limit));
+  }
+}
+
+function planNetwork({ need, add }: Planning, n: NonNullable<Resources['network']>, w: string): void {
+  if (n.classID !== undefined && need('net_cls', `${w}.classID`)) add(`${w}.classID`, 'net_cls', 'net_cls.classid', str(n.classID));
+  (n.priorities ?? []).forEach((p, i) => {
+    if (need('net_prio', `${w}.priorities[${i}]`)) add(`${w}.priorities[${i}]`, 'net_prio', 'net_prio.ifpriomap', `${p.name} ${p.priority}`, false);
+  });
+}
+
+function planRdma({ need, add }: Planning, dev: string, lim: { hcaHandles?: number; hcaObjects?: number }, w: string): void {
+  if (!need('rdma', w)) return;
+  const val = (x: number | undefined) => (x === undefined ? 'max' : str(x));
+  add(w, 'rdma', 'rdma.max', `${dev} hca_handle=${val(lim.hcaHandles)} hca_object=${val(lim.hcaObjects)}`, false);
+}
+
+function planUnified({ add, t, plan }: Planning, key: string, value: string, w: string): void {
+  if (!t.hasUnified) {
+    plan.errors.push(`${w}: this host has no cgroup v2 hierarchy (cgroup v1 only)`);
+    return;
+  }
+  const controller = controllerOfKey(key);
+  const v = controller ? t.version(controller) : 2;
+  if (v === 1) return void plan.errors.push(`${w}: the ${controller} controller is bound to cgroup v1 on this host, not to the v2 hierarchy`);
+  if (v === undefined) return void plan.errors.push(`${w}: the ${controller} controller is not available on this host's cgroup v2 hierarchy`);
+  add(w, controller || 'unified', key, value, !value.includes('\n'));
+}
+
+function planDevices({ t, plan }: Planning, rules: NonNullable<Resources['devices']>, w: string): void {
+  const v = t.version('devices');
+  if (v === undefined) return void plan.errors.push(`${w}: neither a v1 devices controller nor a cgroup v2 hierarchy is available on this host`);
+  const label = (i: number) => (isDefaultDeviceRule(rules[i]) ? `${w}: the default rule` : `${w}[${i}]`);
+  let refused = false; // the first refusal says it all (later ones follow from the same wildcard)
+  const refuse = (msg: string) => {
+    if (!refused) plan.errors.push(msg);
+    refused = true;
+  };
+  plan.devices = { version: v, dir: t.dir('devices'), state: reduceDeviceRules(rules, refuse, label) };
 }
