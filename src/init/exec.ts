@@ -8,6 +8,7 @@ import type { ExecPlan } from '../runtime/init-plan';
 import type { State } from '../spec/types';
 import { applyRlimits, applyOomScoreAdj, applyApparmor, resolveExecutable } from '../linux/process';
 import { applyPersonality } from '../linux/sched';
+import { applyMemoryPolicy } from '../linux/mempolicy';
 import { setupConsole } from '../linux/terminal';
 import { CLONE, setns, unshare } from '../sys/ns';
 import { closeQuiet } from '../sys/fs';
@@ -50,6 +51,8 @@ export function enterAndExec(chan: Channel, plan: ExecPlan): never {
   const exe = resolveExecutable(proc.args?.[0] ?? '', proc.env, cwd);
   refuseOwnExecutable(exe, proc.args?.[0] ?? '');
   applyPersonality(plan.personality);
+  // The container's policy, as runc gives an exec'd process.
+  applyMemoryPolicy(plan.memoryPolicy);
   chan.send({ type: 'ready' });
   debug(`exec: about to exec ${exe}`);
   becomeProcess(proc, exe, {

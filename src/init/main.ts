@@ -26,6 +26,7 @@ import type { Process, State } from '../spec/types';
 import { enterCwd } from './cwd';
 import { receiveBindSources } from '../runtime/bind-source-fds';
 import { applyScheduler, applyIoPriority, applyCpuAffinity, applyPersonality } from '../linux/sched';
+import { applyMemoryPolicy } from '../linux/mempolicy';
 
 let chan: Channel;
 let listening = true;
@@ -139,6 +140,10 @@ function main(): void {
   enterCwd(cwd);
   const exe = config.process ? resolveExecutable(proc.args?.[0] ?? '', env, cwd) : '';
   if (config.process) refuseOwnExecutable(exe, proc.args?.[0] ?? '');
+
+  // As runc, before "ready": the kernel's refusal fails create. It is the
+  // main thread's policy from here on, kept across execve.
+  applyMemoryPolicy(config.linux?.memoryPolicy);
 
   debug('init: ready, waiting for start');
   chan.send({ type: 'ready' });

@@ -3,6 +3,7 @@
 // so they are what the container's program starts with.
 import type { Scheduler, LinuxIOPriority, LinuxPersonality } from '../spec/types';
 import { schedSetattr, ioprioSet, setAffinity, personality } from '../sys/sched';
+import { listMask } from './id-list';
 
 const POLICY: Record<Scheduler['policy'], number> = {
   SCHED_OTHER: 0,
@@ -49,16 +50,7 @@ export function applyIoPriority(p: LinuxIOPriority | undefined): void {
 
 /** "0-3,7" → a cpu_set_t bit mask. */
 export function cpuListMask(list: string, where: string): Uint8Array {
-  const mask = new Uint8Array(128);
-  for (const part of list.split(',')) {
-    const m = /^\s*(\d+)(?:-(\d+))?\s*$/.exec(part);
-    if (!m) throw new Error(`${where}: invalid CPU list ${JSON.stringify(list)}`);
-    const lo = Number(m[1]);
-    const hi = Number(m[2] ?? m[1]);
-    if (hi < lo || hi >= mask.length * 8) throw new Error(`${where}: invalid CPU range ${JSON.stringify(part)}`);
-    for (let cpu = lo; cpu <= hi; cpu++) mask[cpu >> 3] |= 1 << (cpu & 7);
-  }
-  return mask;
+  return listMask(list, 128, 'CPU', where);
 }
 
 export function applyCpuAffinity(pid: number, list: string | undefined, where: string): void {

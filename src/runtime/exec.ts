@@ -147,6 +147,7 @@ function startProcess(o: ExecOptions, saved: Saved, config: Spec): Started {
       seccomp: config.linux?.seccomp ? compiledToJSON(compileSeccomp(config.linux.seccomp)) : undefined,
       state: hookState(saved, 'running'),
       personality: config.linux?.personality,
+      memoryPolicy: config.linux?.memoryPolicy,
       user: o.user,
       log: log.target,
     };

@@ -41,6 +41,7 @@ export interface ExecPlan {
   /** The spec state a seccomp notify agent is sent. */
   state: Record<string, unknown>;
   personality?: NonNullable<Spec['linux']>['personality'];
+  memoryPolicy?: NonNullable<Spec['linux']>['memoryPolicy'];
   /** exec --user as typed: resolved inside the container (names, a uid's gid). */
   user?: string;
   /** Where the process's warnings and debug lines go until execve: the parent's log. */

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { featuresCommand } from '../cli/features';
 import { features } from './features';
 import { OCI_VERSION_MAX } from './version';
+import { apparmorEnabled } from '../linux/process';
 
 t.test('features lists what tsrun implements', async (t) => {
   const f = features();
@@ -19,9 +20,12 @@ t.test('features lists what tsrun implements', async (t) => {
   t.same(f.linux.mountExtensions, { idmap: { enabled: true } });
   t.equal(f.linux.seccomp.enabled, true);
   // cgroup v1/v2 depend on the host: src/cgroups/features-report.test.ts checks them against its layout.
-  t.equal(f.linux.apparmor.enabled, false);
+  t.equal(f.linux.apparmor.enabled, apparmorEnabled(), 'AppArmor profiles work where it is the LSM');
   t.equal(f.linux.selinux.enabled, false);
   t.equal(f.linux.netDevices.enabled, true, 'linux.netDevices is implemented');
+  t.same(f.linux.memoryPolicy.modes, ['MPOL_BIND', 'MPOL_DEFAULT', 'MPOL_INTERLEAVE', 'MPOL_LOCAL', 'MPOL_PREFERRED', 'MPOL_PREFERRED_MANY', 'MPOL_WEIGHTED_INTERLEAVE']);
+  t.same(f.linux.memoryPolicy.flags, ['MPOL_F_NUMA_BALANCING', 'MPOL_F_RELATIVE_NODES', 'MPOL_F_STATIC_NODES']);
+  // Each claim against a container: src/spec/features-truth.test.ts.
 });
 
 t.test('capabilities are those the kernel knows', async (t) => {

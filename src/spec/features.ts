@@ -1,5 +1,6 @@
-// The runtime-spec v1.2 features document (features.md, features-linux.md)
-// that `tsrun features` prints. It claims only what tsrun implements.
+// The runtime-spec features document (features.md, features-linux.md, as of
+// ociVersionMax) that `tsrun features` prints. It claims only what works:
+// src/spec/features-truth.test.ts holds each claim against a container.
 import { readFileSync } from 'node:fs';
 import { version as tsrunVersion } from '../../package.json';
 import { kernelCapabilities } from './capabilities';
@@ -9,6 +10,8 @@ import { seccompFeatures, type SeccompFeatures } from '../seccomp/features';
 import { cgroupFeatures, type CgroupFeatures } from '../cgroups';
 import { knownMountOptions } from '../linux/mount-options';
 import { hasMountSetattr } from '../sys/mount';
+import { MEMORY_POLICY_FLAGS, MEMORY_POLICY_MODES } from '../linux/mempolicy';
+import { apparmorEnabled } from '../linux/process';
 
 const HOOKS: HookKind[] = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
 
@@ -27,6 +30,7 @@ export interface Features {
     apparmor: { enabled: boolean };
     selinux: { enabled: boolean };
     intelRdt: { enabled: boolean };
+    memoryPolicy: { modes: string[]; flags: string[] };
     mountExtensions: { idmap: { enabled: boolean } };
     netDevices: { enabled: boolean };
   };
@@ -70,13 +74,16 @@ export function features(readLastCap = () => readFileSync('/proc/sys/kernel/cap_
         rdma: cg.controllers.rdma !== undefined,
       },
       seccomp: seccompFeatures(),
-      apparmor: { enabled: false },
+      // tsrun applies profiles, but only where AppArmor is the host's LSM; elsewhere it refuses them.
+      apparmor: { enabled: apparmorEnabled() },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
+      memoryPolicy: { modes: [...MEMORY_POLICY_MODES].sort(), flags: [...MEMORY_POLICY_FLAGS].sort() },
       // MOUNT_ATTR_IDMAP came with mount_setattr (Linux 5.12); whether a given filesystem can be id-mapped is its own matter.
       mountExtensions: { idmap: { enabled: hasMountSetattr() } },
       netDevices: { enabled: true },
     },
-    annotations: { 'io.github.tsrun.version': tsrunVersion, ...cgroupAnnotations(cg) },
+    // The spec has no field for it: whether tsrun runs containers for an unprivileged caller.
+    annotations: { 'io.github.tsrun.version': tsrunVersion, 'io.github.tsrun.rootless': 'false', ...cgroupAnnotations(cg) },
   };
 }

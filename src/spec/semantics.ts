@@ -7,6 +7,7 @@ import { statSync } from 'node:fs';
 import type { Spec, LinuxNamespaceType } from './types';
 import { capMask } from '../linux/capabilities';
 import { cpuListMask } from '../linux/sched';
+import { memoryPolicyErrors } from '../linux/mempolicy';
 
 export interface SemanticResult {
   errors: string[];
@@ -28,6 +29,7 @@ export function checkSemantics(config: Spec): SemanticResult {
   checkScheduler(config, r);
   checkProcessValues(config, r);
   checkDeviceRules(config, r);
+  if (config.linux?.memoryPolicy) r.errors.push(...memoryPolicyErrors(config.linux.memoryPolicy).map((e) => `config.json: ${e}`));
   return r;
 }
 
