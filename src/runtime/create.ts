@@ -45,6 +45,8 @@ export interface CreateOptions {
   /** `run` in the foreground keeps the init as its child (or reaps it as subreaper). */
   detach: boolean;
   systemdCgroup: boolean;
+  /** --rootless, resolved (see linux/rootless.ts). */
+  rootless: boolean;
 }
 
 export interface Created {
@@ -73,7 +75,7 @@ function checkConfig(config: Spec, opts: CreateOptions): void {
 function planCgroup(config: Spec, opts: CreateOptions): CgroupManager {
   try {
     const devicePaths = (config.linux?.devices ?? []).map((d) => cleanPath(d.path));
-    const cgroup = createCgroup({ id: opts.id, cgroupsPath: config.linux?.cgroupsPath, systemd: opts.systemdCgroup, resources: config.linux?.resources, devicePaths });
+    const cgroup = createCgroup({ id: opts.id, cgroupsPath: config.linux?.cgroupsPath, systemd: opts.systemdCgroup, resources: config.linux?.resources, devicePaths, rootless: opts.rootless });
     for (const w of cgroup.warnings) warn(w);
     return cgroup;
   } catch (e) {
