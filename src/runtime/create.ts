@@ -11,6 +11,7 @@ import { runHooks } from '../hooks/run';
 import { UserError } from '../cli/errors';
 import { warn, debug } from '../cli/log';
 import { unattainableCaps } from '../linux/capabilities';
+import { checkRootless } from '../linux/rootless-config';
 import { ContainerDir, type Saved } from '../state/store';
 import { procStat, waitGone } from '../state/proc';
 import { planNamespaces, closeNamespaces, type NamespacePlan } from '../linux/namespaces';
@@ -64,6 +65,7 @@ export interface Created {
 function checkConfig(config: Spec, opts: CreateOptions): void {
   const unimplemented = unimplementedFields(config);
   if (unimplemented.length) throw new UserError(unimplemented.join('\n'));
+  checkRootless(config);
   // config.md: process is "REQUIRED when start is called", so create goes on without one.
   if (!config.process) return;
   const unattainable = unattainableCaps(config.process.capabilities);
