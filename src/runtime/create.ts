@@ -260,12 +260,11 @@ function abortCreate(container: ContainerDir, saved: Saved | undefined, childPid
     }
   }
   for (const pid of pids) {
-    if (pid === childPid) {
-      try {
-        waitpid(pid);
-      } catch {
-        // not our child (the init after a double fork) or already reaped
-      }
+    // The init after a double fork is ours too when run is its subreaper.
+    try {
+      waitpid(pid);
+    } catch {
+      // not our child, or already reaped
     }
     if (!waitGone(pid, undefined, 5000)) debug(`abort: process ${pid} did not exit`);
   }

@@ -27,7 +27,8 @@ export function ensureRoot(root: string): void {
 function rootError(root: string, e: unknown): Error {
   const err = e as NodeJS.ErrnoException;
   if (!err.code) return err;
-  const hint = err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'EROFS' ? ' (as an unprivileged user, set XDG_RUNTIME_DIR or pass --root a directory you can write)' : '';
+  const unprivileged = process.geteuid?.() !== 0 && (err.code === 'EACCES' || err.code === 'EPERM');
+  const hint = unprivileged ? ' (as an unprivileged user, set XDG_RUNTIME_DIR or pass --root a directory you can write)' : '';
   return new UserError(`--root ${root}: cannot create the container's state directory: ${err.syscall ?? 'mkdir'} ${err.path ?? root}: ${err.code}${hint}`);
 }
 
