@@ -275,8 +275,18 @@ static __attribute__((noreturn)) void child(int sync_fd, const int *join_fds, co
 	if (unshare_flags & CLONE_NEWUSER) {
 		if (unshare(CLONE_NEWUSER) < 0)
 			fail(sync_fd, "unshare", "user");
+		/*
+		 * A non-dumpable process's /proc files belong to root, so an
+		 * unprivileged parent could not write its maps: dumpable just
+		 * for the handshake (as runc), before anything of the container
+		 * exists to make use of it.
+		 */
+		if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+			fail(sync_fd, "prctl", "PR_SET_DUMPABLE");
 		send_pid(sync_fd, "usermap", getpid());
 		wait_ack(sync_fd);
+		if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+			fail(sync_fd, "prctl", "PR_SET_DUMPABLE");
 		become_root(sync_fd);
 	}
 

@@ -8,7 +8,7 @@
 // rewrite of the import text.)
 const LAZY_BUILTINS = {
   'node:child_process': { spawnSync: 'call' },
-  'node:os': { tmpdir: 'call', release: 'call', hostname: 'call', constants: 'object' },
+  'node:os': { tmpdir: 'call', release: 'call', hostname: 'call', userInfo: 'call', constants: 'object' },
   'node:url': { fileURLToPath: 'call' },
   // Only loading koffi (memory-library.ts) needs it; `state` never does.
   'bun:ffi': { dlopen: 'call' },

@@ -20,6 +20,8 @@ export interface CgroupConfig {
   resources?: LinuxResources;
   /** linux.devices paths (cleaned): a default node they replace loses its default rule, as in runc. */
   devicePaths?: readonly string[];
+  /** Rootless (--rootless): cgroups the caller cannot write are left out when no limit needs them. */
+  rootless?: boolean;
 }
 
 export interface CgroupManager {
@@ -63,6 +65,7 @@ export function createCgroup(cfg: CgroupConfig): CgroupManager {
   const canFilterDevices = layout.v1.some((h) => h.key.split(',').includes('devices')) || layout.unified !== undefined;
   const resources = canFilterDevices ? withDefaultDeviceRules(cfg.resources, cfg.devicePaths) : cfg.resources;
   const cg = new Cgroup(savedFromLayout(layout, dirs, resources));
+  cg.rootless = cfg.rootless ?? false;
   cg.plan(resources);
   cg.warnings = cg.preflight();
   return cg;

@@ -6,6 +6,7 @@ import type { LinuxResources } from '../spec/types';
 import { CgroupError, cgHas, cgHasBelow, cgRead, cgTryRead, cgWrite, readNumber } from './files';
 import { hostLayout, type Layout, unifiedControllers } from './layout';
 import { planResources, type Plan, type Target } from './plan';
+import { warn } from '../log';
 import { applyDevices, applyPlan } from './apply';
 import { validateResources } from './validate';
 import { collectStats } from './stats';
@@ -32,6 +33,8 @@ export function savedFromLayout(layout: Layout, dirs: { v1: Record<string, strin
 /** The full manager: what create, update and events need on top of the handle. */
 export class Cgroup extends CgroupHandle {
   warnings: string[] = [];
+  /** Set by createCgroup for a rootless caller (see keepReachable). */
+  rootless = false;
   private target(): Target {
     return {
       version: (c) => this.locate(c)?.version,
@@ -74,11 +77,15 @@ export class Cgroup extends CgroupHandle {
     const plan = this.plan(this.saved.resources);
     const created: string[] = [];
     try {
-      for (const dir of this.allDirs()) mkdirs(dir, created);
+      if (this.rootless) {
+        this.keepReachable(pid, plan, created);
+      } else {
+        for (const dir of this.allDirs()) mkdirs(dir, created);
+      }
       const cpuset = this.locate('cpuset');
       if (cpuset?.version === 1) fillCpuset(this.saved.mounts[this.v1Key('cpuset')!], cpuset.dir);
       this.enableV2Controllers(plan);
-      applyPlan(plan, !opts.deferDevices);
+      applyPlan(plan, !opts.deferDevices && !this.rootless);
       this.join(pid);
     } catch (err) {
       for (const dir of created.reverse()) rmdirQuiet(dir);
@@ -86,7 +93,50 @@ export class Cgroup extends CgroupHandle {
     }
   }
 
+  /**
+   * Rootless (runc's rules): a hierarchy whose cgroup the caller cannot make
+   * or enter is left out, with a warning, unless the resources ask for a
+   * limit there, which then fails naming its field. Device rules are not
+   * applied: writing them needs CAP_SYS_ADMIN on the host even in a
+   * delegated cgroup (runc ignores their errors).
+   */
+  private keepReachable(pid: number, plan: Plan, created: string[]): void {
+    const why = new Map<string, string>();
+    for (const dir of this.allDirs()) {
+      const mine: string[] = [];
+      try {
+        mkdirs(dir, mine);
+        created.push(...mine);
+        cgWrite(dir, 'cgroup.procs', String(pid));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? '';
+        if (!DENIED.has(code)) throw err;
+        for (const d of mine.reverse()) rmdirQuiet(d);
+        why.set(dir, err instanceof CgroupError ? err.message : `mkdir ${(err as NodeJS.ErrnoException).path ?? dir}: ${code}`);
+      }
+    }
+    if (why.size === 0) return;
+    const blocked = plan.writes.filter((w) => why.has(w.dir));
+    if (blocked.length > 0) {
+      throw new CgroupError(blocked.map((w) => `${w.where}: cannot be applied rootless: no cgroup the caller may write (${why.get(w.dir)}); delegate a writable cgroup to the user or drop the limit`).join('\n'));
+    }
+    const left: string[] = [];
+    for (const [key, dir] of Object.entries(this.saved.v1)) {
+      if (why.has(dir)) {
+        delete this.saved.v1[key];
+        left.push(key);
+      }
+    }
+    if (this.saved.unified && why.has(this.saved.unified)) {
+      this.saved.unified = undefined;
+      left.push('unified');
+    }
+    this.saved.created = this.saved.created?.filter((d) => !why.has(d));
+    warn(`rootless: no writable cgroup, the container runs outside ${left.join(', ')} (${[...why.values()][0]})`);
+  }
+
   applyDeviceRules(): void {
+    if (this.rootless) return;
     const devices = this.plan(this.saved.resources).devices;
     if (devices) applyDevices(devices.version, devices.dir, devices.state);
   }
@@ -151,6 +201,9 @@ function nearestExisting(dir: string): string | undefined {
   for (let d = dir; d !== '/'; d = dirname(d)) if (existsSync(d)) return d;
   return undefined;
 }
+
+/** The errors that mean "not this caller's cgroup" rather than a broken host. */
+const DENIED = new Set(['EACCES', 'EPERM', 'EROFS']);
 
 function mkdirs(dir: string, created: string[]): void {
   if (existsSync(dir)) return;

@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from './globals';
+import { rootlessMode } from '../linux/rootless';
 
 export interface CreateArgs extends GlobalArgs {
   id: string;
@@ -33,6 +34,7 @@ export function createOptions(args: CreateArgs, detach: boolean) {
     preserveFds: args['preserve-fds'],
     detach,
     systemdCgroup: args.systemdCgroup,
+    rootless: rootlessMode(args.rootless),
   };
 }
 

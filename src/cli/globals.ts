@@ -8,7 +8,10 @@ export interface GlobalArgs {
   rootless?: string;
 }
 
-export const DEFAULT_ROOT = '/run/tsrun';
+import { xdgRoot } from '../linux/rootless';
+
+/** runc's default: /run/<name>, or under $XDG_RUNTIME_DIR for a rootless caller. */
+export const DEFAULT_ROOT = xdgRoot() ?? '/run/tsrun';
 
 /** runc's global flags, as yargs options; main.ts and the fast path (fast-path.ts) both read them from here. */
 export const GLOBAL_FLAGS = {

@@ -7,7 +7,15 @@ import { InvalidInputError } from '../errors';
 
 interface SpecArgs {
   bundle?: string;
-  rootless: boolean;
+  rootless?: boolean | string;
+}
+
+/**
+ * spec's --rootless is a bare flag; yargs merges it with the global
+ * --rootless, a string: the bare flag then arrives as "".
+ */
+function wantsRootless(v: boolean | string | undefined): boolean {
+  return v === true || v === '' || v === 'true' || v === '1';
 }
 
 export const specCommand: CommandModule<object, SpecArgs> = {
@@ -16,10 +24,10 @@ export const specCommand: CommandModule<object, SpecArgs> = {
   builder: (y) =>
     y
       .option('bundle', { alias: 'b', type: 'string', describe: 'path to the root of the bundle directory' })
-      .option('rootless', { type: 'boolean', default: false, describe: 'generate a configuration for a rootless container' }),
+      .option('rootless', { type: 'string', describe: 'generate a configuration for a rootless container' }),
   handler: (args) => {
     const path = resolve(args.bundle ?? '.', 'config.json');
-    const text = JSON.stringify(defaultSpec(args.rootless), null, '\t');
+    const text = JSON.stringify(defaultSpec(wantsRootless(args.rootless)), null, '\t');
     try {
       // 'wx': never overwrite, and no window between a check and the write.
       writeFileSync(path, text, { flag: 'wx', mode: 0o666 });

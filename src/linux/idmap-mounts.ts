@@ -29,7 +29,7 @@ import { AT_EMPTY_PATH, AT_FDCWD, FS_MAGIC, O, closeQuiet, fsType, open } from '
 import { SysError } from '../sys/libc';
 import { spawnUsernsHolder } from '../sys/native';
 import { waitpid } from '../sys/wait';
-import { mapText } from './namespaces';
+import { mapText } from './id-maps';
 import type { ResolvedMount } from './mount-context';
 
 /** The mount asks for an id mapping (idmap or ridmap among its options). */

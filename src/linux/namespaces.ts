@@ -2,7 +2,8 @@
 // join (opened here, checked to be namespaces of the stated type), which to
 // create, and the id maps / time offsets the parent writes for the child.
 import { readlinkSync, writeFileSync } from 'node:fs';
-import type { Spec, LinuxNamespaceType, LinuxIDMapping } from '../spec/types';
+import type { Spec, LinuxNamespaceType } from '../spec/types';
+import { planIdMaps, writeIdMapsFor } from './id-maps';
 import { InvalidInputError } from '../errors';
 import { CLONE, nsType } from '../sys/ns';
 import { open, O, fsType, FS_MAGIC, closeQuiet } from '../sys/fs';
@@ -114,29 +115,9 @@ export function closeNamespaces(plan: NamespacePlan): void {
   closeQuiet(plan.mountJoinFd);
 }
 
-export function mapText(maps: LinuxIDMapping[]): string {
-  return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
-}
-
-/** Parent side of the user-namespace handshake: uid_map, setgroups, gid_map. */
+/** Parent side of the user-namespace handshake: uid_map, setgroups, gid_map (see id-maps.ts). */
 export function writeIdMaps(pid: number, config: Spec): void {
-  const uid = config.linux?.uidMappings ?? [];
-  const gid = config.linux?.gidMappings ?? [];
-  if (!uid.length || !gid.length) {
-    throw new InvalidInputError('config.json: /linux/uidMappings and /linux/gidMappings: a new user namespace needs both mappings');
-  }
-  const write = (file: string, text: string) => {
-    try {
-      writeFileSync(`/proc/${pid}/${file}`, text);
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      throw new InvalidInputError(`write /proc/${pid}/${file} (${JSON.stringify(text.trim())}): ${err.code ?? err.message}`);
-    }
-  };
-  write('uid_map', mapText(uid));
-  // Without CAP_SETGID in the parent namespace the kernel requires setgroups to be denied.
-  if (process.geteuid?.() !== 0) write('setgroups', 'deny');
-  write('gid_map', mapText(gid));
+  writeIdMapsFor(pid, planIdMaps(config));
 }
 
 /** Parent side of the time-namespace handshake. */

@@ -168,7 +168,7 @@ if (!isRoot) {
       timeout: 60000,
     });
     t.equal(r.status, 1, 'create fails');
-    t.match(r.stderr, new RegExp(`EROFS.*mkdir '${ro}/${id}'`), 'naming the errno, the call and the path');
+    t.match(r.stderr, new RegExp(`--root ${ro}: cannot create the container's state directory: mkdir ${ro}/${id}: EROFS\n`), 'naming the flag, the call, the path and the errno');
     t.same(readdirSync(ro), [], 'nothing written');
     t.same(cgroupDirsOf(config.linux!.cgroupsPath!), [], 'no cgroup made');
     env.done();

@@ -11,6 +11,7 @@ import { runHooks } from '../hooks/run';
 import { InvalidInputError } from '../errors';
 import { warn, debug } from '../log';
 import { unattainableCaps } from '../linux/capabilities';
+import { checkRootless } from '../linux/rootless-config';
 import { ContainerDir, type Saved } from '../state/store';
 import { procStat, waitGone } from '../state/proc';
 import { planNamespaces, closeNamespaces, type NamespacePlan } from '../linux/namespaces';
@@ -46,6 +47,8 @@ export interface CreateOptions {
   /** `run` in the foreground keeps the init as its child (or reaps it as subreaper). */
   detach: boolean;
   systemdCgroup: boolean;
+  /** --rootless, resolved (see linux/rootless.ts). */
+  rootless: boolean;
 }
 
 export interface Created {
@@ -64,6 +67,7 @@ function checkConfig(config: Spec, opts: CreateOptions): void {
   const unimplemented = unimplementedFields(config);
   if (unimplemented.length) throw new InvalidInputError(unimplemented.join('\n'));
   checkNetDevices(config);
+  checkRootless(config);
   // config.md: process is "REQUIRED when start is called", so create goes on without one.
   if (!config.process) return;
   const unattainable = unattainableCaps(config.process.capabilities);
@@ -75,7 +79,7 @@ function checkConfig(config: Spec, opts: CreateOptions): void {
 function planCgroup(config: Spec, opts: CreateOptions): CgroupManager {
   try {
     const devicePaths = (config.linux?.devices ?? []).map((d) => cleanPath(d.path));
-    const cgroup = createCgroup({ id: opts.id, cgroupsPath: config.linux?.cgroupsPath, systemd: opts.systemdCgroup, resources: config.linux?.resources, devicePaths });
+    const cgroup = createCgroup({ id: opts.id, cgroupsPath: config.linux?.cgroupsPath, systemd: opts.systemdCgroup, resources: config.linux?.resources, devicePaths, rootless: opts.rootless });
     for (const w of cgroup.warnings) warn(w);
     return cgroup;
   } catch (e) {
@@ -264,12 +268,11 @@ function abortCreate(container: ContainerDir, saved: Saved | undefined, childPid
     }
   }
   for (const pid of pids) {
-    if (pid === childPid) {
-      try {
-        waitpid(pid);
-      } catch {
-        // not our child (the init after a double fork) or already reaped
-      }
+    // The init after a double fork is ours too when run is its subreaper.
+    try {
+      waitpid(pid);
+    } catch {
+      // not our child, or already reaped
     }
     if (!waitGone(pid, undefined, 5000)) debug(`abort: process ${pid} did not exit`);
   }

@@ -1,16 +1,35 @@
 // One directory per container under --root: state.json (written atomically),
 // the exec fifo, and an flock on the directory that serializes the commands
 // that change a container. Reading it needs no lock (status.ts).
+import { resolve } from 'node:path';
 import { mkdirSync, writeFileSync, renameSync, rmSync, chmodSync } from 'node:fs';
-import { ContainerStateError, NoSuchContainerError } from '../errors';
+import { ContainerStateError, InvalidInputError, NoSuchContainerError } from '../errors';
 import { open, O, flockExclusive, closeQuiet } from '../sys/fs';
 import { validateId } from './id';
 import { ContainerFiles, type Saved } from './status';
 
 export { statusOf, publicState, type Saved, type Status } from './status';
 
+/**
+ * The state root, made if missing. Under $XDG_RUNTIME_DIR it gets the sticky
+ * bit, which the XDG spec asks of files the session's cleaner must not remove.
+ */
 export function ensureRoot(root: string): void {
-  mkdirSync(root, { recursive: true, mode: 0o700 });
+  try {
+    const made = mkdirSync(root, { recursive: true, mode: 0o700 });
+    const xdg = process.env.XDG_RUNTIME_DIR;
+    if (made && xdg && resolve(root).startsWith(`${resolve(xdg)}/`)) chmodSync(root, 0o1700);
+  } catch (e) {
+    throw rootError(root, e);
+  }
+}
+
+function rootError(root: string, e: unknown): Error {
+  const err = e as NodeJS.ErrnoException;
+  if (!err.code) return err;
+  const unprivileged = process.geteuid?.() !== 0 && (err.code === 'EACCES' || err.code === 'EPERM');
+  const hint = unprivileged ? ' (as an unprivileged user, set XDG_RUNTIME_DIR or pass --root a directory you can write)' : '';
+  return new InvalidInputError(`--root ${root}: cannot create the container's state directory: ${err.syscall ?? 'mkdir'} ${err.path ?? root}: ${err.code}${hint}`);
 }
 
 export class ContainerDir extends ContainerFiles {
@@ -26,7 +45,7 @@ export class ContainerDir extends ContainerFiles {
       chmodSync(c.dir, 0o711); // traversable by the init after it changed user (see exec fifo)
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new ContainerStateError(`container with id exists: ${id}`);
-      throw e;
+      throw rootError(root, e);
     }
     c.lock();
     return c;
