@@ -378,7 +378,10 @@ if (!isRoot) {
     chmodSync(env.dir, 0o777);
     const bundle = join(env.dir, 'rootless');
     mkdirSync(bundle);
-    execFileSync(TSRUN, ['spec', '--rootless', '--bundle', bundle], { env: cleanEnv() });
+    chmodSync(bundle, 0o777);
+    // Generated as the caller that runs it: the mappings name the caller's own ids.
+    const asNobody = ['setpriv', '--reuid', '65534', '--regid', '65534', '--clear-groups', TSRUN];
+    execFileSync(asNobody[0], [...asNobody.slice(1), 'spec', '--rootless', '--bundle', bundle], { env: cleanEnv() });
     const c = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as Spec;
     c.root = { path: sharedRootfs(), readonly: true };
     c.process!.terminal = false;
@@ -386,7 +389,7 @@ if (!isRoot) {
     writeFileSync(join(bundle, 'config.json'), JSON.stringify(c));
     chmodSync(bundle, 0o777);
     const state = join(env.dir, 'rootless-state');
-    const r = spawnSync('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', TSRUN, '--root', state, 'run', '-b', bundle, uniqueId('ftrl')], {
+    const r = spawnSync(asNobody[0], [...asNobody.slice(1), '--root', state, 'run', '-b', bundle, uniqueId('ftrl')], {
       encoding: 'utf8',
       env: cleanEnv({ HOME: env.dir, XDG_RUNTIME_DIR: join(env.dir, 'xdg') }),
       timeout: 30000,

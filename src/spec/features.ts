@@ -84,6 +84,6 @@ export function features(readLastCap = () => readFileSync('/proc/sys/kernel/cap_
       netDevices: { enabled: true },
     },
     // The spec has no field for it: whether tsrun runs containers for an unprivileged caller.
-    annotations: { 'io.github.tsrun.version': tsrunVersion, 'io.github.tsrun.rootless': 'false', ...cgroupAnnotations(cg) },
+    annotations: { 'io.github.tsrun.version': tsrunVersion, 'io.github.tsrun.rootless': 'true', ...cgroupAnnotations(cg) },
   };
 }
