@@ -44,7 +44,9 @@ export async function streamEvents(root: string, id: string, opts: EventsOptions
     emit(eventLine('stats', id, cgroup.stats()));
     return;
   }
-  const alive = () => isSameLiveProcess(saved.pid, saved.pidStart) && cgroup.exists();
+  // A rootless container may run in no cgroup at all: then the init alone tells.
+  const inCgroup = cgroup.exists();
+  const alive = () => isSameLiveProcess(saved.pid, saved.pidStart) && (!inCgroup || cgroup.exists());
   await new Promise<void>((resolve) => {
     const stopOom = cgroup.watchOom(() => emit(eventLine('oom', id)));
     const statsTimer = setInterval(() => {

@@ -73,6 +73,10 @@ t.test('rootless', async (t) => {
     t.equal(statSync(`/proc/${st.pid}`).uid, u.uid, 'the init runs as the user on the host');
     t.equal(u.run(u.tsrun, ['start', id]).code, 0, 'start');
     t.match(u.run(u.tsrun, ['list']).stdout, new RegExp(`${id}\\s+\\d+\\s+running`), 'list shows it running');
+    // Without any cgroup, events judges liveness by the init alone: it streams until stopped.
+    const ev = u.run('timeout', ['1', u.tsrun, 'events', '--interval', '100ms', id]);
+    t.equal(ev.code, 124, `events still streaming after 1 s (${ev.stderr.trim()})`);
+    t.match(ev.stdout, /"type":"stats"/, 'stats lines');
     t.equal(u.run(u.tsrun, ['kill', id, 'KILL']).code, 0, 'kill');
     const del = u.run(u.tsrun, ['delete', '--force', id]);
     t.equal(del.code, 0, `delete (${del.stderr.trim()})`);
