@@ -22,7 +22,7 @@ import { closeQuiet, setNonblocking } from '../sys/fs';
 import { connectUnix } from '../sys/socket';
 import { becomeProcess, refuseOwnExecutable } from './become';
 import { releaseMemoryFds } from '../sys/memory-library';
-import type { Process, State } from '../spec/types';
+import type { Process, Spec, State } from '../spec/types';
 import { enterCwd } from './cwd';
 import { receiveBindSources } from '../runtime/bind-source-fds';
 import { applyScheduler, applyIoPriority, applyCpuAffinity, applyPersonality } from '../linux/sched';
@@ -87,6 +87,26 @@ function main(): void {
   const proc: Process = config.process ?? { cwd: '/', args: [] };
   const bindSourceFds = receiveBindSources(chan, plan.bindSources ?? []);
 
+  joinNamespaces(plan);
+  // The notify agent's socket is a host path: connect while the host root is still ours.
+  const notifySocket = setUpRootfs(plan, proc, bindSourceFds);
+  const exe = prepareProcess(config, proc);
+
+  debug('init: ready, waiting for start');
+  chan.send({ type: 'ready' });
+  stopListening();
+
+  // The init may wait in created for a long time: what setting up the
+  // container allocated goes back first (measured: RssAnon 6.7 -> 5.5 MB),
+  // while the parent finishes, so create and start take no longer.
+  globalThis.Bun?.gc(true);
+  waitForStart(plan.fifoFd);
+  if (!config.process) process.exit(1);
+  becomeAfterStart(plan, proc, exe, notifySocket);
+}
+
+/** What the init does in its own namespaces before the rootfs: cgroup ns, a joined mount ns, the keyring. */
+function joinNamespaces(plan: InitPlan): void {
   if (plan.newCgroupNs) unshare(CLONE.NEWCGROUP, 'cgroup');
   if (plan.mountJoinFd !== undefined) {
     // setns(mnt) needs a thread that does not share its fs_struct.
@@ -95,7 +115,15 @@ function main(): void {
     closeQuiet(plan.mountJoinFd);
   }
   if (!plan.noNewKeyring) joinSessionKeyring(`_ses.${plan.id}`);
+}
 
+/**
+ * The rootfs in runc's order, with the createContainer hooks inside it and
+ * the console before /dev may turn read-only; returns the seccomp agent's
+ * socket, connected while the host's root is still reachable.
+ */
+function setUpRootfs(plan: InitPlan, proc: Process, bindSourceFds: ReturnType<typeof receiveBindSources>): number | undefined {
+  const { config } = plan;
   const rootfsPlan: RootfsPlan = {
     rootfs: plan.rootfs,
     bundle: plan.bundle,
@@ -112,7 +140,6 @@ function main(): void {
     // Host objects opened by the parent: none may reach the container's process.
     bindSourceFds.forEach((fd) => closeQuiet(fd));
   }
-  // The notify agent's socket is a host path: connect while the host root is still ours.
   const notifySocket = plan.seccomp?.notify ? connectUnix(plan.seccomp.listenerPath!) : undefined;
 
   chan.send({ type: 'hooks' });
@@ -123,14 +150,16 @@ function main(): void {
   runHooks('createContainer', config.hooks?.createContainer, plan.state, { cwd: plan.rootfs });
 
   pivotRoot(rootfsPlan);
-  // Before finishRootfs, as runc: /dev/console may have to be created, and
-  // a read-only /dev or root only turns read-only there.
   if (proc.terminal && plan.consoleFd !== undefined) {
     setupConsole(plan.consoleFd, proc.consoleSize);
     closeQuiet(plan.consoleFd);
   }
   finishRootfs(rootfsPlan); // also hostname, domainname and sysctl, before /proc/sys turns read-only
+  return notifySocket;
+}
 
+/** The process's settings that may fail create (runc applies them before "ready"); returns the program's path. */
+function prepareProcess(config: Spec, proc: Process): string {
   applyRlimits(proc.rlimits);
   applyOomScoreAdj(proc.oomScoreAdj);
   checkSelinuxLabel(proc.selinuxLabel);
@@ -140,28 +169,19 @@ function main(): void {
   enterCwd(cwd);
   const exe = config.process ? resolveExecutable(proc.args?.[0] ?? '', env, cwd) : '';
   if (config.process) refuseOwnExecutable(exe, proc.args?.[0] ?? '');
-
-  // As runc, before "ready": the kernel's refusal fails create. It is the
-  // main thread's policy from here on, kept across execve.
+  // The main thread's policy from here on, kept across execve.
   applyMemoryPolicy(config.linux?.memoryPolicy);
+  return exe;
+}
 
-  debug('init: ready, waiting for start');
-  chan.send({ type: 'ready' });
-  stopListening();
-
-  // The init may wait in created for a long time: what setting up the
-  // container allocated goes back first (measured: RssAnon 6.7 -> 5.5 MB),
-  // while the parent finishes, so create and start take no longer.
-  globalThis.Bun?.gc(true);
-  waitForStart(plan.fifoFd);
-  if (!config.process) process.exit(1);
-
+/** After start: scheduling, then the user, capabilities, seccomp and execve (become.ts). */
+function becomeAfterStart(plan: InitPlan, proc: Process, exe: string, notifySocket: number | undefined): never {
+  const { config } = plan;
   applyScheduler(proc.scheduler);
   applyIoPriority(proc.ioPriority);
   applyCpuAffinity(0, proc.execCPUAffinity?.final, '/process/execCPUAffinity/final');
-
   applyPersonality(config.linux?.personality);
-  becomeProcess(proc, exe, {
+  return becomeProcess(proc, exe, {
     preserveFds: plan.preserveFds,
     keepOpen: [startFd, plan.log.fd],
     seccomp: plan.seccomp,
