@@ -126,8 +126,38 @@ export function checkPolicy(seccomp: LinuxSeccomp, opts: PolicyOptions = {}): Po
   const s = seccomp as LinuxSeccomp & Record<string, unknown>;
   if (s.defaultAction === 'SCMP_ACT_NOTIFY') throw new SeccompConfigError(`${base}.defaultAction`, 'SCMP_ACT_NOTIFY cannot be the default action');
   const defaultRet = action(s.defaultAction, s.defaultErrnoRet, `${base}.defaultAction`, `${base}.defaultErrnoRet`);
+  const arches = policyArches(s, base, opts.nativeArch ?? nativeArch());
 
-  const native = opts.nativeArch ?? nativeArch();
+  // As runc: only for the listed architectures, not when the default action
+  // lets calls through (ALLOW, LOG, TRACE) or already is ENOSYS.
+  const permissive = ['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE'].includes(s.defaultAction);
+  const enosysArches = permissive || s.defaultErrnoRet === ENOSYS ? [] : arches.filter((a) => (s.architectures ?? []).includes(a.scmp as never));
+
+  const flagNames = (s.flags ?? []).map((name, i) => {
+    if (!(name in FLAGS)) throw new SeccompConfigError(`${base}.flags[${i}]`, `unknown flag ${JSON.stringify(name)}`);
+    return name;
+  });
+  const rules = (s.syscalls ?? []).map((sc, i) => policyRule(sc, `${base}.syscalls[${i}]`));
+  const notify = rules.some((r) => r.ret === SECCOMP_RET.USER_NOTIF);
+  if (notify && !s.listenerPath) throw new SeccompConfigError(`${base}.listenerPath`, 'is required when a rule uses SCMP_ACT_NOTIFY');
+  // config-linux.md: "If the SCMP_ACT_NOTIFY action is not used this value is ignored" (runc: silently).
+  if (!notify && s.listenerPath) warn(`seccomp: ${base}.listenerPath ignored: no rule uses SCMP_ACT_NOTIFY`);
+  return {
+    defaultRet,
+    badArchRet: SECCOMP_RET.KILL_THREAD,
+    arches,
+    enosysArches,
+    flags: filterFlags(flagNames, notify, base),
+    flagNames,
+    rules,
+    notify,
+    listenerPath: notify ? s.listenerPath : undefined,
+    listenerMetadata: notify ? s.listenerMetadata : undefined,
+  };
+}
+
+/** The native architecture first, then the listed ones this host can run; foreign ones are left out. */
+function policyArches(s: LinuxSeccomp, base: string, native: ArchDef): ArchDef[] {
   const arches: ArchDef[] = [native];
   (s.architectures ?? []).forEach((name, i) => {
     const p = `${base}.architectures[${i}]`;
@@ -140,72 +170,46 @@ export function checkPolicy(seccomp: LinuxSeccomp, opts: PolicyOptions = {}): Po
       throw new SeccompConfigError(p, `unknown architecture ${JSON.stringify(name)}`);
     }
   });
+  return arches;
+}
 
-  // As runc: only for the listed architectures, not when the default action
-  // lets calls through (ALLOW, LOG, TRACE) or already is ENOSYS.
-  const permissive = ['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE'].includes(s.defaultAction);
-  const enosysArches = permissive || s.defaultErrnoRet === ENOSYS ? [] : arches.filter((a) => (s.architectures ?? []).includes(a.scmp as never));
-
-  let flags = 0;
-  const flagNames: string[] = [];
-  (s.flags ?? []).forEach((name, i) => {
-    if (!(name in FLAGS)) throw new SeccompConfigError(`${base}.flags[${i}]`, `unknown flag ${JSON.stringify(name)}`);
-    flags |= FLAGS[name];
-    flagNames.push(name);
-  });
-
-  const rules: Rule[] = [];
-  (s.syscalls ?? []).forEach((sc, i) => {
-    const p = `${base}.syscalls[${i}]`;
-    if (!Array.isArray(sc.names) || sc.names.length === 0) throw new SeccompConfigError(`${p}.names`, 'must list at least one syscall');
-    sc.names.forEach((n, j) => {
-      if (typeof n !== 'string' || n === '') throw new SeccompConfigError(`${p}.names[${j}]`, 'must be a syscall name');
-    });
-    const ret = action(sc.action, sc.errnoRet, `${p}.action`, `${p}.errnoRet`);
-    if (ret === SECCOMP_RET.USER_NOTIF && sc.names.includes('write')) {
-      throw new SeccompConfigError(`${p}.names`, 'SCMP_ACT_NOTIFY cannot be used for write: the runtime itself writes after loading the filter');
-    }
-    const conds = (sc.args ?? []).map((arg, k): Cond => {
-      const ap = `${p}.args[${k}]`;
-      if (!Number.isInteger(arg.index) || arg.index < 0 || arg.index > 5) {
-        throw new SeccompConfigError(`${ap}.index`, `must be 0 to 5, got ${JSON.stringify(arg.index)}`);
-      }
-      const op = typeof arg.op === 'string' ? arg.op.replace(/^SCMP_CMP_/, '') : '';
-      if (!arg.op?.startsWith('SCMP_CMP_') || !OPS.has(op)) throw new SeccompConfigError(`${ap}.op`, `unknown operator ${JSON.stringify(arg.op)}`);
-      const value = u64(arg.value, `${ap}.value`);
-      const valueTwo = arg.valueTwo === undefined ? 0n : u64(arg.valueTwo, `${ap}.valueTwo`);
-      // libseccomp (so runc) compares arg & mask with valueTwo & mask: bits of
-      // valueTwo outside the mask do not make the rule unmatchable.
-      return { index: arg.index, op: op as Op, value, valueTwo: op === 'MASKED_EQ' ? valueTwo & value : valueTwo };
-    });
-    rules.push({ names: sc.names, ret, conds, path: p });
-  });
-
-  const notify = rules.some((r) => r.ret === SECCOMP_RET.USER_NOTIF);
-  if (notify && !s.listenerPath) throw new SeccompConfigError(`${base}.listenerPath`, 'is required when a rule uses SCMP_ACT_NOTIFY');
-  // config-linux.md: "If the SCMP_ACT_NOTIFY action is not used this value is ignored" (runc: silently).
-  if (!notify && s.listenerPath) warn(`seccomp: ${base}.listenerPath ignored: no rule uses SCMP_ACT_NOTIFY`);
+/** The flags as libseccomp passes them: WAIT_KILLABLE_RECV only with a listener, TSYNC_ESRCH with TSYNC and one. */
+function filterFlags(names: string[], notify: boolean, base: string): number {
+  let flags = names.reduce((f, name) => f | FLAGS[name], 0);
   if (!notify && flags & SECCOMP_FILTER_FLAG.WAIT_KILLABLE_RECV) {
-    // The kernel takes it only with a listener; libseccomp leaves it out likewise.
     debug(`seccomp: ${base}.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV ignored: no rule uses SCMP_ACT_NOTIFY`);
     flags &= ~SECCOMP_FILTER_FLAG.WAIT_KILLABLE_RECV;
   }
-  if (notify && flags & SECCOMP_FILTER_FLAG.TSYNC) {
-    // TSYNC with a listener needs TSYNC_ESRCH, as libseccomp sets it.
-    flags |= SECCOMP_FILTER_FLAG.TSYNC_ESRCH;
+  if (notify && flags & SECCOMP_FILTER_FLAG.TSYNC) flags |= SECCOMP_FILTER_FLAG.TSYNC_ESRCH;
+  return flags;
+}
+
+type SyscallRule = NonNullable<LinuxSeccomp['syscalls']>[number];
+
+function policyRule(sc: SyscallRule, p: string): Rule {
+  if (!Array.isArray(sc.names) || sc.names.length === 0) throw new SeccompConfigError(`${p}.names`, 'must list at least one syscall');
+  sc.names.forEach((n, j) => {
+    if (typeof n !== 'string' || n === '') throw new SeccompConfigError(`${p}.names[${j}]`, 'must be a syscall name');
+  });
+  const ret = action(sc.action, sc.errnoRet, `${p}.action`, `${p}.errnoRet`);
+  if (ret === SECCOMP_RET.USER_NOTIF && sc.names.includes('write')) {
+    throw new SeccompConfigError(`${p}.names`, 'SCMP_ACT_NOTIFY cannot be used for write: the runtime itself writes after loading the filter');
   }
-  return {
-    defaultRet,
-    badArchRet: SECCOMP_RET.KILL_THREAD,
-    arches,
-    enosysArches,
-    flags,
-    flagNames,
-    rules,
-    notify,
-    listenerPath: notify ? s.listenerPath : undefined,
-    listenerMetadata: notify ? s.listenerMetadata : undefined,
-  };
+  const conds = (sc.args ?? []).map((arg, k) => policyCond(arg, `${p}.args[${k}]`));
+  return { names: sc.names, ret, conds, path: p };
+}
+
+function policyCond(arg: NonNullable<SyscallRule['args']>[number], ap: string): Cond {
+  if (!Number.isInteger(arg.index) || arg.index < 0 || arg.index > 5) {
+    throw new SeccompConfigError(`${ap}.index`, `must be 0 to 5, got ${JSON.stringify(arg.index)}`);
+  }
+  const op = typeof arg.op === 'string' ? arg.op.replace(/^SCMP_CMP_/, '') : '';
+  if (!arg.op?.startsWith('SCMP_CMP_') || !OPS.has(op)) throw new SeccompConfigError(`${ap}.op`, `unknown operator ${JSON.stringify(arg.op)}`);
+  const value = u64(arg.value, `${ap}.value`);
+  const valueTwo = arg.valueTwo === undefined ? 0n : u64(arg.valueTwo, `${ap}.valueTwo`);
+  // libseccomp (so runc) compares arg & mask with valueTwo & mask: bits of
+  // valueTwo outside the mask do not make the rule unmatchable.
+  return { index: arg.index, op: op as Op, value, valueTwo: op === 'MASKED_EQ' ? valueTwo & value : valueTwo };
 }
 
 export function actionName(ret: number): string {
