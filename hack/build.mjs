@@ -1,7 +1,8 @@
 // Build everything tsrun needs at run time, so that nothing is compiled or
-// generated per invocation: the native helper, the generated spec code and
-// the one executable, dist/tsrun, that holds them (CLI and container init).
-import { execFileSync } from 'node:child_process';
+// generated per invocation: the native helper, the generated spec code, the
+// one executable, dist/tsrun, that holds them (CLI and container init), and
+// the library for node and Bun programs (dist/lib, hack/build-lib.mjs).
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, existsSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +40,18 @@ function compile() {
   run(bun, ['hack/compile.mjs'], env);
 }
 
+// The library's JavaScript, beside the executable's compile (both only read the sources).
+function buildLibrary() {
+  const child = spawn(process.execPath, ['hack/build-lib.mjs'], { cwd: root, stdio: 'inherit' });
+  return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
+}
+
 buildNative();
 for (const g of generators) if (existsSync(join(root, g))) run(process.execPath, [g]);
+const library = buildLibrary();
 compile();
+const libraryExit = await library;
+if (libraryExit !== 0) {
+  console.error(`tsrun build: the library build failed (${libraryExit})`);
+  process.exit(1);
+}

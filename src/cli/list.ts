@@ -1,24 +1,10 @@
 import type { CommandModule } from 'yargs';
-import { statSync, readFileSync } from 'node:fs';
 import type { GlobalArgs } from './globals';
-import type { ContainerFiles } from '../state/status';
 import { out } from './log';
 
 interface ListArgs extends GlobalArgs {
   format: string;
   quiet: boolean;
-}
-
-function userName(uid: number): string {
-  try {
-    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
-      const f = line.split(':');
-      if (Number(f[2]) === uid && f[0]) return f[0];
-    }
-  } catch {
-    // no passwd: fall back to the number
-  }
-  return `#${uid}`;
 }
 
 /** Go's tabwriter as runc configures it: min width 12, padding 3, spaces. */
@@ -36,21 +22,8 @@ export const list: CommandModule<GlobalArgs, ListArgs> = {
       .option('format', { alias: 'f', type: 'string', default: 'table', choices: ['table', 'json'], describe: 'select one of: table or json' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'display only container IDs' }) as never,
   handler: async (args) => {
-    const { ContainerFiles, statusOf, publicState } = await import('../state/status');
-    const entries = [];
-    for (const id of ContainerFiles.list(args.root)) {
-      let c: ContainerFiles;
-      try {
-        c = ContainerFiles.find(args.root, id);
-      } catch {
-        continue; // deleted meanwhile, or not a container directory
-      }
-      const saved = c.read();
-      if (!saved) continue;
-      const st = publicState(saved, statusOf(c, saved));
-      st.owner = userName(statSync(c.dir).uid);
-      entries.push(st);
-    }
+    const { listContainers } = await import('../runtime/list');
+    const entries = listContainers(args.root);
     if (args.quiet) {
       out(entries.map((e) => `${e.id}\n`).join(''));
     } else if (args.format === 'json') {

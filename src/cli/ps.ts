@@ -45,17 +45,6 @@ export function splitPsArgv(argv: string[]): string[] | undefined {
   return [];
 }
 
-async function containerPids(root: string, id: string): Promise<number[]> {
-  const { openContainerCgroup } = await import('../runtime/container-cgroup');
-  const { status, cgroup, container } = openContainerCgroup(root, id);
-  try {
-    if (status === 'stopped' && !cgroup.exists()) return [];
-    return cgroup.pids();
-  } finally {
-    container.unlock();
-  }
-}
-
 export const ps: CommandModule<GlobalArgs, PsArgs> = {
   command: 'ps <id> [psArgs..]',
   describe: 'ps displays the processes running inside a container',
@@ -66,7 +55,8 @@ export const ps: CommandModule<GlobalArgs, PsArgs> = {
       .parserConfiguration({ ...PARSER_CONFIGURATION, 'unknown-options-as-args': true })
       .strict(false) as never,
   handler: async (args) => {
-    const pids = await containerPids(args.root, args.id);
+    const { containerPids } = await import('../runtime/ps');
+    const pids = containerPids(args.root, args.id);
     if (args.format === 'json') {
       out(JSON.stringify(pids) + '\n');
       return;

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { chmodSync } from 'node:fs';
 import type { Spec } from '../spec/types';
-import { loadBundle } from '../spec/bundle';
+import { loadBundle, type Bundle } from '../spec/bundle';
 import { OCI_VERSION } from '../spec/version';
 import { unimplementedFields } from '../spec/unimplemented';
 import { runHooks } from '../hooks/run';
@@ -49,6 +49,10 @@ export interface CreateOptions {
   systemdCgroup: boolean;
   /** --rootless, resolved (see linux/rootless.ts). */
   rootless: boolean;
+  /** The tsrun executable the init runs from (default: this one; required outside it). */
+  executable?: string;
+  /** A bundle already loaded and checked (the library's in-memory config): loaded from `bundle` otherwise. */
+  loaded?: Bundle;
 }
 
 export interface Created {
@@ -58,11 +62,6 @@ export interface Created {
   consoleMaster?: number;
 }
 
-/**
- * The executable the init runs from: this very process's, so that the init
- * is the same build as its parent even if the file was replaced meanwhile.
- * The native helper execs it through a read-only bind (binary protection).
- */
 function checkConfig(config: Spec, opts: CreateOptions): void {
   const unimplemented = unimplementedFields(config);
   if (unimplemented.length) throw new InvalidInputError(unimplemented.join('\n'));
@@ -98,7 +97,7 @@ function planSeccomp(config: Spec): CompiledSeccompJSON | undefined {
 }
 
 export function createContainer(opts: CreateOptions): Created {
-  const { bundle, config, rootfs } = loadBundle(opts.bundle);
+  const { bundle, config, rootfs } = opts.loaded ?? loadBundle(opts.bundle);
   checkConfig(config, opts);
   const cgroup = planCgroup(config, opts);
   const container = ContainerDir.claim(opts.root, opts.id);
@@ -123,6 +122,8 @@ export function createContainer(opts: CreateOptions): Created {
       // Never the rootfs itself: it may be a mount of its own (containerd's overlay).
       hostMounts: ns.has('mount') ? undefined : (config.mounts ?? []).map((m) => join(rootfs, m.destination)).filter((p) => p !== rootfs),
       noProcess: config.process ? undefined : true,
+      // Not on disk in a bundle: kept for exec, which starts from the config as created.
+      config: opts.loaded ? config : undefined,
     };
     saved = st;
     container.write(st);
@@ -155,7 +156,7 @@ export function createContainer(opts: CreateOptions): Created {
         unshareFlags: ns.unshareFlags,
         forkAgain: ns.forkAgain,
         keepFds: keep,
-        path: ownExecutable(),
+        path: ownExecutable(opts.executable),
         argv: ['tsrun', INIT_COMMAND, String(childEnd)],
         env: [],
       });

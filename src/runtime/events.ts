@@ -11,6 +11,15 @@ import { openContainerCgroup } from './container-cgroup';
 export interface EventsOptions {
   intervalMs: number;
   statsOnly: boolean;
+  /** Ends the stream early (the library's iterator when its consumer stops). */
+  signal?: AbortSignal;
+}
+
+/** One event of runc's stream; `data` (stats) may hold BigInt: serialize with eventLine. */
+export interface ContainerEvent {
+  type: 'stats' | 'oom';
+  id: string;
+  data?: Record<string, unknown>;
 }
 
 /** How often the stream checks that the container still lives. */
@@ -31,40 +40,46 @@ export function parseDuration(text: string): number {
   return m[1] === '-' ? -ms : ms;
 }
 
-export function eventLine(type: 'stats' | 'oom', id: string, data?: unknown): string {
+export function eventLine(type: ContainerEvent['type'], id: string, data?: unknown): string {
   return statsToJson(data === undefined ? { type, id } : { type, id, data }) + '\n';
 }
 
-export async function streamEvents(root: string, id: string, opts: EventsOptions, emit: (line: string) => void): Promise<void> {
+export async function streamEvents(root: string, id: string, opts: EventsOptions, emit: (event: ContainerEvent) => void): Promise<void> {
   if (!(opts.intervalMs > 0)) throw new InvalidInputError('duration interval must be greater than 0');
   const { container, saved, status, cgroup } = openContainerCgroup(root, id);
   container.unlock();
   if (status === 'stopped') throw new ContainerStateError(`container with id ${id} is not running`);
   if (opts.statsOnly) {
-    emit(eventLine('stats', id, cgroup.stats()));
+    emit({ type: 'stats', id, data: cgroup.stats() });
     return;
   }
   // A rootless container may run in no cgroup at all: then the init alone tells.
   const inCgroup = cgroup.exists();
   const alive = () => isSameLiveProcess(saved.pid, saved.pidStart) && (!inCgroup || cgroup.exists());
   await new Promise<void>((resolve) => {
-    const stopOom = cgroup.watchOom(() => emit(eventLine('oom', id)));
+    const stopOom = cgroup.watchOom(() => emit({ type: 'oom', id }));
     const statsTimer = setInterval(() => {
       try {
-        emit(eventLine('stats', id, cgroup.stats()));
+        emit({ type: 'stats', id, data: cgroup.stats() });
       } catch (e) {
         // runc logs a failed stats read and carries on.
         warn(`events: ${(e as Error).message}`);
       }
     }, opts.intervalMs);
-    const liveness = setInterval(() => {
-      if (alive()) return;
+    const stop = (finalOomMs: number) => {
       clearInterval(liveness);
       clearInterval(statsTimer);
+      opts.signal?.removeEventListener('abort', aborted);
       setTimeout(() => {
         stopOom();
         resolve();
-      }, FINAL_OOM_MS);
+      }, finalOomMs);
+    };
+    const aborted = () => stop(0);
+    const liveness = setInterval(() => {
+      if (!alive()) stop(FINAL_OOM_MS);
     }, LIVENESS_MS);
+    if (opts.signal?.aborted) aborted();
+    else opts.signal?.addEventListener('abort', aborted);
   });
 }

@@ -41,6 +41,8 @@ export interface ExecOptions {
   user?: string;
   /** --cgroup: sub-cgroups of the container's to run in. */
   cgroups: SubCgroup[];
+  /** The tsrun executable the process enters from (default: this one; required outside it). */
+  executable?: string;
 }
 
 export interface SubCgroup {
@@ -71,7 +73,7 @@ function runningContainer(root: string, id: string, ignorePaused: boolean): Save
 /** The container's config as created; the base of an exec'd process. */
 export function containerConfig(root: string, id: string, ignorePaused: boolean): { saved: Saved; config: Spec } {
   const saved = runningContainer(root, id, ignorePaused);
-  return { saved, config: loadBundle(saved.bundle).config };
+  return { saved, config: (saved.config as Spec | undefined) ?? loadBundle(saved.bundle).config };
 }
 
 interface Joins {
@@ -129,7 +131,7 @@ function startProcess(o: ExecOptions, saved: Saved, config: Spec): Started {
     const log = logForChild();
     keep.push(...log.keep);
     try {
-      childPid = nativeSpawn({ syncFd: childEnd, joins: j.joins, unshareFlags: 0, forkAgain: j.forkAgain, keepFds: keep, path: ownExecutable(), argv: ['tsrun', INIT_COMMAND, String(childEnd)], env: [] });
+      childPid = nativeSpawn({ syncFd: childEnd, joins: j.joins, unshareFlags: 0, forkAgain: j.forkAgain, keepFds: keep, path: ownExecutable(o.executable), argv: ['tsrun', INIT_COMMAND, String(childEnd)], env: [] });
     } finally {
       closeQuiet(childEnd);
     }

@@ -9,8 +9,14 @@ import { waitpid } from '../sys/wait';
 import { writeIdMaps, writeTimeOffsets } from '../linux/namespaces';
 import type { Channel, Message } from './channel';
 
-/** What the native helper execs: this executable, which it protects first (native/tsrun.c). */
-export function ownExecutable(): string {
+/**
+ * What the native helper execs, protected first (native/tsrun.c): the
+ * caller's tsrun executable when the library runs in someone else's process
+ * (node, a Bun script), else this very executable, so that the init is the
+ * same build as its parent even if the file was replaced meanwhile.
+ */
+export function ownExecutable(explicit?: string): string {
+  if (explicit !== undefined) return explicit;
   if (!process.versions.bun) throw new Error('tsrun runs containers from its executable (dist/tsrun), not from the sources under node');
   return '/proc/self/exe';
 }

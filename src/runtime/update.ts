@@ -115,14 +115,19 @@ export function normalizeUpdate(input: LinuxResources, previous: LinuxResources 
 /** Applies the update and records it in state.json; the container stays locked throughout. */
 export function updateContainer(root: string, id: string, resources: LinuxResources): void {
   const { container, saved, status, cgroup } = openContainerCgroup(root, id);
-  if (status === 'stopped') throw new ContainerStateError('container not running');
-  const update = normalizeUpdate(resources, cgroup.saved.resources);
   try {
-    cgroup.set(update);
-  } catch (e) {
-    if (e instanceof CgroupError) throw new InvalidInputError(e.message);
-    throw e;
+    if (status === 'stopped') throw new ContainerStateError('container not running');
+    const update = normalizeUpdate(resources, cgroup.saved.resources);
+    try {
+      cgroup.set(update);
+    } catch (e) {
+      if (e instanceof CgroupError) throw new InvalidInputError(e.message);
+      throw e;
+    }
+    saved.cgroup = cgroup.saved;
+    container.write(saved);
+  } finally {
+    // A long-lived caller (the library) would otherwise hold the lock until it exits.
+    container.unlock();
   }
-  saved.cgroup = cgroup.saved;
-  container.write(saved);
 }

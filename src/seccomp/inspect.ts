@@ -35,6 +35,10 @@ function loadProfile(file: string): { seccomp: LinuxSeccomp; path: string } {
 
 function compile(file: string) {
   const { seccomp, path } = loadProfile(file);
+  return compileProgram(seccomp, path);
+}
+
+function compileProgram(seccomp: LinuxSeccomp, path: string) {
   try {
     return decode(compileSeccomp(seccomp, { path }).program);
   } catch (err) {
@@ -52,13 +56,24 @@ function parseNumber(s: string, what: string): bigint {
 
 /** The action's name, e.g. SCMP_ACT_ERRNO(1). */
 export function checkSyscall(file: string, q: CheckQuery): string {
+  return simulate(() => loadProfile(file), q);
+}
+
+/** The action a linux.seccomp object gives one syscall (the library's simulateSeccomp). */
+export function simulateSyscall(seccomp: LinuxSeccomp, q: CheckQuery): string {
+  return simulate(() => ({ seccomp, path: 'seccomp' }), q);
+}
+
+/** The query is checked before the profile is read, so a bad query is reported first. */
+function simulate(profile: () => { seccomp: LinuxSeccomp; path: string }, q: CheckQuery): string {
   const arch: ArchDef | undefined = q.arch ? archByAnyName(q.arch) : nativeArch();
   if (!arch) throw new InvalidInputError(`seccomp: unknown architecture ${JSON.stringify(q.arch)}`);
   const nr = /^\d+$/.test(q.syscall) ? Number(q.syscall) : arch.table[q.syscall];
   if (nr === undefined) throw new InvalidInputError(`seccomp: ${arch.name} has no syscall ${JSON.stringify(q.syscall)}`);
   const args = q.args ? q.args.split(',').map((s, i) => parseNumber(s, `argument ${i}`)) : [];
   if (args.length > 6) throw new InvalidInputError('seccomp: at most 6 arguments');
-  return actionName(run(compile(file), { arch: arch.audit, nr, args, ip: q.ip ? parseNumber(q.ip, 'ip') : 0n }).ret);
+  const { seccomp, path } = profile();
+  return actionName(run(compileProgram(seccomp, path), { arch: arch.audit, nr, args, ip: q.ip ? parseNumber(q.ip, 'ip') : 0n }).ret);
 }
 
 export function dumpProgram(file: string): string {

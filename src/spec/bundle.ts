@@ -30,8 +30,22 @@ export function loadBundle(bundlePath: string): Bundle {
   requireDirectory(bundle, `bundle ${bundle}`);
 
   const configPath = resolve(bundle, 'config.json');
-  const config = parseConfig(readConfig(configPath), configPath);
+  return checkParsed(parseConfig(readConfig(configPath), configPath), bundle);
+}
 
+/**
+ * The checks of loadBundle on a config already parsed (the library's
+ * in-memory config; the caller's object is not modified): schema, version,
+ * cross-field rules, and the rootfs resolved against the bundle directory.
+ */
+export function checkBundleConfig(doc: unknown, bundlePath: string): Bundle {
+  const bundle = resolve(bundlePath);
+  requireDirectory(bundle, `bundle ${bundle}`);
+  // A copy: the checks below rewrite mount destinations, and create keeps the config.
+  return checkParsed(JSON.parse(JSON.stringify(doc ?? null), nullAsAbsent) as Spec, bundle);
+}
+
+function checkParsed(config: Spec, bundle: string): Bundle {
   const schemaErrors = validateConfig(config);
   if (schemaErrors.length) throw new InvalidInputError(schemaErrors.join('\n'));
 

@@ -36,6 +36,8 @@ export interface Saved {
   hostMounts?: string[];
   /** config.json has no process: create made the container, start must refuse (config.md#process). */
   noProcess?: boolean;
+  /** The config, when it was given in memory (the library) rather than in the bundle's config.json. */
+  config?: unknown;
 }
 
 const missing = (id: string) => new NoSuchContainerError(id);

@@ -1,0 +1,21 @@
+// `delete <id>` by name: find and lock the container, then destroy it.
+import { NoSuchContainerError } from '../errors';
+import { ContainerDir } from '../state/store';
+import { destroyContainer } from './destroy';
+
+export function deleteContainer(root: string, id: string, force: boolean): void {
+  let c: ContainerDir;
+  try {
+    c = ContainerDir.open(root, id);
+  } catch (e) {
+    // runc: deleting a missing container with --force is not an error.
+    if (force && e instanceof NoSuchContainerError) return;
+    throw e;
+  }
+  try {
+    destroyContainer(c, force);
+  } finally {
+    // Removed with its directory on success; a refused delete must not keep the lock in a long-lived caller.
+    c.unlock();
+  }
+}
