@@ -2,6 +2,7 @@
 // node): bad arguments are refused before anything is made, and real
 // containers (as root) go through their whole life through a Container.
 import t from 'tap';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, sharedRootfs } from '../testing/harness';
@@ -144,6 +145,12 @@ if (!isRoot) {
     t.equal((await c.state()).status, 'running');
 
     t.equal(await c.exec({ args: ['sh', '-c', 'exit 3'] }), 3, 'exec resolves to the exit status');
+    // The waiting happens in a tsrun exec of its own: a child of ours that exits meanwhile is still ours to reap.
+    const mine = spawn('sh', ['-c', 'exit 7']);
+    const mineExit = new Promise<number | null>((resolve) => mine.once('exit', (code) => resolve(code)));
+    t.equal(await c.exec({ args: ['sleep', '0.3'] }), 0);
+    t.equal(await mineExit, 7, "the caller's own child keeps its exit status");
+    await t.rejects(c.exec({ args: ['/no/such/program'] }), { name: 'TsrunError', message: /no\/such\/program/ }, "tsrun's own error, not a status");
     t.equal(await c.exec({ args: ['sh', '-c', 'test "$(cat /proc/self/cgroup)" = "$(cat /proc/1/cgroup)"'] }), 0, 'in the init’s cgroups');
     await t.rejects(c.exec({ args: [] }), { name: 'InvalidInputError', message: /process: \/args/ });
     await t.rejects(c.exec({ args: ['true'] }, { tty: true, detach: true }), { message: /cannot allocate tty/ });

@@ -18,6 +18,7 @@ import { streamEvents, type ContainerEvent } from '../runtime/events';
 import { containerConfig, execInContainer } from '../runtime/exec';
 import { checkCount, checkOptionalPath } from './args';
 import { iterate } from './event-queue';
+import { execInForeground } from './foreground-exec';
 
 export type { ContainerEvent } from '../runtime/events';
 
@@ -87,6 +88,11 @@ export class Container {
     const proc = { ...base, ...process, ...(opts.tty === undefined ? {} : { terminal: opts.tty }) } as Process;
     const problems = validateProcess(proc, 'process');
     if (problems.length) throw new InvalidInputError(problems.join('\n'));
+    if (!opts.detach) {
+      const pidFile = checkOptionalPath('pidFile', opts.pidFile);
+      const consoleSocket = checkOptionalPath('consoleSocket', opts.consoleSocket);
+      return execInForeground({ root: this.root, id: this.id, process: proc, executable: this.executable, pidFile, consoleSocket, preserveFds, ignorePaused: !!opts.ignorePaused });
+    }
     return execInContainer(
       {
         root: this.root,
