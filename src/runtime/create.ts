@@ -9,7 +9,7 @@ import { OCI_VERSION } from '../spec/version';
 import { unimplementedFields } from '../spec/unimplemented';
 import { runHooks } from '../hooks/run';
 import { InvalidInputError } from '../errors';
-import { warn, debug } from '../log';
+import { warn, debug, type LogTarget } from '../log';
 import { unattainableCaps } from '../linux/capabilities';
 import { checkRootless } from '../linux/rootless-config';
 import { ContainerDir, type Saved } from '../state/store';
@@ -108,62 +108,13 @@ export function createContainer(opts: CreateOptions): Created {
   let netDevices: MovedNetDevices | undefined;
   try {
     ns = planNamespaces(config);
-    const st: Saved = {
-      ociVersion: OCI_VERSION,
-      id: opts.id,
-      pid: 0,
-      bundle,
-      rootfs,
-      created: new Date().toISOString(),
-      owner: '',
-      annotations: config.annotations as Record<string, string> | undefined,
-      phase: 'creating',
-      hooks: { poststart: config.hooks?.poststart, poststop: config.hooks?.poststop },
-      // Never the rootfs itself: it may be a mount of its own (containerd's overlay).
-      hostMounts: ns.has('mount') ? undefined : (config.mounts ?? []).map((m) => join(rootfs, m.destination)).filter((p) => p !== rootfs),
-      noProcess: config.process ? undefined : true,
-      // Not on disk in a bundle: kept for exec, which starts from the config as created.
-      config: opts.loaded ? config : undefined,
-    };
+    const st: Saved = initialState(opts, config, bundle, rootfs, ns);
     saved = st;
     container.write(st);
-
-    // 0622 whatever the umask: the init writes to it after becoming the container's user.
-    mkfifo(container.fifoPath, 0o622);
-    chmodSync(container.fifoPath, 0o622);
-    const fifoFd = open(container.fifoPath, O.RDWR);
-    fds.push(fifoFd);
-    // A foreground run with a terminal and no socket keeps the master itself (tty-proxy).
-    let consoleReceiver: number | undefined;
-    let consoleFd: number | undefined;
-    if (opts.consoleSocket) consoleFd = connectConsole(opts.consoleSocket);
-    else if (config.process?.terminal) [consoleReceiver, consoleFd] = socketpair('stream');
-    if (consoleFd !== undefined) fds.push(consoleFd);
-    if (consoleReceiver !== undefined) fds.push(consoleReceiver);
-    const [parentEnd, childEnd] = socketpair('stream');
-    fds.push(parentEnd);
-
-    const preserved = checkPreservedFds(opts.preserveFds);
+    const io = openInitChannels(container, config, opts, fds);
     const log = logForChild();
-    const keep = [0, 1, 2, ...preserved, childEnd, fifoFd];
-    keep.push(...log.keep);
-    if (consoleFd !== undefined) keep.push(consoleFd);
-    if (ns.mountJoinFd !== undefined) keep.push(ns.mountJoinFd);
-    try {
-      childPid = nativeSpawn({
-        syncFd: childEnd,
-        joins: ns.joins,
-        unshareFlags: ns.unshareFlags,
-        forkAgain: ns.forkAgain,
-        keepFds: keep,
-        path: ownExecutable(opts.executable),
-        argv: ['tsrun', INIT_COMMAND, String(childEnd)],
-        env: [],
-      });
-    } finally {
-      closeQuiet(childEnd);
-    }
-    const chan = new Channel(parentEnd);
+    childPid = spawnInit(io, ns, [...checkPreservedFds(opts.preserveFds), ...log.keep], opts.executable);
+    const chan = new Channel(io.parentEnd);
     const initPid = spawnHandshake(chan, config, childPid, ns.forkAgain);
     debug('container init started', { pid: initPid });
     st.pid = initPid;
@@ -177,32 +128,11 @@ export function createContainer(opts: CreateOptions): Created {
     applyCpuAffinity(initPid, config.process?.execCPUAffinity?.initial, '/process/execCPUAffinity/initial');
     // Now that the init has its network namespace, before it sets up the rootfs and any hook runs (as crun).
     netDevices = moveNetDevices(config, initPid, opts.id);
-    // Compiled while the init starts up (Docker's profile: several ms in a
-    // fresh process); a bad profile still fails create, cleaned up below.
-    const seccomp = planSeccomp(config);
     // A user-namespaced init may not reach every source: opened for it, as runc.
     const bindSources = openInitBindSources(config, bundle, initPid, ns.mountJoinFd);
     fds.push(...bindSources.map((s) => s.fd));
 
-    const plan: InitPlan = {
-      id: opts.id,
-      bundle,
-      rootfs,
-      config,
-      noPivot: opts.noPivot,
-      noNewKeyring: opts.noNewKeyring,
-      fifoFd,
-      consoleFd,
-      mountJoinFd: ns.mountJoinFd,
-      bindSources: bindSources.length ? bindSources.map((s) => s.index) : undefined,
-      preserveFds: opts.preserveFds,
-      newCgroupNs: ns.newCgroupNs,
-      newUserNs: ns.newUserNs,
-      state: hookState(st, 'creating'),
-      seccomp,
-      log: log.target,
-    };
-    chan.send({ type: 'plan', plan });
+    chan.send({ type: 'plan', plan: initPlan(opts, { bundle, config, rootfs }, ns, io, st, log.target, bindSources.map((s) => s.index)) });
     sendBindSources(chan, bindSources);
     initHandshake(chan, config, st, cgroup);
 
@@ -211,7 +141,7 @@ export function createContainer(opts: CreateOptions): Created {
     debug(`container ${opts.id} created`);
     if (opts.pidFile) writePidFile(opts.pidFile, initPid);
     // The init sent the master before "ready"; it is waiting in the socket.
-    const consoleMaster = consoleReceiver !== undefined ? receiveConsoleMaster(consoleReceiver) : undefined;
+    const consoleMaster = io.consoleReceiver !== undefined ? receiveConsoleMaster(io.consoleReceiver) : undefined;
     return { container, saved: st, consoleMaster };
   } catch (e) {
     // Before the kill: a dying namespace would destroy virtual devices, not give them back.
@@ -223,6 +153,97 @@ export function createContainer(opts: CreateOptions): Created {
     if (ns) closeNamespaces(ns);
     fds.forEach(closeQuiet);
   }
+}
+
+function initialState(opts: CreateOptions, config: Spec, bundle: string, rootfs: string, ns: NamespacePlan): Saved {
+  return {
+    ociVersion: OCI_VERSION,
+    id: opts.id,
+    pid: 0,
+    bundle,
+    rootfs,
+    created: new Date().toISOString(),
+    owner: '',
+    annotations: config.annotations as Record<string, string> | undefined,
+    phase: 'creating',
+    hooks: { poststart: config.hooks?.poststart, poststop: config.hooks?.poststop },
+    // Never the rootfs itself: it may be a mount of its own (containerd's overlay).
+    hostMounts: ns.has('mount') ? undefined : (config.mounts ?? []).map((m) => join(rootfs, m.destination)).filter((p) => p !== rootfs),
+    noProcess: config.process ? undefined : true,
+    // Not on disk in a bundle: kept for exec, which starts from the config as created.
+    config: opts.loaded ? config : undefined,
+  };
+}
+
+/** The fds between create and its init; each is also pushed on `fds`, closed when create ends. */
+interface InitChannels {
+  fifoFd: number;
+  consoleFd?: number;
+  consoleReceiver?: number;
+  parentEnd: number;
+  childEnd: number;
+}
+
+function openInitChannels(container: ContainerDir, config: Spec, opts: CreateOptions, fds: number[]): InitChannels {
+  // 0622 whatever the umask: the init writes to it after becoming the container's user.
+  mkfifo(container.fifoPath, 0o622);
+  chmodSync(container.fifoPath, 0o622);
+  const fifoFd = open(container.fifoPath, O.RDWR);
+  fds.push(fifoFd);
+  // A foreground run with a terminal and no socket keeps the master itself (tty-proxy).
+  let consoleReceiver: number | undefined;
+  let consoleFd: number | undefined;
+  if (opts.consoleSocket) consoleFd = connectConsole(opts.consoleSocket);
+  else if (config.process?.terminal) [consoleReceiver, consoleFd] = socketpair('stream');
+  if (consoleFd !== undefined) fds.push(consoleFd);
+  if (consoleReceiver !== undefined) fds.push(consoleReceiver);
+  const [parentEnd, childEnd] = socketpair('stream');
+  fds.push(parentEnd);
+  return { fifoFd, consoleFd, consoleReceiver, parentEnd, childEnd };
+}
+
+/** The native helper clones the init into its namespaces; it keeps exactly these fds. */
+function spawnInit(io: InitChannels, ns: NamespacePlan, extraKeep: number[], executable: string | undefined): number {
+  const keep = [0, 1, 2, ...extraKeep, io.childEnd, io.fifoFd];
+  if (io.consoleFd !== undefined) keep.push(io.consoleFd);
+  if (ns.mountJoinFd !== undefined) keep.push(ns.mountJoinFd);
+  try {
+    return nativeSpawn({
+      syncFd: io.childEnd,
+      joins: ns.joins,
+      unshareFlags: ns.unshareFlags,
+      forkAgain: ns.forkAgain,
+      keepFds: keep,
+      path: ownExecutable(executable),
+      argv: ['tsrun', INIT_COMMAND, String(io.childEnd)],
+      env: [],
+    });
+  } finally {
+    closeQuiet(io.childEnd);
+  }
+}
+
+function initPlan(opts: CreateOptions, b: Bundle, ns: NamespacePlan, io: InitChannels, st: Saved, log: LogTarget, bindSources: number[]): InitPlan {
+  return {
+    id: opts.id,
+    bundle: b.bundle,
+    rootfs: b.rootfs,
+    config: b.config,
+    noPivot: opts.noPivot,
+    noNewKeyring: opts.noNewKeyring,
+    fifoFd: io.fifoFd,
+    consoleFd: io.consoleFd,
+    mountJoinFd: ns.mountJoinFd,
+    bindSources: bindSources.length ? bindSources : undefined,
+    preserveFds: opts.preserveFds,
+    newCgroupNs: ns.newCgroupNs,
+    newUserNs: ns.newUserNs,
+    state: hookState(st, 'creating'),
+    // Compiled while the init starts up (Docker's profile: several ms in a
+    // fresh process); a bad profile still fails create, cleaned up by the caller.
+    seccomp: planSeccomp(b.config),
+    log,
+  };
 }
 
 /**
