@@ -1,8 +1,8 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { featuresCommand } from '../cli/features';
-import { features } from './features';
-import { OCI_VERSION_MAX } from './version';
+import { featuresCommand } from './features';
+import { features } from '../spec/features';
+import { OCI_VERSION_MAX } from '../spec/version';
 import { apparmorEnabled } from '../linux/process';
 
 t.test('features lists what tsrun implements', async (t) => {
@@ -40,7 +40,7 @@ t.test('capabilities are those the kernel knows', async (t) => {
 t.test('tsrun features prints the document as JSON on fd 1', async (t) => {
   // out() writes to fd 1 directly: run the handler in a child and read its stdout.
   const { execFileSync } = await import('node:child_process');
-  const code = `require(${JSON.stringify(require.resolve('../cli/features'))}).featuresCommand.handler({})`;
+  const code = `require(${JSON.stringify(require.resolve('./features'))}).featuresCommand.handler({})`;
   const text = execFileSync(process.execPath, [...process.execArgv, '-e', code], { encoding: 'utf8' });
   const parsed = JSON.parse(text);
   t.same(parsed, JSON.parse(JSON.stringify(features())));

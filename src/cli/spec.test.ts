@@ -2,12 +2,12 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { specCommand } from '../cli/spec';
+import { specCommand } from './spec';
 import { InvalidInputError } from '../errors';
-import { defaultSpec } from './default';
-import { checkSemantics } from './semantics';
-import { validateConfig } from './validate';
-import { OCI_VERSION } from './version';
+import { defaultSpec } from '../spec/default';
+import { checkSemantics } from '../spec/semantics';
+import { validateConfig } from '../spec/validate';
+import { OCI_VERSION } from '../spec/version';
 
 const runSpec = (args: { bundle?: string; rootless: boolean }) => (specCommand.handler as (a: unknown) => void)(args);
 

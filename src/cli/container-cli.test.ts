@@ -3,7 +3,7 @@
 import t from 'tap';
 import { normalizeUpdate, parseRamSize, resourcesFromFlags } from '../runtime/update';
 import { eventLine, parseDuration } from '../runtime/events';
-import { filterPsOutput, splitPsArgv } from '../cli/ps';
+import { filterPsOutput, splitPsArgv } from './ps';
 
 t.test('sizes as docker/go-units RAMInBytes reads them', async (t) => {
   t.equal(parseRamSize('512'), 512);
