@@ -6,14 +6,18 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { cgroupPathsOf, isRoot, ROOT_REASON, testCgroupPath, testConfig, testEnv, uniqueId, type Env } from '../testing/harness';
 
-/** Make the cgroup in every hierarchy, as a caller would; removed at teardown (children first). */
+/** Make the cgroup in every hierarchy, as a caller would; removed at teardown with the parents it made, children first. */
 function premade(t: { teardown(fn: () => void): unknown }, relative: string): string[] {
   const dirs = cgroupPathsOf(relative);
-  for (const d of dirs) mkdirSync(d, { recursive: true });
-  t.teardown(() => dirs.forEach((d) => existsSync(d) && rmdirSync(d)));
+  const made: string[] = [];
+  for (const d of dirs) {
+    const first = mkdirSync(d, { recursive: true });
+    for (let p = d; first && p.length >= first.length; p = dirname(p)) made.push(p);
+  }
+  t.teardown(() => made.sort((a, b) => b.length - a.length).forEach((d) => existsSync(d) && rmdirSync(d)));
   return dirs;
 }
 
