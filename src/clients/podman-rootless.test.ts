@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { isRoot, ROOT_REASON } from '../testing/harness';
 import { makeRootlessUser } from '../testing/rootless-user';
 import { missing, rootfsTar } from './client-env';
+import { drive, SHELL_SESSION, SHELL_SESSION_SIZE, checkShellSession } from './pty';
 
 const NEEDED = ['podman', 'conmon', 'newuidmap', 'newgidmap', 'setpriv', 'useradd'];
 const IMAGE = 'localhost/busybox:rootless';
@@ -47,6 +48,11 @@ if (!isRoot) {
     t.equal(r.code, 7, `the container's exit status: ${r.stderr}`);
     t.match(r.stdout, /^hi from rootless podman\n0\n/, 'uid 0 inside');
     t.match(r.stdout, new RegExp(`^\\s*0\\s+${user.uid}\\s+1$`, 'm'), "container root is the user's own uid on the host");
+  });
+
+  t.test('podman run -it as the user: a terminal through conmon', async (t) => {
+    const r = drive(user.argv('podman', [...global, 'run', '-it', '--rm', ...runFlags, IMAGE, 'sh']), SHELL_SESSION, SHELL_SESSION_SIZE);
+    checkShellSession(t, r, 'rootless podman');
   });
 
   t.test('podman run -d, exec, stop, logs, rm', async (t) => {

@@ -3,7 +3,7 @@
 // ranges; commands run as it through setpriv. remove() takes away the user,
 // its files and its subordinate-id lines, whatever the test left.
 import { spawnSync, execFileSync } from 'node:child_process';
-import { accessSync, chmodSync, chownSync, closeSync, constants, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, chownSync, closeSync, constants, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TSRUN, type Result } from './harness';
@@ -22,18 +22,34 @@ export interface RootlessUser {
   subStart: number;
   subCount: number;
   run(cmd: string, args: string[], opts?: { env?: Record<string, string>; cwd?: string; timeout?: number }): Result;
+  /** The argv that runs cmd as the user with its environment (for a caller that spawns it itself, e.g. on a pty). */
+  argv(cmd: string, args: string[], env?: Record<string, string>): string[];
   remove(): void;
 }
 
-function dropLines(file: string, name: string): void {
+/** The user's ranges in /etc/subuid or /etc/subgid, as usermod wants them ("first-last"). */
+function rangesOf(file: string, name: string): string[] {
   try {
-    const kept = readFileSync(file, 'utf8')
+    return readFileSync(file, 'utf8')
       .split('\n')
-      .filter((l) => l !== '' && !l.startsWith(`${name}:`));
-    writeFileSync(file, kept.map((l) => `${l}\n`).join(''));
+      .filter((l) => l.startsWith(`${name}:`))
+      .map((l) => {
+        const [, start, count] = l.split(':').map(Number);
+        return `${start}-${start + count - 1}`;
+      });
   } catch {
-    // no such file
+    return []; // no such file
   }
+}
+
+/**
+ * Through usermod, which takes the shadow files' lock: test files running in
+ * parallel each make a user, and rewriting /etc/subuid by hand lost lines.
+ */
+function setSubIds(name: string, add: string | undefined): void {
+  const del = [...rangesOf('/etc/subuid', name).flatMap((r) => ['--del-subuids', r]), ...rangesOf('/etc/subgid', name).flatMap((r) => ['--del-subgids', r])];
+  if (del.length) execFileSync('usermod', [...del, name], { stdio: 'ignore' });
+  if (add) execFileSync('usermod', ['--add-subuids', add, '--add-subgids', add, name], { stdio: 'ignore' });
 }
 
 /** Whether `path` is executable by uid (run as that user: access() honours every directory above). */
@@ -54,10 +70,8 @@ export function makeRootlessUser(subCount = 65536): RootlessUser {
   chownSync(runtimeDir, uid, gid);
   // A range away from useradd's own allocations (which start at 100000), one per user.
   const subStart = 1_000_000 + (uid % 1000) * subCount;
-  for (const file of ['/etc/subuid', '/etc/subgid']) {
-    dropLines(file, name);
-    writeFileSync(file, `${name}:${subStart}:${subCount}\n`, { flag: 'a' });
-  }
+  setSubIds(name, `${subStart}-${subStart + subCount - 1}`);
+
   let tsrun = TSRUN.replace(/bin\/tsrun$/, 'dist/tsrun');
   if (!reachable(uid, gid, tsrun)) {
     tsrun = join(dir, 'tsrun');
@@ -74,13 +88,17 @@ export function makeRootlessUser(subCount = 65536): RootlessUser {
     tsrun,
     subStart,
     subCount,
+    argv(cmd, args, extra = {}) {
+      const env = { PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin', HOME: `/home/${name}`, USER: name, XDG_RUNTIME_DIR: runtimeDir, ...extra };
+      return ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--init-groups', '--reset-env', 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), cmd, ...args];
+    },
     run(cmd, args, opts = {}) {
-      const env = { PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin', HOME: `/home/${name}`, USER: name, XDG_RUNTIME_DIR: runtimeDir, ...opts.env };
       // Files, not pipes: a created container holds its stdio open (see harness tsrun()).
       const out = [join(dir, `.out-${process.pid}`), join(dir, `.err-${process.pid}`)];
       const fds = out.map((f) => openSync(f, 'w'));
       try {
-        const r = spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--init-groups', '--reset-env', 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), cmd, ...args], {
+        const [setpriv, ...rest] = user.argv(cmd, args, opts.env);
+        const r = spawnSync(setpriv, rest, {
           cwd: opts.cwd ?? dir,
           stdio: ['ignore', fds[0], fds[1]],
           timeout: opts.timeout ?? 60000,
@@ -93,8 +111,8 @@ export function makeRootlessUser(subCount = 65536): RootlessUser {
       }
     },
     remove() {
+      setSubIds(name, undefined);
       spawnSync('userdel', ['--force', '--remove', name], { stdio: 'ignore' });
-      for (const file of ['/etc/subuid', '/etc/subgid']) dropLines(file, name);
       rmSync(dir, { recursive: true, force: true });
     },
   };
