@@ -158,7 +158,8 @@ async function frozenExec(t: Pick<typeof tap, 'ok' | 'equal'>, env: Env, exe: st
   const exited = new Promise<number | null>((resolve) => ex.on('exit', (code) => resolve(code)));
   const init = initPid(env, id);
   let pid = 0;
-  for (let i = 0; i < 200 && !pid; i++) {
+  // It stays frozen until resumed: wait as long as a loaded machine needs to get it there.
+  for (const deadline = Date.now() + 20000; !pid && Date.now() < deadline; ) {
     for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d) && Number(d) !== init)) {
       try {
         if (readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('tsrun\0init\0') && readFileSync(`/proc/${p}/cgroup`, 'utf8') === readFileSync(`/proc/${init}/cgroup`, 'utf8')) pid = Number(p);
