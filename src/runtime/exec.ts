@@ -20,7 +20,7 @@ import { setChildSubreaper } from '../sys/process';
 import { waitpid } from '../sys/wait';
 import { Channel } from './channel';
 import { INIT_COMMAND, type ExecPlan } from './init-plan';
-import { ownExecutable, reportedError, spawnHandshake } from './spawn-handshake';
+import { ownExecutable, reportedError, spawnHandshake, waitUntilExecd } from './spawn-handshake';
 import { logForChild } from './log-handover';
 import { hookState } from './hook-state';
 import { receiveConsoleMaster, TtyProxy } from './tty-proxy';
@@ -137,6 +137,7 @@ function startProcess(o: ExecOptions, saved: Saved, config: Spec): Started {
     }
     const chan = new Channel(parentEnd);
     pid = spawnHandshake(chan, config, childPid, j.forkAgain, 'exec');
+    waitUntilExecd(pid);
     debug('exec: process started', { pid });
     // In every hierarchy before it runs anything: limits, freezing and kill --all cover it.
     if (saved.cgroup) joinCgroup(new CgroupHandle(saved.cgroup as SavedCgroup), pid, o.cgroups);

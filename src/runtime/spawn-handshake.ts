@@ -8,6 +8,8 @@ import { errnoName } from '../sys/libc';
 import { waitpid } from '../sys/wait';
 import { writeIdMaps, writeTimeOffsets } from '../linux/namespaces';
 import type { Channel, Message } from './channel';
+import { readFileSync } from 'node:fs';
+import { INIT_COMMAND } from './init-plan';
 
 /**
  * What the native helper execs, protected first (native/tsrun.c): the
@@ -60,4 +62,29 @@ export function spawnHandshake(chan: Channel, config: Spec, childPid: number, fo
         throw new Error(`${who}: unexpected message ${JSON.stringify(m)}`);
     }
   }
+}
+
+const EXECD_MS = 10000;
+
+/**
+ * Until the helper's child has exec'd `tsrun init` (from the read-only bind):
+ * between its setns and that execve it is a copy of this process, running
+ * from the executable's own file. Put into a paused container's cgroup then,
+ * it would stay there, frozen, inside the container for as long as the
+ * container pleases. A child that is gone returns at once: the handshake
+ * after this reports why.
+ */
+export function waitUntilExecd(pid: number): void {
+  const want = `tsrun\0${INIT_COMMAND}\0`;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (const deadline = Date.now() + EXECD_MS; Date.now() < deadline; Atomics.wait(pause, 0, 0, 1)) {
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+    } catch {
+      return;
+    }
+    if (cmdline.startsWith(want)) return;
+  }
+  throw new InvalidInputError(`exec: process ${pid} did not start tsrun's init within ${EXECD_MS} ms`);
 }
