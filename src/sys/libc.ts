@@ -15,6 +15,16 @@ export function lastErrno(): number {
   return koffi.errno();
 }
 
+const EINTR = 4;
+
+/** Retries a call interrupted by a signal; node's own signal handlers can cause that. */
+export function retryEintr<T extends number | bigint>(fn: () => T): T {
+  for (;;) {
+    const ret = fn();
+    if (!(ret < 0 && lastErrno() === EINTR)) return ret;
+  }
+}
+
 /** Throws SysError when a libc call returned -1 (or a negative value). */
 export function check<T extends number | bigint>(ret: T, call: string, arg: string): T {
   if (ret < 0) throw new SysError(call, arg, koffi.errno());

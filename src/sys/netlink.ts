@@ -1,7 +1,7 @@
 // NETLINK_ROUTE sockets (rtnetlink): how the kernel lets a process move
 // network devices between namespaces and configure them, without `ip`.
 // The messages themselves are built in src/linux/netlink.ts.
-import { libc, check, lastErrno } from './libc';
+import { libc, check, retryEintr } from './libc';
 import { closeQuiet } from './fs';
 
 const AF_NETLINK = 16;
@@ -11,7 +11,6 @@ const NETLINK_ROUTE = 0;
 const SOL_NETLINK = 270;
 const NETLINK_CAP_ACK = 10;
 const NETLINK_EXT_ACK = 11;
-const EINTR = 4;
 
 const _socket = libc.func('int socket(int domain, int type, int protocol)');
 const _setsockopt = libc.func('int setsockopt(int fd, int level, int name, const int *value, uint32_t len)');
@@ -34,12 +33,7 @@ export function openRouteSocket(label: string): number {
 
 /** One whole message to the kernel (netlink datagrams are never split). */
 export function netlinkSend(fd: number, msg: Buffer, label: string): void {
-  for (;;) {
-    const n = Number(_send(fd, msg, msg.length, 0));
-    if (n < 0 && lastErrno() === EINTR) continue;
-    check(n, 'send', `netlink, ${label}`);
-    return;
-  }
+  check(retryEintr(() => Number(_send(fd, msg, msg.length, 0))), 'send', `netlink, ${label}`);
 }
 
 // Larger than any datagram a route dump sends (the kernel sizes them to a page or 32 KiB).
@@ -48,10 +42,6 @@ const RECV_SIZE = 64 * 1024;
 /** The next datagram from the kernel: one or more netlink messages. */
 export function netlinkRecv(fd: number, label: string): Buffer {
   const buf = Buffer.alloc(RECV_SIZE);
-  for (;;) {
-    const n = Number(_recv(fd, buf, buf.length, 0));
-    if (n < 0 && lastErrno() === EINTR) continue;
-    check(n, 'recv', `netlink, ${label}`);
-    return buf.subarray(0, n);
-  }
+  const n = check(retryEintr(() => Number(_recv(fd, buf, buf.length, 0))), 'recv', `netlink, ${label}`);
+  return buf.subarray(0, n);
 }

@@ -1,7 +1,7 @@
 // AF_UNIX sockets and descriptor passing (SCM_RIGHTS): the sync channel
 // between tsrun and its init, and the console socket through which the
 // terminal's master end goes to containerd/podman/conmon.
-import { koffi, libc, check, lastErrno, SysError } from './libc';
+import { koffi, libc, check, retryEintr, SysError } from './libc';
 import { closeQuiet } from './fs';
 
 const AF_UNIX = 1;
@@ -13,7 +13,6 @@ const SCM_RIGHTS = 1;
 const MSG_CTRUNC = 0x8;
 const MSG_NOSIGNAL = 0x4000;
 const MSG_CMSG_CLOEXEC = 0x40000000;
-const EINTR = 4;
 
 const _socket = libc.func('int socket(int domain, int type, int protocol)');
 const _socketpair = libc.func('int socketpair(int domain, int type, int protocol, _Out_ int *sv)');
@@ -23,14 +22,6 @@ const _listen = libc.func('int listen(int fd, int backlog)');
 const _accept4 = libc.func('int accept4(int fd, void *addr, void *len, int flags)');
 const _sendmsg = libc.func('long sendmsg(int fd, void *msg, int flags)');
 const _recvmsg = libc.func('long recvmsg(int fd, void *msg, int flags)');
-
-/** Retries a call interrupted by a signal; node's own signal handlers can cause that. */
-function retryEintr<T extends number | bigint>(fn: () => T): T {
-  for (;;) {
-    const ret = fn();
-    if (!(ret < 0 && lastErrno() === EINTR)) return ret;
-  }
-}
 
 export function socketpair(type: 'stream' | 'seqpacket' = 'stream'): [number, number] {
   const sv = new Int32Array(2);
