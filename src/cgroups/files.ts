@@ -82,7 +82,3 @@ export function readNumber(dir: string, file: string): number | undefined {
   const n = Number(s.split(/\s+/)[0]);
   return Number.isFinite(n) ? n : undefined;
 }
-
-export function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}

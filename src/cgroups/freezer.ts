@@ -1,7 +1,8 @@
 // Freezing a cgroup: freezer.state on v1 (FREEZING → FROZEN), cgroup.freeze
 // on v2 (cgroup.events "frozen 1"). Both wait until the kernel reports the
 // whole cgroup frozen, so a fork in flight cannot slip past.
-import { CgroupError, cgRead, cgTryRead, cgWrite, readKeyed, sleepMs } from './files';
+import { CgroupError, cgRead, cgTryRead, cgWrite, readKeyed } from './files';
+import { sleepMs } from '../state/proc';
 
 const TIMEOUT_MS = 5000;
 

@@ -106,11 +106,12 @@ export function ownBoundingMask(): bigint {
  * bounding list itself only limits, so a cap missing there asks for nothing.
  */
 export function unattainableCaps(caps: LinuxCapabilities | undefined): string[] {
-  const missing = supportedMask() & ~ownBoundingMask();
+  const bounding = ownBoundingMask();
+  const missing = supportedMask() & ~bounding;
   const out: string[] = [];
   for (const set of ['effective', 'permitted', 'inheritable', 'ambient'] as const) {
     const lacking = capMask(caps?.[set], `/process/capabilities/${set}`) & missing;
-    if (lacking) out.push(`/process/capabilities/${set}: ${capNames(lacking).join(', ')} not in the capability bounding set tsrun runs with (CapBnd ${ownBoundingMask().toString(16)}): no process it starts can have ${lacking & (lacking - 1n) ? 'them' : 'it'}`);
+    if (lacking) out.push(`/process/capabilities/${set}: ${capNames(lacking).join(', ')} not in the capability bounding set tsrun runs with (CapBnd ${bounding.toString(16)}): no process it starts can have ${lacking & (lacking - 1n) ? 'them' : 'it'}`);
   }
   return out;
 }

@@ -110,12 +110,13 @@ export function mapText(maps: LinuxIDMapping[]): string {
   return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
 }
 
-function writeProc(pid: number, file: string, text: string): void {
+/** Write a user-namespace file of `pid` (uid_map, gid_map, setgroups); `what` leads the error. */
+export function writeProc(pid: number, file: string, text: string, what = `write /proc/${pid}/${file}`): void {
   try {
     writeFileSync(`/proc/${pid}/${file}`, text);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw new InvalidInputError(`write /proc/${pid}/${file} (${JSON.stringify(text.trim())}): ${err.code ?? err.message}`);
+    throw new InvalidInputError(`${what} (${JSON.stringify(text.trim())}): ${err.code ?? err.message}`);
   }
 }
 

@@ -21,7 +21,6 @@
 // its target in the rootfs (mounts.ts), then applies the mount's flags and
 // propagation as for any bind. Nothing of this is visible before then, and
 // closing the descriptor is all a failed create has to undo.
-import { writeFileSync } from 'node:fs';
 import type { LinuxIDMapping, Mount } from '../spec/types';
 import { InvalidInputError } from '../errors';
 import { AT_RECURSIVE, MOUNT_ATTR, MS, OPEN_TREE_CLOEXEC, OPEN_TREE_CLONE, mountSetattr, openTree } from '../sys/mount';
@@ -29,7 +28,7 @@ import { AT_EMPTY_PATH, AT_FDCWD, FS_MAGIC, O, closeQuiet, fsType, open } from '
 import { SysError } from '../sys/libc';
 import { spawnUsernsHolder } from '../sys/native';
 import { waitpid } from '../sys/wait';
-import { mapText } from './id-maps';
+import { mapText, writeProc } from './id-maps';
 import type { ResolvedMount } from './mount-context';
 
 /** The mount asks for an id mapping (idmap or ridmap among its options). */
@@ -96,13 +95,7 @@ function mappedUserns(uid: LinuxIDMapping[], gid: LinuxIDMapping[], where: strin
 }
 
 function writeMap(pid: number, file: string, maps: LinuxIDMapping[], where: string): void {
-  const text = mapText(maps);
-  try {
-    writeFileSync(`/proc/${pid}/${file}`, text);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new InvalidInputError(`config.json: ${where}: the kernel refuses this mapping (${JSON.stringify(text.trim())}): ${err.code ?? err.message}`);
-  }
+  writeProc(pid, file, mapText(maps), `config.json: ${where}: the kernel refuses this mapping`);
 }
 
 /**

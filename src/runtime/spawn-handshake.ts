@@ -10,6 +10,7 @@ import { writeIdMaps, writeTimeOffsets } from '../linux/namespaces';
 import type { Channel, Message } from './channel';
 import { readFileSync } from 'node:fs';
 import { INIT_COMMAND } from './init-plan';
+import { sleepMs } from '../state/proc';
 
 /**
  * What the native helper execs, protected first (native/tsrun.c): the
@@ -76,8 +77,7 @@ const EXECD_MS = 10000;
  */
 export function waitUntilExecd(pid: number): void {
   const want = `tsrun\0${INIT_COMMAND}\0`;
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  for (const deadline = Date.now() + EXECD_MS; Date.now() < deadline; Atomics.wait(pause, 0, 0, 1)) {
+  for (const deadline = Date.now() + EXECD_MS; Date.now() < deadline; sleepMs(1)) {
     let cmdline: string;
     try {
       cmdline = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
