@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { InvalidInputError } from '../errors';
 import { loadBundle } from './bundle';
 import { defaultSpec } from './default';
+import { isRoot } from '../../test/helpers/root';
 
 function makeBundle(t: Tap, config: unknown, opts: { rootfs?: boolean } = {}): string {
   const dir = t.testdir({});
@@ -49,7 +50,7 @@ t.test('bundle directory problems', async (t) => {
 });
 
 t.test('unreadable config.json', async (t) => {
-  if (process.getuid?.() === 0) {
+  if (isRoot) {
     // root reads any file; a directory in its place is unreadable for anyone
     const dir = makeBundle(t, undefined);
     mkdirSync(join(dir, 'config.json'));

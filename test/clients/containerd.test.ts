@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { isRoot, ROOT_REASON, TSRUN } from '../helpers/harness';
 import { DAEMONS, missing, sh, scratch, ociImageTar, cgroupParent, cgroupsLeft } from './client-env';
 import { drive, SHELL_SESSION, SHELL_SESSION_SIZE, checkShellSession } from '../helpers/pty';
+import { waitForSync } from '../helpers/wait';
 
 const NEEDED = ['containerd', 'ctr', 'containerd-shim-runc-v2', 'umoci'];
 const IMAGE = 'localhost/busybox:latest';
@@ -63,11 +64,7 @@ if (!isRoot) {
     checkShellSession(t, exT, 'ctr task exec -t');
 
     t.equal(ctr(['task', 'kill', id]).code, 0, 'ctr task kill (SIGTERM)');
-    let listed = '';
-    for (let i = 0; i < 100 && !/STOPPED/.test(listed); i++) {
-      listed = ctr(['task', 'ls']).stdout;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
-    }
+    const listed = waitForSync(() => ctr(['task', 'ls']).stdout, { intervalMs: 50, done: (ls) => /STOPPED/.test(ls) });
     t.match(listed, new RegExp(`^${id}\\s+\\d+\\s+STOPPED`, 'm'), 'the trap ran and the task stopped');
     const del = ctr(['task', 'delete', id]);
     t.equal(del.code, 0, 'ctr task delete');

@@ -10,10 +10,10 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { isRoot, ROOT_REASON, TSRUN, mountsUnder } from '../helpers/harness';
 import { DAEMONS, missing, sh, scratch, ociImageTar, cgroupParent, cgroupsLeft } from './client-env';
 import { criClient, type Msg } from './cri/client';
+import { waitFor } from '../helpers/wait';
 
 const NEEDED = ['containerd', 'ctr', 'containerd-shim-runc-v2', 'umoci', 'ip', '/usr/lib/cni/host-device', '/usr/lib/cni/static', '/usr/lib/cni/loopback'];
 const IMAGE = 'localhost/busybox:latest';
@@ -23,15 +23,8 @@ const PAUSE_CONFIG = ['--config.entrypoint', '/bin/sh', '--config.entrypoint', '
 const POD_IP = '192.0.2.2'; // daemons.sh's CNI network
 const MiB = 1024 * 1024;
 
-/** Poll `probe` until it returns something truthy or time runs out; the last value. */
-async function until<T>(probe: () => T | Promise<T>, timeoutMs = 15000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v || Date.now() > deadline) return v;
-    await sleep(50);
-  }
-}
+/** How the CRI tests poll: the daemons and the shim take their time on a loaded machine. */
+const POLL = { timeoutMs: 15000, intervalMs: 50 };
 
 /** A process's identity: its pid and start time, so a reused pid is not mistaken for it. */
 function processId(pid: number): string | undefined {
@@ -210,16 +203,16 @@ if (!isRoot) {
 
     // CRI log format: "<RFC3339Nano time> <stream> <F|P> <line>".
     const logFile = join(logDir, 'app/0.log');
-    const log = await until(() => {
+    const log = await waitFor(() => {
       const text = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
       return /to-stderr/.test(text) && /hello from tsrun/.test(text) ? text : '';
-    });
+    }, POLL);
     t.match(log, /^\d{4}-\d\d-\d\dT\S+ stdout F hello from tsrun$/m, 'stdout line in the CRI log');
     t.match(log, /^\d{4}-\d\d-\d\dT\S+ stderr F to-stderr$/m, 'stderr line in the CRI log');
-    const pids = await until(() => {
+    const pids = await waitFor(() => {
       const now = remember(ctrId);
       return now.length >= 2 ? now : undefined;
-    });
+    }, POLL);
     t.ok(pids?.includes(state.pid), `tsrun ps lists its shell and the sleep it started: ${JSON.stringify(pids)}`);
   });
 
@@ -253,9 +246,9 @@ if (!isRoot) {
     const late = join(volume, 'late');
     mkdirSync(late);
     execFileSync('mount', ['-t', 'tmpfs', 'tsrun-cri-late', late]);
-    t.ok(await until(async () => line(await mountinfo(), '/volume/late')), 'a mount made on the host afterwards appears in the container');
+    t.ok(await waitFor(async () => line(await mountinfo(), '/volume/late'), POLL), 'a mount made on the host afterwards appears in the container');
     execFileSync('umount', [late]);
-    t.ok(await until(async () => !line(await mountinfo(), '/volume/late')), 'and its unmount too');
+    t.ok(await waitFor(async () => !line(await mountinfo(), '/volume/late'), POLL), 'and its unmount too');
   });
 
   t.test('ExecSync: stdout, stderr, exit code', async (t) => {
@@ -302,7 +295,7 @@ if (!isRoot) {
 
     t.same((await runtime('ListContainers')).containers, [], 'CRI lists no container');
     t.same((await runtime('ListPodSandbox')).items, [], 'CRI lists no pod');
-    await until(() => shims().length === 0);
+    await waitFor(() => shims().length === 0, POLL);
     t.same(shims(), [], "the pod's shim exited");
     t.same([...processes].filter((p) => processId(Number(p.split(':')[0])) === p), [], 'no process of the pod is left');
     t.same(existsSync(tsrunRoot) ? readdirSync(tsrunRoot) : [], [], "no state left in the shim's tsrun root");

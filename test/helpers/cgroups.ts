@@ -6,7 +6,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { CgroupManager } from '../../src/cgroups/index';
 
-export const isRoot = process.getuid?.() === 0;
+/** How long the cgroup tests wait for their processes to get somewhere (start, freeze, die). */
+export const SETTLE_MS = 3000;
 
 export function testName(tag: string): string {
   return `tsrun-test-${tag}-${randomBytes(4).toString('hex')}`;
@@ -37,17 +38,6 @@ export function dirsOf(cg: CgroupManager): string[] {
 
 export function leftovers(cg: CgroupManager): string[] {
   return dirsOf(cg).filter((d) => existsSync(d));
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function until(cond: () => boolean, ms = 3000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await sleep(20);
-  }
-  return cond();
 }
 
 export function mb(n: number): number {

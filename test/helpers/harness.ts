@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Spec } from '../../src/spec/types';
 import { defaultSpec } from '../../src/spec/default';
 import { REPO, TSRUN } from './paths';
+import { waitForSync } from './wait';
 
 export { REPO, TSRUN, FIXTURES } from './paths';
 export { isRoot, ROOT_REASON } from './root';
@@ -157,12 +158,7 @@ export function parseState(r: Result): Record<string, unknown> {
 
 /** Poll `state` until the container reaches `want` (or time runs out); the last state seen. */
 export function waitStatus(env: Env, id: string, want: string, timeoutMs = 10000): Record<string, unknown> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const st = parseState(env.run(['state', id]));
-    if (st.status === want || Date.now() > deadline) return st;
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-  }
+  return waitForSync(() => parseState(env.run(['state', id])), { timeoutMs, done: (st) => st.status === want });
 }
 
 /** Where a relative cgroupsPath lands in each hierarchy (below our own cgroup), made or not. */

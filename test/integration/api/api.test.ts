@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, sharedRootfs } from '../../helpers/harness';
+import { waitFor } from '../../helpers/wait';
 import {
   createContainer,
   loadContainer,
@@ -24,16 +25,8 @@ import {
   type LinuxSeccomp,
 } from '../../../src/api/index';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(c: Container, status: string): Promise<string> {
-  let now = '';
-  for (let i = 0; i < 200; i++) {
-    now = (await c.state()).status;
-    if (now === status) break;
-    await sleep(25);
-  }
-  return now;
+async function waitStatus(c: Container, status: string): Promise<string> {
+  return waitFor(async () => (await c.state()).status, { intervalMs: 25, done: (now) => now === status });
 }
 
 t.test('validateConfig: every problem with its JSON path, the config untouched', async (t) => {
@@ -172,7 +165,7 @@ if (!isRoot) {
     await t.rejects(c.kill('SIGNOPE'), { name: 'InvalidInputError', message: 'unknown signal "SIGNOPE"' });
     await t.rejects(c.delete(), { name: 'ContainerStateError', message: /not stopped: running/ });
     await c.kill('KILL');
-    t.equal(await waitFor(c, 'stopped'), 'stopped');
+    t.equal(await waitStatus(c, 'stopped'), 'stopped');
     await t.rejects(c.kill(9), { name: 'ContainerStateError', message: 'container not running' });
     await t.rejects(c.start(), { name: 'ContainerStateError', message: /stopped/ });
     await t.rejects(c.pause(), { name: 'ContainerStateError', message: 'container not running' });

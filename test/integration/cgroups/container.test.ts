@@ -7,19 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroupDirsOf, cleanEnv, isRoot, parseState, ROOT_REASON, testConfig, testEnv, TSRUN, uniqueId, type Env, testCgroupPath } from '../../helpers/harness';
 import type { Spec } from '../../../src/spec/types';
-
-function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-function waitFor<T>(what: () => T, ok: (v: T) => boolean, timeoutMs = 10000): T {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = what();
-    if (ok(v) || Date.now() > deadline) return v;
-    sleepMs(20);
-  }
-}
+import { sleepSync, waitFor, waitForSync } from '../../helpers/wait';
 
 const statusOf = (env: Env, id: string) => String(parseState(env.run(['state', id])).status);
 
@@ -44,7 +32,7 @@ const readCg = (id: string, hierarchy: string, file: string) => readFileSync(joi
 function runDetached(t: Test, env: Env, id: string, config: Spec): number {
   const r = env.run(['run', '-d', '-b', env.bundle(config), id], { output: join(env.dir, `${id}.out`) });
   t.equal(r.code, 0, `run -d ${id}: ${r.stderr}`);
-  t.equal(waitFor(() => statusOf(env, id), (s) => s === 'running'), 'running');
+  t.equal(waitForSync(() => statusOf(env, id), { done: (s) => s === 'running' }), 'running');
   return Number(parseState(env.run(['state', id])).pid);
 }
 
@@ -70,7 +58,7 @@ if (!isRoot) {
     const p = env.run(['pause', id]);
     t.equal(p.code, 0, `pause: ${p.stderr}`);
     t.equal(statusOf(env, id), 'paused', 'state reports paused');
-    t.match(waitFor(() => procState(pid), (s) => s === 'D' || s === 'T'), /^[DT]$/, 'the busy process is frozen (State D or T)');
+    t.match(waitForSync(() => procState(pid), { done: (s) => s === 'D' || s === 'T' }), /^[DT]$/, 'the busy process is frozen (State D or T)');
     t.equal(readCg(id, 'freezer', 'freezer.state'), 'FROZEN');
     const again = env.run(['pause', id]);
     t.equal(again.code, 1, 'pausing a paused container fails');
@@ -78,7 +66,7 @@ if (!isRoot) {
 
     t.equal(env.run(['resume', id]).code, 0, 'resume');
     t.equal(statusOf(env, id), 'running');
-    t.match(waitFor(() => procState(pid), (s) => s === 'R' || s === 'S'), /^[RS]$/, 'the process runs again');
+    t.match(waitForSync(() => procState(pid), { done: (s) => s === 'R' || s === 'S' }), /^[RS]$/, 'the process runs again');
 
     t.equal(env.run(['pause', id]).code, 0, 'pause again');
     t.equal(env.run(['delete', id]).code, 1, 'delete without --force of a paused container is refused');
@@ -88,7 +76,7 @@ if (!isRoot) {
     const stopped = uniqueId('stopped');
     t.equal(env.run(['create', '-b', env.bundle(testConfig(stopped, ['true'])), stopped], { output: join(env.dir, 'stopped.out') }).code, 0);
     t.equal(env.run(['start', stopped]).code, 0);
-    waitFor(() => statusOf(env, stopped), (s) => s === 'stopped');
+    waitForSync(() => statusOf(env, stopped), { done: (s) => s === 'stopped' });
     const ps = env.run(['pause', stopped]);
     t.equal(ps.code, 1, 'pause of a stopped container fails');
     t.match(ps.stderr, /container not running/);
@@ -129,10 +117,9 @@ if (!isRoot) {
     await new Promise((r) => setTimeout(r, 500)); // the watcher registers its eventfd
     t.equal(env.run(['start', id]).code, 0, 'start');
 
-    const deadline = Date.now() + 10000;
-    while (!lines.includes('"oom"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => lines.includes('"oom"'), { timeoutMs: 10000, intervalMs: 50 });
     t.same(JSON.parse(lines.split('\n')[0]), { type: 'oom', id }, `events prints runc's oom event: ${lines}`);
-    t.match(waitFor(() => outputOf(env, id), (o) => o.includes('dd=')), /dd=137/, 'dd was killed with SIGKILL');
+    t.match(waitForSync(() => outputOf(env, id), { done: (o) => o.includes('dd=') }), /dd=137/, 'dd was killed with SIGKILL');
     t.match(readCg(id, 'memory', 'memory.oom_control'), /^oom_kill [1-9]/m, 'the kernel counts the OOM kill');
 
     t.equal(env.run(['kill', id, 'KILL']).code, 0);
@@ -150,7 +137,7 @@ if (!isRoot) {
     const c = testConfig(id, ['sh', '-c', 'sh -c \'i=0; while [ $i -lt 60 ]; do sleep 1000 & i=$((i+1)); done\'; echo spawned; exec sleep 1000']);
     c.linux!.resources = { ...c.linux!.resources, pids: { limit: 16 } };
     runDetached(t, env, id, c);
-    t.match(waitFor(() => outputOf(env, id), (o) => o.includes('spawned')), /can't fork|Resource temporarily unavailable/, 'forks beyond the limit fail');
+    t.match(waitForSync(() => outputOf(env, id), { done: (o) => o.includes('spawned') }), /can't fork|Resource temporarily unavailable/, 'forks beyond the limit fail');
     t.equal(readCg(id, 'pids', 'pids.max'), '16');
     const current = Number(readCg(id, 'pids', 'pids.current'));
     t.ok(current >= 14 && current <= 16, `the container stays at the limit (the bomb's own shell has exited): ${current}`);
@@ -168,7 +155,7 @@ if (!isRoot) {
     c.linux!.resources = { ...c.linux!.resources, cpu: { quota: 10000, period: 100000 }, pids: { limit: 100 } };
     runDetached(t, env, id, c);
     t.equal(readCg(id, 'cpu', 'cpu.cfs_quota_us'), '10000');
-    sleepMs(1000);
+    sleepSync(1000);
     const r = env.run(['events', '--stats', id]);
     t.equal(r.code, 0, r.stderr);
     const ev = JSON.parse(r.stdout) as { type: string; id: string; data: Record<string, any> };
@@ -347,10 +334,10 @@ if (!isRoot) {
 
     const kill = env.run(['kill', '--all', id, 'KILL']);
     t.equal(kill.code, 0, kill.stderr);
-    const left = waitFor(() => JSON.parse(env.run(['ps', '-f', 'json', id]).stdout) as number[], (p) => p.length === 0);
+    const left = waitForSync(() => JSON.parse(env.run(['ps', '-f', 'json', id]).stdout) as number[], { done: (p) => p.length === 0 });
     t.same(left, [], 'nothing is left in the cgroup');
     t.ok(pids.every((p) => procState(p) === 'gone' || procState(p) === 'Z'), 'every process seen before is gone');
-    t.equal(waitFor(() => statusOf(env, id), (s) => s === 'stopped'), 'stopped');
+    t.equal(waitForSync(() => statusOf(env, id), { done: (s) => s === 'stopped' }), 'stopped');
     deleteAndCheck(t, env, id, false);
     env.done();
   });

@@ -7,7 +7,9 @@ import { createCgroup, loadCgroup, type CgroupManager } from '../../../src/cgrou
 import { reduceDeviceRules } from '../../../src/cgroups/device-rules';
 import { attachDeviceFilter, attachedDeviceFilters } from '../../../src/cgroups/device-filter';
 import { ownCgroups, hostLayout, dirOf } from '../../../src/cgroups/layout';
-import { gatedShell, isRoot, leftovers, procStatus, sleep, testName, until } from '../../helpers/cgroups';
+import { gatedShell, leftovers, procStatus, SETTLE_MS, testName } from '../../helpers/cgroups';
+import { isRoot } from '../../helpers/root';
+import { sleep, waitFor } from '../../helpers/wait';
 
 if (!isRoot) {
   t.skip('needs root to create cgroups');
@@ -42,7 +44,7 @@ if (!isRoot) {
     cg.apply(sh.child.pid!);
     sh.go();
     const pid = sh.child.pid!;
-    t.ok(await until(() => /^R/.test(procStatus(pid, 'State') ?? '')), 'running');
+    t.ok(await waitFor(() => /^R/.test(procStatus(pid, 'State') ?? ''), { timeoutMs: SETTLE_MS }), 'running');
     t.equal(cg.isFrozen(), false);
     cg.freeze();
     t.equal(cg.isFrozen(), true);
@@ -50,7 +52,7 @@ if (!isRoot) {
     t.notMatch(procStatus(pid, 'State') ?? '', /^R/, `frozen: ${procStatus(pid, 'State')}`);
     cg.thaw();
     t.equal(cg.isFrozen(), false);
-    t.ok(await until(() => /^R/.test(procStatus(pid, 'State') ?? '')), 'running again');
+    t.ok(await waitFor(() => /^R/.test(procStatus(pid, 'State') ?? ''), { timeoutMs: SETTLE_MS }), 'running again');
     cg.destroy(true);
   });
 
@@ -61,9 +63,9 @@ if (!isRoot) {
     const sh = gatedShell(forkLoop);
     cg.apply(sh.child.pid!);
     sh.go();
-    await until(() => cg.pids().length > 20);
+    await waitFor(() => cg.pids().length > 20, { timeoutMs: SETTLE_MS });
     cg.signalAll(15); // not SIGKILL: takes the freezer path
-    t.ok(await until(() => cg.pids().length === 0), `every process gone (${cg.pids().length} left)`);
+    t.ok(await waitFor(() => cg.pids().length === 0, { timeoutMs: SETTLE_MS }), `every process gone (${cg.pids().length} left)`);
     t.equal(cg.isFrozen(), false, 'thawed afterwards');
     cg.destroy();
     t.same(leftovers(cg), []);
@@ -74,10 +76,10 @@ if (!isRoot) {
     const sh = gatedShell(forkLoop);
     cg.apply(sh.child.pid!);
     sh.go();
-    await until(() => cg.pids().length > 20);
+    await waitFor(() => cg.pids().length > 20, { timeoutMs: SETTLE_MS });
     if (!cg.saved.unified || !existsSync(join(cg.saved.unified, 'cgroup.kill'))) t.comment('no cgroup.kill here: freezer path');
     cg.signalAll(9);
-    t.ok(await until(() => cg.pids().length === 0), 'every process gone');
+    t.ok(await waitFor(() => cg.pids().length === 0, { timeoutMs: SETTLE_MS }), 'every process gone');
     cg.destroy();
     t.same(leftovers(cg), []);
   });
@@ -87,7 +89,7 @@ if (!isRoot) {
     const sh = gatedShell('sleep 60 & sleep 60');
     cg.apply(sh.child.pid!);
     sh.go();
-    await until(() => cg.pids().length === 3);
+    await waitFor(() => cg.pids().length === 3, { timeoutMs: SETTLE_MS });
     // A child cgroup made inside the container's cgroup goes too.
     const nested = join(cg.saved.v1.memory, 'nested');
     mkdirSync(nested);

@@ -2,7 +2,9 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCgroup, statsToJson, type CgroupManager } from '../../../src/cgroups/index';
-import { gatedShell, isRoot, leftovers, mb, procStatus, sleep, testName, until } from '../../helpers/cgroups';
+import { gatedShell, leftovers, mb, procStatus, SETTLE_MS, testName } from '../../helpers/cgroups';
+import { isRoot } from '../../helpers/root';
+import { sleep, waitFor } from '../../helpers/wait';
 
 if (!isRoot) {
   t.skip('needs root to create cgroups');
@@ -28,7 +30,7 @@ if (!isRoot) {
     const stop = cg.watchOom(() => ooms++);
     sh.go();
     await sh.exited;
-    t.ok(await until(() => ooms > 0), 'the OOM watcher fired');
+    t.ok(await waitFor(() => ooms > 0, { timeoutMs: SETTLE_MS }), 'the OOM watcher fired');
     stop();
     t.match(readFileSync(join(mem, 'memory.oom_control'), 'utf8'), /oom_kill [1-9]/, 'the kernel counted an OOM kill');
     t.match(sh.output(), /tail=137/, 'tail died of SIGKILL');
@@ -45,7 +47,7 @@ if (!isRoot) {
     const sh = gatedShell('for i in $(seq 1 40); do /bin/sleep 60 & done 2>/dev/null; sleep 60');
     cg.apply(sh.child.pid!);
     sh.go();
-    await until(() => cg.pids().length >= 8, 3000);
+    await waitFor(() => cg.pids().length >= 8, { timeoutMs: SETTLE_MS });
     await sleep(300);
     const n = cg.pids().length;
     t.ok(n <= 8 && n >= 6, `at most 8 processes inside (${n})`);
@@ -89,7 +91,7 @@ if (!isRoot) {
     const sh = gatedShell('x=$(head -c 4000000 /dev/zero | tr "\\0" a); echo ready; sleep 60');
     cg.apply(sh.child.pid!);
     sh.go();
-    await until(() => sh.output().includes('ready'));
+    await waitFor(() => sh.output().includes('ready'), { timeoutMs: SETTLE_MS });
     const mem = cg.saved.v1.memory;
     const limit = () => readFileSync(join(mem, 'memory.limit_in_bytes'), 'utf8').trim();
     const pidsMax = () => readFileSync(join(cg.saved.v1.pids, 'pids.max'), 'utf8').trim();
@@ -114,7 +116,7 @@ if (!isRoot) {
     const sh = gatedShell('x=$(head -c 1000000 /dev/zero | tr "\\0" a); echo ready; sleep 60');
     cg.apply(sh.child.pid!);
     sh.go();
-    await until(() => sh.output().includes('ready'));
+    await waitFor(() => sh.output().includes('ready'), { timeoutMs: SETTLE_MS });
     const s = cg.stats() as Record<string, any>;
     t.same(Object.keys(s).sort(), ['blkio', 'cpu', 'cpuset', 'hugetlb', 'intel_rdt', 'memory', 'network_interfaces', 'pids'].sort());
     t.ok('kernel' in s.cpu.usage && 'user' in s.cpu.usage && 'throttling' in s.cpu);

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, mountsUnder, waitStatus, type Env } from '../../helpers/harness';
 import type { Spec } from '../../../src/spec/types';
+import { waitForSync } from '../../helpers/wait';
 
 const ip = (args: string[], netns?: string) => {
   const r = spawnSync('ip', netns ? ['-n', netns, ...args] : args, { encoding: 'utf8' });
@@ -22,12 +23,7 @@ const hasLink = (name: string, netns?: string) => ip(['link', 'show', 'dev', nam
 
 /** Polls: a dying network namespace is torn down asynchronously by the kernel. */
 function eventually(check: () => boolean, ms = 5000): boolean {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) return false;
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-  }
-  return true;
+  return waitForSync(check, { timeoutMs: ms });
 }
 
 let n = 0;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CAPS } from '../../../src/linux/capabilities';
 import { FIXTURES } from '../../helpers/paths';
+import { isRoot } from '../../helpers/root';
 
 const fixture = join(FIXTURES, 'linux', 'apply-process.ts');
 // An ESM loader: tap's process-info hooks are injected into child node processes too.
@@ -45,8 +46,6 @@ function field(status: string | undefined, name: string): string {
 
 const hex = (names: string[]) =>
   names.reduce((m, n) => m | (1n << BigInt(CAPS[n])), 0n).toString(16).padStart(16, '0');
-
-const isRoot = process.getuid?.() === 0;
 
 t.test('user switch keeps exactly the configured capability sets', { skip: !isRoot && 'needs root' }, async (t) => {
   const r = applyInChild({

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Spec, Mount } from '../../../src/spec/types';
 import { parseMountinfo, type MountinfoEntry } from '../../../src/linux/cgroup-mount';
 import { mountsUnder, REPO, FIXTURES } from '../../helpers/harness';
+import { isRoot } from '../../helpers/root';
 import type { Probe } from '../../fixtures/linux/rootfs';
 
 const repo = REPO;
@@ -24,7 +25,7 @@ interface Report {
 }
 
 function canRun(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root (mount namespaces, mknod, pivot_root)';
+  if (!isRoot) return 'needs root (mount namespaces, mknod, pivot_root)';
   if (spawnSync('unshare', ['--version']).status !== 0) return 'unshare(1) not available';
   if (!existsSync('/bin/busybox')) return '/bin/busybox missing: apt-get install busybox-static';
   return undefined;

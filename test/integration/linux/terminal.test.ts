@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { socketpair, recvFds } from '../../../src/sys/socket';
 import { FIXTURES } from '../../helpers/paths';
+import { isRoot } from '../../helpers/root';
 
 const fixture = join(FIXTURES, 'linux', 'console.ts');
 const tsx = pathToFileURL(require.resolve('tsx')).href;
-const isRoot = process.getuid?.() === 0;
 
 // The fixture runs in a private mount namespace with its own /dev (a tmpfs
 // holding a fresh devpts instance), so the host's /dev/console and ptys are

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync,
 import { join } from 'node:path';
 import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, parseState, waitStatus, cgroupDirsOf, cleanEnv, REPO, type Env } from '../../helpers/harness';
 import type { Spec } from '../../../src/spec/types';
+import { waitFor, waitForSync } from '../../helpers/wait';
 
 const EXECUTABLE = join(REPO, 'dist', 'tsrun');
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -66,27 +67,17 @@ function initPid(env: Env, id: string): number {
 
 /** Until pid has exited (a zombie no longer runs its executable). */
 function waitExited(pid: number, timeoutMs = 10000): boolean {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let stat = '';
+  return waitForSync(() => {
     try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return /\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
     } catch {
       return true;
     }
-    if (/\) Z /.test(stat)) return true;
-    if (Date.now() > deadline) return false;
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-  }
+  }, { timeoutMs });
 }
 
-function waitFor(path: string, timeoutMs = 10000): boolean {
-  const deadline = Date.now() + timeoutMs;
-  while (!existsSync(path)) {
-    if (Date.now() > deadline) return false;
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-  }
-  return true;
+function waitForFile(path: string, timeoutMs = 10000): boolean {
+  return waitForSync(() => existsSync(path), { timeoutMs });
 }
 
 /** A container in the host's pid namespace with CAP_SYS_PTRACE and a shared directory at /shared: the attacker. */
@@ -131,14 +122,27 @@ function attackPid(t: Pick<typeof tap, 'ok' | 'equal'>, env: Env, pid: number, n
   const attacker = uniqueId('attacker');
   const r = env.run(['run', '-d', '-b', env.bundle(attackerConfig(attacker, shared, ATTACK, [String(pid)])), attacker], { output: join(env.dir, `${attacker}.out`) });
   t.equal(r.code, 0, `attacker runs: ${r.stderr}`);
-  t.ok(waitFor(join(shared, 'opened')) || existsSync(join(shared, 'result')), 'the attacker got as far as opening the exe');
+  t.ok(waitForFile(join(shared, 'opened')) || existsSync(join(shared, 'result')), 'the attacker got as far as opening the exe');
   release();
   writeFileSync(join(shared, 'go'), '');
-  t.ok(waitFor(join(shared, 'done')) || existsSync(join(shared, 'result')), 'the attacker finished');
+  t.ok(waitForFile(join(shared, 'done')) || existsSync(join(shared, 'result')), 'the attacker finished');
   const seen: Record<string, string> = {};
   for (const f of readdirSync(shared)) seen[f] = readFileSync(join(shared, f), 'utf8').trim();
   t.equal(env.run(['delete', '--force', attacker]).code, 0);
   return seen;
+}
+
+/** A `tsrun init` process other than `init` in init's cgroup (an exec on its way in), or 0. */
+function execInCgroupOf(init: number): number {
+  let pid = 0;
+  for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d) && Number(d) !== init)) {
+    try {
+      if (readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('tsrun\0init\0') && readFileSync(`/proc/${p}/cgroup`, 'utf8') === readFileSync(`/proc/${init}/cgroup`, 'utf8')) pid = Number(p);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pid;
 }
 
 /**
@@ -157,18 +161,8 @@ async function frozenExec(t: Pick<typeof tap, 'ok' | 'equal'>, env: Env, exe: st
   const ex = spawn(exe, ['--root', env.root, 'exec', '--ignore-paused', id, 'true'], { env: cleanEnv(), stdio: 'ignore' });
   const exited = new Promise<number | null>((resolve) => ex.on('exit', (code) => resolve(code)));
   const init = initPid(env, id);
-  let pid = 0;
   // It stays frozen until resumed: wait as long as a loaded machine needs to get it there.
-  for (const deadline = Date.now() + 20000; !pid && Date.now() < deadline; ) {
-    for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d) && Number(d) !== init)) {
-      try {
-        if (readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('tsrun\0init\0') && readFileSync(`/proc/${p}/cgroup`, 'utf8') === readFileSync(`/proc/${init}/cgroup`, 'utf8')) pid = Number(p);
-      } catch {
-        // gone meanwhile
-      }
-    }
-    if (!pid) await new Promise((r) => setTimeout(r, 20));
-  }
+  const pid = await waitFor(() => execInCgroupOf(init), { timeoutMs: 20000 });
   t.ok(pid > 0, `the exec'd process, frozen before its execve: ${pid}`);
   return { id, ex, exited, pid };
 }
@@ -272,7 +266,7 @@ if (!isRoot) {
     c.process!.user = { uid: 1000, gid: 1000 };
     c.process!.capabilities = {};
     t.equal(env.run(['run', '-d', '-b', env.bundle(c), attacker], { output: join(env.dir, `${attacker}.out`) }).code, 0, 'the attacker runs (uid 1000, no capabilities)');
-    t.ok(waitFor(join(shared, 'done')), 'it tried');
+    t.ok(waitForFile(join(shared, 'done')), 'it tried');
     t.equal(readFileSync(join(shared, 'kill'), 'utf8').trim(), '1', `kill fails: ${readFileSync(join(shared, 'err'), 'utf8').trim()}`);
     t.equal(readFileSync(join(shared, 'read'), 'utf8').trim(), '1', 'and so does reading its memory-backed files');
     t.ok(existsSync(`/proc/${pid}/status`), 'the process is still there');

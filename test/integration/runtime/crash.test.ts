@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { openSync, closeSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, TSRUN, cleanEnv, cgroupDirsOf } from '../../helpers/harness';
+import { waitFor } from '../../helpers/wait';
 
 function pidsIn(dirs: string[]): number[] {
   const pids = new Set<number>();
@@ -71,8 +72,7 @@ if (!isRoot) {
       t.notOk(existsSync(join(env.root, id)), 'state dir removed');
       t.same(cgroupDirsOf(cg), [], 'no cgroup left in any hierarchy');
       // Processes that never reached the cgroup exit by themselves when their parent's socket closes.
-      const deadline = Date.now() + 5000;
-      while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await waitFor(() => !pids.some(alive), { timeoutMs: 5000 });
       t.same(pids.filter(alive), [], 'no container process left');
     }
     t.comment(`create killed ${outcomes.killed} times, finished ${outcomes.finished} times`);

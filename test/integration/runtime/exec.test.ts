@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, parseState, waitStatus, cgroupDirsOf, TSRUN, cleanEnv, type Env } from '../../helpers/harness';
 import type { Spec } from '../../../src/spec/types';
 import { drive, SHELL_SESSION, SHELL_SESSION_SIZE, checkShellSession } from '../../helpers/pty';
+import { waitFor } from '../../helpers/wait';
 
 /** A running container (sleep) to exec into; returns its id and init pid. */
 function running(env: Env, config?: Spec): { id: string; pid: number; config: Spec } {
@@ -163,8 +164,7 @@ if (!isRoot) {
     const long = Number(readFileSync(pidFile, 'utf8'));
     t.equal(env.run(['kill', '--all', id, 'KILL']).code, 0);
     t.equal(waitStatus(env, id, 'stopped').status, 'stopped');
-    const deadline = Date.now() + 5000;
-    while (existsSync(`/proc/${long}`) && !/\) Z /.test(readFileSync(`/proc/${long}/stat`, 'utf8')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => !existsSync(`/proc/${long}`) || /\) Z /.test(readFileSync(`/proc/${long}/stat`, 'utf8')), { timeoutMs: 5000 });
     t.notOk(existsSync(`/proc/${long}/status`) && !/\) Z /.test(readFileSync(`/proc/${long}/stat`, 'utf8')), 'kill --all killed the exec\'d process too');
     t.equal(env.run(['delete', id]).code, 0);
 

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, type Env, testCgroupPath, FIXTURES } from '../../helpers/harness';
 import type { Spec } from '../../../src/spec/types';
 import { runTsrun, runRunc, cleanupRunc, hasRunc, type Outcome } from '../../helpers/seccomp-container';
+import { waitFor } from '../../helpers/wait';
 
 const AGENT = join(FIXTURES, 'seccomp', 'notify-agent.py');
 const MKDIR_X86_64 = 83;
@@ -40,7 +41,7 @@ async function startAgentAt(env: Env, sock: string, mode: string): Promise<Agent
   const proc = spawn('python3', [AGENT, sock, mode], { stdio: ['ignore', out, 'inherit'] });
   closeSync(out);
   const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
-  for (let i = 0; i < 200 && !existsSync(sock) && proc.exitCode === null; i++) await sleep(25);
+  await waitFor(() => existsSync(sock) || proc.exitCode !== null, { timeoutMs: 5000, intervalMs: 25 });
   if (!existsSync(sock)) throw new Error(`the agent did not start: ${readFileSync(outFile, 'utf8')}`);
   return {
     sock,
