@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { InvalidInputError } from '../errors';
@@ -6,13 +6,12 @@ import { loadBundle } from './bundle';
 import { defaultSpec } from './default';
 import { isRoot } from '../../test/helpers/root';
 
-function makeBundle(t: Tap, config: unknown, opts: { rootfs?: boolean } = {}): string {
+function makeBundle(t: Test, config: unknown, opts: { rootfs?: boolean } = {}): string {
   const dir = t.testdir({});
   if (opts.rootfs !== false) mkdirSync(join(dir, 'rootfs'));
   if (config !== undefined) writeFileSync(join(dir, 'config.json'), typeof config === 'string' ? config : JSON.stringify(config, null, 2));
   return dir;
 }
-type Tap = Parameters<Parameters<typeof t.test>[1]>[0];
 
 function loadError(dir: string): string {
   try {

@@ -4,6 +4,7 @@ import { spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync, existsSync, openSync, closeSync, chmodSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Test } from 'tap';
 import type { Spec } from '../../src/spec/types';
 import { defaultSpec } from '../../src/spec/default';
 import { REPO, TSRUN } from './paths';
@@ -120,11 +121,7 @@ export function mountsUnder(prefixes: string[]): string[] {
 
 /** A fresh --root and scratch dir for one test; removed at teardown whatever happened. */
 /** The part of tap's Test the harness uses. */
-export interface TestLike {
-  same(found: unknown, wanted: unknown, message?: string): unknown;
-  equal(found: unknown, wanted: unknown, message?: string): unknown;
-  teardown(fn: () => void): unknown;
-}
+export type TestLike = Pick<Test, 'same' | 'equal' | 'teardown'>;
 
 export function testEnv(t: TestLike): Env {
   const dir = mkdtempSync(join(tmpdir(), 'tsrun-test-'));

@@ -2,6 +2,7 @@
 // a shell: hack/clients/pty-drive.py does the pty work (tests only).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import type { Test } from 'tap';
 import { REPO, cleanEnv } from './harness';
 
 const PTY_DRIVE = join(REPO, 'hack', 'clients', 'pty-drive.py');
@@ -47,13 +48,8 @@ export const SHELL_SESSION: Step[] = [
 ];
 export const SHELL_SESSION_SIZE = { rows: 30, cols: 100 };
 
-interface Asserts {
-  equal(found: unknown, wanted: unknown, message?: string): unknown;
-  match(found: unknown, pattern: RegExp, message?: string): unknown;
-}
-
 /** What SHELL_SESSION must have shown through `client`. */
-export function checkShellSession(t: Asserts, r: Driven, client: string): void {
+export function checkShellSession(t: Pick<Test, 'equal' | 'match'>, r: Driven, client: string): void {
   t.equal(r.failedStep, null, `every expected output arrived: ${JSON.stringify(r.output)}`);
   t.equal(r.code, 3, `exit status through ${client}`);
   t.match(r.output, /30 100\r*\n/, `the container's terminal has ${client}'s size`);

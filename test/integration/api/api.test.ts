@@ -24,6 +24,7 @@ import {
   type Container,
   type LinuxSeccomp,
 } from '../../../src/api/index';
+import { skipBecause } from '../../helpers/skip';
 
 async function waitStatus(c: Container, status: string): Promise<string> {
   return waitFor(async () => (await c.state()).status, { intervalMs: 25, done: (now) => now === status });
@@ -110,7 +111,7 @@ t.test('bad arguments are refused before anything is made', async (t) => {
 });
 
 if (!isRoot) {
-  t.test('containers', async (t) => t.skip(ROOT_REASON));
+  t.test('containers', async (t) => skipBecause(t, ROOT_REASON));
 } else {
   t.test('a container through its whole life, with each method’s errors', async (t) => {
     const env = testEnv(t);

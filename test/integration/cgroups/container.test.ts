@@ -349,7 +349,7 @@ if (!isRoot) {
       ['absurd', (c) => (c.linux!.resources = { cpu: { shares: 10_000_000 } }), /linux\.resources\.cpu\.shares: 10000000 is above the maximum/],
       ['swap', (c) => (c.linux!.resources = { memory: { limit: 64 << 20, swap: 32 << 20 } }), /linux\.resources\.memory\.swap: .* below/],
       ['unified', (c) => (c.linux!.resources = { unified: { 'memory.bogus': '1' } }), /linux\.resources\.unified\["memory\.bogus"\]: unknown cgroup v2 key/],
-      ['devtype', (c) => (c.linux!.resources = { devices: [{ allow: true, type: 'x', access: 'rwm' }] }), /devices(\[0\]|\/0\/)\.?type/],
+      ['devtype', (c) => (c.linux!.resources = { devices: [{ allow: true, type: 'x' as never, access: 'rwm' }] }), /devices(\[0\]|\/0\/)\.?type/],
       ['access', (c) => (c.linux!.resources = { devices: [{ allow: true, type: 'c', access: 5 as unknown as string }] }), /devices(\[0\]|\/0\/)\.?access/],
       ['dotdot', (c) => (c.linux!.cgroupsPath = 'tsrun-test/../../escape'), /linux\.cgroupsPath: .* has a "\.\." component/],
       ['systemd', (c) => (c.linux!.cgroupsPath = 'system.slice:tsrun:x'), /linux\.cgroupsPath: .*systemd form.*needs --systemd-cgroup/],

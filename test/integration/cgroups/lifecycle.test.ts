@@ -10,9 +10,10 @@ import { ownCgroups, hostLayout, dirOf } from '../../../src/cgroups/layout';
 import { gatedShell, leftovers, procStatus, SETTLE_MS, testName } from '../../helpers/cgroups';
 import { isRoot } from '../../helpers/root';
 import { sleep, waitFor } from '../../helpers/wait';
+import { skipBecause } from '../../helpers/skip';
 
 if (!isRoot) {
-  t.skip('needs root to create cgroups');
+  skipBecause(t, 'needs root to create cgroups');
 } else {
   const made: CgroupManager[] = [];
   const make = (tag: string, resources: object = {}) => {
@@ -118,7 +119,7 @@ if (!isRoot) {
         { allow: true, type: 'c', major: 42, minor: 1, access: 'rw' },
       ],
     });
-    if (!cg.saved.v1.devices) return t.skip('no v1 devices controller on this host');
+    if (!cg.saved.v1.devices) return skipBecause(t, 'no v1 devices controller on this host');
     const sh = gatedShell(`cat ${nodes}/d0; cat ${nodes}/d1; head -c1 /dev/null && echo null-ok`);
     cg.apply(sh.child.pid!);
     const list = readFileSync(join(cg.saved.v1.devices, 'devices.list'), 'utf8').trim().split('\n');
@@ -135,7 +136,7 @@ if (!isRoot) {
 
   t.test('v2 BPF device filter on the unified hierarchy', async (t) => {
     const layout = hostLayout();
-    if (!layout.unified) return t.skip('no cgroup2 mount on this host');
+    if (!layout.unified) return skipBecause(t, 'no cgroup2 mount on this host');
     const dir = join(dirOf(layout.unified, ownCgroups().get('')!), testName('bpf'));
     mkdirSync(dir);
     t.teardown(() => spawnSync('rmdir', [dir]));

@@ -5,9 +5,10 @@ import { createCgroup, statsToJson, type CgroupManager } from '../../../src/cgro
 import { gatedShell, leftovers, mb, procStatus, SETTLE_MS, testName } from '../../helpers/cgroups';
 import { isRoot } from '../../helpers/root';
 import { sleep, waitFor } from '../../helpers/wait';
+import { skipBecause } from '../../helpers/skip';
 
 if (!isRoot) {
-  t.skip('needs root to create cgroups');
+  skipBecause(t, 'needs root to create cgroups');
 } else {
   const made: CgroupManager[] = [];
   const make = (tag: string, resources: object) => {

@@ -121,7 +121,7 @@ if (!isRoot) {
     for (const [p, want] of cases) {
       const id = uniqueId('mpbad');
       const c = testConfig(id, ['true']) as Spec & { linux: Record<string, unknown> };
-      c.linux.memoryPolicy = p;
+      c.linux.memoryPolicy = p as LinuxMemoryPolicy;
       const r = env.run(['create', '-b', env.bundle(c), id], { output: join(env.dir, `${id}.out`) });
       t.not(r.code, 0, `${JSON.stringify(p)} refused`);
       t.match(r.stderr, want, JSON.stringify(p));

@@ -13,7 +13,7 @@ const POD_TYPES: LinuxNamespaceType[] = ['network', 'ipc', 'uts', 'pid'];
 const PROC_NAME: Record<string, string> = { network: 'net', ipc: 'ipc', uts: 'uts', pid: 'pid' };
 
 /** Run a container that joins `joins` (type → path) and prints its namespace links. */
-function joinedLinks(env: Env, joins: Partial<Record<LinuxNamespaceType, string>>): { code: number; links: Record<string, string>; stderr: string } {
+function joinedLinks(env: Env, joins: Partial<Record<LinuxNamespaceType, string>>): { code: number | null; links: Record<string, string>; stderr: string } {
   const id = uniqueId('join');
   const names = Object.keys(joins).map((ty) => PROC_NAME[ty]);
   const config = testConfig(id, ['sh', '-c', names.map((n) => `echo ${n}=$(readlink /proc/self/ns/${n})`).join('; ')]);

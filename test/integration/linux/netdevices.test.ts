@@ -2,7 +2,7 @@
 // here (this kernel has no dummy driver). The devices are never given
 // traffic: veth peers stay down, taps have no reader. tsrun itself never runs
 // `ip`; the test uses it to make devices and to look at namespaces.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -28,7 +28,7 @@ function eventually(check: () => boolean, ms = 5000): boolean {
 
 let n = 0;
 /** A veth pair and a tap, named after this process; deleted at teardown whatever happened. */
-function makeDevices(t: Tap.Test) {
+function makeDevices(t: Test) {
   const tag = `${process.pid % 100000}${++n}`;
   const dev = { veth: `tsnd-a${tag}`, peer: `tsnd-b${tag}`, tap: `tsnd-t${tag}` };
   t.teardown(() => {
@@ -39,7 +39,7 @@ function makeDevices(t: Tap.Test) {
   return dev;
 }
 
-function makeNetns(t: Tap.Test): string {
+function makeNetns(t: Test): string {
   const name = uniqueId('tsnd-ns');
   mustIp(['netns', 'add', name]);
   t.teardown(() => ip(['netns', 'delete', name]));
@@ -61,7 +61,7 @@ function runIn(env: Env, c: Spec, id: string) {
   return env.run(['run', '-b', env.bundle(c), id], { output: join(env.dir, `${id}.out`) });
 }
 
-function createFails(t: Tap.Test, env: Env, c: Spec, pattern: RegExp) {
+function createFails(t: Test, env: Env, c: Spec, pattern: RegExp) {
   const id = uniqueId('nd-bad');
   const r = env.run(['create', '-b', env.bundle(c), id], { output: join(env.dir, `${id}.out`) });
   t.equal(r.code, 1, `create fails: ${pattern}`);

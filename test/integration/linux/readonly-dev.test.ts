@@ -2,7 +2,7 @@
 // a prepared directory, no /dev mount under a read-only root — with and
 // without a terminal, as runc 1.1 runs them: the console is set up before
 // /dev and / turn read-only, and a bind-mounted /dev is used as it is.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,14 +54,14 @@ function runPlain(env: Env, c: Spec, id: string) {
   return { code: r.code, output: readFileSync(out, 'utf8') };
 }
 
-function checkReadonlyDev(t: Tap.Test, output: string) {
+function checkReadonlyDev(t: Test, output: string) {
   t.match(output, /^devopts=ro,/m, '/dev is mounted read-only');
   t.match(output, /^dev=readonly\r?$/m, '/dev takes no new file');
   t.match(output, /^null=1:3\r?$/m, '/dev/null is the null device');
   t.match(output, /^fds=0 1 2 3\s*$/m, 'only stdio reaches the program (3 is ls reading the directory)');
 }
 
-function checkTerminal(t: Tap.Test, output: string) {
+function checkTerminal(t: Test, output: string) {
   t.match(output, /^\/dev\/pts\/0\r$/m, "the program's stdio is the container's first pty");
   t.match(output, /^console=88:0\r$/m, '/dev/console is that pty (136:0)');
 }

@@ -11,6 +11,7 @@ import { parseMountinfo, type MountinfoEntry } from '../../../src/linux/cgroup-m
 import { mountsUnder, REPO, FIXTURES } from '../../helpers/harness';
 import { isRoot } from '../../helpers/root';
 import type { Probe } from '../../fixtures/linux/rootfs';
+import { skipBecause } from '../../helpers/skip';
 
 const repo = REPO;
 const fixture = join(FIXTURES, 'linux', 'rootfs.ts');
@@ -106,7 +107,7 @@ function probeOf(report: Report, path: string): Probe {
 
 const skip = canRun();
 if (skip) {
-  t.skip(`rootfs tests: ${skip}`);
+  skipBecause(t, `rootfs tests: ${skip}`);
 } else {
   t.test('runc default spec: mounts, devices, links, masked/readonly paths, hostname', (t) => {
     const { bundle, rootfs } = makeBundle(t);
@@ -254,7 +255,7 @@ if (skip) {
 
   t.test('cgroup mount: the container cgroup of each v1 hierarchy, read-only', (t) => {
     const own = readFileSync('/proc/self/cgroup', 'utf8');
-    if (!/^\d+:memory:/m.test(own)) return t.skip('no v1 memory hierarchy on this host'), t.end();
+    if (!/^\d+:memory:/m.test(own)) return skipBecause(t, 'no v1 memory hierarchy on this host'), t.end();
     const { bundle, rootfs } = makeBundle(t);
     const config = baseConfig({}, [{ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] }]);
     const report = run(t, bundle, rootfs, config, ['/sys/fs/cgroup']);

@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { closeSync, readSync, writeSync, statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,7 +40,7 @@ function readUntil(master: number, want: string): string {
   return text;
 }
 
-async function runConsole(t: Tap.Test, setup: string[], size?: { height: number; width: number }, opts?: object) {
+async function runConsole(t: Test, setup: string[], size?: { height: number; width: number }, opts?: object) {
   const [ours, theirs] = socketpair();
   const script = [...setup, `exec "$0" --import "$1" "$2" "$3" "$4"`].join(' && ');
   const args = [process.execPath, tsx, fixture, size ? JSON.stringify(size) : '', opts ? JSON.stringify(opts) : ''];
@@ -110,7 +110,7 @@ t.test('setupConsole for exec: no /dev/console mount', { skip: !isRoot && 'needs
 });
 
 /** Runs the fixture on `setup`, which must make setupConsole fail with `message` before it sends anything. */
-async function expectRefusal(t: Tap.Test, setup: string[], message: RegExp) {
+async function expectRefusal(t: Test, setup: string[], message: RegExp) {
   const [ours, theirs] = socketpair();
   const script = [...setup, `exec "$0" --import "$1" "$2"`].join(' && ');
   const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, process.execPath, tsx, fixture], {

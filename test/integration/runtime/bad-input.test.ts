@@ -1,14 +1,14 @@
 // Bad bundles and bad requests: a clear error naming the file, path or
 // argument, a non-zero exit, and nothing left behind.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { join } from 'node:path';
 import { writeFileSync, mkdirSync, symlinkSync, existsSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, tsrun, TSRUN, REPO, cleanEnv, cgroupDirsOf, testCgroupPath, type Env, type TestLike } from '../../helpers/harness';
+import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, tsrun, TSRUN, REPO, cleanEnv, cgroupDirsOf, testCgroupPath, type Env } from '../../helpers/harness';
 import type { Spec } from '../../../src/spec/types';
 
-function createFails(t: TestLike & { match(found: unknown, pattern: RegExp): unknown; notOk(v: unknown, m?: string): unknown }, env: Env, config: Spec | string, pattern: RegExp, extra: string[] = [], id = uniqueId('bad')): void {
+function createFails(t: Pick<Test, 'equal' | 'match' | 'notOk'>, env: Env, config: Spec | string, pattern: RegExp, extra: string[] = [], id = uniqueId('bad')): void {
   const bundle = typeof config === 'string' ? config : env.bundle(config);
   const r = env.run(['create', '-b', bundle, ...extra, id], { output: join(env.dir, `${id}.out`) });
   t.equal(r.code, 1, `exit code 1 for ${pattern}`);

@@ -2,15 +2,15 @@
 // emulation) and x32-numbered calls (bit 30 set). The filter must treat
 // each ABI by its own table, and kill an ABI the profile does not list.
 // The programs are built from test/fixtures/seccomp/sysprobe.c at test time.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { isRoot, ROOT_REASON, testEnv, testConfig, type Env } from '../../helpers/harness';
 import type { LinuxSeccomp, Spec } from '../../../src/spec/types';
 import { ARCHES } from '../../../src/seccomp/arch';
 import { runTsrun, runRunc, cleanupRunc, buildProbes, withProbes, probeRet, type Outcome, type Probes } from '../../helpers/seccomp-container';
+import { skipBecause } from '../../helpers/skip';
 
-type Test = Parameters<Parameters<typeof t.test>[1]>[0];
 type Arch = NonNullable<LinuxSeccomp['architectures']>[number];
 const SIGSYS_EXIT = 128 + 31;
 
@@ -39,12 +39,12 @@ if (!isRoot) {
     t.teardown(() => cleanupRunc(env));
     const probes = buildProbes(join(env.dir, 'probes'));
     if (!probes.probe32) {
-      t.skip(`no i386 test program: ${probes.why32}`);
+      skipBecause(t, `no i386 test program: ${probes.why32}`);
       return;
     }
     const getpid = spawnSync(probes.probe32, ['20'], { encoding: 'utf8' });
     if (getpid.status !== 0 || !/^ret=\d+$/m.test(getpid.stdout)) {
-      t.skip(`this kernel runs no i386 programs (IA32 emulation off?): ${getpid.error?.message ?? `status ${getpid.status}, signal ${getpid.signal}`}`);
+      skipBecause(t, `this kernel runs no i386 programs (IA32 emulation off?): ${getpid.error?.message ?? `status ${getpid.status}, signal ${getpid.signal}`}`);
       return;
     }
     const nr = String(ARCHES.x86.table.mkdir); // 39, not x86_64's 83
@@ -72,7 +72,7 @@ if (!isRoot) {
     t.teardown(() => cleanupRunc(env));
     const probes = buildProbes(join(env.dir, 'probes'));
     if (!probes.probe64) {
-      t.skip(`no test program: ${probes.why64}`);
+      skipBecause(t, `no test program: ${probes.why64}`);
       return;
     }
     // An x86_64 program can make x32 calls (number | 0x40000000); seccomp sees them before the kernel's dispatch.

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, cleanEnv, testCgroupPath, cgroupDirsOf } from '../../helpers/harness';
-import type { LinuxSeccomp } from '../../../src/spec/types';
+import type { LinuxSeccomp, LinuxSyscall } from '../../../src/spec/types';
 import { hasRunc } from '../../helpers/seccomp-container';
 
 type Path = (string | number)[];
@@ -20,7 +20,7 @@ function pathPattern(path: Path): RegExp {
   return new RegExp(`(${esc(pointer)}|${esc(dotted)})(?=[:\\s]|$)`);
 }
 
-const mkdirRule = { names: ['mkdir'], action: 'SCMP_ACT_ERRNO' } as const;
+const mkdirRule: LinuxSyscall = { names: ['mkdir'], action: 'SCMP_ACT_ERRNO' };
 const base = (extra: Partial<LinuxSeccomp> = {}): LinuxSeccomp => ({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ ...mkdirRule }], ...extra });
 const S = ['linux', 'seccomp'];
 

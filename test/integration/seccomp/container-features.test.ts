@@ -10,6 +10,7 @@ import type { LinuxSeccomp } from '../../../src/spec/types';
 import { compileSeccomp } from '../../../src/seccomp/compile';
 import type { SeccompFeatures } from '../../../src/seccomp/features';
 import { runTsrun, runRunc, cleanupRunc } from '../../helpers/seccomp-container';
+import { skipBecause } from '../../helpers/skip';
 
 
 function reported(): SeccompFeatures {
@@ -48,7 +49,7 @@ t.test('tsrun features: linux.seccomp', async (t) => {
 
 if (!isRoot) {
   t.test('supported flags in containers', async (t) => {
-    t.skip(ROOT_REASON);
+    skipBecause(t, ROOT_REASON);
   });
 } else {
   t.test('every supported flag loads in a container (WAIT_KILLABLE_RECV: see container-notify.test.ts)', async (t) => {

@@ -1,7 +1,7 @@
 // seccomp in real containers made by bin/tsrun: what the program sees
 // (busybox's own error messages and exit codes), and the same bundle under
 // runc when it is installed, which must give the same output.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRoot, ROOT_REASON, testEnv, testConfig, type Env } from '../../helpers/harness';
@@ -9,8 +9,7 @@ import type { LinuxSeccomp, Spec } from '../../../src/spec/types';
 import { fromDockerProfile, DOCKER_DEFAULT_CAPS } from '../../../src/seccomp/docker-profile';
 import { ARCHES } from '../../../src/seccomp/arch';
 import { runTsrun, runRunc, cleanupRunc, hasRunc, buildProbes, withProbes, probeRet, type Outcome, type Probes } from '../../helpers/seccomp-container';
-
-type Test = Parameters<Parameters<typeof t.test>[1]>[0];
+import { skipBecause } from '../../helpers/skip';
 
 const DOCKER_PROFILE = '/usr/share/containers/seccomp.json';
 
@@ -139,7 +138,7 @@ if (!isRoot) {
 
     const probes = buildProbes(join(env.dir, 'probes'));
     if (!probes.probe64) {
-      t.skip(`64-bit argument compare not checked: ${probes.why64}`);
+      skipBecause(t, `64-bit argument compare not checked: ${probes.why64}`);
     } else {
       // 0x100000000 is 0 to the kernel (an int), not to the filter: all 64 bits are compared on x86_64.
       const p = both(t, env, withProbes(config(rules), probes), ['/probe/probe64', '135', '0x100000000']);
@@ -154,7 +153,7 @@ if (!isRoot) {
     const env = setup(t);
     const probes = buildProbes(join(env.dir, 'probes'));
     if (!probes.probe64) {
-      t.skip(`no test program: ${probes.why64}`);
+      skipBecause(t, `no test program: ${probes.why64}`);
       return;
     }
     // A profile that knows nothing past number 400 (clone3 435, faccessat2 439 … are newer), default EPERM.
@@ -188,7 +187,7 @@ if (!isRoot) {
 
   t.test("containers-common's default profile (Docker's, as podman hands it to the runtime)", async (t) => {
     if (!existsSync(DOCKER_PROFILE)) {
-      t.skip(`${DOCKER_PROFILE} is missing: apt-get install golang-github-containers-common`);
+      skipBecause(t, `${DOCKER_PROFILE} is missing: apt-get install golang-github-containers-common`);
       return;
     }
     const env = setup(t);
@@ -214,7 +213,7 @@ if (!isRoot) {
     t.notMatch(denied.out, /^mount=0$/m, 'mount refused without CAP_SYS_ADMIN');
 
     if (!probes.probe64) {
-      t.skip(`the filter's own answers (ENOSYS, EPERM) are not checked: ${probes.why64}`);
+      skipBecause(t, `the filter's own answers (ENOSYS, EPERM) are not checked: ${probes.why64}`);
     } else {
       // add_key: in no rule, so the default errno (ENOSYS); the kernel itself would say EFAULT.
       t.equal(probeRet(both(t, env, plain, ['/probe/probe64', '248', '0', '0', '0', '0', '0']).out), -38, 'add_key: ENOSYS from the profile');

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { LinuxSeccomp } from '../../../src/spec/types';
 import { compileSeccomp, compiledToJSON } from '../../../src/seccomp/compile';
 import { FIXTURES } from '../../helpers/paths';
+import { skipBecause } from '../../helpers/skip';
 
 const child = join(FIXTURES, 'seccomp', 'load-child.ts');
 const agent = join(FIXTURES, 'seccomp', 'notify-agent.py');
@@ -61,7 +62,7 @@ t.test('calls the profile does not name are untouched', (t) => {
 
 t.test('SCMP_ACT_NOTIFY hands the listener to the agent at listenerPath', async (t) => {
   if (spawnSync('python3', ['-c', 'import socket; socket.recv_fds'], { stdio: 'ignore' }).status !== 0) {
-    t.skip('python3 (3.9+) is needed for the test agent and is not installed');
+    skipBecause(t, 'python3 (3.9+) is needed for the test agent and is not installed');
     return;
   }
   const sock = join(dir, 'agent.sock');

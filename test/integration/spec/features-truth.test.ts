@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync, readlinkSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, cgroupDirsOf, testCgroupPath, sharedRootfs, TSRUN, cleanEnv, type Env } from '../../helpers/harness';
-import type { Spec, Mount, LinuxNamespaceType } from '../../../src/spec/types';
+import type { Spec, Mount, LinuxNamespaceType, MemoryPolicyMode, MemoryPolicyFlag } from '../../../src/spec/types';
 import type { Features } from '../../../src/spec/features';
 import { compileSeccomp } from '../../../src/seccomp/compile';
 import { capMask } from '../../../src/linux/capabilities';
@@ -314,12 +314,12 @@ if (!isRoot) {
     const env = testEnv(t);
     for (const mode of f.linux.memoryPolicy.modes) {
       const c = testConfig('x', []) as Loose;
-      c.linux.memoryPolicy = { mode, ...(['MPOL_DEFAULT', 'MPOL_LOCAL'].includes(mode) ? {} : { nodes: '0' }) };
+      c.linux.memoryPolicy = { mode: mode as MemoryPolicyMode, ...(['MPOL_DEFAULT', 'MPOL_LOCAL'].includes(mode) ? {} : { nodes: '0' }) };
       t.equal(run(env, c, ['head', '-1', '/proc/self/numa_maps']).code, 0, `${mode} runs`);
     }
     for (const flag of f.linux.memoryPolicy.flags) {
       const c = testConfig('x', []) as Loose;
-      c.linux.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0', flags: [flag] };
+      c.linux.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0', flags: [flag as MemoryPolicyFlag] };
       const r = run(env, c, ['head', '-1', '/proc/self/numa_maps']);
       const shown: Record<string, string> = { MPOL_F_STATIC_NODES: 'static', MPOL_F_RELATIVE_NODES: 'relative', MPOL_F_NUMA_BALANCING: 'balancing' };
       t.match(r.out, new RegExp(`^[0-9a-f]+ bind=${shown[flag]}:0 `, 'm'), `${flag}: bind=${shown[flag]}:0`);
