@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCgroup, hostLayout, CgroupError } from './index';
 import { parseMountinfo, parseProcCgroup, ownCgroups, dirOf } from './layout';
+import { skipBecause } from '../../test/helpers/skip';
 
 const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8');
 
@@ -13,7 +14,7 @@ t.test('detects this host: v1 controllers, named systemd, cgroup2 at /sys/fs/cgr
   const hasV1 = cgroupMounts.some((l) => / - cgroup /.test(l));
   const hasV2 = cgroupMounts.some((l) => / - cgroup2 /.test(l));
   t.equal(layout.mode, hasV1 && hasV2 ? 'hybrid' : hasV1 ? 'v1' : 'v2');
-  if (layout.mode !== 'hybrid') return t.skip(`this host is ${layout.mode}, not the hybrid host the rest of this test describes`);
+  if (layout.mode !== 'hybrid') return skipBecause(t, `this host is ${layout.mode}, not the hybrid host the rest of this test describes`);
   const keys = layout.v1.map((h) => h.key);
   for (const k of ['memory', 'devices', 'freezer', 'pids', 'name=systemd']) t.ok(keys.some((key) => key.split(',').includes(k)), `v1 ${k}`);
   t.equal(layout.unified?.mountpoint, '/sys/fs/cgroup/unified');
@@ -40,7 +41,7 @@ t.test('cgroupsPath resolution', async (t) => {
   const layout = hostLayout();
   const own = ownCgroups();
   const memory = layout.v1.find((h) => h.key === 'memory');
-  if (!memory) return t.skip('no v1 memory hierarchy on this host');
+  if (!memory) return skipBecause(t, 'no v1 memory hierarchy on this host');
   const ownMemory = dirOf(memory, own.get('memory')!);
 
   const abs = createCgroup({ id: 'c1', cgroupsPath: '/tsrun-abs/c1', systemd: false });

@@ -3,6 +3,7 @@ import { validateResources, createCgroup } from './index';
 import { permits, reduceDeviceRules, ACCESS } from './device-rules';
 import { compileDeviceFilter } from './device-filter';
 import { sharesToWeight, swapForV2, blkioToIoWeight } from './plan';
+import { skipBecause } from '../../test/helpers/skip';
 
 t.test('errors name the JSON path', async (t) => {
   const errs = validateResources({
@@ -89,7 +90,7 @@ t.test('features reports what this host offers', async (t) => {
   const { cgroupFeatures, hostLayout } = await import('./index');
   const f = cgroupFeatures();
   t.equal(f.mode, hostLayout().mode);
-  if (f.mode !== 'hybrid') return t.skip(`host is ${f.mode}; the expectations below describe the hybrid host`);
+  if (f.mode !== 'hybrid') return skipBecause(t, `host is ${f.mode}; the expectations below describe the hybrid host`);
   t.equal(f.controllers.memory, 1);
   t.equal(f.devices, 'v1');
   t.equal(f.freezer, 'v1');

@@ -8,6 +8,7 @@ import { defaultSpec } from '../spec/default';
 import { checkSemantics } from '../spec/semantics';
 import { validateConfig } from '../spec/validate';
 import { OCI_VERSION } from '../spec/version';
+import { skipBecause } from '../../test/helpers/skip';
 
 const runSpec = (args: { bundle?: string; rootless: boolean }) => (specCommand.handler as (a: unknown) => void)(args);
 
@@ -47,7 +48,7 @@ t.test('matches runc spec', async (t) => {
   try {
     runc = execFileSync('sh', ['-c', 'command -v runc'], { encoding: 'utf8' }).trim();
   } catch {
-    return t.skip('runc is not installed (apt-get install runc)');
+    return skipBecause(t, 'runc is not installed (apt-get install runc)');
   }
   for (const rootless of [false, true]) {
     const dir = t.testdir({});

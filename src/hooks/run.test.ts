@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { runHooks } from './run';
+import { skipBecause } from '../../test/helpers/skip';
 
 const state = { ociVersion: '1.2.1', id: 'c1', status: 'created', pid: 1234, bundle: '/b', annotations: { a: 'b' } };
 
@@ -63,7 +64,7 @@ int main(int argc, char **argv) {
 t.test('without args or env, argv[0] is the path and the environment is empty', async (t) => {
   const dir = t.testdir({});
   const dumper = argvDumper(dir);
-  if (!dumper) return t.skip('no C compiler to build the argv dumper (apt-get install gcc)');
+  if (!dumper) return skipBecause(t, 'no C compiler to build the argv dumper (apt-get install gcc)');
   runHooksInChild([{ path: dumper.path }]);
   t.equal(readFileSync(dumper.out, 'utf8'), `argv ${dumper.path}\n`);
   runHooksInChild([{ path: dumper.path, args: ['custom-name', 'x'], env: ['A=1'] }]);

@@ -3,7 +3,7 @@ import type { LinuxSeccomp } from '../spec/types';
 import { compileSeccomp } from './compile';
 import { decode, BPF_MAXINSNS } from './bpf';
 import { run } from './interpret';
-import { referenceVerdict } from './reference';
+import { referenceVerdict } from '../../test/helpers/seccomp-reference';
 import { ARCHES, type ArchDef } from './arch';
 import { actionName } from './profile';
 

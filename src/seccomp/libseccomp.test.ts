@@ -16,6 +16,7 @@ import { actionName } from './profile';
 import { ARCHES, X32_SYSCALL_BIT } from './arch';
 import { fromDockerProfile } from './docker-profile';
 import type { LinuxSeccomp } from '../spec/types';
+import { skipBecause } from '../../test/helpers/skip';
 
 const PROFILE = '/usr/share/containers/seccomp.json';
 const exporter = join(__dirname, '../../hack/seccomp-libseccomp-export.mjs');
@@ -34,7 +35,7 @@ function stats(prog: Insn[]) {
 
 t.test("Docker's default profile: same verdicts as libseccomp, no more instructions per syscall", (t) => {
   if (!existsSync(PROFILE)) {
-    t.skip(`${PROFILE} is missing: apt-get install golang-github-containers-common (Debian 12's containers-common)`);
+    skipBecause(t, `${PROFILE} is missing: apt-get install golang-github-containers-common (Debian 12's containers-common)`);
     return t.end();
   }
   const dir = mkdtempSync(join(tmpdir(), 'tsrun-seccomp-x-'));
@@ -45,7 +46,7 @@ t.test("Docker's default profile: same verdicts as libseccomp, no more instructi
 
   const lib = libseccompProgram(file, 1);
   if (typeof lib === 'string') {
-    t.skip(lib);
+    skipBecause(t, lib);
     return t.end();
   }
   const libTree = libseccompProgram(file, 2) as Insn[];
@@ -115,7 +116,7 @@ t.test('single argument rules: same verdicts as libseccomp for random operators 
     writeFileSync(file, JSON.stringify(seccomp));
     const lib = libseccompProgram(file, 1);
     if (typeof lib === 'string') {
-      t.skip(lib);
+      skipBecause(t, lib);
       return t.end();
     }
     const ours = decode(compileSeccomp(seccomp, { nativeArch: ARCHES.x86_64 }).program);

@@ -1,17 +1,17 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { InvalidInputError } from '../errors';
 import { loadBundle } from './bundle';
 import { defaultSpec } from './default';
+import { isRoot } from '../../test/helpers/root';
 
-function makeBundle(t: Tap, config: unknown, opts: { rootfs?: boolean } = {}): string {
+function makeBundle(t: Test, config: unknown, opts: { rootfs?: boolean } = {}): string {
   const dir = t.testdir({});
   if (opts.rootfs !== false) mkdirSync(join(dir, 'rootfs'));
   if (config !== undefined) writeFileSync(join(dir, 'config.json'), typeof config === 'string' ? config : JSON.stringify(config, null, 2));
   return dir;
 }
-type Tap = Parameters<Parameters<typeof t.test>[1]>[0];
 
 function loadError(dir: string): string {
   try {
@@ -49,7 +49,7 @@ t.test('bundle directory problems', async (t) => {
 });
 
 t.test('unreadable config.json', async (t) => {
-  if (process.getuid?.() === 0) {
+  if (isRoot) {
     // root reads any file; a directory in its place is unreadable for anyone
     const dir = makeBundle(t, undefined);
     mkdirSync(join(dir, 'config.json'));

@@ -1,6 +1,6 @@
 // The runtime-spec features document (features.md, features-linux.md, as of
 // ociVersionMax) that `tsrun features` prints. It claims only what works:
-// src/spec/features-truth.test.ts holds each claim against a container.
+// test/integration/spec/features-truth.test.ts holds each claim against a container.
 import { readFileSync } from 'node:fs';
 import { version as tsrunVersion } from '../../package.json';
 import { kernelCapabilities } from './capabilities';
