@@ -8,7 +8,7 @@ import { signalContainer } from './kill';
 import { hookState } from './hook-state';
 import { runHooks } from '../hooks/run';
 import { umount2, MNT_DETACH } from '../sys/mount';
-import { CgroupHandle, type SavedCgroup } from '../cgroups/handle';
+import { CgroupHandle } from '../cgroups/handle';
 
 const SIGKILL = 9;
 
@@ -39,7 +39,7 @@ export function destroyContainer(c: ContainerDir, force: boolean): void {
       throw new InvalidInputError(`container ${saved.id}: init ${saved.pid} did not exit after SIGKILL`);
     }
   }
-  if (saved?.cgroup) new CgroupHandle(saved.cgroup as SavedCgroup).destroy(true);
+  if (saved?.cgroup) new CgroupHandle(saved.cgroup).destroy(true);
   if (saved?.hostMounts) unmountAll(saved.hostMounts);
   if (saved && saved.phase === 'created') {
     runHooks('poststop', saved.hooks?.poststop, hookState(saved, 'stopped'), { continueOnError: true });

@@ -4,7 +4,7 @@
 // FFI (the lock is an flock, store.ts).
 import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Hook } from '../spec/types';
+import type { Hook, Spec } from '../spec/types';
 import { InvalidInputError, NoSuchContainerError } from '../errors';
 import { isSameLiveProcess } from './proc';
 import { validateId } from './id';
@@ -28,7 +28,8 @@ export interface Saved {
   /** 'creating' until `create` has finished. */
   phase: 'creating' | 'created';
   hooks?: { poststart?: Hook[]; poststop?: Hook[] };
-  cgroup?: unknown;
+  /** The container's cgroup, as its handle saves it (for pause, update, stats, delete). */
+  cgroup?: SavedCgroup;
   /**
    * Without a mount namespace the container's mounts are made in the
    * caller's namespace (as runc does): their host paths, for delete to undo.
@@ -37,7 +38,7 @@ export interface Saved {
   /** config.json has no process: create made the container, start must refuse (config.md#process). */
   noProcess?: boolean;
   /** The config, when it was given in memory (the library) rather than in the bundle's config.json. */
-  config?: unknown;
+  config?: Spec;
 }
 
 const missing = (id: string) => new NoSuchContainerError(id);
@@ -106,7 +107,7 @@ export function statusOf(c: ContainerFiles, s: Saved | undefined): Status {
   if (!s || !isSameLiveProcess(s.pid, s.pidStart)) return 'stopped';
   if (s.phase === 'creating') return 'creating';
   // A created container can be paused too (runc reports it paused).
-  if (s.cgroup && new CgroupHandle(s.cgroup as SavedCgroup).isFrozen()) return 'paused';
+  if (s.cgroup && new CgroupHandle(s.cgroup).isFrozen()) return 'paused';
   if (existsSync(c.fifoPath)) return 'created';
   return 'running';
 }
