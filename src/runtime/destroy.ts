@@ -2,10 +2,9 @@
 // every trace of the container.
 import { InvalidInputError, ContainerStateError } from '../errors';
 import { debug } from '../log';
-import { ContainerDir, statusOf } from '../state/store';
+import { ContainerDir, statusOf, ociState } from '../state/store';
 import { waitGone } from '../state/proc';
 import { signalContainer } from './kill';
-import { hookState } from './hook-state';
 import { runHooks } from '../hooks/run';
 import { umount2, MNT_DETACH } from '../sys/mount';
 import { CgroupHandle } from '../cgroups/handle';
@@ -42,7 +41,7 @@ export function destroyContainer(c: ContainerDir, force: boolean): void {
   if (saved?.cgroup) new CgroupHandle(saved.cgroup).destroy(true);
   if (saved?.hostMounts) unmountAll(saved.hostMounts);
   if (saved && saved.phase === 'created') {
-    runHooks('poststop', saved.hooks?.poststop, hookState(saved, 'stopped'), { continueOnError: true });
+    runHooks('poststop', saved.hooks?.poststop, ociState(saved, 'stopped'), { continueOnError: true });
   }
   debug(`removing ${c.dir}`);
   c.remove();
