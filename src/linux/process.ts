@@ -206,30 +206,6 @@ export function checkSelinuxLabel(label: string | undefined): void {
   throw new Error(`SELinux label "${label}" specified (process.selinuxLabel): tsrun does not support SELinux labels`);
 }
 
-// ---- environment ----
-
-/**
- * runc's one change to the process's env: when HOME is missing, it is the
- * user's home from the container's /etc/passwd, or "/". Call after pivot_root.
- */
-export function withHome(env: string[] | undefined, uid: number): string[] {
-  const list = env ?? [];
-  if (list.some((e) => e.startsWith('HOME='))) return list;
-  let home = '/';
-  try {
-    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
-      const f = line.split(':');
-      if (f.length >= 6 && Number(f[2]) === uid && f[2] !== '' && f[5]) {
-        home = f[5];
-        break;
-      }
-    }
-  } catch {
-    // No /etc/passwd in the image: "/" as runc does.
-  }
-  return [...list, `HOME=${home}`];
-}
-
 // ---- the executable ----
 
 function errnoText(err: unknown): string {
