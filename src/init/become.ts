@@ -4,7 +4,7 @@
 import { statSync } from 'node:fs';
 import type { Process, State } from '../spec/types';
 import type { CompiledSeccompJSON } from '../seccomp/compile';
-import { applyUser, applyNoNewPrivileges } from '../linux/process';
+import { applyUser, applyNoNewPrivileges } from '../linux/credentials';
 import { withHome } from '../linux/passwd';
 import { closeRange, setCloexec, CLOSE_RANGE_CLOEXEC } from '../sys/fs';
 import { nativeExec } from '../sys/native';

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CAPS } from './capabilities';
-import { resolveExecutable, applyApparmor, checkSelinuxLabel } from './process';
+import { resolveExecutable } from './path-lookup';
+import { applyApparmor, checkSelinuxLabel } from './lsm';
 import { withHome } from './passwd';
 
 const fixture = join(__dirname, 'testdata', 'apply-process.ts');

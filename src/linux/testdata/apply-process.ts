@@ -3,9 +3,9 @@
 // shows for this process and for a program it executes.
 import { readFileSync, writeSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import {
-  applyRlimits, applyOomScoreAdj, applyUser, applyNoNewPrivileges,
-} from '../process';
+import { applyRlimits } from '../rlimits';
+import { applyOomScoreAdj } from '../oom-score';
+import { applyUser, applyNoNewPrivileges } from '../credentials';
 
 const plan = JSON.parse(process.argv[2]);
 const report: Record<string, unknown> = {};
