@@ -2,8 +2,7 @@
 // diagnostic with its JSON path, from the one check create applies too
 // (src/spec/check.ts), computed on a copy (no side effects).
 import { InvalidInputError } from '../errors';
-import { checkConfig, type Diagnostic } from '../spec/check';
-import { acceptConfig } from '../spec/bundle';
+import { acceptConfig, checkConfig, type Diagnostic } from '../spec/check';
 import type { Spec } from '../spec/types';
 
 export type { Diagnostic } from '../spec/check';

@@ -4,9 +4,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { InvalidInputError } from '../errors';
-import { warn } from '../log';
-import { checkConfig, type ConfigCheck } from './check';
-import { diagnosticLine, isError, type Diagnostic } from './diagnostic';
+import { acceptConfig, checkConfig } from './check';
+import { diagnosticLine } from './diagnostic';
 import type { Spec } from './types';
 
 export interface Bundle {
@@ -31,16 +30,6 @@ export function loadBundle(bundlePath: string): Bundle {
   const config = acceptConfig(checked, (errors) =>
     new InvalidInputError(checked.notJson ? `${configPath}: ${errors[0].message}` : errors.map(diagnosticLine).join('\n')));
   return withRootfs(config, bundle);
-}
-
-/**
- * A checked config's warnings logged, its copy returned; with an error, what
- * `fail` makes of the errors is thrown (each caller words them its way).
- */
-export function acceptConfig(checked: ConfigCheck, fail: (errors: Diagnostic[]) => Error): Spec {
-  for (const d of checked.diagnostics) if (!isError(d)) warn(diagnosticLine(d));
-  if (!checked.config) throw fail(checked.diagnostics.filter(isError));
-  return checked.config;
 }
 
 /** The bundle of a config already accepted (the library's in-memory config): the directory and its rootfs. */

@@ -3,13 +3,15 @@
 // object (createContainer) and validateConfig. In order: JSON syntax, with the
 // line and column of an error; JSON null members read as absent; the schema;
 // the version; relative mount destinations made absolute (a warning); the
-// cross-field rules. Nothing is logged or thrown here: the callers decide.
+// cross-field rules. checkConfig only reports; acceptConfig is how create
+// takes the verdict.
 import { jsonErrorOffset, lineAndColumn } from './json-position';
 import { absolutizeMountDestinations, semanticDiagnostics } from './semantics';
 import type { Spec } from './types';
 import { configSchemaErrors } from './validate';
 import { unsupportedVersion } from './version';
-import { configError, isError, type Diagnostic } from './diagnostic';
+import { warn } from '../log';
+import { configError, diagnosticLine, isError, type Diagnostic } from './diagnostic';
 
 export type { Diagnostic } from './diagnostic';
 
@@ -44,6 +46,16 @@ export function checkConfig(source: ConfigSource): ConfigCheck {
     ...semanticDiagnostics(config),
   ];
   return diagnostics.some(isError) ? { diagnostics } : { config, diagnostics };
+}
+
+/**
+ * A checked config's warnings logged, its copy returned; with an error, what
+ * `fail` makes of the errors is thrown (each caller words them its way).
+ */
+export function acceptConfig(checked: ConfigCheck, fail: (errors: Diagnostic[]) => Error): Spec {
+  for (const d of checked.diagnostics) if (!isError(d)) warn(diagnosticLine(d));
+  if (!checked.config) throw fail(checked.diagnostics.filter(isError));
+  return checked.config;
 }
 
 /**
