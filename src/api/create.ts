@@ -3,13 +3,13 @@ import { dirname, isAbsolute } from 'node:path';
 import { rootlessMode } from '../linux/rootless';
 import type { Spec } from '../spec/types';
 import { InvalidInputError } from '../errors';
-import { checkBundleConfig } from '../spec/bundle';
+import { bundleOfConfig } from '../spec/bundle';
 import { ContainerFiles } from '../state/status';
 import { createContainer as createInit } from '../runtime/create';
 import { Container } from './container';
 import { checkCount, checkId, checkOptionalPath, checkRoot } from './args';
 import { resolveExecutable } from './executable';
-import { requireValidConfig } from './validate';
+import { acceptedConfig } from './validate';
 
 export interface CreateContainerOptions {
   id: string;
@@ -54,8 +54,8 @@ export async function createContainer(opts: CreateContainerOptions): Promise<Con
   const bundle = checkOptionalPath('bundle', opts.bundle);
   let loaded;
   if (opts.config !== undefined) {
-    requireValidConfig(opts.config);
-    loaded = checkBundleConfig(opts.config, bundleFor(opts.config, bundle));
+    const config = acceptedConfig(opts.config);
+    loaded = bundleOfConfig(config, bundleFor(config, bundle));
   }
   const { container } = createInit({
     root,

@@ -6,7 +6,7 @@ import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LinuxResources } from '../spec/types';
 import { CgroupError, cgHas, cgTryRead, cgWrite } from './files';
-import { sleepMs } from '../state/proc';
+import { sleepMs } from '../sys/sleep';
 import { type CgroupMode, controllersOf } from './layout';
 import { freeze, isFrozen, thaw, type Freezer } from './freezer';
 import type { ControllerDir } from './stats';

@@ -1,4 +1,8 @@
-// The cgroups library: the one entry point the runtime and the CLI use.
+// The cgroups library's full entry point: a container's cgroup created,
+// loaded for update, stats and events (manager.ts with its planner, device
+// filter and OOM watcher), and the host's features. The commands that only
+// find, freeze, signal, join or remove a cgroup (state, kill, delete, exec)
+// import handle.ts instead, which loads none of that.
 import type { LinuxResources } from '../spec/types';
 import { hostLayout } from './layout';
 import { resolveDirs } from './paths';

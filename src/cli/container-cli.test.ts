@@ -1,7 +1,8 @@
 // The parsing parts of the cgroup commands, without containers: runc's size
 // and duration syntax, update's "zero means unchanged", ps's argv and output.
 import t from 'tap';
-import { normalizeUpdate, parseRamSize, resourcesFromFlags } from '../runtime/update';
+import { normalizeUpdate } from '../runtime/update';
+import { parseRamSize, resourcesFromFlags } from './update-flags';
 import { eventLine, parseDuration } from '../runtime/events';
 import { filterPsOutput, splitPsArgv } from './ps';
 

@@ -79,7 +79,7 @@ export const exec: CommandModule<GlobalArgs, ExecArgs> = {
   // runc's lists), so a flag given twice is an array here (see last()).
   builder: (y) => y.options(execFlags).parserConfiguration(EXEC_PARSER_CONFIGURATION) as never,
   handler: async (a) => {
-    const [{ containerConfig, execInContainer, parseSubCgroup }, p] = await Promise.all([import('../runtime/exec'), import('../runtime/exec-process')]);
+    const [{ containerConfig, execInContainer, parseSubCgroup }, p] = await Promise.all([import('../runtime/exec'), import('./exec-process')]);
     const cgroups = all(a.cgroup).map((c) => parseSubCgroup(String(c)));
     const command = [...all(a.command), ...all(a['--'])].map(String);
     const processFile = last(a.process);

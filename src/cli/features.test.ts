@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { featuresCommand } from './features';
 import { features } from '../spec/features';
 import { OCI_VERSION_MAX } from '../spec/version';
-import { apparmorEnabled } from '../linux/process';
+import { apparmorEnabled } from '../linux/lsm';
 
 t.test('features lists what tsrun implements', async (t) => {
   const f = features();

@@ -5,7 +5,7 @@ import type { GlobalArgs } from './globals';
 import { InvalidInputError } from '../errors';
 import { warn } from './log';
 import type { LinuxResources } from '../spec/types';
-import type { UpdateFlags } from '../runtime/update';
+import type { UpdateFlags } from './update-flags';
 
 interface UpdateArgs extends GlobalArgs, UpdateFlags {
   id: string;
@@ -80,7 +80,7 @@ export const update: CommandModule<GlobalArgs, UpdateArgs> = {
     return b as never;
   },
   handler: async (args) => {
-    const { resourcesFromFlags, updateContainer } = await import('../runtime/update');
+    const [{ resourcesFromFlags }, { updateContainer }] = await Promise.all([import('./update-flags'), import('../runtime/update')]);
     const resources = args.resources ? readResources(args.resources) : resourcesFromFlags(args);
     refuseIntelRdt(args);
     if (!args.resources && (args['kernel-memory'] || args['kernel-memory-tcp'])) warn('Kernel memory settings are ignored and will be removed');

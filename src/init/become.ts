@@ -4,7 +4,8 @@
 import { statSync } from 'node:fs';
 import type { Process, State } from '../spec/types';
 import type { CompiledSeccompJSON } from '../seccomp/compile';
-import { applyUser, applyNoNewPrivileges } from '../linux/process';
+import { applyUser, applyNoNewPrivileges } from '../linux/credentials';
+import { withHome } from '../linux/passwd';
 import { closeRange, setCloexec, CLOSE_RANGE_CLOEXEC } from '../sys/fs';
 import { nativeExec } from '../sys/native';
 import { loadSeccomp } from '../seccomp/load';
@@ -35,6 +36,8 @@ export function becomeProcess(proc: Process, exe: string, s: FinalSteps): never 
       // not open: nothing to hand over
     }
   }
+  // Read while / is the container's and nothing stops the read yet (user switch, seccomp).
+  const env = withHome(proc.env, proc.user?.uid ?? 0);
   // As late as possible, like runc: without no_new_privs, loading a filter
   // needs CAP_SYS_ADMIN, which the user switch may drop, so it comes first.
   const loadFilter = () => {
@@ -45,7 +48,7 @@ export function becomeProcess(proc: Process, exe: string, s: FinalSteps): never 
   applyNoNewPrivileges(proc.noNewPrivileges);
   if (proc.noNewPrivileges) loadFilter();
   s.beforeExec?.();
-  nativeExec(exe, proc.args ?? [], proc.env ?? []);
+  nativeExec(exe, proc.args ?? [], env);
 }
 
 /**

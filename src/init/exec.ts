@@ -6,7 +6,10 @@
 import type { Channel } from '../runtime/channel';
 import type { ExecPlan } from '../runtime/init-plan';
 import type { State } from '../spec/types';
-import { applyRlimits, applyOomScoreAdj, applyApparmor, resolveExecutable } from '../linux/process';
+import { applyRlimits } from '../linux/rlimits';
+import { applyOomScoreAdj } from '../linux/oom-score';
+import { applyApparmor } from '../linux/lsm';
+import { resolveExecutable } from '../linux/path-lookup';
 import { applyPersonality } from '../linux/sched';
 import { applyMemoryPolicy } from '../linux/mempolicy';
 import { setupConsole } from '../linux/terminal';

@@ -5,7 +5,9 @@ import t from 'tap';
 import { existsSync, readFileSync, mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveExecutable, applyApparmor, checkSelinuxLabel, withHome } from './process';
+import { resolveExecutable } from './path-lookup';
+import { applyApparmor, checkSelinuxLabel } from './lsm';
+import { withHome } from './passwd';
 
 t.test('resolveExecutable: PATH lookup like runc', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tsrun-path-'));

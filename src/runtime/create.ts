@@ -30,7 +30,7 @@ import { receiveConsoleMaster } from './tty-proxy';
 import { ownExecutable, reportedError, spawnHandshake } from './spawn-handshake';
 import { checkPreservedFds } from './preserved-fds';
 import { checkTerminal, connectConsole, writePidFile } from './handover';
-import { hookState } from './hook-state';
+import { ociState as hookState } from '../state/status';
 import { openInitBindSources } from '../linux/bind-sources';
 import { sendBindSources } from './bind-source-fds';
 import { checkNetDevices, moveNetDevices, type MovedNetDevices } from '../linux/netdevices';

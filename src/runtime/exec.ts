@@ -22,7 +22,7 @@ import { Channel } from './channel';
 import { INIT_COMMAND, type ExecPlan } from './init-plan';
 import { ownExecutable, reportedError, spawnHandshake, waitUntilExecd } from './spawn-handshake';
 import { logForChild } from './log-handover';
-import { hookState } from './hook-state';
+import { ociState as hookState } from '../state/status';
 import { receiveConsoleMaster, TtyProxy } from './tty-proxy';
 import { forwardSignals, waitExit } from './foreground';
 import { checkTerminal, connectConsole, writePidFile } from './handover';

@@ -10,7 +10,7 @@ import { writeIdMaps, writeTimeOffsets } from '../linux/namespaces';
 import type { Channel, Message } from './channel';
 import { readFileSync } from 'node:fs';
 import { INIT_COMMAND } from './init-plan';
-import { sleepMs } from '../state/proc';
+import { sleepMs } from '../sys/sleep';
 
 /**
  * What the native helper execs, protected first (native/tsrun.c): the

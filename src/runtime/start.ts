@@ -3,10 +3,9 @@ import { openSync, readSync, closeSync, unlinkSync, constants } from 'node:fs';
 import { InvalidInputError, ContainerStateError } from '../errors';
 import { debug } from '../log';
 import { runHooks } from '../hooks/run';
-import { ContainerDir, statusOf, type Saved } from '../state/store';
+import { ContainerDir, statusOf, ociState, type Saved } from '../state/store';
 import { isSameLiveProcess } from '../state/proc';
 import { poll, POLL } from '../sys/poll';
-import { hookState } from './hook-state';
 
 /**
  * Read the exec fifo (the init blocks until we drain it), until the init
@@ -64,6 +63,6 @@ export function startContainer(c: ContainerDir): Saved {
   const failure = releaseInit(c.fifoPath, saved);
   unlinkSync(c.fifoPath);
   if (failure) throw new InvalidInputError(failure);
-  runHooks('poststart', saved.hooks?.poststart, hookState(saved, 'running'), { continueOnError: true });
+  runHooks('poststart', saved.hooks?.poststart, ociState(saved, 'running'), { continueOnError: true });
   return saved;
 }

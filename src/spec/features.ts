@@ -11,7 +11,7 @@ import { cgroupFeatures, type CgroupFeatures } from '../cgroups';
 import { knownMountOptions } from '../linux/mount-options';
 import { hasMountSetattr } from '../sys/mount';
 import { MEMORY_POLICY_FLAGS, MEMORY_POLICY_MODES } from '../linux/mempolicy';
-import { apparmorEnabled } from '../linux/process';
+import { apparmorEnabled } from '../linux/lsm';
 
 const HOOKS: HookKind[] = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
 

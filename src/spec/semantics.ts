@@ -1,23 +1,27 @@
 // Checks on config.json that JSON Schema cannot express: rules relating one
 // field to another (namespaces ↔ hostname, sysctl, id mappings, …). The list
 // follows the spec's MUSTs and runc's libcontainer/configs/validate, whose
-// behaviour is the default where the spec is silent. Every message names the
+// behaviour is the default where the spec is silent. Every problem names the
 // JSON path it is about.
 import { statSync } from 'node:fs';
 import type { Spec, LinuxNamespaceType } from './types';
 import { capMask } from '../linux/capabilities';
 import { cpuListMask } from '../linux/sched';
 import { memoryPolicyErrors } from '../linux/mempolicy';
+import { configError, configWarning, diagnosticLine, fromPathMessage, type Diagnostic } from './diagnostic';
 
-export interface SemanticResult {
-  errors: string[];
-  warnings: string[];
+type Problem = Pick<Diagnostic, 'path' | 'message'>;
+
+interface Found {
+  errors: Problem[];
+  warnings: Problem[];
 }
 
-const at = (path: string, msg: string) => `config.json: ${path}: ${msg}`;
+const at = (path: string, message: string): Problem => ({ path, message });
 
-export function checkSemantics(config: Spec): SemanticResult {
-  const r: SemanticResult = { errors: [], warnings: [] };
+/** Every cross-field problem of a config the schema accepts: the errors, then the warnings. */
+export function semanticDiagnostics(config: Spec): Diagnostic[] {
+  const r: Found = { errors: [], warnings: [] };
   const ns = namespaceTable(config, r);
   checkMounts(config, ns, r);
   checkRlimits(config, r);
@@ -29,8 +33,15 @@ export function checkSemantics(config: Spec): SemanticResult {
   checkScheduler(config, r);
   checkProcessValues(config, r);
   checkDeviceRules(config, r);
-  if (config.linux?.memoryPolicy) r.errors.push(...memoryPolicyErrors(config.linux.memoryPolicy).map((e) => `config.json: ${e}`));
-  return r;
+  if (config.linux?.memoryPolicy) r.errors.push(...memoryPolicyErrors(config.linux.memoryPolicy).map((e) => fromPathMessage('error', e)));
+  return [...r.errors.map((p) => configError(p.path, p.message)), ...r.warnings.map((p) => configWarning(p.path, p.message))];
+}
+
+/** The same as lines, `config.json: <pointer>: <message>`. */
+export function checkSemantics(config: Spec): { errors: string[]; warnings: string[] } {
+  const found = semanticDiagnostics(config);
+  const lines = (severity: Diagnostic['severity']) => found.filter((d) => d.severity === severity).map(diagnosticLine);
+  return { errors: lines('error'), warnings: lines('warning') };
 }
 
 /**
@@ -38,7 +49,7 @@ export function checkSemantics(config: Spec): SemanticResult {
  * accepted as runc does (the kernel and runc read only r, w, m, and only the
  * letter of an "a" rule), with a warning saying what is actually applied.
  */
-function checkDeviceRules(config: Spec, r: SemanticResult): void {
+function checkDeviceRules(config: Spec, r: Found): void {
   const rules = config.linux?.resources?.devices;
   if (!Array.isArray(rules)) return;
   rules.forEach((d, i) => {
@@ -59,12 +70,12 @@ function checkDeviceRules(config: Spec, r: SemanticResult): void {
  * joins them onto the rootfs) tsrun treats them as relative to "/". This
  * rewrites them in place and returns one warning per mount it changed.
  */
-export function absolutizeMountDestinations(config: Spec): string[] {
-  const warnings: string[] = [];
+export function absolutizeMountDestinations(config: Spec): Diagnostic[] {
+  const warnings: Diagnostic[] = [];
   config.mounts?.forEach((m, i) => {
     if (m.destination.startsWith('/')) return;
     const abs = '/' + m.destination;
-    warnings.push(at(`/mounts/${i}/destination`, `relative path ${JSON.stringify(m.destination)} is deprecated, using ${JSON.stringify(abs)}`));
+    warnings.push(configWarning(`/mounts/${i}/destination`, `relative path ${JSON.stringify(m.destination)} is deprecated, using ${JSON.stringify(abs)}`));
     m.destination = abs;
   });
   return warnings;
@@ -73,7 +84,7 @@ export function absolutizeMountDestinations(config: Spec): string[] {
 /** Namespace type → its entry (path undefined means a new namespace). */
 type NamespaceTable = Map<LinuxNamespaceType, { path?: string; index: number }>;
 
-function namespaceTable(config: Spec, r: SemanticResult): NamespaceTable {
+function namespaceTable(config: Spec, r: Found): NamespaceTable {
   const table: NamespaceTable = new Map();
   config.linux?.namespaces?.forEach((n, i) => {
     const first = table.get(n.type);
@@ -84,7 +95,7 @@ function namespaceTable(config: Spec, r: SemanticResult): NamespaceTable {
 }
 
 // config.md, mounts: uidMappings/gidMappings and the idmap/ridmap options.
-function checkMounts(config: Spec, ns: NamespaceTable, r: SemanticResult): void {
+function checkMounts(config: Spec, ns: NamespaceTable, r: Found): void {
   config.mounts?.forEach((m, i) => {
     const p = `/mounts/${i}`;
     const mapped = m.uidMappings !== undefined || m.gidMappings !== undefined;
@@ -108,7 +119,7 @@ function checkMounts(config: Spec, ns: NamespaceTable, r: SemanticResult): void 
   });
 }
 
-function checkRlimits(config: Spec, r: SemanticResult): void {
+function checkRlimits(config: Spec, r: Found): void {
   const seen = new Map<string, number>();
   config.process?.rlimits?.forEach((l, i) => {
     const first = seen.get(l.type);
@@ -120,14 +131,14 @@ function checkRlimits(config: Spec, r: SemanticResult): void {
 
 // Like runc, a joined uts namespace (with a path) is enough: the hostname is
 // then set in that namespace.
-function checkUts(config: Spec, ns: NamespaceTable, r: SemanticResult): void {
+function checkUts(config: Spec, ns: NamespaceTable, r: Found): void {
   if (ns.has('uts')) return;
   for (const field of ['hostname', 'domainname'] as const) {
     if (config[field]) r.errors.push(at(`/${field}`, `cannot set the ${field} without a uts namespace in /linux/namespaces`));
   }
 }
 
-function checkUserNamespace(config: Spec, ns: NamespaceTable, r: SemanticResult): void {
+function checkUserNamespace(config: Spec, ns: NamespaceTable, r: Found): void {
   const linux = config.linux;
   const user = ns.get('user');
   if (!user) {
@@ -144,7 +155,7 @@ function checkUserNamespace(config: Spec, ns: NamespaceTable, r: SemanticResult)
   }
 }
 
-function checkTimeNamespace(config: Spec, ns: NamespaceTable, r: SemanticResult): void {
+function checkTimeNamespace(config: Spec, ns: NamespaceTable, r: Found): void {
   if (config.linux?.timeOffsets === undefined) return;
   const time = ns.get('time');
   if (!time) r.errors.push(at('/linux/timeOffsets', 'time offsets need a time namespace in /linux/namespaces'));
@@ -152,7 +163,7 @@ function checkTimeNamespace(config: Spec, ns: NamespaceTable, r: SemanticResult)
   else if (time.path !== undefined) r.errors.push(at('/linux/timeOffsets', `time offsets cannot be applied to a joined time namespace (/linux/namespaces/${time.index}/path is set)`));
 }
 
-function checkPathRestrictions(config: Spec, ns: NamespaceTable, r: SemanticResult): void {
+function checkPathRestrictions(config: Spec, ns: NamespaceTable, r: Found): void {
   if (ns.has('mount')) return;
   for (const field of ['maskedPaths', 'readonlyPaths'] as const) {
     if (config.linux?.[field]?.length) r.errors.push(at(`/linux/${field}`, 'needs a mount namespace in /linux/namespaces'));
@@ -162,7 +173,7 @@ function checkPathRestrictions(config: Spec, ns: NamespaceTable, r: SemanticResu
 }
 
 /** Values the init applies only after `start`: wrong ones must fail `create`. */
-function checkProcessValues(config: Spec, r: SemanticResult): void {
+function checkProcessValues(config: Spec, r: Found): void {
   const p = config.process;
   if (!p) return;
   for (const which of ['initial', 'final'] as const) {
@@ -174,11 +185,11 @@ function checkProcessValues(config: Spec, r: SemanticResult): void {
   }
 }
 
-function collect(r: SemanticResult, check: () => unknown): void {
+function collect(r: Found, check: () => unknown): void {
   try {
     check();
   } catch (e) {
-    r.errors.push(`config.json: ${(e as Error).message}`);
+    r.errors.push(fromPathMessage('error', (e as Error).message));
   }
 }
 
@@ -193,7 +204,7 @@ function dottedSysctl(key: string): string {
 
 // /proc/sys is only partly namespaced: a key is allowed only when the
 // namespace that owns it is the container's own.
-function checkSysctl(config: Spec, ns: NamespaceTable, r: SemanticResult): void {
+function checkSysctl(config: Spec, ns: NamespaceTable, r: Found): void {
   for (const raw of Object.keys(config.linux?.sysctl ?? {})) {
     const key = dottedSysctl(raw);
     const path = `/linux/sysctl/${raw.replace(/~/g, '~0').replace(/\//g, '~1')}`;
@@ -223,7 +234,7 @@ function isHostNetns(path: string): boolean {
   }
 }
 
-function checkScheduler(config: Spec, r: SemanticResult): void {
+function checkScheduler(config: Spec, r: Found): void {
   const s = config.process?.scheduler;
   if (!s) return;
   if (s.nice !== undefined && (s.nice < -20 || s.nice > 19)) r.errors.push(at('/process/scheduler/nice', `${s.nice} is outside -20..19`));

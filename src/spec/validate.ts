@@ -4,9 +4,15 @@
 import type { ErrorObject } from 'ajv';
 import { validateConfig as configValidator, validateState as stateValidator, type Validator } from './generated/validators';
 import { OCI_VERSION } from './version';
+import { configError, type Diagnostic } from './diagnostic';
 
 export function validateConfig(doc: unknown): string[] {
   return run(configValidator, doc, 'config.json');
+}
+
+/** The schema's verdict on a config as diagnostics (check.ts), one per path and rule. */
+export function configSchemaErrors(doc: unknown): Diagnostic[] {
+  return problems(configValidator, doc).map(([path, message]) => configError(path, message));
 }
 
 export function validateState(doc: unknown): string[] {
@@ -19,9 +25,18 @@ export function validateProcess(doc: unknown, file: string): string[] {
 }
 
 function run(validator: Validator, doc: unknown, file: string): string[] {
+  return problems(validator, doc).map(([path, msg]) => `${file}: ${path}: ${msg}`);
+}
+
+/** [JSON pointer, rule] of each failure, each once. */
+function problems(validator: Validator, doc: unknown): [string, string][] {
   if (validator(doc)) return [];
-  const lines = (validator.errors ?? []).flatMap((e) => describe(e)).map(([path, msg]) => `${file}: ${path || '/'}: ${msg}`);
-  return [...new Set(lines)];
+  const unique = new Map<string, [string, string]>();
+  for (const [path, msg] of (validator.errors ?? []).flatMap((e) => describe(e))) {
+    const p: [string, string] = [path || '/', msg];
+    unique.set(JSON.stringify(p), p);
+  }
+  return [...unique.values()];
 }
 
 const pointerToken = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');

@@ -8,7 +8,7 @@ import { open, O, flockExclusive, closeQuiet } from '../sys/fs';
 import { validateId } from './id';
 import { ContainerFiles, type Saved } from './status';
 
-export { statusOf, publicState, type Saved, type Status } from './status';
+export { statusOf, publicState, ociState, type Saved, type Status } from './status';
 
 /**
  * The state root, made if missing. Under $XDG_RUNTIME_DIR it gets the sticky

@@ -21,6 +21,7 @@ import {
   ContainerStateError,
   NoSuchContainerError,
   TsrunError,
+  setLogSink,
   type Container,
   type LinuxSeccomp,
 } from '../../../src/api/index';
@@ -47,6 +48,17 @@ t.test('validateConfig: every problem with its JSON path, the config untouched',
   semantic.linux!.namespaces = semantic.linux!.namespaces!.filter((n) => n.type !== 'uts');
   t.match(validateConfig(semantic), [{ severity: 'error', path: '/hostname' }], 'cross-field rules too');
   t.same(validateConfig('nope').map((x) => x.path), ['/'], 'not an object');
+});
+
+t.test('validateConfig reads a JSON null member as absent, as create does for config.json', async (t) => {
+  const c = defaultSpec() as any;
+  c.annotations = null;
+  c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['getpid'], action: 'SCMP_ACT_ERRNO', args: null }] };
+  t.same(validateConfig(c), [], 'a Docker-style "args": null is no conditions');
+  t.equal(c.linux.seccomp.syscalls[0].args, null, 'the caller’s object is not rewritten');
+  const bad = defaultSpec() as any;
+  bad.process.args = ['sh', null];
+  t.match(validateConfig(bad), [{ severity: 'error', path: '/process/args/1' }], 'null in an array is still an error');
 });
 
 t.test('defaultSpec and features', async (t) => {
@@ -177,6 +189,27 @@ if (!isRoot) {
     await t.rejects(c.state(), NoSuchContainerError);
     await t.rejects(c.delete(), NoSuchContainerError);
     await t.resolves(c.delete({ force: true }), 'delete --force of a missing container is no error, as runc');
+    env.done();
+  });
+
+  t.test('an in-memory config goes through the one check: null members absent, each warning once', async (t) => {
+    const env = testEnv(t);
+    const id = uniqueId('api-null');
+    const config = testConfig(id, ['true']) as any;
+    config.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['getpid'], action: 'SCMP_ACT_ERRNO', args: null }] };
+    config.mounts.push({ destination: 'tmp', type: 'tmpfs', source: 'tmpfs' });
+    const warnings: string[] = [];
+    setLogSink((level, msg) => void (level === 'warning' && warnings.push(msg)));
+    try {
+      const c = await createContainer({ id, root: env.root, config });
+      t.equal((await c.state()).status, 'created', '"args": null is accepted, as tsrun create accepts it');
+      await c.delete({ force: true });
+    } finally {
+      setLogSink(undefined);
+    }
+    const relative = warnings.filter((w) => w.includes('deprecated'));
+    t.same(relative, [`config.json: /mounts/${config.mounts.length - 1}/destination: relative path "tmp" is deprecated, using "/tmp"`], 'logged once');
+    t.equal(config.mounts[config.mounts.length - 1].destination, 'tmp', 'the caller’s object is not rewritten');
     env.done();
   });
 

@@ -82,6 +82,18 @@ if (!isRoot) {
     env.done();
   });
 
+  t.test('HOME, when the env has none, from the container\'s /etc/passwd for the exec user, as runc', async (t) => {
+    const env = testEnv(t);
+    const { id } = running(env);
+    const home = (args: string[]) => env.run(['exec', ...args, id, 'sh', '-c', 'echo "home=${HOME-unset}"']).stdout.trim();
+    t.equal(home([]), 'home=/root', "the config's user, uid 0");
+    t.equal(home(['--user', '65534:65534']), 'home=/nonexistent', "--user: that user's entry");
+    t.equal(home(['--user', '4321']), 'home=/', 'no entry: /');
+    t.equal(home(['--env', 'HOME=/mine']), 'home=/mine', 'an explicit HOME is kept');
+    t.equal(env.run(['delete', '--force', id]).code, 0);
+    env.done();
+  });
+
   t.test('umask, preserved fds, forwarded signals', async (t) => {
     const env = testEnv(t);
     const c = testConfig('x', ['sleep', '300']);

@@ -66,6 +66,27 @@ if (!isRoot) {
     env.done();
   });
 
+  t.test('HOME, when the env has none, from the container\'s /etc/passwd, as runc', async (t) => {
+    const env = testEnv(t);
+    const passwd = join(env.dir, 'passwd');
+    writeFileSync(passwd, 'root:x:0:0:root:/root:/bin/sh\napp:x:1234:1234:app:/home/app:/bin/sh\n');
+    const home = (uid: number, extraEnv: string[] = [], customPasswd = false) => {
+      const c = testConfig('x', []);
+      c.process!.user = { uid, gid: uid };
+      c.process!.env = ['PATH=/bin', ...extraEnv];
+      if (customPasswd) c.mounts!.push({ destination: '/etc/passwd', type: 'bind', source: passwd, options: ['bind', 'ro'] });
+      const r = inside(env, c, 'echo "home=${HOME-unset}"');
+      t.equal(r.code, 0, r.out);
+      return /^home=(.*)$/m.exec(r.out)?.[1];
+    };
+    t.equal(home(0), '/root', "uid 0: the image's entry");
+    t.equal(home(65534), '/nonexistent', 'another entry of the image');
+    t.equal(home(1234, [], true), '/home/app', 'an entry only the container has: read inside it');
+    t.equal(home(4321), '/', 'no entry: /');
+    t.equal(home(0, ['HOME=/mine']), '/mine', 'an explicit HOME is kept');
+    env.done();
+  });
+
   t.test('signal dispositions and mask are reset', async (t) => {
     const env = testEnv(t);
     const id = uniqueId('sig');

@@ -1,6 +1,7 @@
-// The process `tsrun exec` starts, as runc builds it: a process.json
-// (--process, validated against the spec's process schema), or the
-// container's own process with the command line's changes.
+// The process `tsrun exec` starts, as runc builds it from its command line:
+// a process.json (--process, validated against the spec's process schema),
+// or the container's own process with the flags' changes. The runtime gets
+// the finished Process (runtime/exec.ts), as the library's exec gives it.
 import { readFileSync } from 'node:fs';
 import type { Process } from '../spec/types';
 import { InvalidInputError } from '../errors';
