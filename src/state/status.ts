@@ -125,7 +125,13 @@ export function ociState(s: Saved, status: Status): OciState {
   return st;
 }
 
-/** runc's `state` JSON: the State, no pid once stopped, and where, when and whose. */
+/**
+ * runc's `state` JSON: the State, no pid once stopped, and where, when and
+ * whose, in runc's key order (pid before status), for callers that compare text.
+ */
 export function publicState(s: Saved, status: Status): Record<string, unknown> {
-  return { ...ociState(s, status), pid: status === 'stopped' ? 0 : s.pid, rootfs: s.rootfs, created: s.created, owner: s.owner };
+  const { ociVersion, id, bundle, annotations } = ociState(s, status);
+  const pid = status === 'stopped' ? 0 : s.pid;
+  const where = { bundle, rootfs: s.rootfs, created: s.created, owner: s.owner };
+  return { ociVersion, id, pid, status, ...where, ...(annotations && { annotations }) };
 }

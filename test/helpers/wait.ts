@@ -2,7 +2,7 @@
 // every intervalMs, until the value is what the test waits for or time runs
 // out. The last value is returned either way, so the test asserts on (and
 // reports) what it saw rather than on a bare timeout.
-import { sleepMs } from '../../src/state/proc';
+import { sleepMs } from '../../src/sys/sleep';
 
 export interface WaitOptions<T> {
   /** Give up after this long; the probe's last value is returned anyway (default 10 s). */
