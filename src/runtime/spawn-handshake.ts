@@ -24,7 +24,7 @@ export function ownExecutable(explicit?: string): string {
   return '/proc/self/exe';
 }
 
-export function sysMessage(m: FailedCall): string {
+function sysMessage(m: FailedCall): string {
   return m.arg === undefined ? `${m.call}: ${errnoName(Number(m.errno))}` : `${m.call}(${m.arg}): ${errnoName(Number(m.errno))}`;
 }
 
