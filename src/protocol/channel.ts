@@ -82,7 +82,9 @@ export class Channel<Out extends Message, In extends Message> {
       throw new Error(`channel: not a message from ${this.peer}: ${JSON.stringify(line)}`);
     }
     const type = (m as { type?: unknown } | null)?.type;
-    if (typeof type !== 'string' || !Object.hasOwn(this.accepts, type)) throw new Error(`channel: unknown message from ${this.peer}: ${line}`);
+    if (typeof type !== 'string' || !Object.hasOwn(this.accepts, type)) {
+      throw new Error(`channel: unknown message from ${this.peer}: ${line}`);
+    }
     return m as In;
   }
 }

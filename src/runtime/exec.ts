@@ -133,14 +133,17 @@ function execSpec(o: ExecOptions, saved: Saved, config: Spec, j: Joins, preserve
       // In every hierarchy before it runs anything: limits, freezing and kill --all cover it.
       if (saved.cgroup) joinCgroup(new CgroupHandle(saved.cgroup as SavedCgroup), pid, o.cgroups);
       else if (o.cgroups.length) throw new InvalidInputError(`--cgroup: container ${saved.id} has no cgroup`);
-      return { plan: { type: Msg.Exec, plan: execPlan(o, saved, config, { mntFd: j.mntFd, consoleFd, log: log.target }) } };
+      const plan = execPlan(o, saved, config, { mntFd: j.mntFd, consoleFd, log: log.target });
+      return { plan: { type: Msg.Exec, plan } };
     },
     readUntilExecve: true,
     pidFile: o.pidFile,
   };
 }
 
-function execPlan(o: ExecOptions, saved: Saved, config: Spec, fds: Pick<ExecPlan, 'mntFd' | 'consoleFd' | 'log'>): ExecPlan {
+type ExecFds = Pick<ExecPlan, 'mntFd' | 'consoleFd' | 'log'>;
+
+function execPlan(o: ExecOptions, saved: Saved, config: Spec, fds: ExecFds): ExecPlan {
   return {
     process: o.process,
     ...fds,

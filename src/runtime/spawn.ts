@@ -54,7 +54,10 @@ export interface ChildSpec {
   prepare(pid: number, consoleFd: number | undefined): Handover;
   /** create: the init asks for the runtime's hooks once its rootfs is up; a throw aborts it. Unexpected elsewhere. */
   onHooks?: () => void;
-  /** exec: its last steps after "ready" (credentials, seccomp, execve) may still fail: read until execve closes the socket. */
+  /**
+   * exec: its last steps after "ready" (credentials, seccomp, execve) may
+   * still fail: read until execve closes the socket.
+   */
   readUntilExecve: boolean;
   pidFile?: string;
   /** On failure, before the child is killed (create: the network devices go back first). */
@@ -85,7 +88,8 @@ export function spawnChild(s: ChildSpec): Spawned {
     awaitReady(chan, s);
     if (s.readUntilExecve) awaitExecve(chan, s);
     if (s.pidFile) writePidFile(s.pidFile, pid);
-    return { pid, consoleMaster: io.consoleReceiver !== undefined ? receiveConsoleMaster(io.consoleReceiver) : undefined };
+    const consoleMaster = io.consoleReceiver !== undefined ? receiveConsoleMaster(io.consoleReceiver) : undefined;
+    return { pid, consoleMaster };
   } catch (e) {
     s.beforeKill?.();
     killAndReap([pid, childPid]);
