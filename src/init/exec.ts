@@ -3,8 +3,9 @@
 // its mount namespace (the native helper joined them, user first, and forked
 // again for the pid namespace). It enters that one on its main thread, then
 // becomes the process the plan describes, as the init does for its own.
-import type { Channel } from '../runtime/channel';
-import type { ExecPlan } from '../runtime/init-plan';
+import type { ChildChannel } from '../protocol/channel';
+import { Msg } from '../protocol/messages';
+import type { ExecPlan } from '../protocol/plans';
 import type { State } from '../spec/types';
 import { applyRlimits } from '../linux/rlimits';
 import { applyOomScoreAdj } from '../linux/oom-score';
@@ -25,7 +26,7 @@ import { setLogTarget, debug } from '../log';
  * Sets the process up, says "ready", and execs it. The parent reads until
  * execve closes the socket: every error up to the exec reaches it.
  */
-export function enterAndExec(chan: Channel, plan: ExecPlan): never {
+export function enterAndExec(chan: ChildChannel, plan: ExecPlan): never {
   setLogTarget(plan.log);
   const proc = plan.process;
   // A seccomp notify agent's socket is a host path: connect while it is reachable.
@@ -56,7 +57,7 @@ export function enterAndExec(chan: Channel, plan: ExecPlan): never {
   applyPersonality(plan.personality);
   // The container's policy, as runc gives an exec'd process.
   applyMemoryPolicy(plan.memoryPolicy);
-  chan.send({ type: 'ready' });
+  chan.send({ type: Msg.Ready });
   debug(`exec: about to exec ${exe}`);
   becomeProcess(proc, exe, {
     preserveFds: plan.preserveFds,

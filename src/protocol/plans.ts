@@ -1,11 +1,9 @@
+// The plans the parent hands its child over the sync socket (messages.ts).
 import type { Process, Spec } from '../spec/types';
 import type { CompiledSeccompJSON } from '../seccomp/compile';
 import type { LogTarget } from '../log';
 
-/** The hidden subcommand through which the native helper enters the executable as a container's init. */
-export const INIT_COMMAND = 'init';
-
-/** What `tsrun create` hands the container init over the sync socket. */
+/** What `tsrun create` hands the container init. */
 export interface InitPlan {
   id: string;
   bundle: string;
@@ -17,7 +15,7 @@ export interface InitPlan {
   fifoFd: number;
   consoleFd?: number;
   mountJoinFd?: number;
-  /** Positions in config.mounts whose bind sources follow the plan as descriptors (bind-source-fds.ts). */
+  /** Positions in config.mounts whose bind sources follow the plan as descriptors (bind-sources.ts). */
   bindSources?: number[];
   preserveFds: number;
   newCgroupNs: boolean;
