@@ -22,5 +22,9 @@ function loadFailed(e: unknown, syncFd?: number): never {
 }
 
 const args = process.argv.slice(2);
-if (args[0] === INIT_COMMAND) import('./init/main').then((m) => m.runInit(args.slice(1)), (e) => loadFailed(e, Number(args[1])));
+if (args[0] === INIT_COMMAND)
+  import('./init/main').then(
+    (m) => m.runInit(args.slice(1)),
+    (e) => loadFailed(e, Number(args[1])),
+  );
 else import('./cli/main').catch((e) => loadFailed(e));

@@ -40,16 +40,19 @@ export interface CreateContainerOptions {
 function bundleFor(config: Spec, bundle: string | undefined): string {
   if (bundle !== undefined) return bundle;
   const path = config.root?.path;
-  if (typeof path !== 'string' || !isAbsolute(path)) throw new InvalidInputError('bundle: required when config.root.path is not absolute');
+  if (typeof path !== 'string' || !isAbsolute(path))
+    throw new InvalidInputError('bundle: required when config.root.path is not absolute');
   return dirname(path);
 }
 
 /** Sets the container up (runtime.md create) and leaves it created; start() runs its process. */
 export async function createContainer(opts: CreateContainerOptions): Promise<Container> {
-  if (typeof opts !== 'object' || opts === null) throw new InvalidInputError('createContainer: options must be an object');
+  if (typeof opts !== 'object' || opts === null)
+    throw new InvalidInputError('createContainer: options must be an object');
   const id = checkId(opts.id);
   const root = checkRoot(opts.root);
-  if ((opts.bundle === undefined) === (opts.config === undefined)) throw new InvalidInputError('createContainer: give one of bundle and config');
+  if ((opts.bundle === undefined) === (opts.config === undefined))
+    throw new InvalidInputError('createContainer: give one of bundle and config');
   const executable = resolveExecutable(opts.executable);
   const bundle = checkOptionalPath('bundle', opts.bundle);
   let loaded;

@@ -14,7 +14,11 @@ export interface Freezer {
 export function freeze(f: Freezer): void {
   if (f.version === 2) {
     cgWrite(f.dir, 'cgroup.freeze', '1');
-    waitFor(() => readKeyed(f.dir, 'cgroup.events').frozen === 1, f, () => cgWrite(f.dir, 'cgroup.freeze', '0'));
+    waitFor(
+      () => readKeyed(f.dir, 'cgroup.events').frozen === 1,
+      f,
+      () => cgWrite(f.dir, 'cgroup.freeze', '0'),
+    );
     return;
   }
   let tries = 0;

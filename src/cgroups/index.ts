@@ -65,7 +65,8 @@ export interface CgroupManager {
 export function createCgroup(cfg: CgroupConfig): CgroupManager {
   const layout = hostLayout();
   const dirs = resolveDirs(layout, cfg.cgroupsPath, cfg.id, cfg.systemd);
-  if (Object.keys(dirs.v1).length === 0 && !dirs.unified) throw new CgroupError('cgroups: no cgroup hierarchy is mounted on this host');
+  if (Object.keys(dirs.v1).length === 0 && !dirs.unified)
+    throw new CgroupError('cgroups: no cgroup hierarchy is mounted on this host');
   const canFilterDevices = layout.v1.some((h) => h.key.split(',').includes('devices')) || layout.unified !== undefined;
   const resources = canFilterDevices ? withDefaultDeviceRules(cfg.resources, cfg.devicePaths) : cfg.resources;
   const cg = new Cgroup(savedFromLayout(layout, dirs, resources));

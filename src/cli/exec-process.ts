@@ -36,13 +36,15 @@ export function readProcessFile(file: string): Process {
 
 /** uid[:gid] or names: the names (and a uid alone's gid) are resolved inside the container. */
 function checkUser(spec: string): void {
-  if (!/^[^:]+(:[^:]+)?$/.test(spec)) throw new InvalidInputError(`--user ${JSON.stringify(spec)}: must be user[:group]`);
+  if (!/^[^:]+(:[^:]+)?$/.test(spec))
+    throw new InvalidInputError(`--user ${JSON.stringify(spec)}: must be user[:group]`);
 }
 
 /** env with each of `extra` set: a name given again replaces the earlier value. */
 function withEnv(env: string[], extra: string[]): string[] {
   const name = (e: string) => e.split('=', 1)[0];
-  for (const e of extra) if (!e.includes('=')) throw new InvalidInputError(`--env ${JSON.stringify(e)}: must be NAME=value`);
+  for (const e of extra)
+    if (!e.includes('=')) throw new InvalidInputError(`--env ${JSON.stringify(e)}: must be NAME=value`);
   const names = new Set(extra.map(name));
   return [...env.filter((e) => !names.has(name(e))), ...extra];
 }

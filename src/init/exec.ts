@@ -45,7 +45,12 @@ export function enterAndExec(chan: ChildChannel, plan: ExecPlan): never {
   }
   if (plan.user !== undefined) {
     const u = resolveUser(plan.user);
-    proc.user = { ...proc.user, uid: u.uid, gid: u.gid, additionalGids: [...new Set([...u.groups, ...(proc.user?.additionalGids ?? [])])] };
+    proc.user = {
+      ...proc.user,
+      uid: u.uid,
+      gid: u.gid,
+      additionalGids: [...new Set([...u.groups, ...(proc.user?.additionalGids ?? [])])],
+    };
   }
   applyRlimits(proc.rlimits);
   applyOomScoreAdj(proc.oomScoreAdj);

@@ -126,7 +126,11 @@ function joinNamespaces(plan: InitPlan): void {
  * the console before /dev may turn read-only; returns the seccomp agent's
  * socket, connected while the host's root is still reachable.
  */
-function setUpRootfs(plan: InitPlan, proc: Process, bindSourceFds: ReturnType<typeof receiveBindSources>): number | undefined {
+function setUpRootfs(
+  plan: InitPlan,
+  proc: Process,
+  bindSourceFds: ReturnType<typeof receiveBindSources>,
+): number | undefined {
   const { config } = plan;
   const rootfsPlan: RootfsPlan = {
     rootfs: plan.rootfs,

@@ -23,7 +23,9 @@ export function apparmorEnabled(): boolean {
 export function applyApparmor(profile: string | undefined): void {
   if (!profile) return;
   if (!apparmorEnabled()) {
-    throw new Error(`apparmor profile "${profile}" specified (process.apparmorProfile) but AppArmor is not enabled on the host`);
+    throw new Error(
+      `apparmor profile "${profile}" specified (process.apparmorProfile) but AppArmor is not enabled on the host`,
+    );
   }
   // attr is per thread: thread-self, not self.
   const modern = '/proc/thread-self/attr/apparmor/exec';

@@ -38,12 +38,18 @@ export function resolveUser(spec: string, etc = '/etc'): ResolvedUser {
   const [user, group] = spec.split(':', 2);
   const passwd = idEntries(`${etc}/passwd`);
   const groups = idEntries(`${etc}/group`);
-  const u = /^\d+$/.test(user) ? passwd.find((e) => e.id === Number(user)) ?? { name: '', id: Number(user), fields: [] } : passwd.find((e) => e.name === user);
-  if (!u) throw new Error(`--user ${JSON.stringify(spec)}: no user ${JSON.stringify(user)} in the container's /etc/passwd`);
+  const u = /^\d+$/.test(user)
+    ? (passwd.find((e) => e.id === Number(user)) ?? { name: '', id: Number(user), fields: [] })
+    : passwd.find((e) => e.name === user);
+  if (!u)
+    throw new Error(`--user ${JSON.stringify(spec)}: no user ${JSON.stringify(user)} in the container's /etc/passwd`);
   let gid = u.fields[3] !== undefined && /^\d+$/.test(u.fields[3]) ? Number(u.fields[3]) : 0;
   if (group !== undefined) {
     const g = /^\d+$/.test(group) ? { id: Number(group) } : groups.find((e) => e.name === group);
-    if (!g) throw new Error(`--user ${JSON.stringify(spec)}: no group ${JSON.stringify(group)} in the container's /etc/group`);
+    if (!g)
+      throw new Error(
+        `--user ${JSON.stringify(spec)}: no group ${JSON.stringify(group)} in the container's /etc/group`,
+      );
     gid = g.id;
   }
   const member = u.name ? groups.filter((g) => (g.fields[3] ?? '').split(',').includes(u.name)).map((g) => g.id) : [];

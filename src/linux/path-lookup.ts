@@ -39,7 +39,11 @@ export function resolveExecutable(args0: string, env: string[] | undefined, cwd:
     if (problem) throw new Error(`exec: "${args0}": ${problem}`);
     return path;
   }
-  const pathVar = (env ?? []).filter((e) => e.startsWith('PATH=')).pop()?.slice(5) ?? '';
+  const pathVar =
+    (env ?? [])
+      .filter((e) => e.startsWith('PATH='))
+      .pop()
+      ?.slice(5) ?? '';
   if (pathVar !== '') {
     for (const dir of pathVar.split(delimiter)) {
       // An empty PATH entry means the current directory, which is cwd.

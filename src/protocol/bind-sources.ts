@@ -18,7 +18,10 @@ export function receiveBindSources(chan: ChildChannel, indexes: number[]): Map<n
   try {
     while (fds.length < indexes.length) {
       const m = chan.receive();
-      if (m?.type !== Msg.BindSources) throw new Error(`bind sources: expected their descriptors, got ${m ? JSON.stringify(m.type) : 'end of stream'}`);
+      if (m?.type !== Msg.BindSources)
+        throw new Error(
+          `bind sources: expected their descriptors, got ${m ? JSON.stringify(m.type) : 'end of stream'}`,
+        );
       fds.push(...chan.takeFds(Number(m.count)));
     }
   } catch (err) {

@@ -41,7 +41,8 @@ export class Channel<Out extends Message, In extends Message> {
 
   /** One message with up to MAX_FDS_PER_MESSAGE descriptors attached (the caller keeps its own copies). */
   sendWithFds(msg: Out, fds: number[]): void {
-    if (fds.length > MAX_FDS_PER_MESSAGE) throw new Error(`channel: ${fds.length} descriptors in one message (at most ${MAX_FDS_PER_MESSAGE})`);
+    if (fds.length > MAX_FDS_PER_MESSAGE)
+      throw new Error(`channel: ${fds.length} descriptors in one message (at most ${MAX_FDS_PER_MESSAGE})`);
     sendFds(this.fd, encodeMessage(msg), fds);
   }
 

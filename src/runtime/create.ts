@@ -74,11 +74,19 @@ function checkConfig(config: Spec, opts: CreateOptions): void {
 function planCgroup(config: Spec, opts: CreateOptions): CgroupManager {
   try {
     const devicePaths = (config.linux?.devices ?? []).map((d) => cleanPath(d.path));
-    const cgroup = createCgroup({ id: opts.id, cgroupsPath: config.linux?.cgroupsPath, systemd: opts.systemdCgroup, resources: config.linux?.resources, devicePaths, rootless: opts.rootless });
+    const cgroup = createCgroup({
+      id: opts.id,
+      cgroupsPath: config.linux?.cgroupsPath,
+      systemd: opts.systemdCgroup,
+      resources: config.linux?.resources,
+      devicePaths,
+      rootless: opts.rootless,
+    });
     for (const w of cgroup.warnings) warn(w);
     return cgroup;
   } catch (e) {
-    if (e instanceof CgroupError) throw new InvalidInputError(e.code === 'EFROZEN' ? e.message : `config.json: ${e.message}`);
+    if (e instanceof CgroupError)
+      throw new InvalidInputError(e.code === 'EFROZEN' ? e.message : `config.json: ${e.message}`);
     throw e;
   }
 }
@@ -202,7 +210,9 @@ function initialState(opts: CreateOptions, { bundle, config, rootfs }: Bundle, n
     phase: 'creating',
     hooks: { poststart: config.hooks?.poststart, poststop: config.hooks?.poststop },
     // Never the rootfs itself: it may be a mount of its own (containerd's overlay).
-    hostMounts: ns.has('mount') ? undefined : (config.mounts ?? []).map((m) => join(rootfs, m.destination)).filter((p) => p !== rootfs),
+    hostMounts: ns.has('mount')
+      ? undefined
+      : (config.mounts ?? []).map((m) => join(rootfs, m.destination)).filter((p) => p !== rootfs),
     noProcess: config.process ? undefined : true,
     // Not on disk in a bundle: kept for exec, which starts from the config as created.
     config: opts.loaded ? config : undefined,

@@ -53,8 +53,10 @@ export function parseSubCgroup(flag: string): SubCgroup {
   const colon = flag.indexOf(':');
   const controller = colon >= 0 ? flag.slice(0, colon) : undefined;
   const path = posix.normalize((colon >= 0 ? flag.slice(colon + 1) : flag).replace(/^\/+/, ''));
-  if (controller === '' || path === '.' || path === '') throw new InvalidInputError(`--cgroup ${JSON.stringify(flag)}: must be [controller:]path`);
-  if (path === '..' || path.startsWith('../')) throw new InvalidInputError(`--cgroup ${JSON.stringify(flag)}: leaves the container's cgroup`);
+  if (controller === '' || path === '.' || path === '')
+    throw new InvalidInputError(`--cgroup ${JSON.stringify(flag)}: must be [controller:]path`);
+  if (path === '..' || path.startsWith('../'))
+    throw new InvalidInputError(`--cgroup ${JSON.stringify(flag)}: leaves the container's cgroup`);
   return { controller, path };
 }
 
@@ -63,8 +65,10 @@ function runningContainer(root: string, id: string, ignorePaused: boolean): Save
   const c = ContainerFiles.find(root, id);
   const saved = c.readExisting();
   const status = statusOf(c, saved);
-  if (status === 'stopped' || status === 'creating') throw new ContainerStateError(`cannot exec in a stopped container: ${id}`);
-  if (status === 'paused' && !ignorePaused) throw new ContainerStateError(`cannot exec in a paused container (use --ignore-paused to override): ${id}`);
+  if (status === 'stopped' || status === 'creating')
+    throw new ContainerStateError(`cannot exec in a stopped container: ${id}`);
+  if (status === 'paused' && !ignorePaused)
+    throw new ContainerStateError(`cannot exec in a paused container (use --ignore-paused to override): ${id}`);
   return saved;
 }
 
@@ -82,7 +86,9 @@ interface Joins {
 
 /** The init's namespaces of every type the config lists, user first; mount apart. */
 function openJoins(pid: number, config: Spec): Joins {
-  const types = [...new Set((config.linux?.namespaces ?? []).map((n) => n.type))].sort((a, b) => Number(b === 'user') - Number(a === 'user'));
+  const types = [...new Set((config.linux?.namespaces ?? []).map((n) => n.type))].sort(
+    (a, b) => Number(b === 'user') - Number(a === 'user'),
+  );
   const j: Joins = { joins: [], forkAgain: false };
   try {
     for (const type of types) {

@@ -20,9 +20,15 @@ export function killContainer(root: string, id: string, signal: string | undefin
 }
 
 export function signalContainer(saved: Saved, signal: number, all: boolean): void {
-  debug(all ? `kill: signal ${signal} to every process of container ${saved.id}` : `kill: signal ${signal} to the container init`, all ? {} : { pid: saved.pid });
+  debug(
+    all
+      ? `kill: signal ${signal} to every process of container ${saved.id}`
+      : `kill: signal ${signal} to the container init`,
+    all ? {} : { pid: saved.pid },
+  );
   if (all) {
-    if (!saved.cgroup) throw new InvalidInputError(`kill --all: container ${saved.id} has no cgroup recorded to find its processes by`);
+    if (!saved.cgroup)
+      throw new InvalidInputError(`kill --all: container ${saved.id} has no cgroup recorded to find its processes by`);
     // Frozen while signalled, so nothing forks its way out.
     new CgroupHandle(saved.cgroup).signalAll(signal);
     return;

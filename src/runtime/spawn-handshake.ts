@@ -8,7 +8,14 @@ import { errnoName } from '../sys/libc';
 import { waitpid } from '../sys/wait';
 import { writeIdMaps, writeTimeOffsets } from '../linux/namespaces';
 import type { ParentChannel } from '../protocol/channel';
-import { INIT_COMMAND, Msg, exhausted, unexpectedMessage, type ChildMessage, type FailedCall } from '../protocol/messages';
+import {
+  INIT_COMMAND,
+  Msg,
+  exhausted,
+  unexpectedMessage,
+  type ChildMessage,
+  type FailedCall,
+} from '../protocol/messages';
 import { readFileSync } from 'node:fs';
 import { sleepMs } from '../sys/sleep';
 
@@ -20,12 +27,15 @@ import { sleepMs } from '../sys/sleep';
  */
 export function ownExecutable(explicit?: string): string {
   if (explicit !== undefined) return explicit;
-  if (!process.versions.bun) throw new Error('tsrun runs containers from its executable (dist/tsrun), not from the sources under node');
+  if (!process.versions.bun)
+    throw new Error('tsrun runs containers from its executable (dist/tsrun), not from the sources under node');
   return '/proc/self/exe';
 }
 
 function sysMessage(m: FailedCall): string {
-  return m.arg === undefined ? `${m.call}: ${errnoName(Number(m.errno))}` : `${m.call}(${m.arg}): ${errnoName(Number(m.errno))}`;
+  return m.arg === undefined
+    ? `${m.call}: ${errnoName(Number(m.errno))}`
+    : `${m.call}(${m.arg}): ${errnoName(Number(m.errno))}`;
 }
 
 /**
@@ -37,7 +47,13 @@ export function reportedError(m: Extract<ChildMessage, { type: typeof Msg.Error 
 }
 
 /** Answer the native helper until it reports the pid; `who` names the process in errors. */
-export function spawnHandshake(chan: ParentChannel, config: Spec, childPid: number, forkAgain: boolean, who: string): number {
+export function spawnHandshake(
+  chan: ParentChannel,
+  config: Spec,
+  childPid: number,
+  forkAgain: boolean,
+  who: string,
+): number {
   for (;;) {
     const m = chan.receive();
     if (!m) throw new Error(`${who} exited before reporting its pid`);

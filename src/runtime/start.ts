@@ -38,7 +38,8 @@ function releaseInit(fifo: string, saved: Saved): string | undefined {
       }
       // n === 0: no writer left. After its filler the init is done; before, it died.
       if (n === 0 && released) break;
-      if (n === 0 && !isSameLiveProcess(saved.pid, saved.pidStart)) return 'container init exited before it could be started';
+      if (n === 0 && !isSameLiveProcess(saved.pid, saved.pidStart))
+        return 'container init exited before it could be started';
       poll([{ fd, events: POLL.IN }], LIVENESS_MS);
     }
   } finally {
@@ -58,7 +59,10 @@ export function startContainer(c: ContainerDir): Saved {
     throw new ContainerStateError(`cannot start a container in the ${status} state`);
   }
   // The init stays created and waiting: delete removes it.
-  if (saved.noProcess) throw new InvalidInputError('config.json: /process: required when start is called (config.md#process); the container stays created');
+  if (saved.noProcess)
+    throw new InvalidInputError(
+      'config.json: /process: required when start is called (config.md#process); the container stays created',
+    );
   debug('start: releasing the container init', { pid: saved.pid });
   const failure = releaseInit(c.fifoPath, saved);
   unlinkSync(c.fifoPath);

@@ -13,14 +13,16 @@ const isUnchanged = (v: unknown) => v === undefined || v === null || v === 0 || 
 /** Drops runc's "unchanged" values (0, ""), kernel memory (ignored, as runc does) and devices (runc's update cannot change them). */
 export function normalizeUpdate(input: LinuxResources, previous: LinuxResources | undefined): LinuxResources {
   const r = JSON.parse(JSON.stringify(input ?? {})) as LinuxResources;
-  if (typeof r !== 'object' || Array.isArray(r)) throw new InvalidInputError('update: the resources must be a JSON object');
+  if (typeof r !== 'object' || Array.isArray(r))
+    throw new InvalidInputError('update: the resources must be a JSON object');
   if (r.devices !== undefined) {
     warn('update: linux.resources.devices cannot be changed on a live container; ignored');
     delete r.devices;
   }
   const m = r.memory;
   if (m) {
-    if (!isUnchanged(m.kernel) || !isUnchanged(m.kernelTCP)) warn('Kernel memory settings are ignored and will be removed');
+    if (!isUnchanged(m.kernel) || !isUnchanged(m.kernelTCP))
+      warn('Kernel memory settings are ignored and will be removed');
     delete m.kernel;
     delete m.kernelTCP;
     for (const k of ['limit', 'reservation', 'swap'] as const) if (isUnchanged(m[k])) delete m[k];
@@ -30,7 +32,8 @@ export function normalizeUpdate(input: LinuxResources, previous: LinuxResources 
   }
   const c = r.cpu;
   if (c) {
-    for (const k of ['shares', 'quota', 'period', 'realtimeRuntime', 'realtimePeriod', 'cpus', 'mems'] as const) if (isUnchanged(c[k])) delete c[k];
+    for (const k of ['shares', 'quota', 'period', 'realtimeRuntime', 'realtimePeriod', 'cpus', 'mems'] as const)
+      if (isUnchanged(c[k])) delete c[k];
     // runc: quota or period alone keeps the other at its previous value (cgroup v2 writes both at once).
     if (c.quota !== undefined && c.period === undefined && previous?.cpu?.period) c.period = previous.cpu.period;
     if (c.period !== undefined && c.quota === undefined && previous?.cpu?.quota) c.quota = previous.cpu.quota;

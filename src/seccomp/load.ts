@@ -69,7 +69,12 @@ export function loadSeccomp(compiled: CompiledSeccomp | CompiledSeccompJSON, not
  * stream socket) and send the container process state as JSON, with the
  * listener fd attached as SCM_RIGHTS and named "seccompFd" in `fds`.
  */
-export function sendSeccompListener(listener: string | number, listenerFd: number, state: State, metadata?: string): void {
+export function sendSeccompListener(
+  listener: string | number,
+  listenerFd: number,
+  state: State,
+  metadata?: string,
+): void {
   const processState = {
     ociVersion: state.ociVersion,
     fds: ['seccompFd'],

@@ -27,8 +27,13 @@ export function loadBundle(bundlePath: string): Bundle {
   requireDirectory(bundle, `bundle ${bundle}`);
   const configPath = resolve(bundle, 'config.json');
   const checked = checkConfig({ text: readConfig(configPath) });
-  const config = acceptConfig(checked, (errors) =>
-    new InvalidInputError(checked.notJson ? `${configPath}: ${errors[0].message}` : errors.map(diagnosticLine).join('\n')));
+  const config = acceptConfig(
+    checked,
+    (errors) =>
+      new InvalidInputError(
+        checked.notJson ? `${configPath}: ${errors[0].message}` : errors.map(diagnosticLine).join('\n'),
+      ),
+  );
   return withRootfs(config, bundle);
 }
 
@@ -51,7 +56,9 @@ function requireDirectory(path: string, what: string): void {
     st = statSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new InvalidInputError(code === 'ENOENT' ? `${what}: does not exist` : `${what}: cannot be read: ${code ?? String(err)}`);
+    throw new InvalidInputError(
+      code === 'ENOENT' ? `${what}: does not exist` : `${what}: cannot be read: ${code ?? String(err)}`,
+    );
   }
   if (!st.isDirectory()) throw new InvalidInputError(`${what}: is not a directory`);
 }

@@ -33,7 +33,10 @@ export function checkConfig(source: ConfigSource): ConfigCheck {
     try {
       doc = JSON.parse(source.text);
     } catch (err) {
-      return { notJson: true, diagnostics: [configError('/', `not valid JSON: ${describeJsonError(err as Error, source.text)}`)] };
+      return {
+        notJson: true,
+        diagnostics: [configError('/', `not valid JSON: ${describeJsonError(err as Error, source.text)}`)],
+      };
     }
   } else doc = source.object;
   const config = withoutNullMembers(doc) as Spec;
@@ -67,7 +70,11 @@ function withoutNullMembers(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutNullMembers);
   if (!isPlainObject(value)) return value;
   // fromEntries defines own properties: a "__proto__" member stays a member.
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => [k, withoutNullMembers(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== null && v !== undefined)
+      .map(([k, v]) => [k, withoutNullMembers(v)]),
+  );
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

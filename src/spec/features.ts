@@ -53,7 +53,10 @@ function cgroupAnnotations(cg: CgroupFeatures): Record<string, string> {
   };
 }
 
-export function features(readLastCap = () => readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'), readCgroups: () => CgroupFeatures = cgroupFeatures): Features {
+export function features(
+  readLastCap = () => readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'),
+  readCgroups: () => CgroupFeatures = cgroupFeatures,
+): Features {
   const cg = readCgroups();
   const hasV1 = Object.values(cg.controllers).includes(1);
   const hasV2 = cg.mode !== 'v1';
@@ -84,6 +87,10 @@ export function features(readLastCap = () => readFileSync('/proc/sys/kernel/cap_
       netDevices: { enabled: true },
     },
     // The spec has no field for it: whether tsrun runs containers for an unprivileged caller.
-    annotations: { 'io.github.tsrun.version': tsrunVersion, 'io.github.tsrun.rootless': 'true', ...cgroupAnnotations(cg) },
+    annotations: {
+      'io.github.tsrun.version': tsrunVersion,
+      'io.github.tsrun.rootless': 'true',
+      ...cgroupAnnotations(cg),
+    },
   };
 }

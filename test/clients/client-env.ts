@@ -30,7 +30,12 @@ export interface Cmd {
 
 /** Run a client command (tsrun under it gets no NODE_EXTRA_CA_CERTS, as on a real host). */
 export function sh(cmd: string, args: string[], opts: { input?: string; timeout?: number } = {}): Cmd {
-  const r = spawnSync(cmd, args, { input: opts.input ?? '', encoding: 'utf8', env: cleanEnv(), timeout: opts.timeout ?? 60000 });
+  const r = spawnSync(cmd, args, {
+    input: opts.input ?? '',
+    encoding: 'utf8',
+    env: cleanEnv(),
+    timeout: opts.timeout ?? 60000,
+  });
   return { code: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
 }
 
@@ -62,7 +67,8 @@ export function ociImageTar(dir: string, more: Record<string, string[]> = {}): s
   umoci('unpack', '--image', `${layout}:latest`, unpacked);
   cpSync(sharedRootfs(), join(unpacked, 'rootfs'), { recursive: true, verbatimSymlinks: true });
   umoci('repack', '--image', `${layout}:latest`, unpacked);
-  for (const [tag, flags] of Object.entries(more)) umoci('config', '--image', `${layout}:latest`, '--tag', tag, ...flags);
+  for (const [tag, flags] of Object.entries(more))
+    umoci('config', '--image', `${layout}:latest`, '--tag', tag, ...flags);
   umoci('config', '--image', `${layout}:latest`, '--config.cmd', '/bin/sh');
   const tar = join(dir, 'oci.tar');
   execFileSync('tar', ['-C', layout, '-cf', tar, '.']);

@@ -16,7 +16,10 @@ const IMAGE = 'localhost/busybox:latest';
 if (!isRoot) {
   t.plan(0, ROOT_REASON);
 } else if (missing(NEEDED).length > 0) {
-  t.plan(0, `needs ${missing(NEEDED).join(', ')} (Debian: apt-get install containerd umoci; hack/setup.sh installs them)`);
+  t.plan(
+    0,
+    `needs ${missing(NEEDED).join(', ')} (Debian: apt-get install containerd umoci; hack/setup.sh installs them)`,
+  );
 } else {
   const dir = scratch(t, 'tsrun-ctd-');
   const cgParent = cgroupParent(t, 'tsrun-ctr');
@@ -27,7 +30,8 @@ if (!isRoot) {
   // The shim runs `tsrun --root <runc-root>/<namespace>`.
   const runcRoot = join(dir, 'tsrun-root');
   const tsrunRoot = join(runcRoot, 'default');
-  const ctr = (args: string[], opts: { timeout?: number } = {}) => sh('ctr', ['-a', join(dir, 'containerd.sock'), ...args], opts);
+  const ctr = (args: string[], opts: { timeout?: number } = {}) =>
+    sh('ctr', ['-a', join(dir, 'containerd.sock'), ...args], opts);
   const runFlags = (id: string) => ['--runc-binary', TSRUN, '--runc-root', runcRoot, '--cgroup', `${cgParent}/${id}`];
 
   t.test('image import', async (t) => {
@@ -36,7 +40,16 @@ if (!isRoot) {
   });
 
   t.test('ctr run: output and exit status', async (t) => {
-    const r = ctr(['run', '--rm', ...runFlags('out'), IMAGE, 'out', 'sh', '-c', 'echo hello from tsrun; echo to-stderr >&2; exit 4']);
+    const r = ctr([
+      'run',
+      '--rm',
+      ...runFlags('out'),
+      IMAGE,
+      'out',
+      'sh',
+      '-c',
+      'echo hello from tsrun; echo to-stderr >&2; exit 4',
+    ]);
     t.equal(r.code, 4, `the container's exit status is ctr's: ${r.stderr}`);
     t.equal(r.stdout, 'hello from tsrun\n', 'stdout through the shim');
     t.match(r.stderr, /to-stderr/, 'stderr through the shim');
@@ -45,7 +58,16 @@ if (!isRoot) {
 
   t.test('ctr run -d, state, task kill, task delete', async (t) => {
     const id = 'detached';
-    const r = ctr(['run', '-d', ...runFlags(id), IMAGE, id, 'sh', '-c', 'trap "exit 9" TERM; while :; do sleep 0.05; done']);
+    const r = ctr([
+      'run',
+      '-d',
+      ...runFlags(id),
+      IMAGE,
+      id,
+      'sh',
+      '-c',
+      'trap "exit 9" TERM; while :; do sleep 0.05; done',
+    ]);
     t.equal(r.code, 0, `ctr run -d: ${r.stderr}`);
     const tasks = ctr(['task', 'ls']).stdout;
     const m = new RegExp(`^${id}\\s+(\\d+)\\s+RUNNING`, 'm').exec(tasks);
@@ -60,7 +82,11 @@ if (!isRoot) {
     const ex = ctr(['task', 'exec', '--exec-id', 'e1', id, 'sh', '-c', 'echo in-exec; exit 5']);
     t.equal(ex.code, 5, `ctr task exec: the process's exit status: ${ex.stderr}`);
     t.equal(ex.stdout, 'in-exec\n', 'ctr task exec: output through the shim');
-    const exT = drive(['ctr', '-a', join(dir, 'containerd.sock'), 'task', 'exec', '-t', '--exec-id', 'e2', id, 'sh'], SHELL_SESSION, SHELL_SESSION_SIZE);
+    const exT = drive(
+      ['ctr', '-a', join(dir, 'containerd.sock'), 'task', 'exec', '-t', '--exec-id', 'e2', id, 'sh'],
+      SHELL_SESSION,
+      SHELL_SESSION_SIZE,
+    );
     checkShellSession(t, exT, 'ctr task exec -t');
 
     t.equal(ctr(['task', 'kill', id]).code, 0, 'ctr task kill (SIGTERM)');
@@ -89,11 +115,30 @@ if (!isRoot) {
   t.test('a failing create: ctr shows the message tsrun logged', async (t) => {
     // Raised before tsrun parsed its flags: --log must get it all the same.
     const wrapper = join(dir, 'tsrun-bad-create');
-    writeFileSync(wrapper, `#!/bin/sh\ncase " $* " in *" create "*) exec ${TSRUN} --no-such-global-flag "$@";; esac\nexec ${TSRUN} "$@"\n`, { mode: 0o755 });
+    writeFileSync(
+      wrapper,
+      `#!/bin/sh\ncase " $* " in *" create "*) exec ${TSRUN} --no-such-global-flag "$@";; esac\nexec ${TSRUN} "$@"\n`,
+      { mode: 0o755 },
+    );
     const cases: [string, string[], string[], RegExp][] = [
-      ['a netns path that does not exist', ['--with-ns', 'network:/nonexistent/netns'], ['true'], /OCI runtime create failed: [^\n]*\/linux\/namespaces\/\d+\/path: [^\n]*\/nonexistent\/netns[^\n]*: unknown/],
-      ['an error in the container init', [], ['/no/such/program'], /OCI runtime create failed: exec: "\/no\/such\/program": stat \/no\/such\/program: no such file or directory: unknown/],
-      ['an unknown flag', ['--runc-binary', wrapper], ['true'], /OCI runtime create failed: Unknown arguments?: no-such-global-flag[^\n]*: unknown/],
+      [
+        'a netns path that does not exist',
+        ['--with-ns', 'network:/nonexistent/netns'],
+        ['true'],
+        /OCI runtime create failed: [^\n]*\/linux\/namespaces\/\d+\/path: [^\n]*\/nonexistent\/netns[^\n]*: unknown/,
+      ],
+      [
+        'an error in the container init',
+        [],
+        ['/no/such/program'],
+        /OCI runtime create failed: exec: "\/no\/such\/program": stat \/no\/such\/program: no such file or directory: unknown/,
+      ],
+      [
+        'an unknown flag',
+        ['--runc-binary', wrapper],
+        ['true'],
+        /OCI runtime create failed: Unknown arguments?: no-such-global-flag[^\n]*: unknown/,
+      ],
     ];
     for (const [what, flags, args, pattern] of cases) {
       const id = `fails-${cases.findIndex((c) => c[0] === what)}`;

@@ -15,11 +15,27 @@ import { DAEMONS, missing, sh, scratch, ociImageTar, cgroupParent, cgroupsLeft }
 import { criClient, type Msg } from './cri/client';
 import { waitFor } from '../helpers/wait';
 
-const NEEDED = ['containerd', 'ctr', 'containerd-shim-runc-v2', 'umoci', 'ip', '/usr/lib/cni/host-device', '/usr/lib/cni/static', '/usr/lib/cni/loopback'];
+const NEEDED = [
+  'containerd',
+  'ctr',
+  'containerd-shim-runc-v2',
+  'umoci',
+  'ip',
+  '/usr/lib/cni/host-device',
+  '/usr/lib/cni/static',
+  '/usr/lib/cni/loopback',
+];
 const IMAGE = 'localhost/busybox:latest';
 // The pod's infra container: the same busybox, waiting until it is told to stop.
 const PAUSE = 'localhost/busybox:pause';
-const PAUSE_CONFIG = ['--config.entrypoint', '/bin/sh', '--config.entrypoint', '-c', '--config.entrypoint', "trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done"];
+const PAUSE_CONFIG = [
+  '--config.entrypoint',
+  '/bin/sh',
+  '--config.entrypoint',
+  '-c',
+  '--config.entrypoint',
+  "trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done",
+];
 const POD_IP = '192.0.2.2'; // daemons.sh's CNI network
 const MiB = 1024 * 1024;
 
@@ -66,7 +82,10 @@ const info = (res: Msg): Msg => JSON.parse(res.info?.info ?? '{}') as Msg;
 if (!isRoot) {
   t.plan(0, ROOT_REASON);
 } else if (missing(NEEDED).length > 0) {
-  t.plan(0, `needs ${missing(NEEDED).join(', ')} (Debian: apt-get install containerd umoci iproute2 containernetworking-plugins; hack/setup.sh installs them)`);
+  t.plan(
+    0,
+    `needs ${missing(NEEDED).join(', ')} (Debian: apt-get install containerd umoci iproute2 containernetworking-plugins; hack/setup.sh installs them)`,
+  );
 } else {
   const dir = scratch(t, 'tsrun-cri-');
   const cgParent = cgroupParent(t, 'tsrun-cri');
@@ -78,7 +97,8 @@ if (!isRoot) {
   const runtime = (method: string, req?: Msg) => cri.call('RuntimeService', method, req);
   // The shim runs `tsrun --root <Root>/<namespace>`; CRI's namespace is k8s.io.
   const tsrunRoot = join(dir, 'tsrun-root', 'k8s.io');
-  const tsrunState = (id: string): Msg => JSON.parse(sh(TSRUN, ['--root', tsrunRoot, 'state', id]).stdout || '{}') as Msg;
+  const tsrunState = (id: string): Msg =>
+    JSON.parse(sh(TSRUN, ['--root', tsrunRoot, 'state', id]).stdout || '{}') as Msg;
   /** Remember every process of a container (tsrun ps: the pids in its cgroup), to check at the end that none is left. */
   const processes = new Set<string>();
   const remember = (id: string) => {
@@ -141,7 +161,17 @@ if (!isRoot) {
 
   t.test('images from a local OCI layout, seen by the CRI', async (t) => {
     if (missingFrom(t, started, 'containerd')) return;
-    const r = sh('ctr', ['-a', join(dir, 'containerd.sock'), '-n', 'k8s.io', 'image', 'import', '--base-name', 'localhost/busybox', ociImageTar(dir, { pause: PAUSE_CONFIG })]);
+    const r = sh('ctr', [
+      '-a',
+      join(dir, 'containerd.sock'),
+      '-n',
+      'k8s.io',
+      'image',
+      'import',
+      '--base-name',
+      'localhost/busybox',
+      ociImageTar(dir, { pause: PAUSE_CONFIG }),
+    ]);
     t.equal(r.code, 0, `ctr -n k8s.io image import: ${r.stderr}`);
     const v = await runtime('Version', { version: 'v1' });
     t.equal(v.runtime_name, 'containerd');
@@ -163,14 +193,22 @@ if (!isRoot) {
     t.equal(st.status.network?.ip, POD_IP, "the CNI result's address");
     const i = info(st);
     netnsPath = ((i.runtimeSpec?.linux?.namespaces ?? []) as Msg[]).find((n) => n.type === 'network')?.path ?? '';
-    t.match(netnsPath, /^\/var\/run\/netns\/cni-/, "the spec's network namespace is containerd's bind-mounted netns file");
+    t.match(
+      netnsPath,
+      /^\/var\/run\/netns\/cni-/,
+      "the spec's network namespace is containerd's bind-mounted netns file",
+    );
 
     const state = tsrunState(podId);
     t.equal(state.status, 'running', "tsrun state in the shim's root: the pause container runs");
     t.equal(state.pid, i.pid, 'containerd and tsrun agree on its pid');
     t.ok(remember(podId).includes(state.pid), 'tsrun ps lists it');
     t.equal(shims().length, 1, 'one runc shim runs the pod');
-    t.equal(statSync(`/proc/${state.pid}/ns/net`).ino, statSync(netnsPath).ino, 'the pause process is in that network namespace');
+    t.equal(
+      statSync(`/proc/${state.pid}/ns/net`).ino,
+      statSync(netnsPath).ino,
+      'the pause process is in that network namespace',
+    );
     t.ok(cgroupsLeft(cgParent, podId).length > 0, "the sandbox's cgroup is below the pod's cgroup_parent");
   });
 
@@ -187,7 +225,10 @@ if (!isRoot) {
       envs: [{ key: 'GREETING', value: 'hi' }],
       mounts: [{ container_path: '/volume', host_path: volume, propagation: 'PROPAGATION_HOST_TO_CONTAINER' }],
       log_path: 'app/0.log',
-      linux: { resources: { memory_limit_in_bytes: 64 * MiB, cpu_shares: 512 }, security_context: { namespace_options: namespaces } },
+      linux: {
+        resources: { memory_limit_in_bytes: 64 * MiB, cpu_shares: 512 },
+        security_context: { namespace_options: namespaces },
+      },
     };
     const res = await runtime('CreateContainer', { pod_sandbox_id: podId, config, sandbox_config: podConfig });
     ctrId = res.container_id;
@@ -223,14 +264,22 @@ if (!isRoot) {
       return { code: r.exit_code as number, out: String(r.stdout), err: String(r.stderr) };
     };
     const net = await exec('readlink', '/proc/self/ns/net');
-    t.equal(net.out.trim(), `net:[${statSync(netnsPath).ino}]`, "the container joined the pod's network namespace (by its path)");
+    t.equal(
+      net.out.trim(),
+      `net:[${statSync(netnsPath).ino}]`,
+      "the container joined the pod's network namespace (by its path)",
+    );
     const addr = await exec('ip', '-o', '-4', 'addr', 'show', 'eth0');
     t.match(addr.out, new RegExp(`inet ${POD_IP.replace(/\./g, '\\.')}/24`), "the pod's eth0 and address, seen inside");
     const pause = tsrunState(podId).pid as number;
     const ipc = await exec('readlink', '/proc/self/ns/ipc');
     t.equal(ipc.out.trim(), `ipc:[${statSync(`/proc/${pause}/ns/ipc`).ino}]`, "the pod's IPC namespace");
     const pid = await exec('readlink', '/proc/self/ns/pid');
-    t.not(pid.out.trim(), `pid:[${statSync(`/proc/${pause}/ns/pid`).ino}]`, "its own pid namespace (CONTAINER), not the pause's");
+    t.not(
+      pid.out.trim(),
+      `pid:[${statSync(`/proc/${pause}/ns/pid`).ino}]`,
+      "its own pid namespace (CONTAINER), not the pause's",
+    );
     t.not(pid.out.trim(), `pid:[${statSync('/proc/self/ns/pid').ino}]`, "nor the host's");
     const env = await exec('sh', '-c', 'echo $GREETING; hostname');
     t.equal(env.out, 'hi\ntsrun-pod\n', "the config's env and the pod's hostname");
@@ -239,21 +288,35 @@ if (!isRoot) {
   t.test('HOST_TO_CONTAINER volume: rslave, host mounts propagate in', async (t) => {
     if (missingFrom(t, ctrId, 'container')) return;
     const spec = info(await runtime('ContainerStatus', { container_id: ctrId, verbose: true })).runtimeSpec as Msg;
-    t.equal(spec?.linux?.rootfsPropagation, 'rslave', "CRI asked for an rslave rootfs (the volume's propagation needs it)");
-    const mountinfo = async () => String((await runtime('ExecSync', { container_id: ctrId, cmd: ['cat', '/proc/self/mountinfo'], timeout: 20 })).stdout);
+    t.equal(
+      spec?.linux?.rootfsPropagation,
+      'rslave',
+      "CRI asked for an rslave rootfs (the volume's propagation needs it)",
+    );
+    const mountinfo = async () =>
+      String(
+        (await runtime('ExecSync', { container_id: ctrId, cmd: ['cat', '/proc/self/mountinfo'], timeout: 20 })).stdout,
+      );
     const line = (text: string, target: string) => text.split('\n').find((l) => l.split(' ')[4] === target) ?? '';
     t.match(line(await mountinfo(), '/volume'), / master:\d+/, 'the volume is a slave mount in the container');
     const late = join(volume, 'late');
     mkdirSync(late);
     execFileSync('mount', ['-t', 'tmpfs', 'tsrun-cri-late', late]);
-    t.ok(await waitFor(async () => line(await mountinfo(), '/volume/late'), POLL), 'a mount made on the host afterwards appears in the container');
+    t.ok(
+      await waitFor(async () => line(await mountinfo(), '/volume/late'), POLL),
+      'a mount made on the host afterwards appears in the container',
+    );
     execFileSync('umount', [late]);
     t.ok(await waitFor(async () => !line(await mountinfo(), '/volume/late'), POLL), 'and its unmount too');
   });
 
   t.test('ExecSync: stdout, stderr, exit code', async (t) => {
     if (missingFrom(t, ctrId, 'container')) return;
-    const r = await runtime('ExecSync', { container_id: ctrId, cmd: ['sh', '-c', 'echo out-line; echo err-line >&2; exit 3'], timeout: 20 });
+    const r = await runtime('ExecSync', {
+      container_id: ctrId,
+      cmd: ['sh', '-c', 'echo out-line; echo err-line >&2; exit 3'],
+      timeout: 20,
+    });
     t.equal(String(r.stdout), 'out-line\n');
     t.equal(String(r.stderr), 'err-line\n');
     t.equal(r.exit_code, 3);
@@ -297,7 +360,11 @@ if (!isRoot) {
     t.same((await runtime('ListPodSandbox')).items, [], 'CRI lists no pod');
     await waitFor(() => shims().length === 0, POLL);
     t.same(shims(), [], "the pod's shim exited");
-    t.same([...processes].filter((p) => processId(Number(p.split(':')[0])) === p), [], 'no process of the pod is left');
+    t.same(
+      [...processes].filter((p) => processId(Number(p.split(':')[0])) === p),
+      [],
+      'no process of the pod is left',
+    );
     t.same(existsSync(tsrunRoot) ? readdirSync(tsrunRoot) : [], [], "no state left in the shim's tsrun root");
     execFileSync('umount', [volume]);
     t.same(mountsUnder([dir]), [], 'no mount left under the test dir (rootfs, shm, volume)');

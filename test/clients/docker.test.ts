@@ -18,7 +18,10 @@ const DOCKER = which('/usr/bin/docker', 'docker');
 if (!isRoot) {
   t.plan(0, ROOT_REASON);
 } else if (missing(NEEDED).length > 0 || !DOCKER) {
-  t.plan(0, `needs ${[...missing(NEEDED), ...(DOCKER ? [] : ['docker'])].join(', ')} (Debian: apt-get install docker.io containerd; hack/setup.sh installs them)`);
+  t.plan(
+    0,
+    `needs ${[...missing(NEEDED), ...(DOCKER ? [] : ['docker'])].join(', ')} (Debian: apt-get install docker.io containerd; hack/setup.sh installs them)`,
+  );
 } else {
   const dir = scratch(t, 'tsrun-dkr-');
   const cgParent = cgroupParent(t, 'tsrun-docker');
@@ -27,13 +30,20 @@ if (!isRoot) {
     execFileSync(DAEMONS, ['stop', dir]);
   });
   execFileSync(DAEMONS, ['start-dockerd', dir, TSRUN]);
-  const docker = (args: string[], opts: { input?: string; timeout?: number } = {}) => sh(DOCKER, ['-H', `unix://${join(dir, 'docker.sock')}`, ...args], opts);
+  const docker = (args: string[], opts: { input?: string; timeout?: number } = {}) =>
+    sh(DOCKER, ['-H', `unix://${join(dir, 'docker.sock')}`, ...args], opts);
   const runFlags = ['--runtime', 'tsrun', '--network', 'none', '--cgroup-parent', cgParent];
   // dockerd gives every runtime the shim's root under its exec-root (20.10: runtime-runc/moby).
   const tsrunRoot = join(dir, 'docker', 'exec', 'runtime-runc', 'moby');
 
   t.test('docker import', async (t) => {
-    const r = sh('sh', ['-c', `"$0" -H "unix://$1" import - ${IMAGE} < "$2"`, DOCKER, join(dir, 'docker.sock'), rootfsTar(dir)]);
+    const r = sh('sh', [
+      '-c',
+      `"$0" -H "unix://$1" import - ${IMAGE} < "$2"`,
+      DOCKER,
+      join(dir, 'docker.sock'),
+      rootfsTar(dir),
+    ]);
     t.equal(r.code, 0, `docker import: ${r.stderr}`);
   });
 
@@ -45,12 +55,22 @@ if (!isRoot) {
     t.equal(fail.code, 42, "the container's exit status is docker's");
     t.equal(fail.stdout, 'out\n');
     t.match(fail.stderr, /err/);
-    const stdin = docker(['run', '--rm', '-i', ...runFlags, IMAGE, 'sh', '-c', 'read l; echo "got:$l"'], { input: 'line\n' });
+    const stdin = docker(['run', '--rm', '-i', ...runFlags, IMAGE, 'sh', '-c', 'read l; echo "got:$l"'], {
+      input: 'line\n',
+    });
     t.equal(stdin.stdout, 'got:line\n', 'docker run -i feeds stdin');
   });
 
   t.test('docker run -d, inspect, stop, logs, rm', async (t) => {
-    const run = docker(['run', '-d', ...runFlags, IMAGE, 'sh', '-c', 'echo up; trap "echo term; exit 0" TERM; while :; do sleep 0.05; done']);
+    const run = docker([
+      'run',
+      '-d',
+      ...runFlags,
+      IMAGE,
+      'sh',
+      '-c',
+      'echo up; trap "echo term; exit 0" TERM; while :; do sleep 0.05; done',
+    ]);
     t.equal(run.code, 0, `docker run -d: ${run.stderr}`);
     const id = run.stdout.trim();
     t.equal(docker(['inspect', '-f', '{{.State.Status}}', id]).stdout.trim(), 'running');
@@ -63,7 +83,19 @@ if (!isRoot) {
     t.equal(exec.code, 0, `docker exec: ${exec.stderr}`);
     t.equal(exec.stdout, 'in-exec\n', 'docker exec: output');
     t.equal(docker(['exec', id, 'sh', '-c', 'exit 7']).code, 7, "docker exec: the process's exit status");
-    const opts = docker(['exec', '--user', '1000:1001', '--env', 'FOO=bar', '--workdir', '/bin', id, 'sh', '-c', 'echo "$(id -u):$(id -g) $FOO $(pwd)"']);
+    const opts = docker([
+      'exec',
+      '--user',
+      '1000:1001',
+      '--env',
+      'FOO=bar',
+      '--workdir',
+      '/bin',
+      id,
+      'sh',
+      '-c',
+      'echo "$(id -u):$(id -g) $FOO $(pwd)"',
+    ]);
     t.equal(opts.stdout, '1000:1001 bar /bin\n', `docker exec --user --env --workdir: ${opts.stderr}`);
 
     const started = Date.now();
@@ -89,7 +121,11 @@ if (!isRoot) {
     const run = docker(['run', '-d', ...runFlags, IMAGE, 'sleep', '300']);
     t.equal(run.code, 0, `docker run -d: ${run.stderr}`);
     const id = run.stdout.trim();
-    const r = drive([DOCKER, '-H', `unix://${join(dir, 'docker.sock')}`, 'exec', '-it', id, 'sh'], SHELL_SESSION, SHELL_SESSION_SIZE);
+    const r = drive(
+      [DOCKER, '-H', `unix://${join(dir, 'docker.sock')}`, 'exec', '-it', id, 'sh'],
+      SHELL_SESSION,
+      SHELL_SESSION_SIZE,
+    );
     checkShellSession(t, r, 'docker exec');
     t.equal(docker(['rm', '-f', id]).code, 0);
   });

@@ -17,7 +17,10 @@ const IMAGE = 'localhost/busybox:rootless';
 if (!isRoot) {
   t.plan(0, `${ROOT_REASON} (it makes a throw-away user)`);
 } else if (missing(NEEDED).length > 0) {
-  t.plan(0, `needs ${missing(NEEDED).join(', ')} (Debian: podman conmon uidmap util-linux passwd; hack/setup.sh installs them)`);
+  t.plan(
+    0,
+    `needs ${missing(NEEDED).join(', ')} (Debian: podman conmon uidmap util-linux passwd; hack/setup.sh installs them)`,
+  );
 } else {
   const user = makeRootlessUser();
   // podman leaves a pause process holding its user namespace: the user's processes go first.
@@ -26,12 +29,18 @@ if (!isRoot) {
     user.remove();
   });
   const global = [
-    '--root', join(user.dir, 'storage'),
-    '--runroot', join(user.runtimeDir, 'run'),
-    '--storage-driver', 'vfs',
-    '--cgroup-manager', 'cgroupfs',
-    '--events-backend', 'file',
-    '--runtime', user.tsrun,
+    '--root',
+    join(user.dir, 'storage'),
+    '--runroot',
+    join(user.runtimeDir, 'run'),
+    '--storage-driver',
+    'vfs',
+    '--cgroup-manager',
+    'cgroupfs',
+    '--events-backend',
+    'file',
+    '--runtime',
+    user.tsrun,
   ];
   const podman = (args: string[]) => user.run('podman', [...global, ...args], { timeout: 120000 });
   const runFlags = ['--network', 'none', '--ulimit', 'nofile=4096:4096', '--ulimit', 'nproc=4096:4096'];
@@ -44,19 +53,43 @@ if (!isRoot) {
   });
 
   t.test('podman run: output, exit status, root of the user namespace', async (t) => {
-    const r = podman(['run', '--rm', ...runFlags, IMAGE, 'sh', '-c', 'echo hi from rootless podman; id -u; cat /proc/self/uid_map; exit 7']);
+    const r = podman([
+      'run',
+      '--rm',
+      ...runFlags,
+      IMAGE,
+      'sh',
+      '-c',
+      'echo hi from rootless podman; id -u; cat /proc/self/uid_map; exit 7',
+    ]);
     t.equal(r.code, 7, `the container's exit status: ${r.stderr}`);
     t.match(r.stdout, /^hi from rootless podman\n0\n/, 'uid 0 inside');
-    t.match(r.stdout, new RegExp(`^\\s*0\\s+${user.uid}\\s+1$`, 'm'), "container root is the user's own uid on the host");
+    t.match(
+      r.stdout,
+      new RegExp(`^\\s*0\\s+${user.uid}\\s+1$`, 'm'),
+      "container root is the user's own uid on the host",
+    );
   });
 
   t.test('podman run -it as the user: a terminal through conmon', async (t) => {
-    const r = drive(user.argv('podman', [...global, 'run', '-it', '--rm', ...runFlags, IMAGE, 'sh']), SHELL_SESSION, SHELL_SESSION_SIZE);
+    const r = drive(
+      user.argv('podman', [...global, 'run', '-it', '--rm', ...runFlags, IMAGE, 'sh']),
+      SHELL_SESSION,
+      SHELL_SESSION_SIZE,
+    );
     checkShellSession(t, r, 'rootless podman');
   });
 
   t.test('podman run -d, exec, stop, logs, rm', async (t) => {
-    const run = podman(['run', '-d', ...runFlags, IMAGE, 'sh', '-c', 'echo up; trap "echo term; exit 0" TERM; while :; do sleep 0.05; done']);
+    const run = podman([
+      'run',
+      '-d',
+      ...runFlags,
+      IMAGE,
+      'sh',
+      '-c',
+      'echo up; trap "echo term; exit 0" TERM; while :; do sleep 0.05; done',
+    ]);
     t.equal(run.code, 0, `podman run -d: ${run.stderr}`);
     const id = run.stdout.trim();
     t.equal(podman(['inspect', '-f', '{{.State.Status}}', id]).stdout.trim(), 'running');

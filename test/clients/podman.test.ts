@@ -20,17 +20,34 @@ if (!isRoot) {
   const dir = scratch(t, 'tsrun-pdm-');
   const cgParent = cgroupParent(t, 'tsrun-podman');
   const global = [
-    '--root', join(dir, 'storage'),
-    '--runroot', join(dir, 'run'),
-    '--tmpdir', join(dir, 'tmp'),
-    '--storage-driver', 'vfs',
-    '--cgroup-manager', 'cgroupfs',
-    '--events-backend', 'file',
-    '--runtime', TSRUN,
+    '--root',
+    join(dir, 'storage'),
+    '--runroot',
+    join(dir, 'run'),
+    '--tmpdir',
+    join(dir, 'tmp'),
+    '--storage-driver',
+    'vfs',
+    '--cgroup-manager',
+    'cgroupfs',
+    '--events-backend',
+    'file',
+    '--runtime',
+    TSRUN,
   ];
-  const podman = (args: string[], opts: { input?: string; timeout?: number } = {}) => sh('podman', [...global, ...args], opts);
+  const podman = (args: string[], opts: { input?: string; timeout?: number } = {}) =>
+    sh('podman', [...global, ...args], opts);
   // The host's hard nofile limit is below podman's default of 1048576 (runc fails the same way).
-  const runFlags = ['--network', 'none', '--ulimit', 'nofile=4096:4096', '--ulimit', 'nproc=4096:4096', '--cgroup-parent', cgParent];
+  const runFlags = [
+    '--network',
+    'none',
+    '--ulimit',
+    'nofile=4096:4096',
+    '--ulimit',
+    'nproc=4096:4096',
+    '--cgroup-parent',
+    cgParent,
+  ];
   t.teardown(() => {
     podman(['rm', '--all', '--force', '--time', '0']);
   });
@@ -47,12 +64,22 @@ if (!isRoot) {
     t.match(r.stderr, /err/);
     const lim = podman(['run', '--rm', ...runFlags, IMAGE, 'sh', '-c', 'ulimit -n; ulimit -Hn']);
     t.equal(lim.stdout, '4096\n4096\n', '--ulimit reached the container');
-    const stdin = podman(['run', '--rm', '-i', ...runFlags, IMAGE, 'sh', '-c', 'read l; echo "got:$l"'], { input: 'line\n' });
+    const stdin = podman(['run', '--rm', '-i', ...runFlags, IMAGE, 'sh', '-c', 'read l; echo "got:$l"'], {
+      input: 'line\n',
+    });
     t.equal(stdin.stdout, 'got:line\n', 'podman run -i feeds stdin');
   });
 
   t.test('podman run -d, inspect, stop, logs, rm', async (t) => {
-    const run = podman(['run', '-d', ...runFlags, IMAGE, 'sh', '-c', 'echo up; trap "echo term; exit 0" TERM; while :; do sleep 0.05; done']);
+    const run = podman([
+      'run',
+      '-d',
+      ...runFlags,
+      IMAGE,
+      'sh',
+      '-c',
+      'echo up; trap "echo term; exit 0" TERM; while :; do sleep 0.05; done',
+    ]);
     t.equal(run.code, 0, `podman run -d: ${run.stderr}`);
     const id = run.stdout.trim();
     t.equal(podman(['inspect', '-f', '{{.State.Status}}', id]).stdout.trim(), 'running');

@@ -77,7 +77,9 @@ if (!isRoot) {
     }
     const id = uniqueId('ttyn');
     const noTty = env.bundle(testConfig(id, ['true']));
-    const r = env.run(['create', '--console-socket', join(env.dir, 'none.sock'), '--bundle', noTty, id], { output: join(env.dir, 'out-n') });
+    const r = env.run(['create', '--console-socket', join(env.dir, 'none.sock'), '--bundle', noTty, id], {
+      output: join(env.dir, 'out-n'),
+    });
     t.equal(r.code, 1, 'a console socket without a terminal is refused');
     t.match(r.stderr, /cannot use console socket if tsrun will not detach or allocate tty/);
     env.done();
@@ -86,7 +88,8 @@ if (!isRoot) {
   t.test('create --console-socket hands the master to the listener', async (t) => {
     const env = testEnv(t);
     const id = uniqueId('csock');
-    const script = 'tty; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo stdio-is-tty; [ -c /dev/console ] && echo console-is-char; stat -c console=%t:%T /dev/console; exit 7';
+    const script =
+      'tty; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo stdio-is-tty; [ -c /dev/console ] && echo console-is-char; stat -c console=%t:%T /dev/console; exit 7';
     const r = runWithConsoleSocket(env, env.bundle(terminalConfig(id, ['sh', '-c', script])), id);
     t.equal(r.create.code, 0, `create succeeds: ${r.create.stderr}`);
     t.equal(r.fdCount, 1, 'exactly one descriptor arrives');

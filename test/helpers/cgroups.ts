@@ -14,7 +14,12 @@ export function testName(tag: string): string {
 }
 
 /** A shell that waits for a line on stdin before running `script`, so it can be moved into a cgroup first. */
-export function gatedShell(script: string): { child: ChildProcess; go: () => void; output: () => string; exited: Promise<number | null> } {
+export function gatedShell(script: string): {
+  child: ChildProcess;
+  go: () => void;
+  output: () => string;
+  exited: Promise<number | null>;
+} {
   const child = spawn('/bin/sh', ['-c', `read go; ${script}`], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));

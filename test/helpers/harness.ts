@@ -1,7 +1,18 @@
 // Shared by the integration tests: drive the built bin/tsrun as a user would,
 // on real bundles, and check that nothing is left behind afterwards.
 import { spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync, existsSync, openSync, closeSync, chmodSync, rmdirSync } from 'node:fs';
+import {
+  mkdtempSync,
+  rmSync,
+  writeFileSync,
+  readFileSync,
+  readdirSync,
+  existsSync,
+  openSync,
+  closeSync,
+  chmodSync,
+  rmdirSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
@@ -32,7 +43,11 @@ export interface Result {
  * get files instead of pipes (`output`): a pipe would stay open as long as
  * the container runs. Their combined output is then read from that file.
  */
-export function tsrun(root: string, args: string[], opts: { input?: string; timeout?: number; output?: string } = {}): Result {
+export function tsrun(
+  root: string,
+  args: string[],
+  opts: { input?: string; timeout?: number; output?: string } = {},
+): Result {
   const outFd = opts.output ? openSync(opts.output, 'a') : undefined;
   try {
     const r = spawnSync(TSRUN, ['--root', root, ...args], {

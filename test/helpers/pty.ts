@@ -29,7 +29,6 @@ export function drive(argv: string[], steps: Step[], size = { rows: 24, cols: 80
   return JSON.parse(r.stdout) as Driven;
 }
 
-
 /**
  * The interactive session every client's `-t` test types into a busybox sh:
  * size, tty, a computed echo, a resize, exit 3. Pass the pty at 30×100.

@@ -3,7 +3,19 @@
 // ranges; commands run as it through setpriv. remove() takes away the user,
 // its files and its subordinate-id lines, whatever the test left.
 import { spawnSync, execFileSync } from 'node:child_process';
-import { accessSync, chmodSync, chownSync, closeSync, constants, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  chownSync,
+  closeSync,
+  constants,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TSRUN, type Result } from './harness';
@@ -47,7 +59,10 @@ function rangesOf(file: string, name: string): string[] {
  * parallel each make a user, and rewriting /etc/subuid by hand lost lines.
  */
 function setSubIds(name: string, add: string | undefined): void {
-  const del = [...rangesOf('/etc/subuid', name).flatMap((r) => ['--del-subuids', r]), ...rangesOf('/etc/subgid', name).flatMap((r) => ['--del-subgids', r])];
+  const del = [
+    ...rangesOf('/etc/subuid', name).flatMap((r) => ['--del-subuids', r]),
+    ...rangesOf('/etc/subgid', name).flatMap((r) => ['--del-subgids', r]),
+  ];
   if (del.length) execFileSync('usermod', [...del, name], { stdio: 'ignore' });
   if (add) execFileSync('usermod', ['--add-subuids', add, '--add-subgids', add, name], { stdio: 'ignore' });
 }
@@ -89,8 +104,24 @@ export function makeRootlessUser(subCount = 65536): RootlessUser {
     subStart,
     subCount,
     argv(cmd, args, extra = {}) {
-      const env = { PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin', HOME: `/home/${name}`, USER: name, XDG_RUNTIME_DIR: runtimeDir, ...extra };
-      return ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--init-groups', '--reset-env', 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), cmd, ...args];
+      const env = {
+        PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
+        HOME: `/home/${name}`,
+        USER: name,
+        XDG_RUNTIME_DIR: runtimeDir,
+        ...extra,
+      };
+      return [
+        'setpriv',
+        `--reuid=${uid}`,
+        `--regid=${gid}`,
+        '--init-groups',
+        '--reset-env',
+        'env',
+        ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+        cmd,
+        ...args,
+      ];
     },
     run(cmd, args, opts = {}) {
       // Files, not pipes: a created container holds its stdio open (see harness tsrun()).

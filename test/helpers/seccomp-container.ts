@@ -58,10 +58,12 @@ export function cleanupRunc(env: Env): void {
   if (!hasRunc) return;
   const root = join(env.dir, 'runc');
   if (existsSync(root)) {
-    for (const id of readdirSync(root)) spawnSync('runc', ['--root', root, 'delete', '--force', id], { stdio: 'ignore' });
+    for (const id of readdirSync(root))
+      spawnSync('runc', ['--root', root, 'delete', '--force', id], { stdio: 'ignore' });
   }
   for (const dir of cgroupDirsOf(RUNC_CGROUP_PARENT)) {
-    for (const leaf of readdirSync(dir, { withFileTypes: true })) if (leaf.isDirectory()) rmdirSync(join(dir, leaf.name));
+    for (const leaf of readdirSync(dir, { withFileTypes: true }))
+      if (leaf.isDirectory()) rmdirSync(join(dir, leaf.name));
     rmdirSync(dir);
   }
 }
@@ -81,10 +83,22 @@ const SOURCE = join(FIXTURES, 'seccomp', 'sysprobe.c');
 
 function build(dir: string, bits: 32 | 64): { path?: string; why?: string } {
   const path = join(dir, `probe${bits}`);
-  const flags = ['-O1', '-static', '-nostdlib', '-ffreestanding', '-fno-pie', '-no-pie', '-fno-stack-protector', '-fno-builtin'];
+  const flags = [
+    '-O1',
+    '-static',
+    '-nostdlib',
+    '-ffreestanding',
+    '-fno-pie',
+    '-no-pie',
+    '-fno-stack-protector',
+    '-fno-builtin',
+  ];
   const r = spawnSync('cc', [`-m${bits}`, ...flags, '-o', path, SOURCE], { encoding: 'utf8' });
   if (r.error) return { why: `no C compiler (cc): ${r.error.message}` };
-  if (r.status !== 0) return { why: `cc -m${bits} cannot build a static ${bits}-bit program here: ${r.stderr.trim().split('\n').slice(-1)[0]}` };
+  if (r.status !== 0)
+    return {
+      why: `cc -m${bits} cannot build a static ${bits}-bit program here: ${r.stderr.trim().split('\n').slice(-1)[0]}`,
+    };
   return { path };
 }
 

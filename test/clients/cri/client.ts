@@ -38,7 +38,8 @@ export function criClient(socket: string): CriClient {
   return {
     call(service, method, request = {}, timeoutMs = 30000) {
       const fn = stub(service)[method];
-      if (typeof fn !== 'function') return Promise.reject(new Error(`CRI: ${service} has no method ${method} in ${PROTO}`));
+      if (typeof fn !== 'function')
+        return Promise.reject(new Error(`CRI: ${service} has no method ${method} in ${PROTO}`));
       return new Promise((resolve, reject) => {
         fn.call(stub(service), request, { deadline: Date.now() + timeoutMs }, (err, res) => {
           if (err) reject(new Error(`CRI ${method}: ${grpc.status[err.code]}: ${err.details}`));

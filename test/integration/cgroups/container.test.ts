@@ -5,7 +5,19 @@ import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cgroupDirsOf, cleanEnv, isRoot, parseState, ROOT_REASON, testConfig, testEnv, TSRUN, uniqueId, type Env, testCgroupPath } from '../../helpers/harness';
+import {
+  cgroupDirsOf,
+  cleanEnv,
+  isRoot,
+  parseState,
+  ROOT_REASON,
+  testConfig,
+  testEnv,
+  TSRUN,
+  uniqueId,
+  type Env,
+  testCgroupPath,
+} from '../../helpers/harness';
 import type { Spec } from '../../../src/spec/types';
 import { sleepSync, waitFor, waitForSync } from '../../helpers/wait';
 
@@ -26,13 +38,17 @@ function cgDir(id: string, hierarchy: string): string {
   return dir;
 }
 
-const readCg = (id: string, hierarchy: string, file: string) => readFileSync(join(cgDir(id, hierarchy), file), 'utf8').trim();
+const readCg = (id: string, hierarchy: string, file: string) =>
+  readFileSync(join(cgDir(id, hierarchy), file), 'utf8').trim();
 
 /** run -d, wait until running; returns the init pid. */
 function runDetached(t: Test, env: Env, id: string, config: Spec): number {
   const r = env.run(['run', '-d', '-b', env.bundle(config), id], { output: join(env.dir, `${id}.out`) });
   t.equal(r.code, 0, `run -d ${id}: ${r.stderr}`);
-  t.equal(waitForSync(() => statusOf(env, id), { done: (s) => s === 'running' }), 'running');
+  t.equal(
+    waitForSync(() => statusOf(env, id), { done: (s) => s === 'running' }),
+    'running',
+  );
   return Number(parseState(env.run(['state', id])).pid);
 }
 
@@ -54,11 +70,19 @@ if (!isRoot) {
     const pid = runDetached(t, env, id, testConfig(id, ['sh', '-c', 'while :; do :; done']));
     t.equal(cgroupDirsOf(testCgroupPath(id)).length > 3, true, 'the container has cgroups in the v1 hierarchies');
 
-    t.equal(env.run(['resume', id]).stderr, 'tsrun: container not paused\n', 'resume of a running container is refused');
+    t.equal(
+      env.run(['resume', id]).stderr,
+      'tsrun: container not paused\n',
+      'resume of a running container is refused',
+    );
     const p = env.run(['pause', id]);
     t.equal(p.code, 0, `pause: ${p.stderr}`);
     t.equal(statusOf(env, id), 'paused', 'state reports paused');
-    t.match(waitForSync(() => procState(pid), { done: (s) => s === 'D' || s === 'T' }), /^[DT]$/, 'the busy process is frozen (State D or T)');
+    t.match(
+      waitForSync(() => procState(pid), { done: (s) => s === 'D' || s === 'T' }),
+      /^[DT]$/,
+      'the busy process is frozen (State D or T)',
+    );
     t.equal(readCg(id, 'freezer', 'freezer.state'), 'FROZEN');
     const again = env.run(['pause', id]);
     t.equal(again.code, 1, 'pausing a paused container fails');
@@ -66,7 +90,11 @@ if (!isRoot) {
 
     t.equal(env.run(['resume', id]).code, 0, 'resume');
     t.equal(statusOf(env, id), 'running');
-    t.match(waitForSync(() => procState(pid), { done: (s) => s === 'R' || s === 'S' }), /^[RS]$/, 'the process runs again');
+    t.match(
+      waitForSync(() => procState(pid), { done: (s) => s === 'R' || s === 'S' }),
+      /^[RS]$/,
+      'the process runs again',
+    );
 
     t.equal(env.run(['pause', id]).code, 0, 'pause again');
     t.equal(env.run(['delete', id]).code, 1, 'delete without --force of a paused container is refused');
@@ -74,7 +102,12 @@ if (!isRoot) {
     t.match(procState(pid), /^(gone|Z)$/, 'the paused process was killed');
 
     const stopped = uniqueId('stopped');
-    t.equal(env.run(['create', '-b', env.bundle(testConfig(stopped, ['true'])), stopped], { output: join(env.dir, 'stopped.out') }).code, 0);
+    t.equal(
+      env.run(['create', '-b', env.bundle(testConfig(stopped, ['true'])), stopped], {
+        output: join(env.dir, 'stopped.out'),
+      }).code,
+      0,
+    );
     t.equal(env.run(['start', stopped]).code, 0);
     waitForSync(() => statusOf(env, stopped), { done: (s) => s === 'stopped' });
     const ps = env.run(['pause', stopped]);
@@ -89,7 +122,10 @@ if (!isRoot) {
   t.test('a created container can be paused and resumed, then started', async (t) => {
     const env = testEnv(t);
     const id = uniqueId('cpause');
-    t.equal(env.run(['create', '-b', env.bundle(testConfig(id, ['true'])), id], { output: join(env.dir, 'o') }).code, 0);
+    t.equal(
+      env.run(['create', '-b', env.bundle(testConfig(id, ['true'])), id], { output: join(env.dir, 'o') }).code,
+      0,
+    );
     t.equal(env.run(['pause', id]).code, 0);
     t.equal(statusOf(env, id), 'paused');
     t.equal(env.run(['resume', id]).code, 0);
@@ -102,14 +138,21 @@ if (!isRoot) {
     const env = testEnv(t);
     const id = uniqueId('oom');
     const mib = 1024 * 1024;
-    const c = testConfig(id, ['sh', '-c', 'dd if=/dev/zero of=/dev/null bs=300M count=1 2>/dev/null; echo "dd=$?"; sleep 1000']);
+    const c = testConfig(id, [
+      'sh',
+      '-c',
+      'dd if=/dev/zero of=/dev/null bs=300M count=1 2>/dev/null; echo "dd=$?"; sleep 1000',
+    ]);
     // Memory and memory+swap alike, so nothing can be swapped out instead.
     c.linux!.resources = { ...c.linux!.resources, memory: { limit: 100 * mib, swap: 100 * mib } };
     t.equal(env.run(['create', '-b', env.bundle(c), id], { output: join(env.dir, `${id}.out`) }).code, 0, 'create');
     t.equal(readCg(id, 'memory', 'memory.limit_in_bytes'), String(100 * mib));
     t.equal(readCg(id, 'memory', 'memory.memsw.limit_in_bytes'), String(100 * mib));
 
-    const events = spawn(TSRUN, ['--root', env.root, 'events', '--interval', '30s', id], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const events = spawn(TSRUN, ['--root', env.root, 'events', '--interval', '30s', id], {
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let lines = '';
     events.stdout.on('data', (d) => (lines += d));
     events.stderr.on('data', (d) => (lines += d));
@@ -119,7 +162,11 @@ if (!isRoot) {
 
     await waitFor(() => lines.includes('"oom"'), { timeoutMs: 10000, intervalMs: 50 });
     t.same(JSON.parse(lines.split('\n')[0]), { type: 'oom', id }, `events prints runc's oom event: ${lines}`);
-    t.match(waitForSync(() => outputOf(env, id), { done: (o) => o.includes('dd=') }), /dd=137/, 'dd was killed with SIGKILL');
+    t.match(
+      waitForSync(() => outputOf(env, id), { done: (o) => o.includes('dd=') }),
+      /dd=137/,
+      'dd was killed with SIGKILL',
+    );
     t.match(readCg(id, 'memory', 'memory.oom_control'), /^oom_kill [1-9]/m, 'the kernel counts the OOM kill');
 
     t.equal(env.run(['kill', id, 'KILL']).code, 0);
@@ -134,13 +181,24 @@ if (!isRoot) {
     const env = testEnv(t);
     const id = uniqueId('pids');
     // busybox sh gives up at the first failed fork: the bomb runs in an inner shell, which then exits.
-    const c = testConfig(id, ['sh', '-c', 'sh -c \'i=0; while [ $i -lt 60 ]; do sleep 1000 & i=$((i+1)); done\'; echo spawned; exec sleep 1000']);
+    const c = testConfig(id, [
+      'sh',
+      '-c',
+      "sh -c 'i=0; while [ $i -lt 60 ]; do sleep 1000 & i=$((i+1)); done'; echo spawned; exec sleep 1000",
+    ]);
     c.linux!.resources = { ...c.linux!.resources, pids: { limit: 16 } };
     runDetached(t, env, id, c);
-    t.match(waitForSync(() => outputOf(env, id), { done: (o) => o.includes('spawned') }), /can't fork|Resource temporarily unavailable/, 'forks beyond the limit fail');
+    t.match(
+      waitForSync(() => outputOf(env, id), { done: (o) => o.includes('spawned') }),
+      /can't fork|Resource temporarily unavailable/,
+      'forks beyond the limit fail',
+    );
     t.equal(readCg(id, 'pids', 'pids.max'), '16');
     const current = Number(readCg(id, 'pids', 'pids.current'));
-    t.ok(current >= 14 && current <= 16, `the container stays at the limit (the bomb's own shell has exited): ${current}`);
+    t.ok(
+      current >= 14 && current <= 16,
+      `the container stays at the limit (the bomb's own shell has exited): ${current}`,
+    );
     const pids = JSON.parse(env.run(['ps', '--format', 'json', id]).stdout) as number[];
     t.equal(pids.length, current, 'ps -f json lists every process');
     t.ok(Number(readCg(id, 'pids', 'pids.events').split(' ')[1]) > 0, 'pids.events counts the refused forks');
@@ -148,7 +206,7 @@ if (!isRoot) {
     env.done();
   });
 
-  t.test('cpu quota throttles a busy loop; events --stats has runc\'s fields', async (t) => {
+  t.test("cpu quota throttles a busy loop; events --stats has runc's fields", async (t) => {
     const env = testEnv(t);
     const id = uniqueId('cpu');
     const c = testConfig(id, ['sh', '-c', 'while :; do :; done']);
@@ -162,7 +220,16 @@ if (!isRoot) {
     t.equal(r.stdout.split('\n').filter(Boolean).length, 1, 'one line');
     t.equal(ev.type, 'stats');
     t.equal(ev.id, id);
-    t.same(Object.keys(ev.data).sort(), ['blkio', 'cpu', 'cpuset', 'hugetlb', 'intel_rdt', 'memory', 'network_interfaces', 'pids']);
+    t.same(Object.keys(ev.data).sort(), [
+      'blkio',
+      'cpu',
+      'cpuset',
+      'hugetlb',
+      'intel_rdt',
+      'memory',
+      'network_interfaces',
+      'pids',
+    ]);
     t.ok(ev.data.cpu.throttling.throttledPeriods > 0, `throttled: ${JSON.stringify(ev.data.cpu.throttling)}`);
     t.ok(ev.data.cpu.throttling.periods >= ev.data.cpu.throttling.throttledPeriods);
     const usedNs = ev.data.cpu.usage.total;
@@ -187,7 +254,11 @@ if (!isRoot) {
   t.test('cpuset pins the process; devices rules deny a device node', async (t) => {
     const env = testEnv(t);
     const id = uniqueId('cpuset');
-    const c = testConfig(id, ['sh', '-c', 'grep Cpus_allowed_list /proc/self/status; cat /dev/demo0; cat /dev/demo1; true']);
+    const c = testConfig(id, [
+      'sh',
+      '-c',
+      'grep Cpus_allowed_list /proc/self/status; cat /dev/demo0; cat /dev/demo1; true',
+    ]);
     c.linux!.resources = {
       ...c.linux!.resources,
       cpu: { cpus: '0' },
@@ -213,7 +284,11 @@ if (!isRoot) {
     const env = testEnv(t);
     const id = uniqueId('update');
     const c = testConfig(id, ['sleep', '1000']);
-    c.linux!.resources = { ...c.linux!.resources, memory: { limit: 200 * 1024 * 1024 }, cpu: { quota: 50000, period: 100000 } };
+    c.linux!.resources = {
+      ...c.linux!.resources,
+      memory: { limit: 200 * 1024 * 1024 },
+      cpu: { quota: 50000, period: 100000 },
+    };
     runDetached(t, env, id, c);
     const mem = () => readCg(id, 'memory', 'memory.limit_in_bytes');
     const quota = () => readCg(id, 'cpu', 'cpu.cfs_quota_us');
@@ -289,14 +364,19 @@ if (!isRoot) {
       ok(['--blkio-weight', '300']);
       t.match(readCg(id, 'blkio', weightFile), /^(default )?300$/m, `--blkio-weight (${weightFile})`);
     } else {
-      t.comment('--blkio-weight not checked: this host\'s blkio controller has no weight file (I/O scheduler neither CFQ nor BFQ)');
+      t.comment(
+        "--blkio-weight not checked: this host's blkio controller has no weight file (I/O scheduler neither CFQ nor BFQ)",
+      );
     }
     // The parent grants no realtime budget here: the kernel refuses, the error names the field.
     const rt = env.run(['update', '--cpu-rt-runtime', '1000', id]);
     t.equal(rt.code, 1);
     t.match(rt.stderr, /linux\.resources\.cpu\.realtimeRuntime: write "1000" to .*cpu\.rt_runtime_us: EINVAL/);
     ok(['--kernel-memory', '10m', '--kernel-memory-tcp', '1m']);
-    t.match(env.run(['update', '--mem-bw-schema', 'MB:0=20', id]).stderr, /Intel RDT\/MBA: memory bandwidth schema is not (enabled|supported)/);
+    t.match(
+      env.run(['update', '--mem-bw-schema', 'MB:0=20', id]).stderr,
+      /Intel RDT\/MBA: memory bandwidth schema is not (enabled|supported)/,
+    );
 
     const file = join(env.dir, 'resources.json');
     writeFileSync(file, JSON.stringify({ pids: { limit: 11 }, memory: { limit: 150 << 20 } }));
@@ -312,7 +392,7 @@ if (!isRoot) {
     env.done();
   });
 
-  t.test('ps lists the container\'s processes; kill --all reaches a forking loop', async (t) => {
+  t.test("ps lists the container's processes; kill --all reaches a forking loop", async (t) => {
     const env = testEnv(t);
     const id = uniqueId('ps');
     const c = testConfig(id, ['sh', '-c', 'sleep 1001 & while :; do sleep 0.01 & sleep 0.02; done']);
@@ -323,8 +403,14 @@ if (!isRoot) {
     t.equal(table.code, 0, table.stderr);
     const [header, ...rows] = table.stdout.trim().split('\n');
     t.match(header, /\bPID\b/, 'ps -ef header');
-    t.ok(rows.some((l) => l.includes('sleep 1001')), 'the background sleep is listed');
-    t.ok(rows.every((l) => existsSync(`/proc/${l.trim().split(/\s+/)[1]}`) || true), 'rows are processes');
+    t.ok(
+      rows.some((l) => l.includes('sleep 1001')),
+      'the background sleep is listed',
+    );
+    t.ok(
+      rows.every((l) => existsSync(`/proc/${l.trim().split(/\s+/)[1]}`) || true),
+      'rows are processes',
+    );
     const custom = env.run(['ps', id, '-o', 'pid,comm']);
     t.match(custom.stdout, /^\s*PID COMMAND\n/, 'ps options after the id go to ps');
     t.match(custom.stdout, new RegExp(`^\\s*${pid} sh$`, 'm'), 'the init is listed');
@@ -334,10 +420,18 @@ if (!isRoot) {
 
     const kill = env.run(['kill', '--all', id, 'KILL']);
     t.equal(kill.code, 0, kill.stderr);
-    const left = waitForSync(() => JSON.parse(env.run(['ps', '-f', 'json', id]).stdout) as number[], { done: (p) => p.length === 0 });
+    const left = waitForSync(() => JSON.parse(env.run(['ps', '-f', 'json', id]).stdout) as number[], {
+      done: (p) => p.length === 0,
+    });
     t.same(left, [], 'nothing is left in the cgroup');
-    t.ok(pids.every((p) => procState(p) === 'gone' || procState(p) === 'Z'), 'every process seen before is gone');
-    t.equal(waitForSync(() => statusOf(env, id), { done: (s) => s === 'stopped' }), 'stopped');
+    t.ok(
+      pids.every((p) => procState(p) === 'gone' || procState(p) === 'Z'),
+      'every process seen before is gone',
+    );
+    t.equal(
+      waitForSync(() => statusOf(env, id), { done: (s) => s === 'stopped' }),
+      'stopped',
+    );
     deleteAndCheck(t, env, id, false);
     env.done();
   });
@@ -345,15 +439,51 @@ if (!isRoot) {
   t.test('bad cgroup input at create: clear error naming the JSON path, nothing left', async (t) => {
     const env = testEnv(t);
     const cases: [string, (c: Spec) => void, RegExp, string[]?][] = [
-      ['negative', (c) => (c.linux!.resources = { memory: { limit: -5 } }), /linux\.resources\.memory\.limit: -5 is below the minimum -1/],
-      ['absurd', (c) => (c.linux!.resources = { cpu: { shares: 10_000_000 } }), /linux\.resources\.cpu\.shares: 10000000 is above the maximum/],
-      ['swap', (c) => (c.linux!.resources = { memory: { limit: 64 << 20, swap: 32 << 20 } }), /linux\.resources\.memory\.swap: .* below/],
-      ['unified', (c) => (c.linux!.resources = { unified: { 'memory.bogus': '1' } }), /linux\.resources\.unified\["memory\.bogus"\]: unknown cgroup v2 key/],
-      ['devtype', (c) => (c.linux!.resources = { devices: [{ allow: true, type: 'x' as never, access: 'rwm' }] }), /devices(\[0\]|\/0\/)\.?type/],
-      ['access', (c) => (c.linux!.resources = { devices: [{ allow: true, type: 'c', access: 5 as unknown as string }] }), /devices(\[0\]|\/0\/)\.?access/],
-      ['dotdot', (c) => (c.linux!.cgroupsPath = 'tsrun-test/../../escape'), /linux\.cgroupsPath: .* has a "\.\." component/],
-      ['systemd', (c) => (c.linux!.cgroupsPath = 'system.slice:tsrun:x'), /linux\.cgroupsPath: .*systemd form.*needs --systemd-cgroup/],
-      ['rt', (c) => (c.linux!.resources = { cpu: { realtimeRuntime: 2000, realtimePeriod: 1000 } }), /linux\.resources\.cpu\.realtimeRuntime/],
+      [
+        'negative',
+        (c) => (c.linux!.resources = { memory: { limit: -5 } }),
+        /linux\.resources\.memory\.limit: -5 is below the minimum -1/,
+      ],
+      [
+        'absurd',
+        (c) => (c.linux!.resources = { cpu: { shares: 10_000_000 } }),
+        /linux\.resources\.cpu\.shares: 10000000 is above the maximum/,
+      ],
+      [
+        'swap',
+        (c) => (c.linux!.resources = { memory: { limit: 64 << 20, swap: 32 << 20 } }),
+        /linux\.resources\.memory\.swap: .* below/,
+      ],
+      [
+        'unified',
+        (c) => (c.linux!.resources = { unified: { 'memory.bogus': '1' } }),
+        /linux\.resources\.unified\["memory\.bogus"\]: unknown cgroup v2 key/,
+      ],
+      [
+        'devtype',
+        (c) => (c.linux!.resources = { devices: [{ allow: true, type: 'x' as never, access: 'rwm' }] }),
+        /devices(\[0\]|\/0\/)\.?type/,
+      ],
+      [
+        'access',
+        (c) => (c.linux!.resources = { devices: [{ allow: true, type: 'c', access: 5 as unknown as string }] }),
+        /devices(\[0\]|\/0\/)\.?access/,
+      ],
+      [
+        'dotdot',
+        (c) => (c.linux!.cgroupsPath = 'tsrun-test/../../escape'),
+        /linux\.cgroupsPath: .* has a "\.\." component/,
+      ],
+      [
+        'systemd',
+        (c) => (c.linux!.cgroupsPath = 'system.slice:tsrun:x'),
+        /linux\.cgroupsPath: .*systemd form.*needs --systemd-cgroup/,
+      ],
+      [
+        'rt',
+        (c) => (c.linux!.resources = { cpu: { realtimeRuntime: 2000, realtimePeriod: 1000 } }),
+        /linux\.resources\.cpu\.realtimeRuntime/,
+      ],
     ];
     for (const [name, mutate, pattern] of cases) {
       const id = uniqueId(`bad-${name}`);

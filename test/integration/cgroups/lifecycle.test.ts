@@ -66,7 +66,10 @@ if (!isRoot) {
     sh.go();
     await waitFor(() => cg.pids().length > 20, { timeoutMs: SETTLE_MS });
     cg.signalAll(15); // not SIGKILL: takes the freezer path
-    t.ok(await waitFor(() => cg.pids().length === 0, { timeoutMs: SETTLE_MS }), `every process gone (${cg.pids().length} left)`);
+    t.ok(
+      await waitFor(() => cg.pids().length === 0, { timeoutMs: SETTLE_MS }),
+      `every process gone (${cg.pids().length} left)`,
+    );
     t.equal(cg.isFrozen(), false, 'thawed afterwards');
     cg.destroy();
     t.same(leftovers(cg), []);
@@ -78,7 +81,8 @@ if (!isRoot) {
     cg.apply(sh.child.pid!);
     sh.go();
     await waitFor(() => cg.pids().length > 20, { timeoutMs: SETTLE_MS });
-    if (!cg.saved.unified || !existsSync(join(cg.saved.unified, 'cgroup.kill'))) t.comment('no cgroup.kill here: freezer path');
+    if (!cg.saved.unified || !existsSync(join(cg.saved.unified, 'cgroup.kill')))
+      t.comment('no cgroup.kill here: freezer path');
     cg.signalAll(9);
     t.ok(await waitFor(() => cg.pids().length === 0, { timeoutMs: SETTLE_MS }), 'every process gone');
     cg.destroy();
@@ -105,9 +109,11 @@ if (!isRoot) {
   });
 
   const devTest = () =>
-    gatedShell(`head -c1 /dev/zero >/dev/null 2>&1 && echo zero-ok || echo zero-denied; head -c1 /dev/null && echo null-ok || echo null-denied`);
+    gatedShell(
+      `head -c1 /dev/zero >/dev/null 2>&1 && echo zero-ok || echo zero-denied; head -c1 /dev/null && echo null-ok || echo null-denied`,
+    );
 
-  t.test('v1 devices rules deny opening a denied device node; runc\'s defaults follow', async (t) => {
+  t.test("v1 devices rules deny opening a denied device node; runc's defaults follow", async (t) => {
     // Major 42 is the kernel's "demo" number with no driver: an allowed open fails with ENXIO, a denied one with EPERM.
     const nodes = mkdtempSync(join(tmpdir(), 'tsrun-devnodes-'));
     t.teardown(() => rmSync(nodes, { recursive: true, force: true }));
@@ -123,8 +129,11 @@ if (!isRoot) {
     const sh = gatedShell(`cat ${nodes}/d0; cat ${nodes}/d1; head -c1 /dev/null && echo null-ok`);
     cg.apply(sh.child.pid!);
     const list = readFileSync(join(cg.saved.v1.devices, 'devices.list'), 'utf8').trim().split('\n');
-    t.ok(list.includes('c 42:1 rw'), 'the container\'s rule');
-    t.ok(list.includes('c 1:3 rwm') && list.includes('c 136:* rwm'), 'runc\'s default rules (null, ptys …) come after it');
+    t.ok(list.includes('c 42:1 rw'), "the container's rule");
+    t.ok(
+      list.includes('c 1:3 rwm') && list.includes('c 136:* rwm'),
+      "runc's default rules (null, ptys …) come after it",
+    );
     t.notOk(list.includes('a *:* rwm'), 'no allow-all');
     sh.go();
     await sh.exited;
@@ -140,7 +149,10 @@ if (!isRoot) {
     const dir = join(dirOf(layout.unified, ownCgroups().get('')!), testName('bpf'));
     mkdirSync(dir);
     t.teardown(() => spawnSync('rmdir', [dir]));
-    const rules = [{ allow: false, access: 'rwm' }, { allow: true, type: 'c' as const, major: 1, minor: 3, access: 'rw' }];
+    const rules = [
+      { allow: false, access: 'rwm' },
+      { allow: true, type: 'c' as const, major: 1, minor: 3, access: 'rw' },
+    ];
     attachDeviceFilter(dir, reduceDeviceRules(rules));
     const first = attachedDeviceFilters(dir);
     t.equal(first.length, 1, 'one program attached');

@@ -68,7 +68,9 @@ if (!isRoot) {
     await sleep(600);
     const stat = readFileSync(join(cg.saved.v1.cpu, 'cpu.stat'), 'utf8');
     t.match(stat, /nr_throttled [1-9]/, 'nr_throttled grows');
-    const stats = cg.stats() as { cpu: { usage: { total: number; percpu: number[] }; throttling: { throttledPeriods: number; periods: number } } };
+    const stats = cg.stats() as {
+      cpu: { usage: { total: number; percpu: number[] }; throttling: { throttledPeriods: number; periods: number } };
+    };
     t.ok(stats.cpu.throttling.throttledPeriods > 0);
     t.ok(stats.cpu.usage.total > 0);
     t.ok(stats.cpu.usage.total < 0.3e9, `10% quota keeps usage low over 0.6 s (${stats.cpu.usage.total} ns)`);
@@ -112,16 +114,20 @@ if (!isRoot) {
     cg.destroy(true);
   });
 
-  t.test('stats has runc\'s layout', async (t) => {
+  t.test("stats has runc's layout", async (t) => {
     const cg = make('stats', { memory: { limit: mb(64) }, pids: { limit: 20 } });
     const sh = gatedShell('x=$(head -c 1000000 /dev/zero | tr "\\0" a); echo ready; sleep 60');
     cg.apply(sh.child.pid!);
     sh.go();
     await waitFor(() => sh.output().includes('ready'), { timeoutMs: SETTLE_MS });
     const s = cg.stats() as Record<string, any>;
-    t.same(Object.keys(s).sort(), ['blkio', 'cpu', 'cpuset', 'hugetlb', 'intel_rdt', 'memory', 'network_interfaces', 'pids'].sort());
+    t.same(
+      Object.keys(s).sort(),
+      ['blkio', 'cpu', 'cpuset', 'hugetlb', 'intel_rdt', 'memory', 'network_interfaces', 'pids'].sort(),
+    );
     t.ok('kernel' in s.cpu.usage && 'user' in s.cpu.usage && 'throttling' in s.cpu);
-    for (const k of ['usage', 'swap', 'kernel', 'kernelTCP']) t.ok('limit' in s.memory[k] && 'failcnt' in s.memory[k], `memory.${k}`);
+    for (const k of ['usage', 'swap', 'kernel', 'kernelTCP'])
+      t.ok('limit' in s.memory[k] && 'failcnt' in s.memory[k], `memory.${k}`);
     t.ok(s.memory.usage.usage > 0);
     t.equal(typeof s.memory.raw.total_rss, 'number');
     t.ok(s.pids.current >= 1);

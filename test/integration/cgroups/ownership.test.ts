@@ -7,7 +7,16 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { cgroupPathsOf, isRoot, ROOT_REASON, testCgroupPath, testConfig, testEnv, uniqueId, type Env } from '../../helpers/harness';
+import {
+  cgroupPathsOf,
+  isRoot,
+  ROOT_REASON,
+  testCgroupPath,
+  testConfig,
+  testEnv,
+  uniqueId,
+  type Env,
+} from '../../helpers/harness';
 
 /** Make the cgroup in every hierarchy, as a caller would; removed at teardown with the parents it made, children first. */
 function premade(t: { teardown(fn: () => void): unknown }, relative: string): string[] {
@@ -23,7 +32,14 @@ function premade(t: { teardown(fn: () => void): unknown }, relative: string): st
 
 const freezerOf = (dirs: string[]) => dirs.find((d) => d.startsWith('/sys/fs/cgroup/freezer/'))!;
 
-function runIn(env: Env, cgroupsPath: string, args: string[], extra: string[] = [], globals: string[] = [], output?: string) {
+function runIn(
+  env: Env,
+  cgroupsPath: string,
+  args: string[],
+  extra: string[] = [],
+  globals: string[] = [],
+  output?: string,
+) {
   const id = uniqueId('own');
   const c = testConfig(id, args);
   c.linux!.cgroupsPath = cgroupsPath;
@@ -46,7 +62,11 @@ if (!isRoot) {
     t.equal(f.r.code, 1, 'create fails');
     t.same(cgroupPathsOf(`${parent}/c2`).filter(existsSync), [], 'the failed container left no cgroup');
     t.equal(runIn(env, `${parent}/c3`, ['true']).r.code, 0, 'run in the foreground');
-    t.same(dirs.filter((dir) => !existsSync(dir)), [], 'the parent exists in every hierarchy');
+    t.same(
+      dirs.filter((dir) => !existsSync(dir)),
+      [],
+      'the parent exists in every hierarchy',
+    );
     env.done();
   });
 
@@ -57,31 +77,51 @@ if (!isRoot) {
     const { r } = runIn(env, leaf, ['sh', '-c', 'cat /proc/self/cgroup']);
     t.equal(r.code, 0, r.stderr);
     t.match(r.stdout, new RegExp(`memory:/.*${leaf}`), 'the container ran in it');
-    t.same(dirs.filter((dir) => !existsSync(dir)), [], 'it still exists in every hierarchy after delete');
+    t.same(
+      dirs.filter((dir) => !existsSync(dir)),
+      [],
+      'it still exists in every hierarchy after delete',
+    );
     env.done();
   });
 
-  t.test('a cgroup that already holds a process: runc 1.1 warning, the container runs, the process is not ours', async (t) => {
-    const env = testEnv(t);
-    const leaf = testCgroupPath(uniqueId('busy'));
-    const dirs = premade(t, leaf);
-    const other = spawn('sleep', ['1000'], { stdio: 'ignore' });
-    t.teardown(() => other.kill('SIGKILL'));
-    await new Promise((ok) => other.once('spawn', ok));
-    // cpuset is left out: a new v1 cpuset has no cpus and takes no task.
-    for (const d of dirs.filter((d) => !d.includes('/cpuset/'))) writeFileSync(join(d, 'cgroup.procs'), String(other.pid));
-    const log = join(env.dir, 'busy.log');
-    const { r } = runIn(env, leaf, ['echo', 'ran'], [], ['--log', log]);
-    t.equal(r.code, 0, r.stderr);
-    t.equal(r.stdout, 'ran\n');
-    t.match(readFileSync(log, 'utf8'), /level=warning msg="container's cgroup is not empty: 1 process\(es\) found"/, 'the warning, in runc 1.1 words');
-    t.equal(other.exitCode, null, 'the caller\'s process still runs');
-    const holding = dirs.filter((d) => !d.includes('/cpuset/') && readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n').includes(String(other.pid)));
-    t.same(holding, dirs.filter((d) => !d.includes('/cpuset/')), 'and is still in its cgroups');
-    other.kill('SIGKILL');
-    await new Promise((ok) => other.once('exit', ok));
-    env.done();
-  });
+  t.test(
+    'a cgroup that already holds a process: runc 1.1 warning, the container runs, the process is not ours',
+    async (t) => {
+      const env = testEnv(t);
+      const leaf = testCgroupPath(uniqueId('busy'));
+      const dirs = premade(t, leaf);
+      const other = spawn('sleep', ['1000'], { stdio: 'ignore' });
+      t.teardown(() => other.kill('SIGKILL'));
+      await new Promise((ok) => other.once('spawn', ok));
+      // cpuset is left out: a new v1 cpuset has no cpus and takes no task.
+      for (const d of dirs.filter((d) => !d.includes('/cpuset/')))
+        writeFileSync(join(d, 'cgroup.procs'), String(other.pid));
+      const log = join(env.dir, 'busy.log');
+      const { r } = runIn(env, leaf, ['echo', 'ran'], [], ['--log', log]);
+      t.equal(r.code, 0, r.stderr);
+      t.equal(r.stdout, 'ran\n');
+      t.match(
+        readFileSync(log, 'utf8'),
+        /level=warning msg="container's cgroup is not empty: 1 process\(es\) found"/,
+        'the warning, in runc 1.1 words',
+      );
+      t.equal(other.exitCode, null, "the caller's process still runs");
+      const holding = dirs.filter(
+        (d) =>
+          !d.includes('/cpuset/') &&
+          readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n').includes(String(other.pid)),
+      );
+      t.same(
+        holding,
+        dirs.filter((d) => !d.includes('/cpuset/')),
+        'and is still in its cgroups',
+      );
+      other.kill('SIGKILL');
+      await new Promise((ok) => other.once('exit', ok));
+      env.done();
+    },
+  );
 
   for (const where of ['the cgroup itself', 'its parent'] as const) {
     t.test(`a frozen cgroup (${where}): create fails at once, nothing left`, async (t) => {
@@ -98,7 +138,8 @@ if (!isRoot) {
       t.match(r.stderr, /container's cgroup unexpectedly frozen/);
       t.ok(Date.now() - started < 10000, 'without hanging');
       t.notOk(existsSync(join(env.root, id)), 'no state dir');
-      if (where === 'its parent') t.same(cgroupPathsOf(leaf).filter(existsSync), [], 'no cgroup made below the frozen parent');
+      if (where === 'its parent')
+        t.same(cgroupPathsOf(leaf).filter(existsSync), [], 'no cgroup made below the frozen parent');
       env.done();
     });
   }

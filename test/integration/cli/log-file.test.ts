@@ -100,7 +100,11 @@ const FAILURES: Failure[] = [
   { name: 'an unknown command flag', args: (env, id) => ['create', '--bogus', '-b', env.dir, id], why: /bogus/ },
   { name: 'a missing container id', args: (env) => ['create', '-b', env.dir], why: /arguments/ },
   { name: 'an unknown command', args: () => ['nosuchcommand'], why: /nosuchcommand/ },
-  { name: 'a missing bundle', args: (env, id) => ['create', '-b', join(env.dir, 'missing'), id], why: /missing: does not exist/ },
+  {
+    name: 'a missing bundle',
+    args: (env, id) => ['create', '-b', join(env.dir, 'missing'), id],
+    why: /missing: does not exist/,
+  },
   {
     name: 'a config.json that is not JSON',
     args: (env, id) => {
@@ -112,18 +116,42 @@ const FAILURES: Failure[] = [
   },
   {
     name: 'a failing prestart hook',
-    args: (env, id) => ['create', '-b', bundleOf(env, (c) => (c.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'echo the-hook-says-no >&2; exit 3'] }] })), id],
+    args: (env, id) => [
+      'create',
+      '-b',
+      bundleOf(
+        env,
+        (c) => (c.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'echo the-hook-says-no >&2; exit 3'] }] }),
+      ),
+      id,
+    ],
     why: /^prestart hook 0 \(\/bin\/sh\): exited with status 3: the-hook-says-no$/,
   },
   {
     name: 'a network namespace path that does not exist',
-    args: (env, id) => ['create', '-b', bundleOf(env, (c) => (c.linux!.namespaces = c.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: '/nonexistent/netns' } : n)))), id],
+    args: (env, id) => [
+      'create',
+      '-b',
+      bundleOf(
+        env,
+        (c) =>
+          (c.linux!.namespaces = c.linux!.namespaces!.map((n) =>
+            n.type === 'network' ? { type: 'network', path: '/nonexistent/netns' } : n,
+          )),
+      ),
+      id,
+    ],
     why: /\/linux\/namespaces\/\d+\/path: .*\/nonexistent\/netns/,
   },
   {
     // Joining the user namespace one is already in: setns(2) refuses with EINVAL in the native helper.
     name: 'a native helper failure',
-    args: (env, id) => ['create', '-b', bundleOf(env, (c) => c.linux!.namespaces!.push({ type: 'user', path: '/proc/self/ns/user' })), id],
+    args: (env, id) => [
+      'create',
+      '-b',
+      bundleOf(env, (c) => c.linux!.namespaces!.push({ type: 'user', path: '/proc/self/ns/user' })),
+      id,
+    ],
     why: /setns\(user\): EINVAL/,
   },
   {
@@ -197,12 +225,20 @@ if (!isRoot) {
       const r = env.run([...logFlags(file, format), 'create', '-b', b, id], { output: join(env.dir, `${id}.out`) });
       t.equal(r.code, 0, `create: ${r.stderr}`);
       const warnings = readLog(t, file, format).filter((l) => l.level === 'warning');
-      t.match(warnings.map((l) => l.msg), [/relative path "relative\/dir" is deprecated/], `${format}: the warning`);
+      t.match(
+        warnings.map((l) => l.msg),
+        [/relative path "relative\/dir" is deprecated/],
+        `${format}: the warning`,
+      );
       t.equal(env.run(['delete', id]).code, 0);
     }
     const id = uniqueId('warn');
     const r = env.run(['create', '-b', b, id], { output: join(env.dir, `${id}.out`) });
-    t.match(r.stderr, /^time="[^"]+" level=warning msg="[^"]*relative path \\"relative\/dir\\" is deprecated/m, 'without --log: a logrus line on stderr');
+    t.match(
+      r.stderr,
+      /^time="[^"]+" level=warning msg="[^"]*relative path \\"relative\/dir\\" is deprecated/m,
+      'without --log: a logrus line on stderr',
+    );
     t.equal(env.run(['delete', id]).code, 0);
     env.done();
   });
@@ -230,9 +266,14 @@ if (!isRoot) {
       const env = testEnv(t);
       const id = uniqueId('log');
       const hook = { path: '/bin/true' };
-      const b = bundleOf(env, (c) => ((c.process!.args = ['sleep', '60']), (c.hooks = { createContainer: [hook], startContainer: [hook] })), id);
+      const b = bundleOf(
+        env,
+        (c) => ((c.process!.args = ['sleep', '60']), (c.hooks = { createContainer: [hook], startContainer: [hook] })),
+        id,
+      );
       const file = join(env.dir, 'log');
-      const run = (args: string[]) => env.run(['--debug', ...logFlags(file, format), ...args], { output: join(env.dir, `${args[0]}.out`) });
+      const run = (args: string[]) =>
+        env.run(['--debug', ...logFlags(file, format), ...args], { output: join(env.dir, `${args[0]}.out`) });
       t.equal(run(['create', '-b', b, id]).code, 0, 'create');
       t.equal(run(['start', id]).code, 0, 'start');
       t.equal(run(['exec', id, 'true']).code, 0, 'exec');
@@ -256,8 +297,16 @@ if (!isRoot) {
     const b = bundleOf(env, () => {}, id);
     const r = env.run(['--debug', 'run', '-b', b, id], { output: join(env.dir, 'out') });
     t.equal(r.code, 0, r.stderr);
-    t.match(r.stderr, /^time="[^"]+" level=debug msg="init: ready, waiting for start"$/m, "the init's line, on the caller's stderr");
-    t.match(r.stderr, /^time="[^"]+" level=debug msg="process exited" pid=\d+ status=0$/m, 'the exit, as runc words it');
+    t.match(
+      r.stderr,
+      /^time="[^"]+" level=debug msg="init: ready, waiting for start"$/m,
+      "the init's line, on the caller's stderr",
+    );
+    t.match(
+      r.stderr,
+      /^time="[^"]+" level=debug msg="process exited" pid=\d+ status=0$/m,
+      'the exit, as runc words it',
+    );
     const quiet = env.run(['run', '-b', b, uniqueId('log')], { output: join(env.dir, 'quiet') });
     t.equal(quiet.code, 0);
     t.notMatch(quiet.stderr, /level=/, 'no log lines');

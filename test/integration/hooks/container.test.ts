@@ -36,45 +36,48 @@ if (!isRoot) {
     env.done();
   });
 
-  t.test('startContainer hooks run as the container process is about to: user, cwd, capabilities, no_new_privs, seccomp', async (t) => {
-    for (const noNewPrivileges of [false, true]) {
-      await t.test(`noNewPrivileges ${noNewPrivileges}`, async (t) => {
-        const env = testEnv(t);
-        const id = uniqueId('schook');
-        const rootfs = writableRootfs(t);
-        const c = testConfig(id, ['sh', '-c', 'cat /start.*; ls -d /blocked 2>&1 || true']);
-        c.root = { path: rootfs, readonly: false };
-        c.process!.user = { uid: 1000, gid: 1000 };
-        c.process!.cwd = '/tmp';
-        c.process!.noNewPrivileges = noNewPrivileges;
-        c.linux!.seccomp = {
-          defaultAction: 'SCMP_ACT_ALLOW',
-          architectures: ['SCMP_ARCH_X86_64'],
-          syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }],
-        };
-        const script = [
-          'pwd > /start.cwd',
-          'id -u > /start.uid',
-          'grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status > /start.status',
-          '(mkdir /blocked && echo mkdir-ok || echo mkdir-refused) > /start.mkdir',
-        ].join('; ');
-        c.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', script] }] };
-        const out = join(env.dir, 'out');
-        const r = env.run(['run', '-b', env.bundle(c), id], { output: out });
-        const text = readFileSync(out, 'utf8');
-        t.equal(r.code, 0, text);
-        t.match(text, /^\/tmp$/m, "the hook ran in the process's cwd");
-        t.match(text, /^1000$/m, "as the process's user");
-        t.match(text, /^CapEff:\s+0000000000000000$/m, "with the process's capabilities");
-        t.match(text, new RegExp(`^NoNewPrivs:\\s+${noNewPrivileges ? 1 : 0}$`, 'm'), 'no_new_privs as configured');
-        t.match(text, /^Seccomp:\s+2$/m, 'under the seccomp filter');
-        t.match(text, /^mkdir-refused$/m, 'a syscall the filter blocks fails in the hook');
-        t.match(text, /No such file or directory/, 'the directory was not made');
-        t.notOk(existsSync(join(rootfs, 'blocked')), 'nothing made on the rootfs either');
-        env.done();
-      });
-    }
-  });
+  t.test(
+    'startContainer hooks run as the container process is about to: user, cwd, capabilities, no_new_privs, seccomp',
+    async (t) => {
+      for (const noNewPrivileges of [false, true]) {
+        await t.test(`noNewPrivileges ${noNewPrivileges}`, async (t) => {
+          const env = testEnv(t);
+          const id = uniqueId('schook');
+          const rootfs = writableRootfs(t);
+          const c = testConfig(id, ['sh', '-c', 'cat /start.*; ls -d /blocked 2>&1 || true']);
+          c.root = { path: rootfs, readonly: false };
+          c.process!.user = { uid: 1000, gid: 1000 };
+          c.process!.cwd = '/tmp';
+          c.process!.noNewPrivileges = noNewPrivileges;
+          c.linux!.seccomp = {
+            defaultAction: 'SCMP_ACT_ALLOW',
+            architectures: ['SCMP_ARCH_X86_64'],
+            syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }],
+          };
+          const script = [
+            'pwd > /start.cwd',
+            'id -u > /start.uid',
+            'grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status > /start.status',
+            '(mkdir /blocked && echo mkdir-ok || echo mkdir-refused) > /start.mkdir',
+          ].join('; ');
+          c.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', script] }] };
+          const out = join(env.dir, 'out');
+          const r = env.run(['run', '-b', env.bundle(c), id], { output: out });
+          const text = readFileSync(out, 'utf8');
+          t.equal(r.code, 0, text);
+          t.match(text, /^\/tmp$/m, "the hook ran in the process's cwd");
+          t.match(text, /^1000$/m, "as the process's user");
+          t.match(text, /^CapEff:\s+0000000000000000$/m, "with the process's capabilities");
+          t.match(text, new RegExp(`^NoNewPrivs:\\s+${noNewPrivileges ? 1 : 0}$`, 'm'), 'no_new_privs as configured');
+          t.match(text, /^Seccomp:\s+2$/m, 'under the seccomp filter');
+          t.match(text, /^mkdir-refused$/m, 'a syscall the filter blocks fails in the hook');
+          t.match(text, /No such file or directory/, 'the directory was not made');
+          t.notOk(existsSync(join(rootfs, 'blocked')), 'nothing made on the rootfs either');
+          env.done();
+        });
+      }
+    },
+  );
 
   t.test('a startContainer hook the seccomp filter kills fails start', async (t) => {
     const env = testEnv(t);

@@ -42,7 +42,8 @@ if (!isRoot) {
     const env = testEnv(t);
     const { vol, file } = privateSources(env);
     const id = uniqueId('usbind');
-    const script = 'cat /tmp/data; cat /etc/group; grep -E " /tmp | /etc/group " /proc/self/mountinfo | cut -d" " -f5,6; echo fds=$(ls /proc/self/fd | tr "\\n" " ")';
+    const script =
+      'cat /tmp/data; cat /etc/group; grep -E " /tmp | /etc/group " /proc/self/mountinfo | cut -d" " -f5,6; echo fds=$(ls /proc/self/fd | tr "\\n" " ")';
     const c = usernsConfig(id, script, [
       { destination: '/tmp', type: 'bind', source: vol, options: ['rbind', 'ro'] },
       { destination: '/etc/group', type: 'bind', source: file, options: ['bind'] },
@@ -52,7 +53,11 @@ if (!isRoot) {
     t.match(r.output, /^from a root-only path$/m, 'the directory source is readable inside');
     t.match(r.output, /^bound:x:4242:$/m, 'the file source is readable inside');
     t.match(r.output, /^\/tmp ro,/m, 'the ro option holds');
-    t.match(r.output, /^fds=0 1 2 3\s*$/m, 'none of the source descriptors reaches the program (3 is ls reading the directory)');
+    t.match(
+      r.output,
+      /^fds=0 1 2 3\s*$/m,
+      'none of the source descriptors reaches the program (3 is ls reading the directory)',
+    );
     env.done();
   });
 
@@ -79,7 +84,7 @@ if (!isRoot) {
     for (const set of Object.values(c.process!.capabilities!)) (set as string[]).push('CAP_SYS_ADMIN');
     const r = run(env, c, id);
     t.equal(r.code, 0, r.output);
-    t.match(r.output, /^flags=locked$/m, 'root of the container cannot drop the host mount\'s nosuid/nodev');
+    t.match(r.output, /^flags=locked$/m, "root of the container cannot drop the host mount's nosuid/nodev");
     t.match(r.output, /^sub=locked$/m, 'nor unmount a submount the host put there');
     unmount(); // before the leftovers check
     env.done();
@@ -90,8 +95,17 @@ if (!isRoot) {
     const { vol } = privateSources(env);
     const id = uniqueId('usmany');
     const n = 70;
-    const mounts = Array.from({ length: n }, () => ({ destination: '/tmp', type: 'bind', source: vol, options: ['bind'] }));
-    const c = usernsConfig(id, 'cat /tmp/data; echo mounts=$(grep -c " /tmp " /proc/self/mountinfo); echo fds=$(ls /proc/self/fd | tr "\\n" " ")', mounts);
+    const mounts = Array.from({ length: n }, () => ({
+      destination: '/tmp',
+      type: 'bind',
+      source: vol,
+      options: ['bind'],
+    }));
+    const c = usernsConfig(
+      id,
+      'cat /tmp/data; echo mounts=$(grep -c " /tmp " /proc/self/mountinfo); echo fds=$(ls /proc/self/fd | tr "\\n" " ")',
+      mounts,
+    );
     const r = run(env, c, id);
     t.equal(r.code, 0, r.output);
     t.match(r.output, /^from a root-only path$/m);

@@ -11,7 +11,16 @@ import t from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cgroupDirsOf, isRoot, ROOT_REASON, testCgroupPath, testEnv, testConfig, uniqueId, type Env } from '../../helpers/harness';
+import {
+  cgroupDirsOf,
+  isRoot,
+  ROOT_REASON,
+  testCgroupPath,
+  testEnv,
+  testConfig,
+  uniqueId,
+  type Env,
+} from '../../helpers/harness';
 import type { LinuxIDMapping, Mount, Spec } from '../../../src/spec/types';
 
 const CONTAINER_MAP: LinuxIDMapping[] = [{ containerID: 0, hostID: 100000, size: 65536 }];
@@ -64,22 +73,38 @@ if (!isRoot) {
     ownedFile(src.dir);
     const id = uniqueId('idmap');
     // As 101000, which the mapping turns into 1000 on the disk.
-    const script = 'stat -c "f=%u:%g" /vol/f; touch /vol/new && echo wrote; grep " /vol " /proc/self/mountinfo; echo fds=$(ls /proc/self/fd | tr "\\n" " ")';
+    const script =
+      'stat -c "f=%u:%g" /vol/f; touch /vol/new && echo wrote; grep " /vol " /proc/self/mountinfo; echo fds=$(ls /proc/self/fd | tr "\\n" " ")';
     const c = testConfig(id, ['sh', '-c', script]);
     c.process!.user = { uid: 101000, gid: 101000 };
-    c.mounts!.push({ destination: '/vol', type: 'bind', source: src.dir, options: ['bind', 'idmap', 'nosuid'], uidMappings: CONTAINER_MAP, gidMappings: CONTAINER_MAP });
+    c.mounts!.push({
+      destination: '/vol',
+      type: 'bind',
+      source: src.dir,
+      options: ['bind', 'idmap', 'nosuid'],
+      uidMappings: CONTAINER_MAP,
+      gidMappings: CONTAINER_MAP,
+    });
     const r = run(env, c, id);
     t.equal(r.code, 0, r.output);
     t.match(r.output, /^f=101000:101000$/m, 'host 1000 shows as 101000 inside');
     t.match(r.output, /^wrote$/m);
     t.equal(ownerOnHost(join(src.dir, 'new')), '1000:1000', 'the file written by 101000 is 1000:1000 on the host');
-    t.match(r.output, /^\S+ \S+ \S+ \/ \/vol rw,nosuid,[^ ]*idmapped/m, 'mountinfo: an idmapped mount, with the nosuid option');
-    t.match(r.output, /^fds=0 1 2 3\s*$/m, 'no descriptor of the runtime reaches the program (3 is ls reading the directory)');
+    t.match(
+      r.output,
+      /^\S+ \S+ \S+ \/ \/vol rw,nosuid,[^ ]*idmapped/m,
+      'mountinfo: an idmapped mount, with the nosuid option',
+    );
+    t.match(
+      r.output,
+      /^fds=0 1 2 3\s*$/m,
+      'no descriptor of the runtime reaches the program (3 is ls reading the directory)',
+    );
     src.unmount();
     env.done();
   });
 
-  t.test('ext4, user namespace: idmap without a mapping takes the container\'s', async (t) => {
+  t.test("ext4, user namespace: idmap without a mapping takes the container's", async (t) => {
     const env = testEnv(t);
     const image = join(env.dir, 'ext4.img');
     writeFileSync(image, '');
@@ -131,7 +156,14 @@ if (!isRoot) {
     // Disk id 1000 ↔ host id 100000, the container's root.
     const map = [{ containerID: 1000, hostID: 100000, size: 1 }];
     const c = usernsConfig(id, 'stat -c "dir=%u:%g" /tmp; stat -c "f=%u:%g" /tmp/f; touch /tmp/new && echo wrote');
-    c.mounts!.push({ destination: '/tmp', type: 'bind', source: src.dir, options: ['rbind', 'idmap'], uidMappings: map, gidMappings: map });
+    c.mounts!.push({
+      destination: '/tmp',
+      type: 'bind',
+      source: src.dir,
+      options: ['rbind', 'idmap'],
+      uidMappings: map,
+      gidMappings: map,
+    });
     const r = run(env, c, id);
     t.equal(r.code, 0, r.output);
     t.match(r.output, /^dir=0:0$/m, "the volume is the container root's");
@@ -153,12 +185,23 @@ if (!isRoot) {
     const id = uniqueId('ridmap');
     const script = 'for d in /top /rec; do stat -c "$d %u:%g" $d/f $d/sub/f; done';
     const c = testConfig(id, ['sh', '-c', script]);
-    const mount = (destination: string, options: string[]): Mount => ({ destination, type: 'bind', source: src.dir, options, uidMappings: CONTAINER_MAP, gidMappings: CONTAINER_MAP });
+    const mount = (destination: string, options: string[]): Mount => ({
+      destination,
+      type: 'bind',
+      source: src.dir,
+      options,
+      uidMappings: CONTAINER_MAP,
+      gidMappings: CONTAINER_MAP,
+    });
     c.mounts!.push(mount('/top', ['rbind', 'idmap']), mount('/rec', ['rbind', 'ridmap']));
     const r = run(env, c, id);
     t.equal(r.code, 0, r.output);
     const lines = r.output.trim().split('\n');
-    t.same(lines.slice(-4), ['/top 101000:101000', '/top 1000:1000', '/rec 101000:101000', '/rec 101000:101000'], 'idmap: the submount keeps the disk ids; ridmap: mapped too');
+    t.same(
+      lines.slice(-4),
+      ['/top 101000:101000', '/top 1000:1000', '/rec 101000:101000', '/rec 101000:101000'],
+      'idmap: the submount keeps the disk ids; ridmap: mapped too',
+    );
     src.unmount();
     env.done();
   });
@@ -167,7 +210,15 @@ if (!isRoot) {
     const cases: [string, (c: Spec, vol: string) => void, RegExp][] = [
       [
         'uidMappings without idmap',
-        (c, vol) => c.mounts!.push({ destination: '/vol', type: 'bind', source: vol, options: ['rbind'], uidMappings: CONTAINER_MAP, gidMappings: CONTAINER_MAP }),
+        (c, vol) =>
+          c.mounts!.push({
+            destination: '/vol',
+            type: 'bind',
+            source: vol,
+            options: ['rbind'],
+            uidMappings: CONTAINER_MAP,
+            gidMappings: CONTAINER_MAP,
+          }),
         /config\.json: \/mounts\/(\d+)\/uidMappings: an id mapping needs the "idmap" or "ridmap" option/,
       ],
       [
@@ -177,18 +228,44 @@ if (!isRoot) {
       ],
       [
         'a sysfs source',
-        (c) => c.mounts!.push({ destination: '/vol', type: 'bind', source: '/sys/kernel', options: ['bind', 'idmap'], uidMappings: CONTAINER_MAP, gidMappings: CONTAINER_MAP }),
+        (c) =>
+          c.mounts!.push({
+            destination: '/vol',
+            type: 'bind',
+            source: '/sys/kernel',
+            options: ['bind', 'idmap'],
+            uidMappings: CONTAINER_MAP,
+            gidMappings: CONTAINER_MAP,
+          }),
         /config\.json: \/mounts\/(\d+): id-mapped mount \/sys\/kernel → \/vol: mount_setattr\(MOUNT_ATTR_IDMAP\): EINVAL: the filesystem of \/sys\/kernel \(sysfs\) cannot be id-mapped/,
       ],
       [
         'a devpts source',
-        (c) => c.mounts!.push({ destination: '/vol', type: 'bind', source: '/dev/pts', options: ['bind', 'idmap'], uidMappings: CONTAINER_MAP, gidMappings: CONTAINER_MAP }),
+        (c) =>
+          c.mounts!.push({
+            destination: '/vol',
+            type: 'bind',
+            source: '/dev/pts',
+            options: ['bind', 'idmap'],
+            uidMappings: CONTAINER_MAP,
+            gidMappings: CONTAINER_MAP,
+          }),
         /config\.json: \/mounts\/(\d+): id-mapped mount \/dev\/pts → \/vol: mount_setattr\(MOUNT_ATTR_IDMAP\): EINVAL: the filesystem of \/dev\/pts \(devpts\) cannot be id-mapped/,
       ],
       [
         'a mapping the kernel refuses',
         (c, vol) =>
-          c.mounts!.push({ destination: '/vol', type: 'bind', source: vol, options: ['bind', 'idmap'], uidMappings: [{ containerID: 0, hostID: 100000, size: 10 }, { containerID: 5, hostID: 200000, size: 10 }], gidMappings: CONTAINER_MAP }),
+          c.mounts!.push({
+            destination: '/vol',
+            type: 'bind',
+            source: vol,
+            options: ['bind', 'idmap'],
+            uidMappings: [
+              { containerID: 0, hostID: 100000, size: 10 },
+              { containerID: 5, hostID: 200000, size: 10 },
+            ],
+            gidMappings: CONTAINER_MAP,
+          }),
         /config\.json: \/mounts\/(\d+)\/uidMappings: the kernel refuses this mapping \("0 100000 10\\n5 200000 10"\): EINVAL/,
       ],
     ];

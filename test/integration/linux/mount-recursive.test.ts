@@ -37,7 +37,11 @@ const PROBE = [
   'done',
 ].join('\n');
 
-function probe(t: { teardown(fn: () => void): unknown }, env: Env, options: string[]): { code: number | null; out: string } {
+function probe(
+  t: { teardown(fn: () => void): unknown },
+  env: Env,
+  options: string[],
+): { code: number | null; out: string } {
   const id = uniqueId('rec');
   const c = testConfig(id, ['sh', '-c', PROBE]);
   c.mounts!.push({ destination: '/vol', type: 'bind', source: volumeWithSubmount(t), options });
@@ -77,7 +81,10 @@ if (!isRoot) {
 
   t.test('rrw clears what ro or rro set, on every mount: the later option wins', async (t) => {
     // runc 1.1.5 agrees for ro,rrw; for rro,rrw it passes both to mount_setattr and stays read-only (docs/conformance.md).
-    for (const options of [['rbind', 'ro', 'rrw'], ['rbind', 'rro', 'rrw']]) {
+    for (const options of [
+      ['rbind', 'ro', 'rrw'],
+      ['rbind', 'rro', 'rrw'],
+    ]) {
       const env = testEnv(t);
       const r = probe(t, env, options);
       t.equal(r.code, 0, r.out);
@@ -110,7 +117,8 @@ if (!isRoot) {
     const env = testEnv(t);
     const r = probe(t, env, ['rbind', 'rnoexec', 'rnosuid', 'rnodev']);
     t.equal(r.code, 0, r.out);
-    for (const o of ['noexec', 'nosuid', 'nodev']) t.ok(optsOf(r.out, '/vol/sub').includes(o), `mountinfo: /vol/sub ${o}`);
+    for (const o of ['noexec', 'nosuid', 'nodev'])
+      t.ok(optsOf(r.out, '/vol/sub').includes(o), `mountinfo: /vol/sub ${o}`);
     env.done();
   });
 }

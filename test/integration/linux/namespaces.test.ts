@@ -13,13 +13,24 @@ const POD_TYPES: LinuxNamespaceType[] = ['network', 'ipc', 'uts', 'pid'];
 const PROC_NAME: Record<string, string> = { network: 'net', ipc: 'ipc', uts: 'uts', pid: 'pid' };
 
 /** Run a container that joins `joins` (type → path) and prints its namespace links. */
-function joinedLinks(env: Env, joins: Partial<Record<LinuxNamespaceType, string>>): { code: number | null; links: Record<string, string>; stderr: string } {
+function joinedLinks(
+  env: Env,
+  joins: Partial<Record<LinuxNamespaceType, string>>,
+): { code: number | null; links: Record<string, string>; stderr: string } {
   const id = uniqueId('join');
   const names = Object.keys(joins).map((ty) => PROC_NAME[ty]);
   const config = testConfig(id, ['sh', '-c', names.map((n) => `echo ${n}=$(readlink /proc/self/ns/${n})`).join('; ')]);
-  config.linux!.namespaces = config.linux!.namespaces!.map((ns) => (joins[ns.type] ? { type: ns.type, path: joins[ns.type] } : ns));
+  config.linux!.namespaces = config.linux!.namespaces!.map((ns) =>
+    joins[ns.type] ? { type: ns.type, path: joins[ns.type] } : ns,
+  );
   const r = env.run(['run', '-b', env.bundle(config), id]);
-  const links = Object.fromEntries(r.stdout.trim().split('\n').filter(Boolean).map((l) => l.split('=') as [string, string]));
+  const links = Object.fromEntries(
+    r.stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('=') as [string, string]),
+  );
   return { code: r.code, links, stderr: r.stderr };
 }
 
@@ -33,7 +44,11 @@ if (!isRoot) {
     t.teardown(() => execFileSync('ip', ['netns', 'delete', name]));
     const file = `/run/netns/${name}`;
     const fd = openSync(file, 'r');
-    t.equal(readlinkSync(`/proc/self/fd/${fd}`), file, 'its fd links to the mount path, not to net:[…]: only the kernel can tell the type');
+    t.equal(
+      readlinkSync(`/proc/self/fd/${fd}`),
+      file,
+      'its fd links to the mount path, not to net:[…]: only the kernel can tell the type',
+    );
     closeSync(fd);
     const r = joinedLinks(env, { network: file });
     t.equal(r.code, 0, `run joins ${file}: ${r.stderr}`);
@@ -44,11 +59,20 @@ if (!isRoot) {
   t.test('a pod: a second container joins the first one through /proc/PID/ns and bind-mounted copies', async (t) => {
     const env = testEnv(t);
     const pause = uniqueId('pause');
-    t.equal(env.run(['run', '-d', '-b', env.bundle(testConfig(pause, ['sleep', '1000'])), pause]).code, 0, 'pause container runs');
+    t.equal(
+      env.run(['run', '-d', '-b', env.bundle(testConfig(pause, ['sleep', '1000'])), pause]).code,
+      0,
+      'pause container runs',
+    );
     const pid = Number(parseState(env.run(['state', pause])).pid);
-    const want = Object.fromEntries(POD_TYPES.map((ty) => [PROC_NAME[ty], readlinkSync(`/proc/${pid}/ns/${PROC_NAME[ty]}`)]));
+    const want = Object.fromEntries(
+      POD_TYPES.map((ty) => [PROC_NAME[ty], readlinkSync(`/proc/${pid}/ns/${PROC_NAME[ty]}`)]),
+    );
 
-    const viaProc = joinedLinks(env, Object.fromEntries(POD_TYPES.map((ty) => [ty, `/proc/${pid}/ns/${PROC_NAME[ty]}`])));
+    const viaProc = joinedLinks(
+      env,
+      Object.fromEntries(POD_TYPES.map((ty) => [ty, `/proc/${pid}/ns/${PROC_NAME[ty]}`])),
+    );
     t.equal(viaProc.code, 0, `joined through /proc/${pid}/ns: ${viaProc.stderr}`);
     t.same(viaProc.links, want, 'same net, ipc, uts and pid namespaces as the pause container');
 

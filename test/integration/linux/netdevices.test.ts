@@ -6,7 +6,16 @@ import t, { type Test } from 'tap';
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, mountsUnder, waitStatus, type Env } from '../../helpers/harness';
+import {
+  isRoot,
+  ROOT_REASON,
+  testEnv,
+  testConfig,
+  uniqueId,
+  mountsUnder,
+  waitStatus,
+  type Env,
+} from '../../helpers/harness';
 import type { Spec } from '../../../src/spec/types';
 import { waitForSync } from '../../helpers/wait';
 
@@ -79,7 +88,11 @@ if (!isRoot) {
     mustIp(['address', 'add', '127.0.0.33/8', 'dev', dev.veth]); // host scope: not preserved
     mustIp(['link', 'set', dev.tap, 'mtu', '1400']);
     const id = uniqueId('nd');
-    const c = config(id, { [dev.veth]: { name: 'ceth0' }, [dev.tap]: {} }, 'ls /sys/class/net; ip addr show; ip link show');
+    const c = config(
+      id,
+      { [dev.veth]: { name: 'ceth0' }, [dev.tap]: {} },
+      'ls /sys/class/net; ip addr show; ip link show',
+    );
     const r = runIn(env, c, id);
     t.equal(r.code, 0, 'run exits 0');
     t.same(r.stdout.split('\n').slice(0, 3), ['ceth0', 'lo', dev.tap], 'inside: both devices, the veth end renamed');
@@ -89,7 +102,10 @@ if (!isRoot) {
     t.match(r.stdout, new RegExp(`\\d+: ${dev.tap}: <[^>]*\\bUP\\b[^>]*> mtu 1400`), 'the tap is up and kept its mtu');
     // The spec forbids moving them out: the namespace died with the init, and the
     // kernel destroys virtual devices with it (the veth's host end too).
-    t.ok(eventually(() => !hasLink(dev.veth) && !hasLink('ceth0') && !hasLink(dev.peer) && !hasLink(dev.tap)), 'virtual devices went with the namespace');
+    t.ok(
+      eventually(() => !hasLink(dev.veth) && !hasLink('ceth0') && !hasLink(dev.peer) && !hasLink(dev.tap)),
+      'virtual devices went with the namespace',
+    );
     env.done();
   });
 
@@ -97,14 +113,23 @@ if (!isRoot) {
     const env = testEnv(t);
     const dev = makeDevices(t);
     const id = uniqueId('nd');
-    const r = env.run(['create', '-b', env.bundle(config(id, { [dev.tap]: { name: 'eth%d' } }, 'sleep 100')), id], { output: join(env.dir, `${id}.out`) });
+    const r = env.run(['create', '-b', env.bundle(config(id, { [dev.tap]: { name: 'eth%d' } }, 'sleep 100')), id], {
+      output: join(env.dir, `${id}.out`),
+    });
     t.equal(r.code, 0, 'create exits 0');
     const pid = Number(waitStatus(env, id, 'created').pid);
     t.notOk(hasLink(dev.tap), 'not on the host');
-    const inside = spawnSync('nsenter', ['-t', String(pid), '-n', 'ip', '-o', 'link', 'show'], { encoding: 'utf8' }).stdout;
+    const inside = spawnSync('nsenter', ['-t', String(pid), '-n', 'ip', '-o', 'link', 'show'], {
+      encoding: 'utf8',
+    }).stdout;
     t.match(inside, /\d+: eth0: <[^>]*UP/, 'the template gave eth0 in the container, up, before start');
     const other = uniqueId('nd');
-    createFails(t, env, config(other, { [dev.tap]: {} }), new RegExp(`/linux/netDevices/${dev.tap}: there is no network device "${dev.tap}" in the host network namespace`));
+    createFails(
+      t,
+      env,
+      config(other, { [dev.tap]: {} }),
+      new RegExp(`/linux/netDevices/${dev.tap}: there is no network device "${dev.tap}" in the host network namespace`),
+    );
     t.equal(env.run(['delete', '--force', id]).code, 0);
     env.done();
   });
@@ -138,7 +163,14 @@ if (!isRoot) {
     t.match(there.out, /169\.254\.77\.8\/32/, 'with its address');
     t.notOk(hasLink(dev.veth), 'not moved back to the host');
     // Its name is taken there now: a second container may not bring another device of that name.
-    createFails(t, env, joinNetns(config(uniqueId('nd'), { [dev.tap]: { name: 'ctr0' } }), `/run/netns/${netns}`), new RegExp(`/linux/netDevices/${dev.tap}/name: a network device "ctr0" already exists in the network namespace of`));
+    createFails(
+      t,
+      env,
+      joinNetns(config(uniqueId('nd'), { [dev.tap]: { name: 'ctr0' } }), `/run/netns/${netns}`),
+      new RegExp(
+        `/linux/netDevices/${dev.tap}/name: a network device "ctr0" already exists in the network namespace of`,
+      ),
+    );
     t.ok(hasLink(dev.tap), 'the tap stayed on the host');
     mustIp(['link', 'set', 'dev', 'ctr0', 'netns', '1', 'name', dev.veth], netns);
     env.done();
@@ -150,21 +182,55 @@ if (!isRoot) {
     mustIp(['address', 'add', '169.254.77.9/32', 'dev', dev.veth]);
     mustIp(['link', 'set', dev.veth, 'up']);
     const id = () => uniqueId('nd-bad');
-    createFails(t, env, config(id(), { 'tsnd-nosuch': {} }), /config\.json: \/linux\/netDevices\/tsnd-nosuch: there is no network device "tsnd-nosuch" in the host network namespace/);
-    createFails(t, env, config(id(), { [dev.veth]: { name: 'lo' } }), new RegExp(`/linux/netDevices/${dev.veth}/name: a network device "lo" already exists in the network namespace of`));
-    createFails(t, env, config(id(), { [dev.veth]: {}, [dev.tap]: { name: dev.veth } }), new RegExp(`/linux/netDevices/${dev.tap}: "${dev.veth}" is also to be called "${dev.veth}" in the container`));
-    createFails(t, env, config(id(), { [dev.veth]: { name: 'a/b' } }), new RegExp(`/linux/netDevices/${dev.veth}/name: "a/b" may not contain`));
+    createFails(
+      t,
+      env,
+      config(id(), { 'tsnd-nosuch': {} }),
+      /config\.json: \/linux\/netDevices\/tsnd-nosuch: there is no network device "tsnd-nosuch" in the host network namespace/,
+    );
+    createFails(
+      t,
+      env,
+      config(id(), { [dev.veth]: { name: 'lo' } }),
+      new RegExp(
+        `/linux/netDevices/${dev.veth}/name: a network device "lo" already exists in the network namespace of`,
+      ),
+    );
+    createFails(
+      t,
+      env,
+      config(id(), { [dev.veth]: {}, [dev.tap]: { name: dev.veth } }),
+      new RegExp(`/linux/netDevices/${dev.tap}: "${dev.veth}" is also to be called "${dev.veth}" in the container`),
+    );
+    createFails(
+      t,
+      env,
+      config(id(), { [dev.veth]: { name: 'a/b' } }),
+      new RegExp(`/linux/netDevices/${dev.veth}/name: "a/b" may not contain`),
+    );
     createFails(t, env, config(id(), { [dev.veth]: { name: 'a-name-too-long-x' } }), /longer than 15 bytes/);
     const noNetns = config(id(), { [dev.veth]: {} });
     noNetns.linux!.namespaces = noNetns.linux!.namespaces!.filter((ns) => ns.type !== 'network');
     createFails(t, env, noNetns, /\/linux\/netDevices: the container has no network namespace of its own/);
-    createFails(t, env, joinNetns(config(id(), { [dev.veth]: {} }), `/proc/${process.pid}/ns/net`), /\/linux\/netDevices: the container's network namespace is the runtime's own/);
+    createFails(
+      t,
+      env,
+      joinNetns(config(id(), { [dev.veth]: {} }), `/proc/${process.pid}/ns/net`),
+      /\/linux\/netDevices: the container's network namespace is the runtime's own/,
+    );
 
     // The second cannot move (a bridge's namespace is fixed): the first, already moved, comes back as it was.
     const bridge = `tsnd-r${process.pid % 100000}`;
     t.teardown(() => ip(['link', 'delete', 'dev', bridge]));
     mustIp(['link', 'add', bridge, 'type', 'bridge']);
-    createFails(t, env, config(id(), { [dev.veth]: { name: 'ceth0' }, [bridge]: {} }), new RegExp(`/linux/netDevices/${bridge}: rtnetlink RTM_NEWLINK\\(${bridge} → netns of nd-bad-\\d+-\\d+\\): EINVAL`));
+    createFails(
+      t,
+      env,
+      config(id(), { [dev.veth]: { name: 'ceth0' }, [bridge]: {} }),
+      new RegExp(
+        `/linux/netDevices/${bridge}: rtnetlink RTM_NEWLINK\\(${bridge} → netns of nd-bad-\\d+-\\d+\\): EINVAL`,
+      ),
+    );
     const back = mustIp(['-o', 'address', 'show', 'dev', dev.veth]);
     t.match(back, /169\.254\.77\.9\/32/, 'the first device is back on the host with its address');
     t.match(mustIp(['-o', 'link', 'show', 'dev', dev.veth]), /<[^>]*\bUP\b/, 'and up again');
@@ -179,10 +245,25 @@ if (!isRoot) {
     mustIp(['address', 'add', '169.254.77.10/32', 'dev', dev.veth]);
     const seen = join(env.dir, 'hook-saw');
     const c = config(uniqueId('nd'), { [dev.veth]: { name: 'ceth0' } });
-    c.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', `if ip link show dev ${dev.veth} >/dev/null 2>&1; then echo host; else echo moved; fi > ${seen}; exit 1`] }] };
+    c.hooks = {
+      prestart: [
+        {
+          path: '/bin/sh',
+          args: [
+            'sh',
+            '-c',
+            `if ip link show dev ${dev.veth} >/dev/null 2>&1; then echo host; else echo moved; fi > ${seen}; exit 1`,
+          ],
+        },
+      ],
+    };
     createFails(t, env, c, /prestart hook 0 \(\/bin\/sh\): exited with status 1/);
     t.equal(readFileSync(seen, 'utf8'), 'moved\n', 'the hook ran with the device already in the container');
-    t.match(mustIp(['-o', 'address', 'show', 'dev', dev.veth]), /169\.254\.77\.10\/32/, 'back on the host, under its own name, with its address');
+    t.match(
+      mustIp(['-o', 'address', 'show', 'dev', dev.veth]),
+      /169\.254\.77\.10\/32/,
+      'back on the host, under its own name, with its address',
+    );
     env.done();
   });
 }

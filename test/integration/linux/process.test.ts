@@ -45,7 +45,10 @@ function field(status: string | undefined, name: string): string {
 }
 
 const hex = (names: string[]) =>
-  names.reduce((m, n) => m | (1n << BigInt(CAPS[n])), 0n).toString(16).padStart(16, '0');
+  names
+    .reduce((m, n) => m | (1n << BigInt(CAPS[n])), 0n)
+    .toString(16)
+    .padStart(16, '0');
 
 t.test('user switch keeps exactly the configured capability sets', { skip: !isRoot && 'needs root' }, async (t) => {
   const r = applyInChild({
@@ -76,21 +79,29 @@ t.test('user switch keeps exactly the configured capability sets', { skip: !isRo
   t.equal(field(r.execStatus, 'CapBnd'), hex(['CAP_CHOWN', 'CAP_NET_BIND_SERVICE', 'CAP_KILL']), 'exec: bounding kept');
 });
 
-t.test('root user: capabilities become exactly the lists; no lists → none', { skip: !isRoot && 'needs root' }, async (t) => {
-  const r = applyInChild({
-    user: { uid: 0, gid: 0 },
-    capabilities: { bounding: ['CAP_SYS_ADMIN', 'CAP_AUDIT_WRITE'], effective: ['CAP_AUDIT_WRITE'], permitted: ['CAP_SYS_ADMIN', 'CAP_AUDIT_WRITE'] },
-  });
-  t.equal(r.error, undefined, 'no error');
-  t.equal(field(r.status, 'Groups'), '', 'inherited supplementary groups cleared');
-  t.equal(field(r.status, 'CapBnd'), hex(['CAP_SYS_ADMIN', 'CAP_AUDIT_WRITE']));
-  t.equal(field(r.status, 'CapEff'), hex(['CAP_AUDIT_WRITE']));
-  t.equal(field(r.status, 'CapPrm'), hex(['CAP_SYS_ADMIN', 'CAP_AUDIT_WRITE']));
-  t.equal(field(r.status, 'CapInh'), hex([]));
-  t.equal(field(r.status, 'CapAmb'), hex([]));
-  // Root regains its permitted set (∩ bounding) at execve.
-  t.equal(field(r.execStatus, 'CapEff'), hex(['CAP_SYS_ADMIN', 'CAP_AUDIT_WRITE']), 'exec as root: bounding set');
-});
+t.test(
+  'root user: capabilities become exactly the lists; no lists → none',
+  { skip: !isRoot && 'needs root' },
+  async (t) => {
+    const r = applyInChild({
+      user: { uid: 0, gid: 0 },
+      capabilities: {
+        bounding: ['CAP_SYS_ADMIN', 'CAP_AUDIT_WRITE'],
+        effective: ['CAP_AUDIT_WRITE'],
+        permitted: ['CAP_SYS_ADMIN', 'CAP_AUDIT_WRITE'],
+      },
+    });
+    t.equal(r.error, undefined, 'no error');
+    t.equal(field(r.status, 'Groups'), '', 'inherited supplementary groups cleared');
+    t.equal(field(r.status, 'CapBnd'), hex(['CAP_SYS_ADMIN', 'CAP_AUDIT_WRITE']));
+    t.equal(field(r.status, 'CapEff'), hex(['CAP_AUDIT_WRITE']));
+    t.equal(field(r.status, 'CapPrm'), hex(['CAP_SYS_ADMIN', 'CAP_AUDIT_WRITE']));
+    t.equal(field(r.status, 'CapInh'), hex([]));
+    t.equal(field(r.status, 'CapAmb'), hex([]));
+    // Root regains its permitted set (∩ bounding) at execve.
+    t.equal(field(r.execStatus, 'CapEff'), hex(['CAP_SYS_ADMIN', 'CAP_AUDIT_WRITE']), 'exec as root: bounding set');
+  },
+);
 
 t.test('no capabilities object: a non-root user ends with none', { skip: !isRoot && 'needs root' }, async (t) => {
   const r = applyInChild({ user: { uid: 1000, gid: 1000 } });
@@ -100,10 +111,17 @@ t.test('no capabilities object: a non-root user ends with none', { skip: !isRoot
   t.equal(field(r.execStatus, 'CapEff'), hex([]));
 });
 
-t.test('an unknown capability is a configuration error naming its JSON path', { skip: !isRoot && 'needs root' }, async (t) => {
-  const r = applyInChild({ user: { uid: 0, gid: 0 }, capabilities: { bounding: ['CAP_CHOWN'], effective: ['CAP_CHOWN', 'CAP_FLY'] } });
-  t.equal(r.error, 'process.capabilities.effective[1]: unknown capability "CAP_FLY"');
-});
+t.test(
+  'an unknown capability is a configuration error naming its JSON path',
+  { skip: !isRoot && 'needs root' },
+  async (t) => {
+    const r = applyInChild({
+      user: { uid: 0, gid: 0 },
+      capabilities: { bounding: ['CAP_CHOWN'], effective: ['CAP_CHOWN', 'CAP_FLY'] },
+    });
+    t.equal(r.error, 'process.capabilities.effective[1]: unknown capability "CAP_FLY"');
+  },
+);
 
 t.test('noNewPrivileges is set and survives execve', { skip: !isRoot && 'needs root' }, async (t) => {
   const r = applyInChild({ user: { uid: 1000, gid: 1000 }, noNewPrivileges: true });
@@ -114,24 +132,28 @@ t.test('noNewPrivileges is set and survives execve', { skip: !isRoot && 'needs r
   t.equal(field(off.status, 'NoNewPrivs'), '0', 'false leaves it off');
 });
 
-t.test('rlimits, including unlimited and raising the hard limit before the user switch', { skip: !isRoot && 'needs root' }, async (t) => {
-  const r = applyInChild({
-    user: { uid: 1000, gid: 1000 },
-    rlimits: [
-      { type: 'RLIMIT_NOFILE', soft: 1024, hard: 2048 },
-      { type: 'RLIMIT_CORE', soft: 18446744073709551615, hard: 18446744073709551615 },
-      { type: 'RLIMIT_NPROC', soft: 100, hard: 200 },
-    ],
-  });
-  t.equal(r.error, undefined, 'no error');
-  t.match(r.limits, /^Max open files\s+1024\s+2048\s+files/m);
-  t.match(r.limits, /^Max core file size\s+unlimited\s+unlimited/m);
-  t.match(r.limits, /^Max processes\s+100\s+200/m);
-  const bad = applyInChild({ rlimits: [{ type: 'RLIMIT_WINGS', soft: 1, hard: 1 }] });
-  t.equal(bad.error, 'process.rlimits[0]: unknown rlimit type "RLIMIT_WINGS"');
-  const inverted = applyInChild({ rlimits: [{ type: 'RLIMIT_NOFILE', soft: 300, hard: 200 }] });
-  t.equal(inverted.error, 'prlimit(RLIMIT_NOFILE, soft=300, hard=200): EINVAL');
-});
+t.test(
+  'rlimits, including unlimited and raising the hard limit before the user switch',
+  { skip: !isRoot && 'needs root' },
+  async (t) => {
+    const r = applyInChild({
+      user: { uid: 1000, gid: 1000 },
+      rlimits: [
+        { type: 'RLIMIT_NOFILE', soft: 1024, hard: 2048 },
+        { type: 'RLIMIT_CORE', soft: 18446744073709551615, hard: 18446744073709551615 },
+        { type: 'RLIMIT_NPROC', soft: 100, hard: 200 },
+      ],
+    });
+    t.equal(r.error, undefined, 'no error');
+    t.match(r.limits, /^Max open files\s+1024\s+2048\s+files/m);
+    t.match(r.limits, /^Max core file size\s+unlimited\s+unlimited/m);
+    t.match(r.limits, /^Max processes\s+100\s+200/m);
+    const bad = applyInChild({ rlimits: [{ type: 'RLIMIT_WINGS', soft: 1, hard: 1 }] });
+    t.equal(bad.error, 'process.rlimits[0]: unknown rlimit type "RLIMIT_WINGS"');
+    const inverted = applyInChild({ rlimits: [{ type: 'RLIMIT_NOFILE', soft: 300, hard: 200 }] });
+    t.equal(inverted.error, 'prlimit(RLIMIT_NOFILE, soft=300, hard=200): EINVAL');
+  },
+);
 
 t.test('oomScoreAdj', { skip: !isRoot && 'needs root' }, async (t) => {
   t.equal(applyInChild({ oomScoreAdj: 432 }).oomScoreAdj, '432');

@@ -123,7 +123,10 @@ if (!isRoot) {
     t.equal(r.create.code, 0, `create succeeds: ${r.create.stderr}`);
     checkTerminal(t, r.output);
     t.match(r.output, /^dev=readonly\r$/m, '/dev is read-only with the root');
-    t.ok(existsSync(join(rootfs, 'dev', 'console')), '/dev/console was created in the rootfs before it turned read-only');
+    t.ok(
+      existsSync(join(rootfs, 'dev', 'console')),
+      '/dev/console was created in the rootfs before it turned read-only',
+    );
     env.done();
   });
 }

@@ -23,7 +23,11 @@ const EXPECTED: Record<string, [string, string, string]> = {
   runbindable: ['unbindable', 'unbindable', 'unbindable'],
 };
 
-const kind = (optional: string[]) => optional.map((o) => o.replace(/:\d+$/, '')).sort().join('+') || 'private';
+const kind = (optional: string[]) =>
+  optional
+    .map((o) => o.replace(/:\d+$/, ''))
+    .sort()
+    .join('+') || 'private';
 
 /** mountpoint → propagation kind, from mountinfo lines (the last mount of a path wins). */
 function propagationOf(mountinfo: string): Map<string, string> {
@@ -50,11 +54,15 @@ if (!isRoot) {
       config.mounts!.push({ destination: '/vol', type: 'bind', source: src, options: ['rbind'] });
       const bundle = env.bundle(config);
       const script = `mount -t tmpfs vol "$1" && mount --make-shared "$1" && exec "$2" --root "$3" run -b "$4" "$5"`;
-      const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', src, TSRUN, env.root, bundle, id], {
-        encoding: 'utf8',
-        env: cleanEnv(),
-        timeout: 60000,
-      });
+      const r = spawnSync(
+        'unshare',
+        ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', src, TSRUN, env.root, bundle, id],
+        {
+          encoding: 'utf8',
+          env: cleanEnv(),
+          timeout: 60000,
+        },
+      );
       t.equal(r.status, 0, `run: ${r.stderr}`);
       const seen = propagationOf(r.stdout);
       t.same([seen.get('/'), seen.get('/proc'), seen.get('/vol')], [root, proc, vol], '/, /proc and /vol propagation');
@@ -69,7 +77,10 @@ if (!isRoot) {
     config.linux.rootfsPropagation = 'rslaved';
     const r = env.run(['run', '-b', env.bundle(config as never), id]);
     t.equal(r.code, 1);
-    t.match(r.stderr, /config\.json: \/linux\/rootfsPropagation: must be one of: "shared", "slave", "private", "unbindable", "rshared", "rslave", "rprivate", "runbindable"/);
+    t.match(
+      r.stderr,
+      /config\.json: \/linux\/rootfsPropagation: must be one of: "shared", "slave", "private", "unbindable", "rshared", "rslave", "rprivate", "runbindable"/,
+    );
     env.done();
   });
 }

@@ -3,7 +3,16 @@
 // busybox rootfs in a temp dir, and checks what the container sees.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync, symlinkSync, existsSync, readdirSync } from 'node:fs';
+import {
+  mkdtempSync,
+  mkdirSync,
+  rmSync,
+  writeFileSync,
+  readFileSync,
+  symlinkSync,
+  existsSync,
+  readdirSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Spec, Mount } from '../../../src/spec/types';
@@ -32,7 +41,6 @@ function canRun(): string | undefined {
   return undefined;
 }
 
-
 function makeBundle(t: tap.Test): { bundle: string; rootfs: string } {
   const bundle = mkdtempSync(join(tmpdir(), 'tsrun-rootfs-test-'));
   t.teardown(() => rmSync(bundle, { recursive: true, force: true }));
@@ -50,9 +58,24 @@ function baseConfig(extra: Partial<Spec> = {}, mounts: Mount[] = []): Spec {
     hostname: 'tsrun-test',
     mounts: [
       { destination: '/proc', type: 'proc', source: 'proc' },
-      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+      {
+        destination: '/dev',
+        type: 'tmpfs',
+        source: 'tmpfs',
+        options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'],
+      },
+      {
+        destination: '/dev/pts',
+        type: 'devpts',
+        source: 'devpts',
+        options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
+      },
+      {
+        destination: '/dev/shm',
+        type: 'tmpfs',
+        source: 'shm',
+        options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
+      },
       { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
       ...mounts,
     ],
@@ -69,18 +92,32 @@ interface RunOptions {
   pre?: string;
 }
 
-function run(t: tap.Test, bundle: string, rootfs: string, config: Spec, probes: string[], opts: RunOptions = {}): Report {
+function run(
+  t: tap.Test,
+  bundle: string,
+  rootfs: string,
+  config: Spec,
+  probes: string[],
+  opts: RunOptions = {},
+): Report {
   const planFile = join(bundle, 'plan.json');
-  writeFileSync(planFile, JSON.stringify({ rootfs, bundle, config, noPivot: !!opts.noPivot, userns: !!opts.userns, mountNs: true, probes }));
+  writeFileSync(
+    planFile,
+    JSON.stringify({ rootfs, bundle, config, noPivot: !!opts.noPivot, userns: !!opts.userns, mountNs: true, probes }),
+  );
   const nodeCmd = `exec "${process.execPath}" --import tsx "${fixture}" "${planFile}"`;
   const script = opts.pre ? `${opts.pre} && ${nodeCmd}` : nodeCmd;
   const env = { ...process.env };
   delete env.NODE_OPTIONS; // tap's ts-node loader must not follow into the fixture
-  const r = spawnSync('unshare', [...(opts.unshare ?? ['--mount', '--uts', '--pid', '--fork']), '--propagation', 'unchanged', 'sh', '-c', script], {
-    cwd: repo,
-    encoding: 'utf8',
-    env,
-  });
+  const r = spawnSync(
+    'unshare',
+    [...(opts.unshare ?? ['--mount', '--uts', '--pid', '--fork']), '--propagation', 'unchanged', 'sh', '-c', script],
+    {
+      cwd: repo,
+      encoding: 'utf8',
+      env,
+    },
+  );
   t.same(mountsUnder([rootfs, bundle]), [], 'nothing leaked into the host mount table below the test dirs');
   if (r.status !== 0 || !r.stdout) throw new Error(`fixture failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout) as Report;
@@ -121,7 +158,16 @@ if (skip) {
     });
     const devs = ['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty'];
     const links = ['/dev/ptmx', '/dev/fd', '/dev/stdin', '/dev/stdout', '/dev/stderr'];
-    const report = run(t, bundle, rootfs, config, [...devs, ...links, '/proc/keys', '/proc/timer_list', '/sys/firmware', '/proc/sys/kernel/hostname', '/', '/tmp']);
+    const report = run(t, bundle, rootfs, config, [
+      ...devs,
+      ...links,
+      '/proc/keys',
+      '/proc/timer_list',
+      '/sys/firmware',
+      '/proc/sys/kernel/hostname',
+      '/',
+      '/tmp',
+    ]);
     t.ok(report.ok, report.error ?? 'set-up succeeded');
     t.equal(report.hostname, 'tsrun-test');
     t.equal(report.cwd, '/');
@@ -135,11 +181,20 @@ if (skip) {
     t.equal(m.get('/dev/pts')?.fstype, 'devpts');
     t.ok(m.get('/dev/pts')?.superOptions.includes('ptmxmode=666'));
     const expected: Record<string, [number, number]> = {
-      '/dev/null': [1, 3], '/dev/zero': [1, 5], '/dev/full': [1, 7], '/dev/random': [1, 8], '/dev/urandom': [1, 9], '/dev/tty': [5, 0],
+      '/dev/null': [1, 3],
+      '/dev/zero': [1, 5],
+      '/dev/full': [1, 7],
+      '/dev/random': [1, 8],
+      '/dev/urandom': [1, 9],
+      '/dev/tty': [5, 0],
     };
     for (const d of devs) {
       const p = probeOf(report, d);
-      t.match(p, { kind: 'char', major: expected[d][0], minor: expected[d][1], mode: 0o666, uid: 0, gid: 0 }, `${d} node`);
+      t.match(
+        p,
+        { kind: 'char', major: expected[d][0], minor: expected[d][1], mode: 0o666, uid: 0, gid: 0 },
+        `${d} node`,
+      );
     }
     t.match(probeOf(report, '/dev/ptmx'), { kind: 'symlink', link: 'pts/ptmx' });
     t.match(probeOf(report, '/dev/fd'), { kind: 'symlink', link: '/proc/self/fd' });
@@ -147,14 +202,19 @@ if (skip) {
     t.match(probeOf(report, '/dev/stdout'), { kind: 'symlink', link: '/proc/self/fd/1' });
     t.match(probeOf(report, '/dev/stderr'), { kind: 'symlink', link: '/proc/self/fd/2' });
     for (const masked of ['/proc/keys', '/proc/timer_list']) {
-      t.match(probeOf(report, masked), { kind: 'char', major: 1, minor: 3, content: '' }, `${masked} is /dev/null and reads empty`);
+      t.match(
+        probeOf(report, masked),
+        { kind: 'char', major: 1, minor: 3, content: '' },
+        `${masked} is /dev/null and reads empty`,
+      );
     }
     t.same(probeOf(report, '/sys/firmware').entries, [], 'masked dir is empty');
     t.equal(probeOf(report, '/sys/firmware').writeError, 'EROFS', 'masked dir is read-only');
     t.equal(m.get('/sys/firmware')?.fstype, 'tmpfs');
     t.ok(m.get('/proc/sys')?.opts.includes('ro'), '/proc/sys is a read-only mount');
     t.equal(probeOf(report, '/proc/sys/kernel/hostname').writeError, 'EROFS', 'readonly path: write fails with EROFS');
-    if (existsSync('/proc/sysrq-trigger')) t.ok(m.get('/proc/sysrq-trigger')?.opts.includes('ro'), 'readonly file path');
+    if (existsSync('/proc/sysrq-trigger'))
+      t.ok(m.get('/proc/sysrq-trigger')?.opts.includes('ro'), 'readonly file path');
     t.notOk(existsSync(join(rootfs, 'dev', 'null')), 'devices live in the /dev tmpfs, not the rootfs directory');
     t.end();
   });
@@ -182,7 +242,11 @@ if (skip) {
     t.ok(existsSync(join(rootfs, 'etc', `${tag}-dir`)), 'target created inside the rootfs instead');
     const m = mounts(report);
     t.equal(m.get(`/etc/${tag}-dir`)?.fstype, 'tmpfs', 'mounted at the in-root resolution of the symlink');
-    t.equal(probeOf(report, `/etc/${tag}-file`).content, 'bound\n', 'bind of a file onto an in-root file (relative source from bundle)');
+    t.equal(
+      probeOf(report, `/etc/${tag}-file`).content,
+      'bound\n',
+      'bind of a file onto an in-root file (relative source from bundle)',
+    );
     t.equal(probeOf(report, `/etc/${tag}-file`).writeError, 'EROFS', 'bind ro remount applied');
     t.equal(m.get(`/etc/sub/${tag}-rel`)?.fstype, 'tmpfs', '.. in a destination stays inside the rootfs');
     t.end();
@@ -212,28 +276,67 @@ if (skip) {
         },
       },
       [
-        { destination: '/mnt/plain', type: 'bind', source: vol, options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec', 'noatime'] },
+        {
+          destination: '/mnt/plain',
+          type: 'bind',
+          source: vol,
+          options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec', 'noatime'],
+        },
         { destination: '/mnt/rro', type: 'bind', source: vol, options: ['rbind', 'rro', 'rnosuid'] },
         { destination: '/mnt/rattr', type: 'none', source: vol, options: ['rbind', 'rnoexec', 'rnoatime', 'rnodev'] },
         { destination: '/mnt/shared', type: 'tmpfs', source: 'tmpfs', options: ['shared'] },
         { destination: '/mnt/unbindable', type: 'tmpfs', source: 'tmpfs', options: ['runbindable'] },
         { destination: '/opt', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'nodev', 'ro'] },
-        { destination: '/mnt/opts', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'sync', 'dirsync', 'nodiratime', 'size=1m', 'nr_inodes=1k'] },
+        {
+          destination: '/mnt/opts',
+          type: 'tmpfs',
+          source: 'tmpfs',
+          options: ['nosuid', 'sync', 'dirsync', 'nodiratime', 'size=1m', 'nr_inodes=1k'],
+        },
       ],
     );
-    const report = run(t, bundle, rootfs, config, ['/dev/mynull', '/dev/sub/loopish', '/dev/myfifo', '/dev/null', '/opt', '/opt/hello', '/opt/link', '/proc/sys/net/ipv4/ip_forward', '/proc/sys/kernel/domainname', '/mnt/rro/sub'], {
-      unshare: ['--mount', '--uts', '--pid', '--net', '--fork'],
-      pre: `mount -t tmpfs sub "${vol}/sub"`,
-    });
+    const report = run(
+      t,
+      bundle,
+      rootfs,
+      config,
+      [
+        '/dev/mynull',
+        '/dev/sub/loopish',
+        '/dev/myfifo',
+        '/dev/null',
+        '/opt',
+        '/opt/hello',
+        '/opt/link',
+        '/proc/sys/net/ipv4/ip_forward',
+        '/proc/sys/kernel/domainname',
+        '/mnt/rro/sub',
+      ],
+      {
+        unshare: ['--mount', '--uts', '--pid', '--net', '--fork'],
+        pre: `mount -t tmpfs sub "${vol}/sub"`,
+      },
+    );
     t.ok(report.ok, report.error ?? 'set-up succeeded');
     const m = mounts(report);
-    t.same(missing(m.get('/mnt/plain')?.opts, ['ro', 'nosuid', 'nodev', 'noexec', 'noatime']), [], 'bind remount flags on the top mount');
+    t.same(
+      missing(m.get('/mnt/plain')?.opts, ['ro', 'nosuid', 'nodev', 'noexec', 'noatime']),
+      [],
+      'bind remount flags on the top mount',
+    );
     t.notOk(m.get('/mnt/plain/sub')?.opts.includes('ro'), 'non-recursive ro leaves the submount writable (like runc)');
     t.ok(m.get('/mnt/rro')?.opts.includes('ro'), 'rro on top');
     t.same(missing(m.get('/mnt/rro/sub')?.opts, ['ro', 'nosuid']), [], 'rro/rnosuid reach the submount');
     t.equal(probeOf(report, '/mnt/rro/sub').writeError, 'EROFS');
-    t.same(missing(m.get('/mnt/rattr/sub')?.opts, ['rw', 'nodev', 'noexec', 'noatime']), [], 'rnoexec/rnoatime/rnodev reach the submount (type ignored with rbind)');
-    t.ok(m.get('/mnt/shared')?.optional.some((o) => o.startsWith('shared:')), 'shared propagation');
+    t.same(
+      missing(m.get('/mnt/rattr/sub')?.opts, ['rw', 'nodev', 'noexec', 'noatime']),
+      [],
+      'rnoexec/rnoatime/rnodev reach the submount (type ignored with rbind)',
+    );
+    t.ok(
+      m.get('/mnt/shared')?.optional.some((o) => o.startsWith('shared:')),
+      'shared propagation',
+    );
     t.ok(m.get('/mnt/unbindable')?.optional.includes('unbindable'), 'unbindable propagation');
     t.same(missing(m.get('/mnt/opts')?.opts, ['rw', 'nosuid', 'nodiratime']), [], 'nosuid/nodiratime');
     t.same(missing(m.get('/mnt/opts')?.superOptions, ['sync', 'dirsync']), [], 'sync/dirsync (superblock flags)');
@@ -255,9 +358,16 @@ if (skip) {
 
   t.test('cgroup mount: the container cgroup of each v1 hierarchy, read-only', (t) => {
     const own = readFileSync('/proc/self/cgroup', 'utf8');
-    if (!/^\d+:memory:/m.test(own)) return skipBecause(t, 'no v1 memory hierarchy on this host'), t.end();
+    if (!/^\d+:memory:/m.test(own)) return (skipBecause(t, 'no v1 memory hierarchy on this host'), t.end());
     const { bundle, rootfs } = makeBundle(t);
-    const config = baseConfig({}, [{ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] }]);
+    const config = baseConfig({}, [
+      {
+        destination: '/sys/fs/cgroup',
+        type: 'cgroup',
+        source: 'cgroup',
+        options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'],
+      },
+    ]);
     const report = run(t, bundle, rootfs, config, ['/sys/fs/cgroup']);
     t.ok(report.ok, report.error ?? 'set-up succeeded');
     const m = mounts(report);
@@ -285,7 +395,12 @@ if (skip) {
     const config = baseConfig({ linux: { namespaces: [{ type: 'mount' }], rootfsPropagation: 'shared' } });
     const report = run(t, bundle, rootfs, config, []);
     t.ok(report.ok, report.error ?? 'set-up succeeded');
-    t.ok(mounts(report).get('/')?.optional.some((o) => o.startsWith('shared:')), '/ is shared');
+    t.ok(
+      mounts(report)
+        .get('/')
+        ?.optional.some((o) => o.startsWith('shared:')),
+      '/ is shared',
+    );
     t.end();
   });
 
@@ -315,10 +430,22 @@ if (skip) {
     let report = run(t, bundle, rootfs, baseConfig({}, [{ destination: '/x', type: 'nosuchfs', source: 'src' }]), []);
     t.equal(report.ok, false);
     t.equal(report.error, 'mount(src → /x): ENODEV');
-    report = run(t, bundle, rootfs, baseConfig({}, [{ destination: '/proc/sys/kernel', type: 'tmpfs', source: 'tmpfs' }]), []);
+    report = run(
+      t,
+      bundle,
+      rootfs,
+      baseConfig({}, [{ destination: '/proc/sys/kernel', type: 'tmpfs', source: 'tmpfs' }]),
+      [],
+    );
     t.equal(report.ok, false);
     t.match(report.error, /inside \/proc/);
-    report = run(t, bundle, rootfs, baseConfig({}, [{ destination: '/m', type: 'bind', source: '/does/not/exist', options: ['bind'] }]), []);
+    report = run(
+      t,
+      bundle,
+      rootfs,
+      baseConfig({}, [{ destination: '/m', type: 'bind', source: '/does/not/exist', options: ['bind'] }]),
+      [],
+    );
     t.equal(report.ok, false);
     t.match(report.error, /\/does\/not\/exist → \/m.*ENOENT/);
     rmSync(join(rootfs, 'proc'), { recursive: true });
@@ -331,7 +458,10 @@ if (skip) {
   });
 
   t.test('test temp dirs are gone', (t) => {
-    t.notOk(readdirSync(tmpdir()).some((n) => n.startsWith('tsrun-copyup-')), 'no tmpcopyup staging dirs left');
+    t.notOk(
+      readdirSync(tmpdir()).some((n) => n.startsWith('tsrun-copyup-')),
+      'no tmpcopyup staging dirs left',
+    );
     t.end();
   });
 }

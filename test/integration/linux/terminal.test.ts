@@ -44,11 +44,10 @@ async function runConsole(t: Test, setup: string[], size?: { height: number; wid
   const [ours, theirs] = socketpair();
   const script = [...setup, `exec "$0" --import "$1" "$2" "$3" "$4"`].join(' && ');
   const args = [process.execPath, tsx, fixture, size ? JSON.stringify(size) : '', opts ? JSON.stringify(opts) : ''];
-  const child = spawn(
-    'unshare',
-    ['--mount', '--propagation', 'private', 'sh', '-c', script, ...args],
-    { stdio: ['ignore', 'ignore', 'pipe', theirs, 'pipe'], env: cleanEnv() },
-  );
+  const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe', theirs, 'pipe'],
+    env: cleanEnv(),
+  });
   closeSync(theirs);
   let stderr = '';
   let report = '';
@@ -78,45 +77,65 @@ async function runConsole(t: Test, setup: string[], size?: { height: number; wid
   return JSON.parse(report);
 }
 
-t.test('setupConsole: pty stdio, /dev/console, session, size, master over the socket', { skip: !isRoot && 'needs root (mount namespace)' }, async (t) => {
-  const hostConsole = statSync('/dev/console');
-  const r = await runConsole(t, privateDev, { height: 33, width: 101 });
-  if (!r) return;
-  const ptsMajor = 136;
-  t.equal(r.stdio[0] >> 8, ptsMajor, 'stdin is a pts');
-  t.same(r.stdio, [r.stdio[0], r.stdio[0], r.stdio[0]], 'fds 0, 1, 2 are the same pts');
-  t.equal(r.consoleRdev, r.stdio[0], '/dev/console (created) is the pts, bind-mounted');
-  t.equal(r.sid, r.pid, 'a new session');
-  t.equal(r.ttyNr, r.stdio[0], 'the pts is the controlling terminal');
-  t.same(r.winsize, { rows: 33, cols: 101 }, 'consoleSize applied');
-  t.ok(r.socketClosed, 'console socket closed');
-  const after = statSync('/dev/console');
-  t.equal(after.ino, hostConsole.ino, "the host's /dev/console is untouched");
-  t.notMatch(readFileSync('/proc/self/mountinfo', 'utf8'), / \/dev\/console /, 'no console mount leaked to the host namespace');
-});
+t.test(
+  'setupConsole: pty stdio, /dev/console, session, size, master over the socket',
+  { skip: !isRoot && 'needs root (mount namespace)' },
+  async (t) => {
+    const hostConsole = statSync('/dev/console');
+    const r = await runConsole(t, privateDev, { height: 33, width: 101 });
+    if (!r) return;
+    const ptsMajor = 136;
+    t.equal(r.stdio[0] >> 8, ptsMajor, 'stdin is a pts');
+    t.same(r.stdio, [r.stdio[0], r.stdio[0], r.stdio[0]], 'fds 0, 1, 2 are the same pts');
+    t.equal(r.consoleRdev, r.stdio[0], '/dev/console (created) is the pts, bind-mounted');
+    t.equal(r.sid, r.pid, 'a new session');
+    t.equal(r.ttyNr, r.stdio[0], 'the pts is the controlling terminal');
+    t.same(r.winsize, { rows: 33, cols: 101 }, 'consoleSize applied');
+    t.ok(r.socketClosed, 'console socket closed');
+    const after = statSync('/dev/console');
+    t.equal(after.ino, hostConsole.ino, "the host's /dev/console is untouched");
+    t.notMatch(
+      readFileSync('/proc/self/mountinfo', 'utf8'),
+      / \/dev\/console /,
+      'no console mount leaked to the host namespace',
+    );
+  },
+);
 
-t.test('setupConsole over an existing /dev/console, without a size', { skip: !isRoot && 'needs root (mount namespace)' }, async (t) => {
-  const r = await runConsole(t, [...privateDev, 'touch /dev/console']);
-  if (!r) return;
-  t.equal(r.consoleRdev, r.stdio[0], 'existing /dev/console is covered by the pts');
-  t.ok(r.winsize.rows === 0 && r.winsize.cols === 0, 'no size set');
-});
+t.test(
+  'setupConsole over an existing /dev/console, without a size',
+  { skip: !isRoot && 'needs root (mount namespace)' },
+  async (t) => {
+    const r = await runConsole(t, [...privateDev, 'touch /dev/console']);
+    if (!r) return;
+    t.equal(r.consoleRdev, r.stdio[0], 'existing /dev/console is covered by the pts');
+    t.ok(r.winsize.rows === 0 && r.winsize.cols === 0, 'no size set');
+  },
+);
 
-t.test('setupConsole for exec: no /dev/console mount', { skip: !isRoot && 'needs root (mount namespace)' }, async (t) => {
-  const r = await runConsole(t, privateDev, undefined, { mountConsole: false });
-  if (!r) return;
-  t.equal(r.consoleRdev, null, '/dev/console not created');
-  t.equal(r.ttyNr, r.stdio[0], 'still the controlling terminal');
-});
+t.test(
+  'setupConsole for exec: no /dev/console mount',
+  { skip: !isRoot && 'needs root (mount namespace)' },
+  async (t) => {
+    const r = await runConsole(t, privateDev, undefined, { mountConsole: false });
+    if (!r) return;
+    t.equal(r.consoleRdev, null, '/dev/console not created');
+    t.equal(r.ttyNr, r.stdio[0], 'still the controlling terminal');
+  },
+);
 
 /** Runs the fixture on `setup`, which must make setupConsole fail with `message` before it sends anything. */
 async function expectRefusal(t: Test, setup: string[], message: RegExp) {
   const [ours, theirs] = socketpair();
   const script = [...setup, `exec "$0" --import "$1" "$2"`].join(' && ');
-  const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, process.execPath, tsx, fixture], {
-    stdio: ['ignore', 'ignore', 'pipe', theirs, 'ignore'],
-    env: cleanEnv(),
-  });
+  const child = spawn(
+    'unshare',
+    ['--mount', '--propagation', 'private', 'sh', '-c', script, process.execPath, tsx, fixture],
+    {
+      stdio: ['ignore', 'ignore', 'pipe', theirs, 'ignore'],
+      env: cleanEnv(),
+    },
+  );
   closeSync(theirs);
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
@@ -131,17 +150,33 @@ async function expectRefusal(t: Test, setup: string[], message: RegExp) {
 // privateDev with /dev/ptmx left to the test.
 const withoutPtmx = privateDev.filter((c) => !c.startsWith('ln -s pts/ptmx'));
 
-t.test('setupConsole refuses a /dev/console symlink', { skip: !isRoot && 'needs root (mount namespace)' }, async (t) => {
-  await expectRefusal(t, [...privateDev, 'ln -s /etc/passwd /dev/console'], /\/dev\/console is a symbolic link; refusing to mount the console over it/);
-});
+t.test(
+  'setupConsole refuses a /dev/console symlink',
+  { skip: !isRoot && 'needs root (mount namespace)' },
+  async (t) => {
+    await expectRefusal(
+      t,
+      [...privateDev, 'ln -s /etc/passwd /dev/console'],
+      /\/dev\/console is a symbolic link; refusing to mount the console over it/,
+    );
+  },
+);
 
-t.test('setupConsole takes a ptmx node (5:2) as runc does', { skip: !isRoot && 'needs root (mount namespace)' }, async (t) => {
-  const r = await runConsole(t, [...withoutPtmx, 'mknod -m 666 /dev/ptmx c 5 2']);
-  if (!r) return;
-  t.equal(r.stdio[0] >> 8, 136, 'stdin is a pts of the devpts next to the node');
-  t.equal(r.consoleRdev, r.stdio[0], '/dev/console is that pts');
-});
+t.test(
+  'setupConsole takes a ptmx node (5:2) as runc does',
+  { skip: !isRoot && 'needs root (mount namespace)' },
+  async (t) => {
+    const r = await runConsole(t, [...withoutPtmx, 'mknod -m 666 /dev/ptmx c 5 2']);
+    if (!r) return;
+    t.equal(r.stdio[0] >> 8, 136, 'stdin is a pts of the devpts next to the node');
+    t.equal(r.consoleRdev, r.stdio[0], '/dev/console is that pts');
+  },
+);
 
-t.test('setupConsole refuses a /dev/ptmx that is no pty master', { skip: !isRoot && 'needs root (mount namespace)' }, async (t) => {
-  await expectRefusal(t, [...withoutPtmx, 'ln -s null /dev/ptmx'], /\/dev\/ptmx is not a pseudo-terminal master/);
-});
+t.test(
+  'setupConsole refuses a /dev/ptmx that is no pty master',
+  { skip: !isRoot && 'needs root (mount namespace)' },
+  async (t) => {
+    await expectRefusal(t, [...withoutPtmx, 'ln -s null /dev/ptmx'], /\/dev\/ptmx is not a pseudo-terminal master/);
+  },
+);

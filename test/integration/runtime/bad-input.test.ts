@@ -5,10 +5,30 @@ import { join } from 'node:path';
 import { writeFileSync, mkdirSync, symlinkSync, existsSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, tsrun, TSRUN, REPO, cleanEnv, cgroupDirsOf, testCgroupPath, type Env } from '../../helpers/harness';
+import {
+  isRoot,
+  ROOT_REASON,
+  testEnv,
+  testConfig,
+  uniqueId,
+  tsrun,
+  TSRUN,
+  REPO,
+  cleanEnv,
+  cgroupDirsOf,
+  testCgroupPath,
+  type Env,
+} from '../../helpers/harness';
 import type { Spec } from '../../../src/spec/types';
 
-function createFails(t: Pick<Test, 'equal' | 'match' | 'notOk'>, env: Env, config: Spec | string, pattern: RegExp, extra: string[] = [], id = uniqueId('bad')): void {
+function createFails(
+  t: Pick<Test, 'equal' | 'match' | 'notOk'>,
+  env: Env,
+  config: Spec | string,
+  pattern: RegExp,
+  extra: string[] = [],
+  id = uniqueId('bad'),
+): void {
   const bundle = typeof config === 'string' ? config : env.bundle(config);
   const r = env.run(['create', '-b', bundle, ...extra, id], { output: join(env.dir, `${id}.out`) });
   t.equal(r.code, 1, `exit code 1 for ${pattern}`);
@@ -47,22 +67,50 @@ if (!isRoot) {
     createFails(t, env, testConfig('x', ['nosuchprogram']), /executable file not found in \$PATH/);
 
     const badNs = testConfig('x', ['true']);
-    badNs.linux!.namespaces = badNs.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: '/proc/self/ns/uts' } : n));
+    badNs.linux!.namespaces = badNs.linux!.namespaces!.map((n) =>
+      n.type === 'network' ? { type: 'network', path: '/proc/self/ns/uts' } : n,
+    );
     createFails(t, env, badNs, /\/linux\/namespaces\/\d+\/path: .* is not a network namespace/);
 
     // Every type is checked with the kernel's answer (NS_GET_NSTYPE), and the error says what the file is.
-    const others: Record<string, string> = { pid: 'net', network: 'uts', ipc: 'pid', uts: 'ipc', mount: 'cgroup', cgroup: 'mnt', time: 'user', user: 'time' };
+    const others: Record<string, string> = {
+      pid: 'net',
+      network: 'uts',
+      ipc: 'pid',
+      uts: 'ipc',
+      mount: 'cgroup',
+      cgroup: 'mnt',
+      time: 'user',
+      user: 'time',
+    };
     for (const [type, other] of Object.entries(others)) {
       const wrong = testConfig('x', ['true']);
-      wrong.linux!.namespaces = [...wrong.linux!.namespaces!.filter((n) => n.type !== type), { type: type as 'pid', path: `/proc/self/ns/${other}` }];
-      createFails(t, env, wrong, new RegExp(`/linux/namespaces/\\d+/path: /proc/self/ns/${other} is not a ${type} namespace \\(it is a \\w+ namespace\\)`));
+      wrong.linux!.namespaces = [
+        ...wrong.linux!.namespaces!.filter((n) => n.type !== type),
+        { type: type as 'pid', path: `/proc/self/ns/${other}` },
+      ];
+      createFails(
+        t,
+        env,
+        wrong,
+        new RegExp(
+          `/linux/namespaces/\\d+/path: /proc/self/ns/${other} is not a ${type} namespace \\(it is a \\w+ namespace\\)`,
+        ),
+      );
     }
     const regular = join(env.dir, 'plain-file');
     writeFileSync(regular, '');
     for (const path of [regular, env.dir]) {
       const notNs = testConfig('x', ['true']);
-      notNs.linux!.namespaces = notNs.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path } : n));
-      createFails(t, env, notNs, new RegExp(`/linux/namespaces/\\d+/path: ${path} is not a network namespace \\(not a namespace file\\)`));
+      notNs.linux!.namespaces = notNs.linux!.namespaces!.map((n) =>
+        n.type === 'network' ? { type: 'network', path } : n,
+      );
+      createFails(
+        t,
+        env,
+        notNs,
+        new RegExp(`/linux/namespaces/\\d+/path: ${path} is not a network namespace \\(not a namespace file\\)`),
+      );
     }
 
     const missingHook = testConfig('x', ['true']);
@@ -96,10 +144,17 @@ if (!isRoot) {
     caps.effective = [...caps.effective!, 'CAP_NET_RAW'];
     caps.permitted = [...caps.permitted!, 'CAP_NET_RAW'];
     const withoutNetRaw = (bundle: string, cid: string) =>
-      spawnSync('setpriv', ['--bounding-set', '-net_raw', TSRUN, '--root', env.root, 'run', '-b', bundle, cid], { encoding: 'utf8', env: cleanEnv(), timeout: 60000 });
+      spawnSync('setpriv', ['--bounding-set', '-net_raw', TSRUN, '--root', env.root, 'run', '-b', bundle, cid], {
+        encoding: 'utf8',
+        env: cleanEnv(),
+        timeout: 60000,
+      });
     const r = withoutNetRaw(env.bundle(config), id);
     t.equal(r.status, 1);
-    t.match(r.stderr, /config\.json: \/process\/capabilities\/effective: CAP_NET_RAW not in the capability bounding set tsrun runs with \(CapBnd [0-9a-f]+\)/);
+    t.match(
+      r.stderr,
+      /config\.json: \/process\/capabilities\/effective: CAP_NET_RAW not in the capability bounding set tsrun runs with \(CapBnd [0-9a-f]+\)/,
+    );
     t.match(r.stderr, /\/process\/capabilities\/permitted: CAP_NET_RAW/);
     t.notOk(existsSync(join(env.root, id)), 'no state dir left');
     t.same(cgroupDirsOf(testCgroupPath(id)), [], 'no cgroup left');
@@ -139,7 +194,11 @@ if (!isRoot) {
       const r = env.run(['run', '-b', env.bundle(c), id], { output: out });
       const text = r.stderr;
       if (r.code === 0) {
-        t.notMatch(text, /tsrun-test-|\/run\/tsrun|\/work\//, `fd ${fd}: the program did not start in a host directory`);
+        t.notMatch(
+          text,
+          /tsrun-test-|\/run\/tsrun|\/work\//,
+          `fd ${fd}: the program did not start in a host directory`,
+        );
       } else {
         t.match(text, /cwd|chdir/, `fd ${fd}: refused with a cwd error`);
       }
@@ -152,7 +211,11 @@ if (!isRoot) {
     const missing = join(env.dir, 'no', 'such', 'root');
     const st = tsrun(missing, ['state', 'c1']);
     t.equal(st.code, 1);
-    t.equal(st.stderr, 'tsrun: container does not exist: c1\n', 'state in a missing root: the container does not exist, as runc says');
+    t.equal(
+      st.stderr,
+      'tsrun: container does not exist: c1\n',
+      'state in a missing root: the container does not exist, as runc says',
+    );
     t.notOk(existsSync(missing), 'reading creates no root');
     t.equal(tsrun(missing, ['delete', '--force', 'c1']).code, 0, 'delete --force of nothing is fine');
 
@@ -162,13 +225,37 @@ if (!isRoot) {
     const id = uniqueId('roroot');
     const config = testConfig(id, ['true']);
     const script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"';
-    const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', ro, TSRUN, '--root', ro, 'create', '-b', env.bundle(config), id], {
-      encoding: 'utf8',
-      env: cleanEnv(),
-      timeout: 60000,
-    });
+    const r = spawnSync(
+      'unshare',
+      [
+        '--mount',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        script,
+        'sh',
+        ro,
+        TSRUN,
+        '--root',
+        ro,
+        'create',
+        '-b',
+        env.bundle(config),
+        id,
+      ],
+      {
+        encoding: 'utf8',
+        env: cleanEnv(),
+        timeout: 60000,
+      },
+    );
     t.equal(r.status, 1, 'create fails');
-    t.match(r.stderr, new RegExp(`--root ${ro}: cannot create the container's state directory: mkdir ${ro}/${id}: EROFS\n`), 'naming the flag, the call, the path and the errno');
+    t.match(
+      r.stderr,
+      new RegExp(`--root ${ro}: cannot create the container's state directory: mkdir ${ro}/${id}: EROFS\n`),
+      'naming the flag, the call, the path and the errno',
+    );
     t.same(readdirSync(ro), [], 'nothing written');
     t.same(cgroupDirsOf(config.linux!.cgroupsPath!), [], 'no cgroup made');
     env.done();

@@ -8,9 +8,35 @@ import t from 'tap';
 const tap = t;
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync, mkdtempSync, openSync, closeSync, writeSync, chmodSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  mkdtempSync,
+  openSync,
+  closeSync,
+  writeSync,
+  chmodSync,
+} from 'node:fs';
 import { join } from 'node:path';
-import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, parseState, waitStatus, cgroupDirsOf, cleanEnv, REPO, type Env } from '../../helpers/harness';
+import {
+  isRoot,
+  ROOT_REASON,
+  testEnv,
+  testConfig,
+  uniqueId,
+  parseState,
+  waitStatus,
+  cgroupDirsOf,
+  cleanEnv,
+  REPO,
+  type Env,
+} from '../../helpers/harness';
 import type { Spec } from '../../../src/spec/types';
 import { waitFor, waitForSync } from '../../helpers/wait';
 
@@ -35,7 +61,11 @@ function writeError(path: string): string | undefined {
 const ST_RDONLY = 1;
 /** statvfs(2) f_flag of the mount a path (magic links followed) is on. */
 function mountFlags(path: string): number {
-  return Number(execFileSync('python3', ['-c', 'import os, sys; print(os.statvfs(sys.argv[1]).f_flag)', path], { encoding: 'utf8' }));
+  return Number(
+    execFileSync('python3', ['-c', 'import os, sys; print(os.statvfs(sys.argv[1]).f_flag)', path], {
+      encoding: 'utf8',
+    }),
+  );
 }
 
 /**
@@ -53,7 +83,17 @@ function privateCopy(env: Env): string {
 function createWith(exe: string, env: Env, id: string, extra: string[] = [], prefix: string[] = []) {
   const out = openSync(join(env.dir, `${id}.out`), 'a');
   try {
-    const [cmd, ...args] = [...prefix, exe, '--root', env.root, ...extra, 'create', '-b', env.bundle(testConfig(id, ['true'])), id];
+    const [cmd, ...args] = [
+      ...prefix,
+      exe,
+      '--root',
+      env.root,
+      ...extra,
+      'create',
+      '-b',
+      env.bundle(testConfig(id, ['true'])),
+      id,
+    ];
     const r = spawnSync(cmd, args, { stdio: ['ignore', out, out], env: cleanEnv(), timeout: 60000 });
     return { code: r.status, output: readFileSync(join(env.dir, `${id}.out`), 'utf8') };
   } finally {
@@ -67,13 +107,16 @@ function initPid(env: Env, id: string): number {
 
 /** Until pid has exited (a zombie no longer runs its executable). */
 function waitExited(pid: number, timeoutMs = 10000): boolean {
-  return waitForSync(() => {
-    try {
-      return /\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    } catch {
-      return true;
-    }
-  }, { timeoutMs });
+  return waitForSync(
+    () => {
+      try {
+        return /\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return true;
+      }
+    },
+    { timeoutMs },
+  );
 }
 
 function waitForFile(path: string, timeoutMs = 10000): boolean {
@@ -85,7 +128,8 @@ function attackerConfig(id: string, shared: string, script: string, args: string
   const c = testConfig(id, ['sh', '-c', script, 'sh', ...args]);
   c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'pid');
   const caps = c.process!.capabilities!;
-  for (const set of ['bounding', 'effective', 'permitted'] as const) caps[set] = [...(caps[set] ?? []), 'CAP_SYS_PTRACE'];
+  for (const set of ['bounding', 'effective', 'permitted'] as const)
+    caps[set] = [...(caps[set] ?? []), 'CAP_SYS_PTRACE'];
   c.mounts!.push({ destination: '/shared', type: 'bind', source: shared, options: ['rbind', 'rw'] });
   return c;
 }
@@ -116,13 +160,25 @@ function attack(t: Pick<typeof tap, 'ok' | 'equal'>, env: Env, victim: string): 
 }
 
 /** The attack on any runtime process `pid`; `release` makes it exec and exit. */
-function attackPid(t: Pick<typeof tap, 'ok' | 'equal'>, env: Env, pid: number, name: string, release: () => void): Record<string, string> {
+function attackPid(
+  t: Pick<typeof tap, 'ok' | 'equal'>,
+  env: Env,
+  pid: number,
+  name: string,
+  release: () => void,
+): Record<string, string> {
   const shared = join(env.dir, `shared-${name}`);
   mkdirSync(shared);
   const attacker = uniqueId('attacker');
-  const r = env.run(['run', '-d', '-b', env.bundle(attackerConfig(attacker, shared, ATTACK, [String(pid)])), attacker], { output: join(env.dir, `${attacker}.out`) });
+  const r = env.run(
+    ['run', '-d', '-b', env.bundle(attackerConfig(attacker, shared, ATTACK, [String(pid)])), attacker],
+    { output: join(env.dir, `${attacker}.out`) },
+  );
   t.equal(r.code, 0, `attacker runs: ${r.stderr}`);
-  t.ok(waitForFile(join(shared, 'opened')) || existsSync(join(shared, 'result')), 'the attacker got as far as opening the exe');
+  t.ok(
+    waitForFile(join(shared, 'opened')) || existsSync(join(shared, 'result')),
+    'the attacker got as far as opening the exe',
+  );
   release();
   writeFileSync(join(shared, 'go'), '');
   t.ok(waitForFile(join(shared, 'done')) || existsSync(join(shared, 'result')), 'the attacker finished');
@@ -137,7 +193,11 @@ function execInCgroupOf(init: number): number {
   let pid = 0;
   for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d) && Number(d) !== init)) {
     try {
-      if (readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('tsrun\0init\0') && readFileSync(`/proc/${p}/cgroup`, 'utf8') === readFileSync(`/proc/${init}/cgroup`, 'utf8')) pid = Number(p);
+      if (
+        readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('tsrun\0init\0') &&
+        readFileSync(`/proc/${p}/cgroup`, 'utf8') === readFileSync(`/proc/${init}/cgroup`, 'utf8')
+      )
+        pid = Number(p);
     } catch {
       // gone meanwhile
     }
@@ -154,11 +214,18 @@ function execInCgroupOf(init: number): number {
 async function frozenExec(t: Pick<typeof tap, 'ok' | 'equal'>, env: Env, exe: string) {
   const id = uniqueId('execvictim');
   const out = openSync(join(env.dir, `${id}.out`), 'a');
-  const run = spawnSync(exe, ['--root', env.root, 'run', '-d', '-b', env.bundle(testConfig(id, ['sleep', '300'])), id], { stdio: ['ignore', out, out], env: cleanEnv() });
+  const run = spawnSync(
+    exe,
+    ['--root', env.root, 'run', '-d', '-b', env.bundle(testConfig(id, ['sleep', '300'])), id],
+    { stdio: ['ignore', out, out], env: cleanEnv() },
+  );
   closeSync(out);
   t.equal(run.status, 0, 'the victim runs');
   t.equal(env.run(['pause', id]).code, 0);
-  const ex = spawn(exe, ['--root', env.root, 'exec', '--ignore-paused', id, 'true'], { env: cleanEnv(), stdio: 'ignore' });
+  const ex = spawn(exe, ['--root', env.root, 'exec', '--ignore-paused', id, 'true'], {
+    env: cleanEnv(),
+    stdio: 'ignore',
+  });
   const exited = new Promise<number | null>((resolve) => ex.on('exit', (code) => resolve(code)));
   const init = initPid(env, id);
   // It stays frozen until resumed: wait as long as a loaded machine needs to get it there.
@@ -197,27 +264,46 @@ if (!isRoot) {
     const env = testEnv(t);
     const before = sha256(EXECUTABLE);
     const id = uniqueId('created');
-    t.equal(env.run(['create', '-b', env.bundle(testConfig(id, ['true'])), id], { output: join(env.dir, `${id}.out`) }).code, 0);
+    t.equal(
+      env.run(['create', '-b', env.bundle(testConfig(id, ['true'])), id], { output: join(env.dir, `${id}.out`) }).code,
+      0,
+    );
     const pid = initPid(env, id);
 
-    const fds = readdirSync(`/proc/${pid}/fd`).map(Number).filter((fd) => fd > 2);
+    const fds = readdirSync(`/proc/${pid}/fd`)
+      .map(Number)
+      .filter((fd) => fd > 2);
     const links = fds.map((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`));
     t.same(
-      links.filter((l) => l !== join(env.root, id, 'exec.fifo') && !/^anon_inode:\[(eventpoll|eventfd|timerfd)\]$/.test(l)),
+      links.filter(
+        (l) => l !== join(env.root, id, 'exec.fifo') && !/^anon_inode:\[(eventpoll|eventfd|timerfd)\]$/.test(l),
+      ),
       [],
       `beyond stdio only the exec fifo and Bun's event loop: ${links.join(', ')}`,
     );
-    t.same(fds.filter((fd) => statSync(`/proc/${pid}/fd/${fd}`).isDirectory()), [], 'no directory of the host');
-    t.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /^tsrun\0init\0\d+\0$/, 'the executable, entered as its init');
+    t.same(
+      fds.filter((fd) => statSync(`/proc/${pid}/fd/${fd}`).isDirectory()),
+      [],
+      'no directory of the host',
+    );
+    t.match(
+      readFileSync(`/proc/${pid}/cmdline`, 'utf8'),
+      /^tsrun\0init\0\d+\0$/,
+      'the executable, entered as its init',
+    );
 
     t.match(writeError(`/proc/${pid}/exe`), /^(ETXTBSY|EROFS)$/, 'even host root cannot open it for writing');
-    t.equal(mountFlags(`/proc/${pid}/exe`) & ST_RDONLY, ST_RDONLY, 'it is on a read-only mount of its own, which outlives the init');
+    t.equal(
+      mountFlags(`/proc/${pid}/exe`) & ST_RDONLY,
+      ST_RDONLY,
+      'it is on a read-only mount of its own, which outlives the init',
+    );
     t.equal(env.run(['delete', id]).code, 0);
     t.equal(sha256(EXECUTABLE), before, 'the executable is unchanged');
     env.done();
   });
 
-  t.test('CVE-2019-5736: a container with CAP_SYS_PTRACE cannot write the init\'s executable', async (t) => {
+  t.test("CVE-2019-5736: a container with CAP_SYS_PTRACE cannot write the init's executable", async (t) => {
     const env = testEnv(t);
     const exe = privateCopy(env);
     const before = sha256(exe);
@@ -225,7 +311,10 @@ if (!isRoot) {
     const c = createWith(exe, env, victim);
     t.equal(c.code, 0, `the victim is created: ${c.output}`);
     const seen = attack(t, env, victim);
-    t.notOk(seen.result, `the attacker could open the exe for reading (${seen.result ?? ''}), so the writes below are the real test`);
+    t.notOk(
+      seen.result,
+      `the attacker could open the exe for reading (${seen.result ?? ''}), so the writes below are the real test`,
+    );
     t.not(seen['code-created'], '0', 'writing /proc/PID/exe while the init waits fails');
     t.match(seen['err-created'], /Text file busy|Read-only file system/, 'with ETXTBSY or EROFS');
     t.not(seen['code-after'], '0', 'reopening it for writing after the init exited fails');
@@ -248,26 +337,39 @@ if (!isRoot) {
     t.equal(await exited, 0, 'the exec returned');
     t.notOk(seen.result, `the attacker could open its exe for reading (${seen.result ?? ''})`);
     t.not(seen['code-created'], '0', 'writing it while it waits fails');
-    t.not(seen['code-after'], '0', 'reopening it for writing after it exec\'d fails');
+    t.not(seen['code-after'], '0', "reopening it for writing after it exec'd fails");
     t.match(seen['err-after'], /Read-only file system/, 'with EROFS');
     t.equal(env.run(['delete', '--force', id]).code, 0);
     t.equal(sha256(exe), before, 'the executable is unchanged');
     env.done();
   });
 
-  t.test('a container process without privileges cannot signal or trace exec\'s process before it execs', async (t) => {
+  t.test("a container process without privileges cannot signal or trace exec's process before it execs", async (t) => {
     const env = testEnv(t);
     const { id, exited, pid } = await frozenExec(t, env, EXECUTABLE);
     const shared = join(env.dir, 'shared-signal');
     mkdirSync(shared, { mode: 0o777 });
     chmodSync(shared, 0o777); // the attacker is uid 1000
     const attacker = uniqueId('unpriv');
-    const c = attackerConfig(attacker, shared, 'kill -KILL $1 2> /shared/err; echo $? > /shared/kill; cat /proc/$1/environ > /dev/null 2>> /shared/err; echo $? > /shared/read; touch /shared/done; sleep 100', [String(pid)]);
+    const c = attackerConfig(
+      attacker,
+      shared,
+      'kill -KILL $1 2> /shared/err; echo $? > /shared/kill; cat /proc/$1/environ > /dev/null 2>> /shared/err; echo $? > /shared/read; touch /shared/done; sleep 100',
+      [String(pid)],
+    );
     c.process!.user = { uid: 1000, gid: 1000 };
     c.process!.capabilities = {};
-    t.equal(env.run(['run', '-d', '-b', env.bundle(c), attacker], { output: join(env.dir, `${attacker}.out`) }).code, 0, 'the attacker runs (uid 1000, no capabilities)');
+    t.equal(
+      env.run(['run', '-d', '-b', env.bundle(c), attacker], { output: join(env.dir, `${attacker}.out`) }).code,
+      0,
+      'the attacker runs (uid 1000, no capabilities)',
+    );
     t.ok(waitForFile(join(shared, 'done')), 'it tried');
-    t.equal(readFileSync(join(shared, 'kill'), 'utf8').trim(), '1', `kill fails: ${readFileSync(join(shared, 'err'), 'utf8').trim()}`);
+    t.equal(
+      readFileSync(join(shared, 'kill'), 'utf8').trim(),
+      '1',
+      `kill fails: ${readFileSync(join(shared, 'err'), 'utf8').trim()}`,
+    );
     t.equal(readFileSync(join(shared, 'read'), 'utf8').trim(), '1', 'and so does reading its memory-backed files');
     t.ok(existsSync(`/proc/${pid}/status`), 'the process is still there');
     t.equal(env.run(['resume', id]).code, 0);
@@ -285,7 +387,10 @@ if (!isRoot) {
     c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'pid');
     const r = env.run(['create', '-b', env.bundle(c), id], { output: join(env.dir, `${id}.out`) });
     t.equal(r.code, 1, 'create fails');
-    t.match(r.stderr, /exec: "\/proc\/self\/exe": is tsrun's own executable; refusing to run it as the container's process/);
+    t.match(
+      r.stderr,
+      /exec: "\/proc\/self\/exe": is tsrun's own executable; refusing to run it as the container's process/,
+    );
     t.notOk(existsSync(join(env.root, id)), 'no state left');
     t.same(cgroupDirsOf(c.linux!.cgroupsPath!), [], 'no cgroup left');
     t.equal(sha256(EXECUTABLE), before, 'the executable is unchanged');
@@ -299,7 +404,11 @@ if (!isRoot) {
     const exe = privateCopy(env);
     const r = createWith(exe, env, id, ['--debug', '--log', log], ['python3', '-c', NO_OPEN_TREE]);
     t.equal(r.code, 0, `create under the filter: ${r.output}`);
-    t.match(readFileSync(log, 'utf8'), /level=debug msg=".*copying the executable to a sealed memfd \(open_tree: ENOSYS\)/, 'the fallback is logged at debug level, naming the call and errno');
+    t.match(
+      readFileSync(log, 'utf8'),
+      /level=debug msg=".*copying the executable to a sealed memfd \(open_tree: ENOSYS\)/,
+      'the fallback is logged at debug level, naming the call and errno',
+    );
     t.match(readlinkSync(`/proc/${initPid(env, id)}/exe`), /^\/memfd:/, 'the init runs from a memfd');
     const before = sha256(exe);
     const seen = attack(t, env, id);
@@ -326,14 +435,36 @@ if (!isRoot) {
     // The executable too: the repository may itself be under /tmp.
     const exe = join(base, 'tsrun');
     execFileSync('install', ['-m', '755', EXECUTABLE, exe]);
-    const bunFiles = () => readdirSync('/tmp').filter((f) => f.startsWith('.bun-')).sort();
+    const bunFiles = () =>
+      readdirSync('/tmp')
+        .filter((f) => f.startsWith('.bun-'))
+        .sort();
     const bunBefore = bunFiles();
     const script = 'mount -t tmpfs -o ro,noexec,nosuid tmpfs /tmp && exec "$@"';
-    const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', exe, '--root', join(base, 'state'), 'run', '-b', join(base, 'bundle'), id], {
-      encoding: 'utf8',
-      env: { ...cleanEnv(), TMPDIR: '/tmp' },
-      timeout: 60000,
-    });
+    const r = spawnSync(
+      'unshare',
+      [
+        '--mount',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        script,
+        'sh',
+        exe,
+        '--root',
+        join(base, 'state'),
+        'run',
+        '-b',
+        join(base, 'bundle'),
+        id,
+      ],
+      {
+        encoding: 'utf8',
+        env: { ...cleanEnv(), TMPDIR: '/tmp' },
+        timeout: 60000,
+      },
+    );
     t.equal(r.status, 0, `run with /tmp read-only and noexec: ${r.stderr}`);
     t.match(r.stdout, /^ran-42$/m, 'the container ran');
     t.same(readdirSync(join(base, 'state')), [], 'and was deleted');
@@ -364,7 +495,11 @@ if (!isRoot) {
       .map((l) => l.split(/\s+/).slice(5).join(' '))
       .filter((f) => f.startsWith(REPO) || f.startsWith('/tmp/.bun-'));
     t.same([...new Set(mapped)], [], 'its init maps nothing from the repository or /tmp');
-    t.equal(spawnSync(copy, ['--root', env.root, 'start', id], { env: { PATH: '/usr/bin:/bin' } }).status, 0, 'start with the copy');
+    t.equal(
+      spawnSync(copy, ['--root', env.root, 'start', id], { env: { PATH: '/usr/bin:/bin' } }).status,
+      0,
+      'start with the copy',
+    );
     t.equal(waitStatus(env, id, 'stopped').status, 'stopped');
     t.equal(env.run(['delete', id]).code, 0);
     env.done();
@@ -386,7 +521,12 @@ if (!isRoot) {
       execFileSync('sh', ['-c', `head -c ${length} "$1" > "$2" && chmod 755 "$2"`, 'sh', EXECUTABLE, copy]);
       const id = uniqueId('damaged');
       const config = testConfig(id, ['true']);
-      const r = spawnSync(copy, ['--root', env.root, 'create', '-b', env.bundle(config), id], { encoding: 'utf8', env: cleanEnv(), timeout: 30000, stdio: ['ignore', 'pipe', 'pipe'] });
+      const r = spawnSync(copy, ['--root', env.root, 'create', '-b', env.bundle(config), id], {
+        encoding: 'utf8',
+        env: cleanEnv(),
+        timeout: 30000,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       if (expect === 'message') {
         t.equal(r.status, 1, `${name}: exit 1`);
         t.match(r.stderr, /is truncated\. Part of its embedded program is missing/, `${name}: Bun says what is wrong`);

@@ -4,7 +4,16 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { openSync, closeSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, TSRUN, cleanEnv, cgroupDirsOf } from '../../helpers/harness';
+import {
+  isRoot,
+  ROOT_REASON,
+  testEnv,
+  testConfig,
+  uniqueId,
+  TSRUN,
+  cleanEnv,
+  cgroupDirsOf,
+} from '../../helpers/harness';
 import { waitFor } from '../../helpers/wait';
 
 function pidsIn(dirs: string[]): number[] {
@@ -31,13 +40,18 @@ function alive(pid: number): boolean {
 /** Start `tsrun create` and SIGKILL it after `delayMs`; resolves when it is gone. */
 function createAndKill(root: string, bundle: string, id: string, out: string, delayMs: number): Promise<number | null> {
   const fd = openSync(out, 'a');
-  const child = spawn(TSRUN, ['--root', root, 'create', '-b', bundle, id], { stdio: ['ignore', fd, fd], env: cleanEnv() });
+  const child = spawn(TSRUN, ['--root', root, 'create', '-b', bundle, id], {
+    stdio: ['ignore', fd, fd],
+    env: cleanEnv(),
+  });
   closeSync(fd);
   const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
-  return new Promise((resolve) => child.on('exit', (code) => {
-    clearTimeout(timer);
-    resolve(code);
-  }));
+  return new Promise((resolve) =>
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    }),
+  );
 }
 
 if (!isRoot) {

@@ -4,7 +4,17 @@ import t from 'tap';
 import { readFileSync, writeFileSync, openSync, closeSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, TSRUN, cleanEnv, type Env, testCgroupPath } from '../../helpers/harness';
+import {
+  isRoot,
+  ROOT_REASON,
+  testEnv,
+  testConfig,
+  uniqueId,
+  TSRUN,
+  cleanEnv,
+  type Env,
+  testCgroupPath,
+} from '../../helpers/harness';
 import type { Spec } from '../../../src/spec/types';
 
 /** Run `script` in a container made from `config` in the foreground; return its output and exit code. */
@@ -42,7 +52,11 @@ if (!isRoot) {
     c.process!.noNewPrivileges = true;
     c.process!.rlimits = [{ type: 'RLIMIT_NOFILE', hard: 512, soft: 256 }];
     c.root!.readonly = false;
-    const r = inside(env, c, 'cat /proc/$$/status; echo host=$(hostname); echo foo=$FOO; echo cwd=$(pwd); echo nofile=$(ulimit -n); echo fds=$(ls /proc/self/fd | tr "\\n" " ")');
+    const r = inside(
+      env,
+      c,
+      'cat /proc/$$/status; echo host=$(hostname); echo foo=$FOO; echo cwd=$(pwd); echo nofile=$(ulimit -n); echo fds=$(ls /proc/self/fd | tr "\\n" " ")',
+    );
     t.equal(r.code, 0, r.out);
     t.equal(statusField(r.out, 'Uid'), '1000\t1000\t1000\t1000');
     t.equal(statusField(r.out, 'Gid'), '1000\t1000\t1000\t1000');
@@ -66,7 +80,7 @@ if (!isRoot) {
     env.done();
   });
 
-  t.test('HOME, when the env has none, from the container\'s /etc/passwd, as runc', async (t) => {
+  t.test("HOME, when the env has none, from the container's /etc/passwd, as runc", async (t) => {
     const env = testEnv(t);
     const passwd = join(env.dir, 'passwd');
     writeFileSync(passwd, 'root:x:0:0:root:/root:/bin/sh\napp:x:1234:1234:app:/home/app:/bin/sh\n');
@@ -74,7 +88,8 @@ if (!isRoot) {
       const c = testConfig('x', []);
       c.process!.user = { uid, gid: uid };
       c.process!.env = ['PATH=/bin', ...extraEnv];
-      if (customPasswd) c.mounts!.push({ destination: '/etc/passwd', type: 'bind', source: passwd, options: ['bind', 'ro'] });
+      if (customPasswd)
+        c.mounts!.push({ destination: '/etc/passwd', type: 'bind', source: passwd, options: ['bind', 'ro'] });
       const r = inside(env, c, 'echo "home=${HOME-unset}"');
       t.equal(r.code, 0, r.out);
       return /^home=(.*)$/m.exec(r.out)?.[1];
@@ -96,7 +111,11 @@ if (!isRoot) {
     const r = env.run(['run', '-b', env.bundle(c), id], { output: out });
     const text = readFileSync(out, 'utf8');
     t.equal(r.code, 0, text);
-    t.equal(statusField(text, 'SigIgn'), '0000000000000000', 'no signal ignored (node ignores SIGPIPE and SIGXFSZ; the program must not)');
+    t.equal(
+      statusField(text, 'SigIgn'),
+      '0000000000000000',
+      'no signal ignored (node ignores SIGPIPE and SIGXFSZ; the program must not)',
+    );
     t.equal(statusField(text, 'SigBlk'), '0000000000000000', 'no signal blocked');
     env.done();
   });
@@ -106,9 +125,18 @@ if (!isRoot) {
     // description they wrap; the program shares it, and would see EAGAIN.
     const env = testEnv(t);
     const id = uniqueId('nonblock');
-    const r = env.run(['run', '-b', env.bundle(testConfig(id, ['sh', '-c', 'grep ^flags: /proc/self/fdinfo/0 /proc/self/fdinfo/1 /proc/self/fdinfo/2'])), id]);
+    const r = env.run([
+      'run',
+      '-b',
+      env.bundle(
+        testConfig(id, ['sh', '-c', 'grep ^flags: /proc/self/fdinfo/0 /proc/self/fdinfo/1 /proc/self/fdinfo/2']),
+      ),
+      id,
+    ]);
     t.equal(r.code, 0, r.stderr);
-    const flags = [...r.stdout.matchAll(/fdinfo\/(\d):flags:\s+([0-7]+)/g)].map((m) => [m[1], Number.parseInt(m[2], 8)] as const);
+    const flags = [...r.stdout.matchAll(/fdinfo\/(\d):flags:\s+([0-7]+)/g)].map(
+      (m) => [m[1], Number.parseInt(m[2], 8)] as const,
+    );
     t.equal(flags.length, 3, `fdinfo of 0, 1 and 2: ${r.stdout}`);
     const O_NONBLOCK = 0o4000;
     for (const [fd, f] of flags) t.equal(f & O_NONBLOCK, 0, `fd ${fd} is blocking`);
@@ -119,7 +147,11 @@ if (!isRoot) {
     const env = testEnv(t);
     const c = testConfig('x', []);
     c.root!.readonly = true;
-    const r = inside(env, c, 'cat /proc/self/mountinfo; echo tl=$(wc -c < /proc/timer_list); touch /x 2>/dev/null && echo rootrw || echo rootro; echo 1 > /proc/sys/kernel/domainname 2>/dev/null && echo sysrw || echo sysro; ls -l /dev/null /dev/zero /dev/ptmx /dev/fd');
+    const r = inside(
+      env,
+      c,
+      'cat /proc/self/mountinfo; echo tl=$(wc -c < /proc/timer_list); touch /x 2>/dev/null && echo rootrw || echo rootro; echo 1 > /proc/sys/kernel/domainname 2>/dev/null && echo sysrw || echo sysro; ls -l /dev/null /dev/zero /dev/ptmx /dev/fd',
+    );
     t.equal(r.code, 0, r.out);
     const mounts = r.out.split('\n').filter((l) => /^\d+ \d+ /.test(l));
     const at = (p: string) => mounts.find((l) => l.split(' ')[4] === p);
@@ -157,7 +189,11 @@ if (!isRoot) {
     c.process!.scheduler = { policy: 'SCHED_BATCH', nice: 5 };
     c.process!.execCPUAffinity = { final: '0' };
     c.linux!.personality = { domain: 'LINUX32' };
-    const r = inside(env, c, 'grep -E "^policy" /proc/self/sched; grep Cpus_allowed_list /proc/self/status; uname -m; cut -d" " -f19 /proc/self/stat');
+    const r = inside(
+      env,
+      c,
+      'grep -E "^policy" /proc/self/sched; grep Cpus_allowed_list /proc/self/status; uname -m; cut -d" " -f19 /proc/self/stat',
+    );
     t.equal(r.code, 0, r.out);
     t.match(r.out, /^policy\s+:\s+3$/m, 'SCHED_BATCH');
     t.match(r.out, /^Cpus_allowed_list:\s+0$/m, 'pinned to CPU 0');
@@ -180,7 +216,7 @@ if (!isRoot) {
     env.done();
   });
 
-  t.test('without a mount namespace the caller\'s root and mounts are left alone', async (t) => {
+  t.test("without a mount namespace the caller's root and mounts are left alone", async (t) => {
     const env = testEnv(t);
     const c = testConfig('x', []);
     c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'mount');
@@ -188,12 +224,20 @@ if (!isRoot) {
     c.linux!.readonlyPaths = [];
     c.root!.readonly = false;
     c.mounts = [{ destination: '/tmp', type: 'tmpfs', source: 'tmpfs' }];
-    const mountsBefore = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => / \/ \/ /.test(l));
+    const mountsBefore = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter((l) => / \/ \/ /.test(l));
     const r = inside(env, c, 'ls /bin/busybox && grep -c " /tmp " /proc/self/mountinfo || true');
     t.equal(r.code, 0, r.out);
-    t.match(r.out, /^\/bin\/busybox$/m, 'the program ran chroot\'ed in the rootfs');
+    t.match(r.out, /^\/bin\/busybox$/m, "the program ran chroot'ed in the rootfs");
     t.ok(existsSync('/usr/bin') && existsSync('/etc/passwd'), 'the caller still sees the host root');
-    t.same(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => / \/ \/ /.test(l)), mountsBefore, 'the host root mount is unchanged');
+    t.same(
+      readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .filter((l) => / \/ \/ /.test(l)),
+      mountsBefore,
+      'the host root mount is unchanged',
+    );
     env.done();
   });
 
@@ -216,7 +260,7 @@ if (!isRoot) {
     const text = readFileSync(out, 'utf8');
     t.equal(r.status, 0, text);
     t.match(text, /^from fd 3$/m);
-    t.match(text, /^0 1 2 3 4 $/m, 'stdio, the preserved fd and ls\'s own');
+    t.match(text, /^0 1 2 3 4 $/m, "stdio, the preserved fd and ls's own");
     env.done();
   });
 

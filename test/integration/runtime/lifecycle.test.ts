@@ -47,13 +47,29 @@ if (!isRoot) {
     env.done();
   });
 
-  t.test('run --no-pivot --no-new-keyring: runc\'s flags reach the container', async (t) => {
+  t.test("run --no-pivot --no-new-keyring: runc's flags reach the container", async (t) => {
     const env = testEnv(t);
     const id = uniqueId('nopivot');
     const out = join(env.dir, 'nopivot.out');
     // Without pivot_root the old root stays reachable in the mount table;
     // without a new keyring the session keyring is not _ses.<id>.
-    const r = env.run(['run', '--no-pivot', '--no-new-keyring', '-b', env.bundle(testConfig(id, ['sh', '-c', 'grep -c " / " /proc/self/mountinfo; cat /proc/keys 2>/dev/null | grep -c "_ses\\.' + id + '" || true'])), id], { output: out });
+    const r = env.run(
+      [
+        'run',
+        '--no-pivot',
+        '--no-new-keyring',
+        '-b',
+        env.bundle(
+          testConfig(id, [
+            'sh',
+            '-c',
+            'grep -c " / " /proc/self/mountinfo; cat /proc/keys 2>/dev/null | grep -c "_ses\\.' + id + '" || true',
+          ]),
+        ),
+        id,
+      ],
+      { output: out },
+    );
     const text = readFileSync(out, 'utf8');
     t.equal(r.code, 0, text);
     t.match(text, /^0\n?$/m, 'no session keyring named after the container');
@@ -64,7 +80,11 @@ if (!isRoot) {
     const env = testEnv(t);
     const id = uniqueId('kill');
     const bundle = env.bundle(testConfig(id, ['sh', '-c', 'trap "exit 42" TERM; while :; do sleep 0.05; done']));
-    t.equal(env.run(['run', '--detach', '--bundle', bundle, id], { output: join(env.dir, 'out') }).code, 0, 'run --detach');
+    t.equal(
+      env.run(['run', '--detach', '--bundle', bundle, id], { output: join(env.dir, 'out') }).code,
+      0,
+      'run --detach',
+    );
     const st = waitStatus(env, id, 'running');
     t.equal(st.status, 'running');
     const refused = env.run(['delete', id]);
@@ -87,7 +107,10 @@ if (!isRoot) {
     const pid = Number(waitStatus(env, id2, 'running').pid);
     t.equal(env.run(['kill', id2, 'SIGBOGUS']).code, 1, 'unknown signal is an error');
     t.equal(env.run(['delete', '--force', id2]).code, 0, 'delete --force kills and deletes');
-    t.notOk(existsSync(`/proc/${pid}/stat`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'), 'process is gone');
+    t.notOk(
+      existsSync(`/proc/${pid}/stat`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'),
+      'process is gone',
+    );
     t.equal(env.run(['delete', '--force', id2]).code, 0, 'delete --force of a missing container succeeds like runc');
     env.done();
   });
@@ -128,7 +151,9 @@ if (!isRoot) {
   t.test('run in the foreground returns the exit status', async (t) => {
     const env = testEnv(t);
     const id = uniqueId('exit');
-    const r = env.run(['run', '-b', env.bundle(testConfig(id, ['sh', '-c', 'exit 3'])), id], { output: join(env.dir, 'out') });
+    const r = env.run(['run', '-b', env.bundle(testConfig(id, ['sh', '-c', 'exit 3'])), id], {
+      output: join(env.dir, 'out'),
+    });
     t.equal(r.code, 3, 'exit code of the program');
     env.done();
   });
@@ -136,7 +161,10 @@ if (!isRoot) {
   t.test('list', async (t) => {
     const env = testEnv(t);
     const id = uniqueId('list');
-    t.equal(env.run(['create', '-b', env.bundle(testConfig(id, ['true'])), id], { output: join(env.dir, 'out') }).code, 0);
+    t.equal(
+      env.run(['create', '-b', env.bundle(testConfig(id, ['true'])), id], { output: join(env.dir, 'out') }).code,
+      0,
+    );
     const table = env.run(['list']).stdout;
     t.match(table, /^ID\s+PID\s+STATUS\s+BUNDLE\s+CREATED\s+OWNER\n/);
     t.match(table, new RegExp(`${id}\\s+\\d+\\s+created\\s`));

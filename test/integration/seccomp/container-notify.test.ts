@@ -7,7 +7,16 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, type Env, testCgroupPath, FIXTURES } from '../../helpers/harness';
+import {
+  isRoot,
+  ROOT_REASON,
+  testEnv,
+  testConfig,
+  uniqueId,
+  type Env,
+  testCgroupPath,
+  FIXTURES,
+} from '../../helpers/harness';
 import type { Spec } from '../../../src/spec/types';
 import { runTsrun, runRunc, cleanupRunc, hasRunc, type Outcome } from '../../helpers/seccomp-container';
 import { waitFor } from '../../helpers/wait';
@@ -16,7 +25,13 @@ const AGENT = join(FIXTURES, 'seccomp', 'notify-agent.py');
 const MKDIR_X86_64 = 83;
 
 interface Seen {
-  state: { ociVersion: string; fds: string[]; pid: number; metadata?: string; state: { ociVersion: string; id: string; pid: number; status: string; bundle: string } };
+  state: {
+    ociVersion: string;
+    fds: string[];
+    pid: number;
+    metadata?: string;
+    state: { ociVersion: string; id: string; pid: number; status: string; bundle: string };
+  };
   nfds: number;
   nr: number;
   pid: number;
@@ -48,7 +63,10 @@ async function startAgentAt(env: Env, sock: string, mode: string): Promise<Agent
     proc,
     async seen() {
       await Promise.race([exited, sleep(10000).then(() => proc.kill())]);
-      return readFileSync(outFile, 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Seen);
+      return readFileSync(outFile, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Seen);
     },
   };
 }
@@ -68,7 +86,12 @@ function notifyConfig(sock: string, nnp = true): Spec {
 const SCRIPT = ['sh', '-c', 'mkdir /dev/shm/n; echo rc=$?; ls /dev/shm'];
 
 /** One container under one runtime with a fresh agent. */
-async function withAgent(env: Env, mode: string, run: (c: Spec) => Outcome | undefined, nnp = true): Promise<{ r?: Outcome; seen: Seen[] }> {
+async function withAgent(
+  env: Env,
+  mode: string,
+  run: (c: Spec) => Outcome | undefined,
+  nnp = true,
+): Promise<{ r?: Outcome; seen: Seen[] }> {
   const agent = await startAgent(env, mode);
   try {
     const r = run(notifyConfig(agent.sock, nnp));
@@ -87,7 +110,10 @@ if (!isRoot) {
   t.plan(0, 'python3 3.9+ (socket.recv_fds) is needed for the test agent and is not installed');
 } else {
   for (const [mode, expect] of [
-    ['errno:30', { rc: 1, made: false, msg: /^mkdir: can't create directory '\/dev\/shm\/n': Read-only file system$/m }],
+    [
+      'errno:30',
+      { rc: 1, made: false, msg: /^mkdir: can't create directory '\/dev\/shm\/n': Read-only file system$/m },
+    ],
     ['fake', { rc: 0, made: false }],
     ['continue', { rc: 0, made: true }],
   ] as const) {
@@ -97,9 +123,17 @@ if (!isRoot) {
       for (const nnp of mode === 'errno:30' ? [true, false] : [true]) {
         const { r, seen } = await withAgent(env, mode, (c) => runTsrun(env, c, [...SCRIPT]), nnp);
         t.equal(r!.code, 0, `noNewPrivileges ${nnp}: ${r!.out}`);
-        t.match(r!.out, new RegExp(`^rc=${expect.rc}$`, 'm'), `mkdir's result is the agent's answer (noNewPrivileges ${nnp})`);
+        t.match(
+          r!.out,
+          new RegExp(`^rc=${expect.rc}$`, 'm'),
+          `mkdir's result is the agent's answer (noNewPrivileges ${nnp})`,
+        );
         if ('msg' in expect) t.match(r!.out, expect.msg);
-        t.equal(/^n$/m.test(r!.out), expect.made, expect.made ? 'the directory was made by the kernel' : 'no directory was made');
+        t.equal(
+          /^n$/m.test(r!.out),
+          expect.made,
+          expect.made ? 'the directory was made by the kernel' : 'no directory was made',
+        );
 
         t.equal(seen.length, 1, 'one notification');
         const s = seen[0];
@@ -124,8 +158,14 @@ if (!isRoot) {
         const mine = await withAgent(env, mode, (c) => runTsrun(env, c, [...SCRIPT]));
         const theirs = await withAgent(env, mode, (c) => runRunc(env, c, [...SCRIPT]));
         t.same(sortedLines(theirs.r!), sortedLines(mine.r!), 'runc: same output');
-        t.same(theirs.seen.map((s) => [s.nr, s.path, s.nfds, s.state.fds, s.state.metadata]), mine.seen.map((s) => [s.nr, s.path, s.nfds, s.state.fds, s.state.metadata]), 'runc: the agent sees the same');
-        t.comment(`runc hands over with status ${theirs.seen[0]?.state.state.status}, tsrun with ${mine.seen[0]?.state.state.status}`);
+        t.same(
+          theirs.seen.map((s) => [s.nr, s.path, s.nfds, s.state.fds, s.state.metadata]),
+          mine.seen.map((s) => [s.nr, s.path, s.nfds, s.state.fds, s.state.metadata]),
+          'runc: the agent sees the same',
+        );
+        t.comment(
+          `runc hands over with status ${theirs.seen[0]?.state.state.status}, tsrun with ${mine.seen[0]?.state.state.status}`,
+        );
       }
       env.done();
     });
@@ -147,7 +187,7 @@ if (!isRoot) {
     env.done();
   });
 
-  t.test('exec: the exec\'d process hands its own listener to the agent', async (t) => {
+  t.test("exec: the exec'd process hands its own listener to the agent", async (t) => {
     const env = testEnv(t);
     const first = await startAgent(env, 'errno:30');
     const c = notifyConfig(first.sock);
@@ -171,7 +211,7 @@ if (!isRoot) {
       t.equal(env.run(['delete', '--force', id]).code, 0);
       const seen = await second.seen();
       t.equal(seen.length, 1, 'one notification');
-      t.equal(seen[0]?.path, '/dev/shm/n', 'from the exec\'d process');
+      t.equal(seen[0]?.path, '/dev/shm/n', "from the exec'd process");
       t.equal(seen[0]?.state.state.status, 'running', 'with the container running');
     } finally {
       second.proc.kill();

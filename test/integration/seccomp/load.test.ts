@@ -35,10 +35,20 @@ t.test('mkdir returns EPERM, personality(0) allowed, personality(8) denied', (t)
       defaultAction: 'SCMP_ACT_ALLOW',
       syscalls: [
         { names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' },
-        { names: ['personality'], action: 'SCMP_ACT_ERRNO', errnoRet: 22, args: [{ index: 0, op: 'SCMP_CMP_EQ', value: 8 }] },
+        {
+          names: ['personality'],
+          action: 'SCMP_ACT_ERRNO',
+          errnoRet: 22,
+          args: [{ index: 0, op: 'SCMP_CMP_EQ', value: 8 }],
+        },
       ],
     },
-    [['mkdir', join(dir, 'denied')], ['personality', 0xffffffff], ['personality', 8], ['personality', 0]],
+    [
+      ['mkdir', join(dir, 'denied')],
+      ['personality', 0xffffffff],
+      ['personality', 8],
+      ['personality', 0],
+    ],
   );
   t.equal(r.status, 0, 'child exits 0', { stderr: r.stderr });
   t.same(r.results, ['EPERM', `ok 0`, 'EINVAL', 'ok 0'], 'verdicts as the profile says');
@@ -47,14 +57,23 @@ t.test('mkdir returns EPERM, personality(0) allowed, personality(8) denied', (t)
 });
 
 t.test('SCMP_ACT_KILL_PROCESS kills with SIGSYS', (t) => {
-  const r = runChild({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_KILL_PROCESS' }] }, [['mkdir', join(dir, 'killed')]]);
+  const r = runChild(
+    { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_KILL_PROCESS' }] },
+    [['mkdir', join(dir, 'killed')]],
+  );
   t.equal(r.signal, 'SIGSYS', `killed by SIGSYS (status ${r.status}, stderr ${r.stderr})`);
   t.notOk(existsSync(join(dir, 'killed')), 'the directory was not made');
   t.end();
 });
 
 t.test('calls the profile does not name are untouched', (t) => {
-  const r = runChild({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['personality'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 }] }, [['mkdir', join(dir, 'made')], ['personality', 0]]);
+  const r = runChild(
+    { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['personality'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 }] },
+    [
+      ['mkdir', join(dir, 'made')],
+      ['personality', 0],
+    ],
+  );
   t.same(r.results, ['ok 0', 'ENOSYS'], `mkdir allowed, personality ENOSYS (stderr ${r.stderr})`);
   t.ok(existsSync(join(dir, 'made')));
   t.end();
@@ -89,7 +108,11 @@ t.test('SCMP_ACT_NOTIFY hands the listener to the agent at listenerPath', async 
       ),
     );
     const env = childEnv();
-    const c = spawn(process.execPath, ['--import', 'tsx', child, compiled, JSON.stringify([['mkdir', join(dir, 'notified')]]), JSON.stringify(state)], { env });
+    const c = spawn(
+      process.execPath,
+      ['--import', 'tsx', child, compiled, JSON.stringify([['mkdir', join(dir, 'notified')]]), JSON.stringify(state)],
+      { env },
+    );
     let so = '';
     let se = '';
     c.stdout.on('data', (d) => (so += d));

@@ -6,7 +6,19 @@ import t, { type Test } from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync, readlinkSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, cgroupDirsOf, testCgroupPath, sharedRootfs, TSRUN, cleanEnv, type Env } from '../../helpers/harness';
+import {
+  isRoot,
+  ROOT_REASON,
+  testEnv,
+  testConfig,
+  uniqueId,
+  cgroupDirsOf,
+  testCgroupPath,
+  sharedRootfs,
+  TSRUN,
+  cleanEnv,
+  type Env,
+} from '../../helpers/harness';
 import type { Spec, Mount, LinuxNamespaceType, MemoryPolicyMode, MemoryPolicyFlag } from '../../../src/spec/types';
 import type { Features } from '../../../src/spec/features';
 import { compileSeccomp } from '../../../src/seccomp/compile';
@@ -40,8 +52,27 @@ function refused(t: Test, env: Env, config: Spec, path: RegExp, what: string): v
 }
 
 // The properties features.md and features-linux.md define at runtime-spec 1.3.0.
-const TOP = ['ociVersionMin', 'ociVersionMax', 'hooks', 'mountOptions', 'linux', 'annotations', 'potentiallyUnsafeConfigAnnotations'];
-const LINUX = ['namespaces', 'capabilities', 'cgroup', 'seccomp', 'apparmor', 'selinux', 'memoryPolicy', 'intelRdt', 'mountExtensions', 'netDevices'];
+const TOP = [
+  'ociVersionMin',
+  'ociVersionMax',
+  'hooks',
+  'mountOptions',
+  'linux',
+  'annotations',
+  'potentiallyUnsafeConfigAnnotations',
+];
+const LINUX = [
+  'namespaces',
+  'capabilities',
+  'cgroup',
+  'seccomp',
+  'apparmor',
+  'selinux',
+  'memoryPolicy',
+  'intelRdt',
+  'mountExtensions',
+  'netDevices',
+];
 
 /** One mountinfo line, split: per-mount options, optional fields, superblock options. */
 interface MountLine {
@@ -123,7 +154,18 @@ const TMPFS_CHECKS: Record<string, [string[], (m: MountLine) => boolean]> = {
   rsymfollow: [['rnosymfollow', 'rsymfollow'], lacks('nosymfollow')],
 };
 /** Syscalls `sh -c true` never makes, one per seccomp action. */
-const UNUSED = ['acct', 'swapon', 'reboot', 'kexec_load', 'init_module', 'delete_module', 'quotactl', 'settimeofday', 'add_key', 'request_key'];
+const UNUSED = [
+  'acct',
+  'swapon',
+  'reboot',
+  'kexec_load',
+  'init_module',
+  'delete_module',
+  'quotactl',
+  'settimeofday',
+  'add_key',
+  'request_key',
+];
 
 /** Checked on bind mounts and a copied-up tmpfs instead (below); idmap and ridmap with mountExtensions. */
 const OTHER_CHECKS = ['bind', 'rbind', 'remount', 'tmpcopyup', 'idmap', 'ridmap'];
@@ -144,8 +186,16 @@ if (!isRoot) {
   const f = claims();
 
   t.test('only properties of the spec version it claims', async (t) => {
-    t.same(Object.keys(f).filter((k) => !TOP.includes(k)), [], `features.md ${f.ociVersionMax}`);
-    t.same(Object.keys(f.linux).filter((k) => !LINUX.includes(k)), [], `features-linux.md ${f.ociVersionMax}`);
+    t.same(
+      Object.keys(f).filter((k) => !TOP.includes(k)),
+      [],
+      `features.md ${f.ociVersionMax}`,
+    );
+    t.same(
+      Object.keys(f.linux).filter((k) => !LINUX.includes(k)),
+      [],
+      `features-linux.md ${f.ociVersionMax}`,
+    );
     for (const v of Object.values(f.annotations)) t.type(v, 'string', 'annotation values are strings');
   });
 
@@ -170,7 +220,10 @@ if (!isRoot) {
     const c = testConfig('x', []);
     c.mounts!.push({ destination: '/marks', type: 'bind', source: marks, options: ['rbind', 'rw'] });
     // startContainer runs in the container (its /marks); the others see the host's path.
-    const hook = (name: string) => ({ path: '/bin/sh', args: ['sh', '-c', `echo ran > ${name === 'startContainer' ? '/marks' : marks}/${name}`] });
+    const hook = (name: string) => ({
+      path: '/bin/sh',
+      args: ['sh', '-c', `echo ran > ${name === 'startContainer' ? '/marks' : marks}/${name}`],
+    });
     c.hooks = Object.fromEntries(f.hooks.map((h) => [h, [hook(h)]]));
     t.equal(run(env, c, ['true']).code, 0, 'runs with every claimed hook');
     for (const h of f.hooks) t.equal(readFileSync(join(marks, h), 'utf8'), 'ran\n', `${h} ran`);
@@ -184,7 +237,8 @@ if (!isRoot) {
     const c = testConfig('x', []);
     c.root!.readonly = false;
     const claimed = f.mountOptions.filter((o) => o in TMPFS_CHECKS);
-    for (const o of claimed) c.mounts!.push({ destination: `/opt/${o}`, type: 'tmpfs', source: 'tmpfs', options: TMPFS_CHECKS[o][0] });
+    for (const o of claimed)
+      c.mounts!.push({ destination: `/opt/${o}`, type: 'tmpfs', source: 'tmpfs', options: TMPFS_CHECKS[o][0] });
     // bind, rbind (with a submount), remount (of a bind), tmpcopyup.
     const src = join(env.dir, 'src');
     mkdirSync(join(src, 'sub'), { recursive: true });
@@ -192,23 +246,35 @@ if (!isRoot) {
     execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', join(src, 'sub')]);
     t.teardown(() => spawnSync('umount', ['-l', join(src, 'sub')])); // if the test stops early
     writeFileSync(join(src, 'sub', 'inner'), 'sub\n');
-    if (f.mountOptions.includes('bind')) c.mounts!.push({ destination: '/opt/bind', type: 'bind', source: src, options: ['bind'] });
-    if (f.mountOptions.includes('rbind')) c.mounts!.push({ destination: '/opt/rbind', type: 'bind', source: src, options: ['rbind'] });
-    if (f.mountOptions.includes('remount')) c.mounts!.push({ destination: '/opt/remount', type: 'bind', source: src, options: ['bind', 'remount', 'ro'] });
-    if (f.mountOptions.includes('tmpcopyup')) c.mounts!.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] });
-    const r = run(env, c, ['sh', '-c', 'cat /proc/self/mountinfo; echo ==; cat /opt/bind/marker /opt/rbind/sub/inner; ls /opt/bind/sub; echo ==; grep -c ^root: /etc/passwd']);
+    if (f.mountOptions.includes('bind'))
+      c.mounts!.push({ destination: '/opt/bind', type: 'bind', source: src, options: ['bind'] });
+    if (f.mountOptions.includes('rbind'))
+      c.mounts!.push({ destination: '/opt/rbind', type: 'bind', source: src, options: ['rbind'] });
+    if (f.mountOptions.includes('remount'))
+      c.mounts!.push({ destination: '/opt/remount', type: 'bind', source: src, options: ['bind', 'remount', 'ro'] });
+    if (f.mountOptions.includes('tmpcopyup'))
+      c.mounts!.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] });
+    const r = run(env, c, [
+      'sh',
+      '-c',
+      'cat /proc/self/mountinfo; echo ==; cat /opt/bind/marker /opt/rbind/sub/inner; ls /opt/bind/sub; echo ==; grep -c ^root: /etc/passwd',
+    ]);
     t.equal(r.code, 0, 'a container with every claimed option runs');
     execFileSync('umount', [join(src, 'sub')]);
     const [mountinfo, binds, copied] = r.out.split('==\n');
     const lines = mountLines(mountinfo);
     for (const o of claimed) {
       const line = lines.get(`/opt/${o}`);
-      t.ok(line && TMPFS_CHECKS[o][1](line), `${o} (${TMPFS_CHECKS[o][0].join(',')}): ${line ? [line.opts.join(','), ...line.optional, line.super.join(',')].join(' ') : 'not mounted'}`);
+      t.ok(
+        line && TMPFS_CHECKS[o][1](line),
+        `${o} (${TMPFS_CHECKS[o][0].join(',')}): ${line ? [line.opts.join(','), ...line.optional, line.super.join(',')].join(' ') : 'not mounted'}`,
+      );
     }
     if (f.mountOptions.includes('bind')) t.match(binds, /^host$/m, 'bind: the source is there');
     if (f.mountOptions.includes('bind')) t.notMatch(binds, /^inner$/m, 'bind: but not its submount');
     if (f.mountOptions.includes('rbind')) t.match(binds, /^sub$/m, 'rbind: with its submount');
-    if (f.mountOptions.includes('remount')) t.ok(lines.get('/opt/remount')?.opts.includes('ro'), 'remount: the bind is remounted read-only');
+    if (f.mountOptions.includes('remount'))
+      t.ok(lines.get('/opt/remount')?.opts.includes('ro'), 'remount: the bind is remounted read-only');
     if (f.mountOptions.includes('tmpcopyup')) {
       t.equal(copied.trim(), '1', "tmpcopyup: the image's /etc/passwd was copied");
       t.ok(lines.has('/etc'), 'tmpcopyup: onto a tmpfs at /etc');
@@ -246,11 +312,21 @@ if (!isRoot) {
     c.process!.capabilities = { bounding: held, effective: held, permitted: held };
     const r = run(env, c, ['grep', '^CapEff', '/proc/self/status']);
     t.equal(r.code, 0, r.out);
-    t.equal(BigInt('0x' + (/CapEff:\s*(\w+)/.exec(r.out)?.[1] ?? '0')), capMask(held, 'caps'), `CapEff is every claimed capability tsrun holds (${held.length} of ${f.linux.capabilities.length})`);
+    t.equal(
+      BigInt('0x' + (/CapEff:\s*(\w+)/.exec(r.out)?.[1] ?? '0')),
+      capMask(held, 'caps'),
+      `CapEff is every claimed capability tsrun holds (${held.length} of ${f.linux.capabilities.length})`,
+    );
     for (const n of f.linux.capabilities.filter((n) => !held.includes(n))) {
       const c = testConfig('x', ['true']);
       c.process!.capabilities = { bounding: [n], effective: [n], permitted: [n] };
-      refused(t, env, c, new RegExp(`${n} not in the capability bounding set tsrun runs with`), `${n}: recognized, refused only because tsrun does not hold it`);
+      refused(
+        t,
+        env,
+        c,
+        new RegExp(`${n} not in the capability bounding set tsrun runs with`),
+        `${n}: recognized, refused only because tsrun does not hold it`,
+      );
     }
     env.done();
   });
@@ -270,16 +346,29 @@ if (!isRoot) {
       flags: s.supportedFlags as never,
       syscalls: [
         ...actions.map((a, i) => ({ names: [UNUSED[i]], action: a as never })),
-        ...s.operators.map((op) => ({ names: ['swapoff'], action: 'SCMP_ACT_ERRNO' as never, args: [{ index: 1, value: 7, valueTwo: 7, op: op as never }] })),
+        ...s.operators.map((op) => ({
+          names: ['swapoff'],
+          action: 'SCMP_ACT_ERRNO' as never,
+          args: [{ index: 1, value: 7, valueTwo: 7, op: op as never }],
+        })),
         { names: ['getppid'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 },
       ],
     };
     const r = run(env, c, ['sh', '-c', 'true']);
     t.equal(r.code, 0, `a profile with every claim loads: ${r.out}`);
     if (s.actions.includes('SCMP_ACT_NOTIFY')) {
-      t.doesNotThrow(() => compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/x', syscalls: [{ names: ['acct'], action: 'SCMP_ACT_NOTIFY' }] }), 'SCMP_ACT_NOTIFY compiles (its agent: test/integration/seccomp/container-notify.test.ts)');
+      t.doesNotThrow(
+        () =>
+          compileSeccomp({
+            defaultAction: 'SCMP_ACT_ALLOW',
+            listenerPath: '/x',
+            syscalls: [{ names: ['acct'], action: 'SCMP_ACT_NOTIFY' }],
+          }),
+        'SCMP_ACT_NOTIFY compiles (its agent: test/integration/seccomp/container-notify.test.ts)',
+      );
     }
-    for (const flag of s.knownFlags.filter((k) => !s.supportedFlags.includes(k))) t.comment(`${flag}: known, not supported by this kernel`);
+    for (const flag of s.knownFlags.filter((k) => !s.supportedFlags.includes(k)))
+      t.comment(`${flag}: known, not supported by this kernel`);
     env.done();
   });
 
@@ -290,15 +379,22 @@ if (!isRoot) {
     c.linux!.resources = { pids: { limit: 77 } };
     const r = run(env, c, ['cat', '/proc/self/cgroup']);
     t.equal(r.code, 0, r.out);
-    if (f.linux.cgroup.v1) t.match(r.out, /^\d+:[^:]*pids[^:]*:\/.+/m, 'v1: the container is in a pids hierarchy of its own');
+    if (f.linux.cgroup.v1)
+      t.match(r.out, /^\d+:[^:]*pids[^:]*:\/.+/m, 'v1: the container is in a pids hierarchy of its own');
     if (f.linux.cgroup.v2) t.match(r.out, /^0::\/.+/m, 'v2: and in the unified hierarchy');
-    t.equal(f.linux.cgroup.v1, /^\d+:[^:]+:/m.test(own.replace(/^\d+:name=[^:]*:.*$/gm, '')), 'v1 claimed iff this host mounts a v1 controller');
+    t.equal(
+      f.linux.cgroup.v1,
+      /^\d+:[^:]+:/m.test(own.replace(/^\d+:name=[^:]*:.*$/gm, '')),
+      'v1 claimed iff this host mounts a v1 controller',
+    );
     t.equal(f.linux.cgroup.v2, /^0::/m.test(own), 'v2 claimed iff the unified hierarchy is mounted');
     if (!f.linux.cgroup.systemd) {
       const id = uniqueId('ftsd');
       const sd = testConfig(id, ['true']);
       sd.linux!.cgroupsPath = 'system.slice:tsrun:' + id;
-      const res = env.run(['--systemd-cgroup', 'create', '-b', env.bundle(sd), id], { output: join(env.dir, `${id}.out`) });
+      const res = env.run(['--systemd-cgroup', 'create', '-b', env.bundle(sd), id], {
+        output: join(env.dir, `${id}.out`),
+      });
       t.not(res.code, 0, 'systemd claimed false: --systemd-cgroup is refused');
       t.match(res.stderr, /systemd/, 'naming systemd');
     }
@@ -314,14 +410,21 @@ if (!isRoot) {
     const env = testEnv(t);
     for (const mode of f.linux.memoryPolicy.modes) {
       const c = testConfig('x', []) as Loose;
-      c.linux.memoryPolicy = { mode: mode as MemoryPolicyMode, ...(['MPOL_DEFAULT', 'MPOL_LOCAL'].includes(mode) ? {} : { nodes: '0' }) };
+      c.linux.memoryPolicy = {
+        mode: mode as MemoryPolicyMode,
+        ...(['MPOL_DEFAULT', 'MPOL_LOCAL'].includes(mode) ? {} : { nodes: '0' }),
+      };
       t.equal(run(env, c, ['head', '-1', '/proc/self/numa_maps']).code, 0, `${mode} runs`);
     }
     for (const flag of f.linux.memoryPolicy.flags) {
       const c = testConfig('x', []) as Loose;
       c.linux.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0', flags: [flag as MemoryPolicyFlag] };
       const r = run(env, c, ['head', '-1', '/proc/self/numa_maps']);
-      const shown: Record<string, string> = { MPOL_F_STATIC_NODES: 'static', MPOL_F_RELATIVE_NODES: 'relative', MPOL_F_NUMA_BALANCING: 'balancing' };
+      const shown: Record<string, string> = {
+        MPOL_F_STATIC_NODES: 'static',
+        MPOL_F_RELATIVE_NODES: 'relative',
+        MPOL_F_NUMA_BALANCING: 'balancing',
+      };
       t.match(r.out, new RegExp(`^[0-9a-f]+ bind=${shown[flag]}:0 `, 'm'), `${flag}: bind=${shown[flag]}:0`);
     }
     env.done();
@@ -342,7 +445,8 @@ if (!isRoot) {
     {
       const c = testConfig('x', []);
       c.process!.apparmorProfile = 'unconfined';
-      if (f.linux.apparmor.enabled) t.match(run(env, c, ['cat', '/proc/self/attr/current']).out, /unconfined/, 'apparmor: the profile is applied');
+      if (f.linux.apparmor.enabled)
+        t.match(run(env, c, ['cat', '/proc/self/attr/current']).out, /unconfined/, 'apparmor: the profile is applied');
       else refused(t, env, c, /process\.apparmorProfile/, 'apparmor');
     }
     for (const option of ['idmap', 'ridmap']) {
@@ -350,7 +454,14 @@ if (!isRoot) {
       mkdirSync(src);
       const c = testConfig('x', []) as Loose;
       const map = [{ containerID: 0, hostID: 1000, size: 1 }];
-      c.mounts.push({ destination: '/idmapped', type: 'bind', source: src, options: ['rbind', option], uidMappings: map, gidMappings: map });
+      c.mounts.push({
+        destination: '/idmapped',
+        type: 'bind',
+        source: src,
+        options: ['rbind', option],
+        uidMappings: map,
+        gidMappings: map,
+      });
       if (f.linux.mountExtensions.idmap.enabled && f.mountOptions.includes(option)) {
         const r = run(env, c, ['sh', '-c', 'grep " /idmapped " /proc/self/mountinfo; stat -c %u /idmapped']);
         t.equal(r.code, 0, r.out);
@@ -365,7 +476,11 @@ if (!isRoot) {
       if (f.linux.netDevices.enabled) {
         execFileSync('ip', ['tuntap', 'add', dev, 'mode', 'tap']);
         t.teardown(() => spawnSync('ip', ['link', 'del', dev]));
-        t.match(run(env, c, ['ls', '/sys/class/net']).out, /^ctr1$/m, 'netDevices: the device is in the container, renamed');
+        t.match(
+          run(env, c, ['ls', '/sys/class/net']).out,
+          /^ctr1$/m,
+          'netDevices: the device is in the container, renamed',
+        );
       } else refused(t, env, c, /\/linux\/netDevices/, 'netDevices');
     }
     env.done();
