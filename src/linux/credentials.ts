@@ -29,7 +29,7 @@ function giveStdioTo(uid: number): void {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EINVAL' || code === 'EPERM' || code === 'EROFS') continue;
-      throw new Error(`fchown(stdio fd ${fd} → uid ${uid}): ${code ?? (err as Error).message}`);
+      throw new Error(`fchown(stdio fd ${fd} → uid ${uid}): ${code ?? (err as Error).message}`, { cause: err });
     }
   }
 }
@@ -53,6 +53,7 @@ function applyGroups(user: User): void {
       throw new Error(
         `cannot set additional groups [${gids.join(', ')}] (process.user.additionalGids): ` +
           'setgroups is denied in this user namespace (/proc/self/setgroups is "deny")',
+        { cause: err },
       );
     }
     // Nothing was asked for and the kernel forbids changing groups: keep them.
