@@ -89,7 +89,7 @@ async function runClause(suite, clause) {
       reason = e instanceof ClauseFailure ? e.message : `error: ${e.stack || e}`;
     }
   } finally {
-    let leaked = [];
+    let leaked;
     try {
       leaked = suite.keep ? [] : t.cleanup();
     } catch (e) {

@@ -320,7 +320,8 @@ async function main() {
     console.log(`A = ${a.binary} (${version(a)})`);
     console.log(`B = ${b.binary} (${version(b)})`);
     console.log(
-      `${o.runs} alternating runs, medians (CPU time: mean); ${os.cpus().length} CPUs, ${os.release()}, load average ${os.loadavg()[0].toFixed(1)} at the end\n`,
+      `${o.runs} alternating runs, medians (CPU time: mean); ${os.cpus().length} CPUs, ${os.release()}, ` +
+        `load average ${os.loadavg()[0].toFixed(1)} at the end\n`,
     );
     console.log('| measurement | A | B | A/B |');
     console.log('|---|---:|---:|---:|');

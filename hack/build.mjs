@@ -16,7 +16,8 @@ function buildNative() {
     execFileSync(cc, ['--version'], { stdio: 'ignore' });
   } catch {
     console.error(
-      `tsrun build: no C compiler found ('${cc}'). The native helper in native/ must be built with the system C compiler: apt-get install gcc (or set CC).`,
+      `tsrun build: no C compiler found ('${cc}'). The native helper in native/ must be built with the ` +
+        `system C compiler: apt-get install gcc (or set CC).`,
     );
     process.exit(1);
   }

@@ -20,7 +20,8 @@ export const clauses = [
     id: 'state.ociVersion',
     spec: SPEC,
     quote:
-      'ociVersion (string, REQUIRED) is version of the Open Container Initiative Runtime Specification with which the state complies.',
+      'ociVersion (string, REQUIRED) is version of the Open Container Initiative Runtime Specification with ' +
+      'which the state complies.',
     async run(t) {
       const b = await created(t);
       const s = t.state(b.id);
@@ -44,7 +45,8 @@ export const clauses = [
     id: 'state.status.created',
     spec: SPEC,
     quote:
-      'created: the container has finished the create operation ... and the user-specified program has not yet been executed',
+      'created: the container has finished the create operation ... ' +
+      'and the user-specified program has not yet been executed',
     async run(t) {
       const b = await created(t);
       eq(t.state(b.id)?.status, 'created', 'status after create');
@@ -74,7 +76,8 @@ export const clauses = [
     id: 'state.pid',
     spec: SPEC,
     quote:
-      'pid (int, REQUIRED when status is created or running on Linux, OPTIONAL on other platforms) is the ID of the container process.',
+      'pid (int, REQUIRED when status is created or running on Linux, ' +
+      'OPTIONAL on other platforms) is the ID of the container process.',
     async run(t) {
       const b = await created(t);
       const s1 = t.state(b.id);
@@ -127,7 +130,8 @@ export const clauses = [
     id: 'state.status.running-to-stopped-on-exit',
     spec: 'runtime.md#lifecycle',
     quote:
-      "10. The container process exits. This MAY happen due to erroring out, exiting, crashing or the runtime's kill operation being invoked.",
+      '10. The container process exits. This MAY happen due to erroring out, exiting, ' +
+      "crashing or the runtime's kill operation being invoked.",
     async run(t) {
       const b = await created(t, (b) => (b.config.process.args = sh('sleep 0.3; exit 3')));
       mustSucceed(t.start(b.id), 'start');

@@ -45,7 +45,8 @@ export const clauses = [
     id: 'lifecycle.create.program-not-run',
     spec: LC,
     quote:
-      'While the resources requested in the config.json MUST be created, the user-specified program (from process) MUST NOT be run at this time.',
+      'While the resources requested in the config.json MUST be created, ' +
+      'the user-specified program (from process) MUST NOT be run at this time.',
     async run(t) {
       const b = t.bundle();
       b.config.process.args = sh('echo ran > /out/ran');
@@ -88,7 +89,8 @@ export const clauses = [
     id: 'errors.failed-create-leaves-nothing',
     spec: 'runtime.md#errors',
     quote:
-      'Unless otherwise stated, generating an error MUST leave the state of the environment as if the operation were never attempted',
+      'Unless otherwise stated, generating an error MUST leave the state of the environment as if the ' +
+      'operation were never attempted',
     async run(t) {
       const b = t.bundle();
       b.config.mounts.push({ destination: '/mnt/a', type: 'no-such-filesystem', source: 'none' });
@@ -150,7 +152,8 @@ export const clauses = [
     id: 'ops.create.requires-id',
     spec: OPS,
     quote:
-      'This operation MUST generate an error if it is not provided a path to the bundle and the container ID to associate with the container.',
+      'This operation MUST generate an error if it is not provided a path to the bundle and the container ID ' +
+      'to associate with the container.',
     run(t) {
       const b = t.bundle();
       t.writeConfig(b);
@@ -161,7 +164,8 @@ export const clauses = [
     id: 'ops.create.requires-bundle',
     spec: OPS,
     quote:
-      'This operation MUST generate an error if it is not provided a path to the bundle and the container ID to associate with the container.',
+      'This operation MUST generate an error if it is not provided a path to the bundle and the container ID ' +
+      'to associate with the container.',
     run(t) {
       const b = t.bundle();
       // No --bundle: runc's CLI then uses the working directory, which has no config.json.
@@ -175,7 +179,8 @@ export const clauses = [
     id: 'ops.create.duplicate-id',
     spec: OPS,
     quote:
-      'If the ID provided is not unique across all containers within the scope of the runtime ... the implementation MUST generate an error and a new container MUST NOT be created.',
+      'If the ID provided is not unique across all containers within the scope of the runtime ... ' +
+      'the implementation MUST generate an error and a new container MUST NOT be created.',
     async run(t) {
       const a = t.bundle();
       a.config.process.args = ['/bin/sleep', '1000'];
@@ -193,7 +198,8 @@ export const clauses = [
     id: 'ops.create.invalid-id',
     spec: OPS,
     quote:
-      'If the ID provided ... is not valid in any other way, the implementation MUST generate an error and a new container MUST NOT be created.',
+      'If the ID provided ... is not valid in any other way, ' +
+      'the implementation MUST generate an error and a new container MUST NOT be created.',
     run(t) {
       const b = t.bundle();
       const bad = `../escape-${process.pid}`;
@@ -221,7 +227,8 @@ export const clauses = [
     id: 'ops.create.unappliable-property',
     spec: OPS,
     quote:
-      'If the runtime cannot apply a property as specified in the configuration, it MUST generate an error and a new container MUST NOT be created.',
+      'If the runtime cannot apply a property as specified in the configuration, ' +
+      'it MUST generate an error and a new container MUST NOT be created.',
     run(t) {
       const b = t.bundle();
       b.config.linux.sysctl = { 'kernel.no_such_sysctl_conformance': '1' };
@@ -252,7 +259,8 @@ export const clauses = [
     id: 'ops.start.running-container',
     spec: OPS,
     quote:
-      'Attempting to start a container that is not created MUST have no effect on the container and MUST generate an error.',
+      'Attempting to start a container that is not created MUST have no effect on the container and MUST ' +
+      'generate an error.',
     async run(t) {
       const b = t.bundle();
       b.config.process.args = sh('echo x >> /out/starts; exec sleep 1000');
@@ -271,7 +279,8 @@ export const clauses = [
     id: 'ops.start.stopped-container',
     spec: OPS,
     quote:
-      'Attempting to start a container that is not created MUST have no effect on the container and MUST generate an error.',
+      'Attempting to start a container that is not created MUST have no effect on the container and MUST ' +
+      'generate an error.',
     async run(t) {
       const b = t.bundle();
       b.config.process.args = sh('echo x >> /out/starts');
@@ -308,7 +317,8 @@ export const clauses = [
     id: 'ops.kill.stopped-container',
     spec: OPS,
     quote:
-      'Attempting to send a signal to a container that is neither created nor running MUST have no effect on the container and MUST generate an error.',
+      'Attempting to send a signal to a container that is neither created nor running MUST have no effect on ' +
+      'the container and MUST generate an error.',
     async run(t) {
       const b = t.bundle();
       createOk(t, b);
@@ -361,7 +371,8 @@ export const clauses = [
     id: 'ops.delete.running-container',
     spec: OPS,
     quote:
-      'Attempting to delete a container that is not stopped MUST have no effect on the container and MUST generate an error.',
+      'Attempting to delete a container that is not stopped MUST have no effect on the container and MUST ' +
+      'generate an error.',
     async run(t) {
       const b = t.bundle();
       b.config.process.args = ['/bin/sleep', '1000'];
@@ -376,7 +387,8 @@ export const clauses = [
     id: 'ops.delete.created-container',
     spec: OPS,
     quote:
-      'Attempting to delete a container that is not stopped MUST have no effect on the container and MUST generate an error.',
+      'Attempting to delete a container that is not stopped MUST have no effect on the container and MUST ' +
+      'generate an error.',
     async run(t) {
       const b = t.bundle();
       b.config.process.args = ['/bin/sleep', '1000'];

@@ -59,7 +59,9 @@ const perType = ALL.map((type) => ({
 const failures = ['prestart', 'createRuntime', 'createContainer'].map((type) => ({
   id: `hooks.${type}.failure`,
   spec: 'runtime.md#lifecycle',
-  quote: `If any ${type} hook fails, the runtime MUST generate an error, stop the container, and continue the lifecycle at step 12.`,
+  quote:
+    `If any ${type} hook fails, the runtime MUST generate an error, stop the container, ` +
+    `and continue the lifecycle at step 12.`,
   async run(t) {
     const b = t.bundle();
     b.config.process.args = ['/bin/sleep', '1000'];
@@ -80,7 +82,8 @@ export const clauses = [
     id: 'hooks.order',
     spec: 'runtime.md#lifecycle',
     quote:
-      'Lifecycle steps 3-13: prestart, createRuntime, createContainer (create); startContainer, user program, poststart (start); poststop (delete).',
+      'Lifecycle steps 3-13: prestart, createRuntime, createContainer (create); startContainer, ' +
+      'user program, poststart (start); poststop (delete).',
     async run(t) {
       const b = withAllHooks(t);
       await lifecycle(t, b);
@@ -105,7 +108,8 @@ export const clauses = [
     id: 'hooks.state-on-stdin',
     spec: HOOKS,
     quote:
-      'The state of the container MUST be passed to hooks over stdin so that they may do work appropriate to the current state of the container.',
+      'The state of the container MUST be passed to hooks over stdin so that they may do work appropriate to ' +
+      'the current state of the container.',
     async run(t) {
       const b = withAllHooks(t);
       await lifecycle(t, b);
@@ -126,7 +130,8 @@ export const clauses = [
     id: 'hooks.args-env',
     spec: HOOKS,
     quote:
-      "args (array of strings, OPTIONAL) with the same semantics as execv's argv. env (array of strings, OPTIONAL) with the same semantics as environ.",
+      "args (array of strings, OPTIONAL) with the same semantics as execv's argv. env (array of strings, " +
+      'OPTIONAL) with the same semantics as environ.',
     async run(t) {
       const b = t.bundle();
       b.config.hooks = {
@@ -160,7 +165,8 @@ export const clauses = [
     id: 'hooks.prestart.before-pivot',
     spec: 'config.md#prestart',
     quote:
-      'The prestart hooks MUST be called ... after the runtime environment has been created ... but before the pivot_root or any equivalent operation has been executed.',
+      'The prestart hooks MUST be called ... after the runtime environment has been created ... ' +
+      'but before the pivot_root or any equivalent operation has been executed.',
     async run(t) {
       const b = t.bundle();
       b.config.hooks = {
@@ -168,7 +174,8 @@ export const clauses = [
           hook(
             b.outDir,
             'prestart',
-            `pid=$(sed 's/.*"pid": *\\([0-9]*\\).*/\\1/' ${b.outDir}/prestart.json); readlink /proc/$pid/ns/uts > ${b.outDir}/uts; readlink /proc/$pid/root > ${b.outDir}/root;`,
+            `pid=$(sed 's/.*"pid": *\\([0-9]*\\).*/\\1/' ${b.outDir}/prestart.json); ` +
+              `readlink /proc/$pid/ns/uts > ${b.outDir}/uts; readlink /proc/$pid/root > ${b.outDir}/root;`,
           ),
         ],
       };
@@ -227,7 +234,8 @@ export const clauses = [
     id: 'hooks.startContainer.container-namespace',
     spec: 'config.md#startContainer-hooks',
     quote:
-      "The startContainer hooks' path MUST resolve in the container namespace. The startContainer hooks MUST be executed in the container namespace.",
+      "The startContainer hooks' path MUST resolve in the container namespace. " +
+      'The startContainer hooks MUST be executed in the container namespace.',
     async run(t) {
       const b = t.bundle({ privateRootfs: true });
       // A hook binary that exists only inside the container's rootfs.
@@ -244,7 +252,8 @@ export const clauses = [
     id: 'hooks.startContainer.failure',
     spec: 'runtime.md#lifecycle',
     quote:
-      'If any startContainer hook fails, the runtime MUST generate an error, stop the container, and continue the lifecycle at step 12.',
+      'If any startContainer hook fails, the runtime MUST generate an error, stop the container, ' +
+      'and continue the lifecycle at step 12.',
     async run(t) {
       const b = t.bundle();
       b.config.process.args = ['/bin/sh', '-c', 'echo ran > /out/ran; sleep 1000'];
@@ -264,7 +273,8 @@ export const clauses = [
     id: 'hooks.poststart.after-program',
     spec: 'config.md#poststart',
     quote:
-      'The poststart hooks MUST be called after the user-specified process is executed but before the start operation returns.',
+      'The poststart hooks MUST be called after the user-specified process is executed but before the start ' +
+      'operation returns.',
     async run(t) {
       const b = t.bundle();
       b.config.process.args = ['/bin/sleep', '1000'];
@@ -273,7 +283,8 @@ export const clauses = [
           hook(
             b.outDir,
             'poststart',
-            `pid=$(sed 's/.*"pid": *\\([0-9]*\\).*/\\1/' ${b.outDir}/poststart.json); tr '\\0' ' ' < /proc/$pid/cmdline > ${b.outDir}/cmdline;`,
+            `pid=$(sed 's/.*"pid": *\\([0-9]*\\).*/\\1/' ${b.outDir}/poststart.json); ` +
+              `tr '\\0' ' ' < /proc/$pid/cmdline > ${b.outDir}/cmdline;`,
           ),
         ],
       };
@@ -288,7 +299,8 @@ export const clauses = [
     id: 'hooks.poststart.failure-is-warning',
     spec: 'runtime.md#lifecycle',
     quote:
-      'If any poststart hook fails, the runtime MUST log a warning, but the remaining hooks and lifecycle continue as if the hook had succeeded.',
+      'If any poststart hook fails, the runtime MUST log a warning, ' +
+      'but the remaining hooks and lifecycle continue as if the hook had succeeded.',
     async run(t) {
       const b = t.bundle();
       b.config.process.args = ['/bin/sleep', '1000'];
@@ -320,7 +332,8 @@ export const clauses = [
     id: 'hooks.poststop.failure-is-warning',
     spec: 'runtime.md#lifecycle',
     quote:
-      'If any poststop hook fails, the runtime MUST log a warning, but the remaining hooks and lifecycle continue as if the hook had succeeded.',
+      'If any poststop hook fails, the runtime MUST log a warning, ' +
+      'but the remaining hooks and lifecycle continue as if the hook had succeeded.',
     async run(t) {
       const b = t.bundle();
       b.config.hooks = { poststop: [failingHook, hook(b.outDir, 'second')] };

@@ -2,18 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import {
-  assert,
-  capMask,
-  eq,
-  fail,
-  mountAt,
-  mustFail,
-  parseKv,
-  parseMountinfo,
-  parseStatus,
-  skip,
-} from '../lib/check.mjs';
+import { assert, capMask, eq, fail, mountAt, parseMountinfo, parseStatus, skip } from '../lib/check.mjs';
 import { sh } from '../lib/config.mjs';
 
 /** create must fail, or (a runtime may defer some checks) start must fail. */
@@ -32,7 +21,8 @@ export const clauses = [
     id: 'config.root.readonly',
     spec: 'config.md#root',
     quote:
-      'readonly (bool, OPTIONAL) If true then the root filesystem MUST be read-only inside the container, defaults to false.',
+      'readonly (bool, OPTIONAL) If true then the root filesystem MUST be read-only inside the container, ' +
+      'defaults to false.',
     async run(t) {
       const b = t.bundle();
       const out = await t.script(
@@ -48,7 +38,8 @@ export const clauses = [
     id: 'config.root.writable-by-default',
     spec: 'config.md#root',
     quote:
-      'readonly (bool, OPTIONAL) If true then the root filesystem MUST be read-only inside the container, defaults to false.',
+      'readonly (bool, OPTIONAL) If true then the root filesystem MUST be read-only inside the container, ' +
+      'defaults to false.',
     async run(t) {
       const b = t.bundle({ privateRootfs: true });
       delete b.config.root.readonly;
@@ -61,7 +52,8 @@ export const clauses = [
     id: 'config.root.path-relative',
     spec: 'config.md#root',
     quote:
-      'path (string, REQUIRED) Specifies the path to the root filesystem for the container. ... On POSIX platforms, path is either an absolute path or a relative path to the bundle.',
+      'path (string, REQUIRED) Specifies the path to the root filesystem for the container. ... ' +
+      'On POSIX platforms, path is either an absolute path or a relative path to the bundle.',
     async run(t) {
       const b = t.bundle({ privateRootfs: true });
       b.config.root.path = 'rootfs';
@@ -92,7 +84,8 @@ export const clauses = [
     id: 'config.mounts.destination-relative',
     spec: 'config.md#mounts',
     quote:
-      'For compatibility with old tools and configurations, it MAY be a relative path, in which case it MUST be interpreted as relative to "/".',
+      'For compatibility with old tools and configurations, it MAY be a relative path, ' +
+      'in which case it MUST be interpreted as relative to "/".',
     async run(t) {
       const b = t.bundle();
       b.config.mounts.push({ destination: 'mnt/c', type: 'tmpfs', source: 'relative-dest' });
@@ -103,7 +96,8 @@ export const clauses = [
     id: 'config.mounts.bind-source-relative',
     spec: 'config.md#mounts',
     quote:
-      'Path values for bind mounts are either absolute or relative to the bundle. A mount is a bind mount if it has either bind or rbind in the options.',
+      'Path values for bind mounts are either absolute or relative to the bundle. ' +
+      'A mount is a bind mount if it has either bind or rbind in the options.',
     async run(t) {
       const b = t.bundle();
       fs.mkdirSync(path.join(b.dir, 'data'));
@@ -116,7 +110,8 @@ export const clauses = [
     id: 'config.mounts.options.flags',
     spec: 'config.md#linux-mount-options',
     quote:
-      'Runtimes MUST/SHOULD/MAY implement the following option strings for Linux: ro, nosuid, nodev, noexec, noatime, nodiratime ... MUST',
+      'Runtimes MUST/SHOULD/MAY implement the following option strings for Linux: ro, nosuid, nodev, noexec, ' +
+      'noatime, nodiratime ... MUST',
     async run(t) {
       const b = t.bundle();
       b.config.mounts.push({
@@ -145,7 +140,8 @@ export const clauses = [
     id: 'config.mounts.options.data',
     spec: 'config.md#linux-mount-options',
     quote:
-      'options (array of strings, OPTIONAL) Mount options of the filesystem to be used. (options not in the table are filesystem data)',
+      'options (array of strings, OPTIONAL) Mount options of the filesystem to be used. ' +
+      '(options not in the table are filesystem data)',
     async run(t) {
       const b = t.bundle();
       b.config.mounts.push({
@@ -237,7 +233,8 @@ export const clauses = [
     id: 'config.process.args',
     spec: 'config.md#process',
     quote:
-      "args (array of strings, OPTIONAL) with similar semantics to execvp's argv. ... at least one entry is REQUIRED, and that entry is used with the same semantics as execvp's file.",
+      "args (array of strings, OPTIONAL) with similar semantics to execvp's argv. ... " +
+      "at least one entry is REQUIRED, and that entry is used with the same semantics as execvp's file.",
     async run(t) {
       const b = t.bundle();
       b.config.process.args = ['echo', 'a  b', '', 'c'];
@@ -286,7 +283,8 @@ export const clauses = [
     id: 'config.process.cwd-created',
     spec: 'config.md#process',
     quote:
-      'cwd (string, REQUIRED) is the working directory that will be set for the executable. (runc creates a missing cwd)',
+      'cwd (string, REQUIRED) is the working directory that will be set for the executable. ' +
+      '(runc creates a missing cwd)',
     async run(t) {
       const b = t.bundle();
       b.config.mounts.push({ destination: '/mnt/a', type: 'tmpfs', source: 'cwd' });
@@ -298,7 +296,8 @@ export const clauses = [
     id: 'config.process.cwd-absolute',
     spec: 'config.md#process',
     quote:
-      'cwd ... This value MUST be an absolute path. / Runtimes MUST generate an error when invalid or unsupported values are encountered.',
+      'cwd ... This value MUST be an absolute path. / Runtimes MUST generate an error when invalid or ' +
+      'unsupported values are encountered.',
     async run(t) {
       const b = t.bundle();
       b.config.process.cwd = 'tmp';
@@ -309,7 +308,9 @@ export const clauses = [
     id: 'config.process.user',
     spec: 'config.md#posix-platform-user',
     quote:
-      'uid (int, REQUIRED) specifies the user ID in the container namespace. gid (int, REQUIRED) ... additionalGids (array of ints, OPTIONAL) specifies additional group IDs in the container namespace to be added to the process.',
+      'uid (int, REQUIRED) specifies the user ID in the container namespace. gid (int, REQUIRED) ... ' +
+      'additionalGids (array of ints, OPTIONAL) specifies additional group IDs in the container namespace to ' +
+      'be added to the process.',
     async run(t) {
       const b = t.bundle();
       b.config.process.user = { uid: 65534, gid: 65534, additionalGids: [5, 100] };
@@ -333,7 +334,8 @@ export const clauses = [
     id: 'config.process.rlimits',
     spec: 'config.md#posix-process',
     quote:
-      'For each entry in rlimits, a getrlimit(3) on type MUST succeed. ... rlim.rlim_cur MUST match the configured value. ... rlim.rlim_max MUST match the configured value.',
+      'For each entry in rlimits, a getrlimit(3) on type MUST succeed. ... ' +
+      'rlim.rlim_cur MUST match the configured value. ... rlim.rlim_max MUST match the configured value.',
     async run(t) {
       const b = t.bundle();
       b.config.process.rlimits = [
@@ -383,7 +385,8 @@ export const clauses = [
     id: 'config.process.capabilities',
     spec: 'config.md#linux-process',
     quote:
-      'capabilities (object, OPTIONAL) is an object containing arrays that specifies the sets of capabilities for the process.',
+      'capabilities (object, OPTIONAL) is an object containing arrays that specifies the sets of ' +
+      'capabilities for the process.',
     async run(t) {
       const b = t.bundle();
       const set = ['CAP_CHOWN', 'CAP_KILL', 'CAP_NET_RAW'];
@@ -400,7 +403,8 @@ export const clauses = [
     id: 'config.process.capabilities.ambient',
     spec: 'config.md#linux-process',
     quote:
-      'ambient (array of strings, OPTIONAL) the ambient field is an array of ambient capabilities that are kept for the process.',
+      'ambient (array of strings, OPTIONAL) the ambient field is an array of ambient capabilities that are ' +
+      'kept for the process.',
     async run(t) {
       const b = t.bundle();
       const set = ['CAP_NET_BIND_SERVICE', 'CAP_KILL'];
@@ -422,7 +426,8 @@ export const clauses = [
     id: 'config.process.noNewPrivileges.true',
     spec: 'config.md#linux-process',
     quote:
-      'noNewPrivileges (bool, OPTIONAL) setting noNewPrivileges to true prevents the process from gaining additional privileges.',
+      'noNewPrivileges (bool, OPTIONAL) setting noNewPrivileges to true prevents the process from gaining ' +
+      'additional privileges.',
     async run(t) {
       const b = t.bundle();
       b.config.process.noNewPrivileges = true;
@@ -433,7 +438,8 @@ export const clauses = [
     id: 'config.process.noNewPrivileges.false',
     spec: 'config.md#linux-process',
     quote:
-      'noNewPrivileges (bool, OPTIONAL) setting noNewPrivileges to true prevents the process from gaining additional privileges.',
+      'noNewPrivileges (bool, OPTIONAL) setting noNewPrivileges to true prevents the process from gaining ' +
+      'additional privileges.',
     async run(t) {
       const b = t.bundle();
       b.config.process.noNewPrivileges = false;
@@ -470,13 +476,15 @@ export const clauses = [
     id: 'config.process.terminal',
     spec: 'config.md#process',
     quote:
-      "terminal (bool, OPTIONAL) ... if set to true on Linux a pseudoterminal pair is allocated for the process and the pseudoterminal pty is duplicated on the process's standard streams.",
+      'terminal (bool, OPTIONAL) ... if set to true on Linux a pseudoterminal pair is allocated for the ' +
+      "process and the pseudoterminal pty is duplicated on the process's standard streams.",
     async run(t) {
       if (!fs.existsSync('/usr/bin/script')) skip('needs script(1) from bsdutils to give the runtime a terminal');
       const b = t.bundle();
       b.config.process.terminal = true;
       b.config.process.args = sh(
-        'a=$(tty); b=$(readlink /proc/$$/fd/1); c=$(readlink /proc/$$/fd/2); d=$(stat -c %t /dev/console); printf "%s\\n" "$a" "$b" "$c" "$d" > /out/tty',
+        'a=$(tty); b=$(readlink /proc/$$/fd/1); c=$(readlink /proc/$$/fd/2); d=$(stat -c %t /dev/console); ' +
+          'printf "%s\\n" "$a" "$b" "$c" "$d" > /out/tty',
       );
       t.writeConfig(b);
       t.ids.push(b.id);
@@ -502,7 +510,8 @@ export const clauses = [
     id: 'config.hostname',
     spec: 'config.md#hostname',
     quote:
-      "hostname (string, OPTIONAL) specifies the container's hostname as seen by processes running inside the container.",
+      "hostname (string, OPTIONAL) specifies the container's hostname as seen by processes running inside " +
+      'the container.',
     async run(t) {
       const b = t.bundle();
       b.config.hostname = 'conformance-host';
@@ -513,7 +522,8 @@ export const clauses = [
     id: 'config.domainname',
     spec: 'config.md#domainname',
     quote:
-      "domainname (string, OPTIONAL) specifies the container's domainname as seen by processes running inside the container.",
+      "domainname (string, OPTIONAL) specifies the container's domainname as seen by processes running " +
+      'inside the container.',
     async run(t) {
       const b = t.bundle();
       b.config.domainname = 'conformance.test';

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { assert, eq, fail, mountAt, mustFail, parseKv, parseMountinfo, skip } from '../lib/check.mjs';
-import { sh, withoutNamespace } from '../lib/config.mjs';
+import { withoutNamespace } from '../lib/config.mjs';
 import { cgroupDirs, namespaceHolder, nsLink } from '../lib/host.mjs';
 
 const NS = 'config-linux.md#namespaces';
@@ -59,7 +59,9 @@ function propagationClause(value, test, describe) {
   return {
     id: `linux.rootfsPropagation.${value}`,
     spec: 'config-linux.md#rootfs-mount-propagation',
-    quote: `rootfsPropagation (string, OPTIONAL) sets the rootfs's mount propagation. Its value is either shared, slave, private or unbindable. (${value})`,
+    quote:
+      `rootfsPropagation (string, OPTIONAL) sets the rootfs's mount propagation. Its value is either shared, ` +
+      `slave, private or unbindable. (${value})`,
     async run(t) {
       const b = t.bundle();
       b.config.linux.rootfsPropagation = value;
@@ -76,7 +78,8 @@ export const clauses = [
     id: 'linux.namespaces.inherit',
     spec: NS,
     quote:
-      'If a namespace type is not specified in the namespaces array, the container MUST inherit the runtime namespace of that type.',
+      'If a namespace type is not specified in the namespaces array, ' +
+      'the container MUST inherit the runtime namespace of that type.',
     async run(t) {
       const b = t.bundle();
       for (const type of ['pid', 'network', 'ipc', 'uts']) withoutNamespace(b.config, type);
@@ -145,7 +148,8 @@ export const clauses = [
     id: 'linux.user-namespace.mappings',
     spec: 'config-linux.md#user-namespace-mappings',
     quote:
-      'uidMappings (array of objects, OPTIONAL) describes the user namespace uid mappings from the host to the container. gidMappings ... containerID, hostID, size',
+      'uidMappings (array of objects, OPTIONAL) describes the user namespace uid mappings from the host to ' +
+      'the container. gidMappings ... containerID, hostID, size',
     async run(t) {
       const b = t.bundle();
       addUserNamespace(b);
@@ -217,7 +221,8 @@ export const clauses = [
     id: 'linux.devices.default',
     spec: 'config-linux.md#default-devices',
     quote:
-      'In addition to any devices configured with this setting, the runtime MUST also supply: /dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom, /dev/tty, /dev/ptmx',
+      'In addition to any devices configured with this setting, the runtime MUST also supply: /dev/null, ' +
+      '/dev/zero, /dev/full, /dev/random, /dev/urandom, /dev/tty, /dev/ptmx',
     async run(t) {
       const b = t.bundle();
       const want = {
@@ -246,7 +251,8 @@ export const clauses = [
       const b = t.bundle();
       const out = await t.script(
         b,
-        'echo x > /dev/null && echo null-ok; head -c 4 /dev/zero | od -An -tx1; head -c 8 /dev/urandom | wc -c; echo x 2>/dev/null > /dev/full || echo full-enospc',
+        'echo x > /dev/null && echo null-ok; head -c 4 /dev/zero | od -An -tx1; ' +
+          'head -c 8 /dev/urandom | wc -c; echo x 2>/dev/null > /dev/full || echo full-enospc',
       );
       eq(
         out
@@ -262,7 +268,8 @@ export const clauses = [
     id: 'linux.dev-symlinks',
     spec: 'runtime-linux.md#dev-symbolic-links',
     quote:
-      'runtimes MUST create the following symlinks if the source file exists after processing mounts: /dev/fd, /dev/stdin, /dev/stdout, /dev/stderr',
+      'runtimes MUST create the following symlinks if the source file exists after processing mounts: ' +
+      '/dev/fd, /dev/stdin, /dev/stdout, /dev/stderr',
     async run(t) {
       const b = t.bundle();
       const out = await t.script(b, 'for l in fd stdin stdout stderr; do echo $l=$(readlink /dev/$l); done');
@@ -273,7 +280,8 @@ export const clauses = [
     id: 'linux.cgroupsPath.consistent',
     spec: 'config-linux.md#cgroups-path',
     quote:
-      'If the value is specified, the runtime MUST consistently attach to the same place in the cgroups hierarchy given the same value of cgroupsPath.',
+      'If the value is specified, the runtime MUST consistently attach to the same place in the cgroups ' +
+      'hierarchy given the same value of cgroupsPath.',
     async run(t) {
       const seen = [];
       for (let i = 0; i < 2; i++) {
@@ -344,7 +352,8 @@ export const clauses = [
     id: 'linux.maskedPaths',
     spec: 'config-linux.md#masked-paths',
     quote:
-      'maskedPaths (array of strings, OPTIONAL) will mask over the provided paths inside the container so that they cannot be read.',
+      'maskedPaths (array of strings, OPTIONAL) will mask over the provided paths inside the container so ' +
+      'that they cannot be read.',
     async run(t) {
       const b = t.bundle();
       fs.writeFileSync(path.join(b.outDir, 'secret'), 'secret\n');
@@ -353,7 +362,8 @@ export const clauses = [
       b.config.linux.maskedPaths.push('/out/secret', '/out/secretdir', '/does/not/exist');
       const out = await t.script(
         b,
-        'echo kcore=$(cat /proc/kcore 2>/dev/null | wc -c); echo file=$(cat /out/secret 2>/dev/null); echo dir=$(ls /out/secretdir 2>/dev/null); echo firmware=$(ls /sys/firmware 2>/dev/null)',
+        'echo kcore=$(cat /proc/kcore 2>/dev/null | wc -c); echo file=$(cat /out/secret 2>/dev/null); ' +
+          'echo dir=$(ls /out/secretdir 2>/dev/null); echo firmware=$(ls /sys/firmware 2>/dev/null)',
       );
       eq(out, 'kcore=0\nfile=\ndir=\nfirmware=\n', 'contents of masked paths');
     },
@@ -368,7 +378,9 @@ export const clauses = [
       b.config.linux.readonlyPaths.push('/out/rodir');
       const out = await t.script(
         b,
-        'touch /out/rodir/x 2>/dev/null && echo rodir=writable || echo rodir=readonly; (echo 1 > /proc/sys/vm/drop_caches) 2>/dev/null && echo procsys=writable || echo procsys=readonly; touch /out/rw && echo out=writable',
+        'touch /out/rodir/x 2>/dev/null && echo rodir=writable || echo rodir=readonly; ' +
+          '(echo 1 > /proc/sys/vm/drop_caches) 2>/dev/null && echo procsys=writable || echo procsys=readonly; ' +
+          'touch /out/rw && echo out=writable',
       );
       eq(out, 'rodir=readonly\nprocsys=readonly\nout=writable\n', 'writes');
     },
@@ -382,7 +394,8 @@ export const clauses = [
     id: 'linux.personality',
     spec: 'config-linux.md#personality',
     quote:
-      'personality (object, OPTIONAL) sets the Linux execution personality. domain (string, REQUIRED) LINUX or LINUX32.',
+      'personality (object, OPTIONAL) sets the Linux execution personality. domain (string, ' +
+      'REQUIRED) LINUX or LINUX32.',
     async run(t) {
       if (process.arch !== 'x64') skip(`LINUX32 check written for x86_64, host is ${process.arch}`);
       const b = t.bundle();

@@ -37,7 +37,10 @@ export function parseStatus(text) {
   return out;
 }
 
-/** /proc/PID/mountinfo → [{ id, parent, root, mountPoint, mountOpts:Set, optional:[], fstype, source, superOpts:Set }] */
+/**
+ * /proc/PID/mountinfo →
+ * [{ id, parent, root, mountPoint, mountOpts:Set, optional:[], fstype, source, superOpts:Set }]
+ */
 export function parseMountinfo(text) {
   const entries = [];
   for (const line of text.split('\n')) {

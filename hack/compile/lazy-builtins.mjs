@@ -33,7 +33,10 @@ function lazyExport(mod, name, kind) {
   getOwnPropertyDescriptor: (_, k) => Reflect.getOwnPropertyDescriptor(${real}.${name}, k),
 });`;
     case 'format':
-      return `export function format(f, ...a) { return a.length === 0 && typeof f === 'string' ? f : ${real}.format(f, ...a); }`;
+      return (
+        `export function format(f, ...a) { return a.length === 0 && typeof f === 'string' ? f : ` +
+        `${real}.format(f, ...a); }`
+      );
     case 'strictEqual':
       return `export function strictEqual(a, b, m) { if (!Object.is(a, b)) ${real}.strictEqual(a, b, m); }`;
     case 'notStrictEqual':

@@ -131,7 +131,10 @@ if (!isRoot) {
         'an error in the container init',
         [],
         ['/no/such/program'],
-        /OCI runtime create failed: exec: "\/no\/such\/program": stat \/no\/such\/program: no such file or directory: unknown/,
+        new RegExp(
+          /OCI runtime create failed: exec: "\/no\/such\/program": stat \/no\/such\/program: /.source +
+            /no such file or directory: unknown/.source,
+        ),
       ],
       [
         'an unknown flag',

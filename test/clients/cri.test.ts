@@ -84,7 +84,8 @@ if (!isRoot) {
 } else if (missing(NEEDED).length > 0) {
   t.plan(
     0,
-    `needs ${missing(NEEDED).join(', ')} (Debian: apt-get install containerd umoci iproute2 containernetworking-plugins; hack/setup.sh installs them)`,
+    `needs ${missing(NEEDED).join(', ')} (Debian: apt-get install containerd umoci iproute2 ` +
+      `containernetworking-plugins; hack/setup.sh installs them)`,
   );
 } else {
   const dir = scratch(t, 'tsrun-cri-');
@@ -99,7 +100,10 @@ if (!isRoot) {
   const tsrunRoot = join(dir, 'tsrun-root', 'k8s.io');
   const tsrunState = (id: string): Msg =>
     JSON.parse(sh(TSRUN, ['--root', tsrunRoot, 'state', id]).stdout || '{}') as Msg;
-  /** Remember every process of a container (tsrun ps: the pids in its cgroup), to check at the end that none is left. */
+  /**
+   * Remember every process of a container (tsrun ps: the pids in its cgroup), to check at the end that none is
+   * left.
+   */
   const processes = new Set<string>();
   const remember = (id: string) => {
     const pids = JSON.parse(sh(TSRUN, ['--root', tsrunRoot, 'ps', '--format', 'json', id]).stdout || '[]') as number[];

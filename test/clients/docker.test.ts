@@ -20,7 +20,8 @@ if (!isRoot) {
 } else if (missing(NEEDED).length > 0 || !DOCKER) {
   t.plan(
     0,
-    `needs ${[...missing(NEEDED), ...(DOCKER ? [] : ['docker'])].join(', ')} (Debian: apt-get install docker.io containerd; hack/setup.sh installs them)`,
+    `needs ${[...missing(NEEDED), ...(DOCKER ? [] : ['docker'])].join(', ')} (Debian: ` +
+      `apt-get install docker.io containerd; hack/setup.sh installs them)`,
   );
 } else {
   const dir = scratch(t, 'tsrun-dkr-');

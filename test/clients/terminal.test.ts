@@ -89,7 +89,8 @@ if (!isRoot) {
     const env = testEnv(t);
     const id = uniqueId('csock');
     const script =
-      'tty; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo stdio-is-tty; [ -c /dev/console ] && echo console-is-char; stat -c console=%t:%T /dev/console; exit 7';
+      'tty; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo stdio-is-tty; [ -c /dev/console ] ' +
+      '&& echo console-is-char; stat -c console=%t:%T /dev/console; exit 7';
     const r = runWithConsoleSocket(env, env.bundle(terminalConfig(id, ['sh', '-c', script])), id);
     t.equal(r.create.code, 0, `create succeeds: ${r.create.stderr}`);
     t.equal(r.fdCount, 1, 'exactly one descriptor arrives');

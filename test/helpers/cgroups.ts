@@ -48,3 +48,21 @@ export function leftovers(cg: CgroupManager): string[] {
 export function mb(n: number): number {
   return n * 1024 * 1024;
 }
+
+/** A 64-bit counter: a bigint from the cgroup manager where it exceeds 2^53, a plain number once through JSON. */
+type Counter = number | bigint;
+
+/** One memory entry of runc's stats layout. */
+type MemoryEntry = { usage: Counter; limit: Counter; failcnt: Counter };
+
+/** The part of runc's stats layout (CgroupManager.stats(), `tsrun events --stats`) that the tests read. */
+export type RuncStats = {
+  cpu: {
+    usage: { total: Counter; kernel: Counter; user: Counter; percpu: Counter[] };
+    throttling: { periods: Counter; throttledPeriods: Counter };
+  };
+  memory: Record<'usage' | 'swap' | 'kernel' | 'kernelTCP', MemoryEntry> & { raw: Record<string, Counter> };
+  pids: { current: Counter; limit: Counter };
+  cpuset: { cpus: number[] };
+  network_interfaces: unknown;
+};

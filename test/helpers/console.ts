@@ -55,7 +55,7 @@ function readToEnd(master: number, timeoutMs: number): string {
   while (Date.now() < deadline) {
     const [rev] = poll([{ fd: master, events: POLL.IN }], 200);
     if (!rev) continue;
-    let n = 0;
+    let n: number;
     try {
       n = readSync(master, buf, 0, buf.length, null);
     } catch {

@@ -18,14 +18,17 @@ import {
   features,
   InvalidInputError,
   InvalidConfigError,
-  ContainerStateError,
   NoSuchContainerError,
   TsrunError,
   setLogSink,
   type Container,
   type LinuxSeccomp,
+  type Spec,
 } from '../../../src/api/index';
 import { skipBecause } from '../../helpers/skip';
+
+/** A config as a caller's JSON may spell it: any member null, which the Spec type does not allow. */
+type Nullable<T> = T extends object ? { [K in keyof T]: Nullable<T[K]> | null } : T;
 
 async function waitStatus(c: Container, status: string): Promise<string> {
   return waitFor(async () => (await c.state()).status, { intervalMs: 25, done: (now) => now === status });
@@ -59,16 +62,16 @@ t.test('validateConfig: every problem with its JSON path, the config untouched',
 });
 
 t.test('validateConfig reads a JSON null member as absent, as create does for config.json', async (t) => {
-  const c = defaultSpec() as any;
+  const c: Nullable<Spec> = defaultSpec();
   c.annotations = null;
-  c.linux.seccomp = {
+  c.linux!.seccomp = {
     defaultAction: 'SCMP_ACT_ALLOW',
     syscalls: [{ names: ['getpid'], action: 'SCMP_ACT_ERRNO', args: null }],
   };
   t.same(validateConfig(c), [], 'a Docker-style "args": null is no conditions');
-  t.equal(c.linux.seccomp.syscalls[0].args, null, 'the caller’s object is not rewritten');
-  const bad = defaultSpec() as any;
-  bad.process.args = ['sh', null];
+  t.equal(c.linux!.seccomp!.syscalls![0]!.args, null, 'the caller’s object is not rewritten');
+  const bad: Nullable<Spec> = defaultSpec();
+  bad.process!.args = ['sh', null];
   t.match(validateConfig(bad), [{ severity: 'error', path: '/process/args/1' }], 'null in an array is still an error');
 });
 
@@ -270,28 +273,29 @@ if (!isRoot) {
   t.test('an in-memory config goes through the one check: null members absent, each warning once', async (t) => {
     const env = testEnv(t);
     const id = uniqueId('api-null');
-    const config = testConfig(id, ['true']) as any;
-    config.linux.seccomp = {
+    const config: Nullable<Spec> = testConfig(id, ['true']);
+    config.linux!.seccomp = {
       defaultAction: 'SCMP_ACT_ALLOW',
       syscalls: [{ names: ['getpid'], action: 'SCMP_ACT_ERRNO', args: null }],
     };
-    config.mounts.push({ destination: 'tmp', type: 'tmpfs', source: 'tmpfs' });
+    config.mounts!.push({ destination: 'tmp', type: 'tmpfs', source: 'tmpfs' });
     const warnings: string[] = [];
     setLogSink((level, msg) => void (level === 'warning' && warnings.push(msg)));
     try {
-      const c = await createContainer({ id, root: env.root, config });
+      const c = await createContainer({ id, root: env.root, config: config as Spec });
       t.equal((await c.state()).status, 'created', '"args": null is accepted, as tsrun create accepts it');
       await c.delete({ force: true });
     } finally {
       setLogSink(undefined);
     }
     const relative = warnings.filter((w) => w.includes('deprecated'));
+    const last = config.mounts!.length - 1;
     t.same(
       relative,
-      [`config.json: /mounts/${config.mounts.length - 1}/destination: relative path "tmp" is deprecated, using "/tmp"`],
+      [`config.json: /mounts/${last}/destination: relative path "tmp" is deprecated, using "/tmp"`],
       'logged once',
     );
-    t.equal(config.mounts[config.mounts.length - 1].destination, 'tmp', 'the caller’s object is not rewritten');
+    t.equal(config.mounts![last]!.destination, 'tmp', 'the caller’s object is not rewritten');
     env.done();
   });
 

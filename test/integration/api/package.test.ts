@@ -73,7 +73,8 @@ if (!isRoot) {
       [
         '--input-type=module',
         '-e',
-        "import { InvalidInputError } from 'tsrun'; import { createRequire } from 'node:module'; console.log(createRequire(import.meta.url)('tsrun').InvalidInputError === InvalidInputError)",
+        "import { InvalidInputError } from 'tsrun'; import { createRequire } from 'node:module'; " +
+          "console.log(createRequire(import.meta.url)('tsrun').InvalidInputError === InvalidInputError)",
       ],
       { cwd: project, encoding: 'utf8' },
     );

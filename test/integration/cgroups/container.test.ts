@@ -19,6 +19,7 @@ import {
   testCgroupPath,
 } from '../../helpers/harness';
 import type { Spec } from '../../../src/spec/types';
+import type { RuncStats } from '../../helpers/cgroups';
 import { sleepSync, waitFor, waitForSync } from '../../helpers/wait';
 
 const statusOf = (env: Env, id: string) => String(parseState(env.run(['state', id])).status);
@@ -216,7 +217,7 @@ if (!isRoot) {
     sleepSync(1000);
     const r = env.run(['events', '--stats', id]);
     t.equal(r.code, 0, r.stderr);
-    const ev = JSON.parse(r.stdout) as { type: string; id: string; data: Record<string, any> };
+    const ev = JSON.parse(r.stdout) as { type: string; id: string; data: RuncStats };
     t.equal(r.stdout.split('\n').filter(Boolean).length, 1, 'one line');
     t.equal(ev.type, 'stats');
     t.equal(ev.id, id);
@@ -326,6 +327,7 @@ if (!isRoot) {
     t.equal(r.code, 1);
     t.match(r.stderr, /stdin: not a JSON LinuxResources object/, 'stdin that is not JSON, said so');
     r = env.run(['update', '--pids-limit', '7', id]);
+    t.equal(r.code, 0, `--pids-limit: ${r.stderr}`);
 
     const saved = JSON.parse(readFileSync(join(env.root, id, 'state.json'), 'utf8'));
     t.equal(saved.cgroup.resources.memory.limit, 64 * 1024 * 1024, 'state.json keeps the applied memory limit');
@@ -365,7 +367,8 @@ if (!isRoot) {
       t.match(readCg(id, 'blkio', weightFile), /^(default )?300$/m, `--blkio-weight (${weightFile})`);
     } else {
       t.comment(
-        "--blkio-weight not checked: this host's blkio controller has no weight file (I/O scheduler neither CFQ nor BFQ)",
+        "--blkio-weight not checked: this host's blkio controller has no weight file (I/O scheduler neither " +
+          'CFQ nor BFQ)',
       );
     }
     // The parent grants no realtime budget here: the kernel refuses, the error names the field.

@@ -110,7 +110,8 @@ if (!isRoot) {
 
   const devTest = () =>
     gatedShell(
-      `head -c1 /dev/zero >/dev/null 2>&1 && echo zero-ok || echo zero-denied; head -c1 /dev/null && echo null-ok || echo null-denied`,
+      `head -c1 /dev/zero >/dev/null 2>&1 && echo zero-ok || echo zero-denied; head -c1 /dev/null ` +
+        `&& echo null-ok || echo null-denied`,
     );
 
   t.test("v1 devices rules deny opening a denied device node; runc's defaults follow", async (t) => {

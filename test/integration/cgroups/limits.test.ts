@@ -2,7 +2,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCgroup, statsToJson, type CgroupManager } from '../../../src/cgroups/index';
-import { gatedShell, leftovers, mb, procStatus, SETTLE_MS, testName } from '../../helpers/cgroups';
+import { gatedShell, leftovers, mb, procStatus, SETTLE_MS, testName, type RuncStats } from '../../helpers/cgroups';
 import { isRoot } from '../../helpers/root';
 import { sleep, waitFor } from '../../helpers/wait';
 import { skipBecause } from '../../helpers/skip';
@@ -120,13 +120,13 @@ if (!isRoot) {
     cg.apply(sh.child.pid!);
     sh.go();
     await waitFor(() => sh.output().includes('ready'), { timeoutMs: SETTLE_MS });
-    const s = cg.stats() as Record<string, any>;
+    const s = cg.stats() as RuncStats;
     t.same(
       Object.keys(s).sort(),
       ['blkio', 'cpu', 'cpuset', 'hugetlb', 'intel_rdt', 'memory', 'network_interfaces', 'pids'].sort(),
     );
     t.ok('kernel' in s.cpu.usage && 'user' in s.cpu.usage && 'throttling' in s.cpu);
-    for (const k of ['usage', 'swap', 'kernel', 'kernelTCP'])
+    for (const k of ['usage', 'swap', 'kernel', 'kernelTCP'] as const)
       t.ok('limit' in s.memory[k] && 'failcnt' in s.memory[k], `memory.${k}`);
     t.ok(s.memory.usage.usage > 0);
     t.equal(typeof s.memory.raw.total_rss, 'number');

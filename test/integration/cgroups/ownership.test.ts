@@ -18,7 +18,10 @@ import {
   type Env,
 } from '../../helpers/harness';
 
-/** Make the cgroup in every hierarchy, as a caller would; removed at teardown with the parents it made, children first. */
+/**
+ * Make the cgroup in every hierarchy, as a caller would; removed at teardown with the parents it made, children
+ * first.
+ */
 function premade(t: { teardown(fn: () => void): unknown }, relative: string): string[] {
   const dirs = cgroupPathsOf(relative);
   const made: string[] = [];

@@ -43,7 +43,8 @@ if (!isRoot) {
     const { vol, file } = privateSources(env);
     const id = uniqueId('usbind');
     const script =
-      'cat /tmp/data; cat /etc/group; grep -E " /tmp | /etc/group " /proc/self/mountinfo | cut -d" " -f5,6; echo fds=$(ls /proc/self/fd | tr "\\n" " ")';
+      'cat /tmp/data; cat /etc/group; grep -E " /tmp | /etc/group " /proc/self/mountinfo | cut -d" " -f5,6; ' +
+      'echo fds=$(ls /proc/self/fd | tr "\\n" " ")';
     const c = usernsConfig(id, script, [
       { destination: '/tmp', type: 'bind', source: vol, options: ['rbind', 'ro'] },
       { destination: '/etc/group', type: 'bind', source: file, options: ['bind'] },
@@ -103,7 +104,8 @@ if (!isRoot) {
     }));
     const c = usernsConfig(
       id,
-      'cat /tmp/data; echo mounts=$(grep -c " /tmp " /proc/self/mountinfo); echo fds=$(ls /proc/self/fd | tr "\\n" " ")',
+      'cat /tmp/data; echo mounts=$(grep -c " /tmp " /proc/self/mountinfo); ' +
+        'echo fds=$(ls /proc/self/fd | tr "\\n" " ")',
       mounts,
     );
     const r = run(env, c, id);

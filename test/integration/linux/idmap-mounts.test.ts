@@ -74,7 +74,8 @@ if (!isRoot) {
     const id = uniqueId('idmap');
     // As 101000, which the mapping turns into 1000 on the disk.
     const script =
-      'stat -c "f=%u:%g" /vol/f; touch /vol/new && echo wrote; grep " /vol " /proc/self/mountinfo; echo fds=$(ls /proc/self/fd | tr "\\n" " ")';
+      'stat -c "f=%u:%g" /vol/f; touch /vol/new && echo wrote; grep " /vol " /proc/self/mountinfo; ' +
+      'echo fds=$(ls /proc/self/fd | tr "\\n" " ")';
     const c = testConfig(id, ['sh', '-c', script]);
     c.process!.user = { uid: 101000, gid: 101000 };
     c.mounts!.push({
@@ -224,7 +225,10 @@ if (!isRoot) {
       [
         'idmap without a mapping nor a user namespace',
         (c, vol) => c.mounts!.push({ destination: '/vol', type: 'bind', source: vol, options: ['rbind', 'idmap'] }),
-        /config\.json: \/mounts\/(\d+)\/options\/1: "idmap" without uidMappings and gidMappings takes the container's mapping, but there is no user namespace/,
+        new RegExp(
+          /config\.json: \/mounts\/(\d+)\/options\/1: "idmap" without uidMappings and gidMappings takes the /.source +
+            /container's mapping, but there is no user namespace/.source,
+        ),
       ],
       [
         'a sysfs source',
@@ -237,7 +241,11 @@ if (!isRoot) {
             uidMappings: CONTAINER_MAP,
             gidMappings: CONTAINER_MAP,
           }),
-        /config\.json: \/mounts\/(\d+): id-mapped mount \/sys\/kernel → \/vol: mount_setattr\(MOUNT_ATTR_IDMAP\): EINVAL: the filesystem of \/sys\/kernel \(sysfs\) cannot be id-mapped/,
+        new RegExp(
+          /config\.json: \/mounts\/(\d+): id-mapped mount \/sys\/kernel → \/vol: /.source +
+            /mount_setattr\(MOUNT_ATTR_IDMAP\): EINVAL: /.source +
+            /the filesystem of \/sys\/kernel \(sysfs\) cannot be id-mapped/.source,
+        ),
       ],
       [
         'a devpts source',
@@ -250,7 +258,11 @@ if (!isRoot) {
             uidMappings: CONTAINER_MAP,
             gidMappings: CONTAINER_MAP,
           }),
-        /config\.json: \/mounts\/(\d+): id-mapped mount \/dev\/pts → \/vol: mount_setattr\(MOUNT_ATTR_IDMAP\): EINVAL: the filesystem of \/dev\/pts \(devpts\) cannot be id-mapped/,
+        new RegExp(
+          /config\.json: \/mounts\/(\d+): id-mapped mount \/dev\/pts → \/vol: /.source +
+            /mount_setattr\(MOUNT_ATTR_IDMAP\): EINVAL: /.source +
+            /the filesystem of \/dev\/pts \(devpts\) cannot be id-mapped/.source,
+        ),
       ],
       [
         'a mapping the kernel refuses',
@@ -266,7 +278,10 @@ if (!isRoot) {
             ],
             gidMappings: CONTAINER_MAP,
           }),
-        /config\.json: \/mounts\/(\d+)\/uidMappings: the kernel refuses this mapping \("0 100000 10\\n5 200000 10"\): EINVAL/,
+        new RegExp(
+          /config\.json: \/mounts\/(\d+)\/uidMappings: the kernel refuses this mapping \("0 100000 10\\n5 /.source +
+            /200000 10"\): EINVAL/.source,
+        ),
       ],
     ];
     for (const [name, edit, expected] of cases) {

@@ -80,7 +80,8 @@ if (!isRoot) {
   });
 
   t.test('rrw clears what ro or rro set, on every mount: the later option wins', async (t) => {
-    // runc 1.1.5 agrees for ro,rrw; for rro,rrw it passes both to mount_setattr and stays read-only (docs/conformance.md).
+    // runc 1.1.5 agrees for ro,rrw; for rro,rrw it passes both to mount_setattr and stays read-only
+    // (docs/conformance.md).
     for (const options of [
       ['rbind', 'ro', 'rrw'],
       ['rbind', 'rro', 'rrw'],

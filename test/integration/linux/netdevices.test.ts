@@ -186,7 +186,10 @@ if (!isRoot) {
       t,
       env,
       config(id(), { 'tsnd-nosuch': {} }),
-      /config\.json: \/linux\/netDevices\/tsnd-nosuch: there is no network device "tsnd-nosuch" in the host network namespace/,
+      new RegExp(
+        /config\.json: \/linux\/netDevices\/tsnd-nosuch: there is no network device "tsnd-nosuch" in the host /.source +
+          /network namespace/.source,
+      ),
     );
     createFails(
       t,

@@ -38,6 +38,12 @@ function applyInChild(plan: object, wrapper: string[] = []): Report {
   return JSON.parse(r.stdout);
 }
 
+/**
+ * RLIM_INFINITY as config.json spells it, 18446744073709551615 (2^64 - 1), is the double 2^64 once parsed:
+ * the value this test has always sent, written so that no digit pretends to more precision.
+ */
+const RLIM_INFINITY = 2 ** 64;
+
 function field(status: string | undefined, name: string): string {
   const m = status?.match(new RegExp(`^${name}:[ \\t]*(.*)$`, 'm'));
   if (!m) throw new Error(`no ${name}: line in ${status}`);
@@ -140,7 +146,7 @@ t.test(
       user: { uid: 1000, gid: 1000 },
       rlimits: [
         { type: 'RLIMIT_NOFILE', soft: 1024, hard: 2048 },
-        { type: 'RLIMIT_CORE', soft: 18446744073709551615, hard: 18446744073709551615 },
+        { type: 'RLIMIT_CORE', soft: RLIM_INFINITY, hard: RLIM_INFINITY },
         { type: 'RLIMIT_NPROC', soft: 100, hard: 200 },
       ],
     });

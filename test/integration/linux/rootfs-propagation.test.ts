@@ -79,7 +79,10 @@ if (!isRoot) {
     t.equal(r.code, 1);
     t.match(
       r.stderr,
-      /config\.json: \/linux\/rootfsPropagation: must be one of: "shared", "slave", "private", "unbindable", "rshared", "rslave", "rprivate", "runbindable"/,
+      new RegExp(
+        /config\.json: \/linux\/rootfsPropagation: must be one of: /.source +
+          /"shared", "slave", "private", "unbindable", "rshared", "rslave", "rprivate", "runbindable"/.source,
+      ),
     );
     env.done();
   });

@@ -153,7 +153,10 @@ if (!isRoot) {
     t.equal(r.status, 1);
     t.match(
       r.stderr,
-      /config\.json: \/process\/capabilities\/effective: CAP_NET_RAW not in the capability bounding set tsrun runs with \(CapBnd [0-9a-f]+\)/,
+      new RegExp(
+        /config\.json: \/process\/capabilities\/effective: CAP_NET_RAW not in the capability bounding set /.source +
+          /tsrun runs with \(CapBnd [0-9a-f]+\)/.source,
+      ),
     );
     t.match(r.stderr, /\/process\/capabilities\/permitted: CAP_NET_RAW/);
     t.notOk(existsSync(join(env.root, id)), 'no state dir left');

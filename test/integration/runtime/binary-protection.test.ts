@@ -5,7 +5,7 @@
 // unusual host: the mount API missing (the memfd fallback), a read-only,
 // noexec /tmp, and a damaged copy of the file.
 import t from 'tap';
-const tap = t;
+type Tap = typeof t;
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -150,7 +150,7 @@ sleep 100
 `;
 
 /** Runs the attack against a created container; returns what the attacker saw. */
-function attack(t: Pick<typeof tap, 'ok' | 'equal'>, env: Env, victim: string): Record<string, string> {
+function attack(t: Pick<Tap, 'ok' | 'equal'>, env: Env, victim: string): Record<string, string> {
   const seen = attackPid(t, env, initPid(env, victim), victim, () => {
     t.equal(env.run(['start', victim]).code, 0, 'the victim starts');
     t.equal(waitStatus(env, victim, 'stopped').status, 'stopped', 'and its init is gone');
@@ -161,7 +161,7 @@ function attack(t: Pick<typeof tap, 'ok' | 'equal'>, env: Env, victim: string): 
 
 /** The attack on any runtime process `pid`; `release` makes it exec and exit. */
 function attackPid(
-  t: Pick<typeof tap, 'ok' | 'equal'>,
+  t: Pick<Tap, 'ok' | 'equal'>,
   env: Env,
   pid: number,
   name: string,
@@ -211,7 +211,7 @@ function execInCgroupOf(init: number): number {
  * it joins the cgroup, before it gets its plan — the window an attacker
  * would race for, held open. Resume the container to let it finish.
  */
-async function frozenExec(t: Pick<typeof tap, 'ok' | 'equal'>, env: Env, exe: string) {
+async function frozenExec(t: Pick<Tap, 'ok' | 'equal'>, env: Env, exe: string) {
   const id = uniqueId('execvictim');
   const out = openSync(join(env.dir, `${id}.out`), 'a');
   const run = spawnSync(
@@ -253,7 +253,8 @@ buf = ctypes.create_string_buffer(prog)
 fprog = struct.pack('HxxxxxxQ', len(prog) // 8, ctypes.addressof(buf))
 fbuf = ctypes.create_string_buffer(fprog)
 assert libc.prctl(38, 1, 0, 0, 0) == 0      # PR_SET_NO_NEW_PRIVS
-assert libc.prctl(22, 2, ctypes.c_void_p(ctypes.addressof(fbuf)), 0, 0) == 0, ctypes.get_errno()  # PR_SET_SECCOMP, FILTER
+# PR_SET_SECCOMP, FILTER
+assert libc.prctl(22, 2, ctypes.c_void_p(ctypes.addressof(fbuf)), 0, 0) == 0, ctypes.get_errno()
 os.execv(sys.argv[1], sys.argv[1:])
 `;
 
@@ -354,7 +355,9 @@ if (!isRoot) {
     const c = attackerConfig(
       attacker,
       shared,
-      'kill -KILL $1 2> /shared/err; echo $? > /shared/kill; cat /proc/$1/environ > /dev/null 2>> /shared/err; echo $? > /shared/read; touch /shared/done; sleep 100',
+      'kill -KILL $1 2> /shared/err; echo $? > /shared/kill; ' +
+        'cat /proc/$1/environ > /dev/null 2>> /shared/err; echo $? > /shared/read; touch /shared/done; ' +
+        'sleep 100',
       [String(pid)],
     );
     c.process!.user = { uid: 1000, gid: 1000 };

@@ -46,7 +46,8 @@ if (!isRoot) {
       id,
       'sh',
       '-c',
-      'for n in ipc mnt net pid uts; do echo "$n $(readlink /proc/self/ns/$n)"; done; echo "pid $$"; cat /proc/self/cgroup',
+      'for n in ipc mnt net pid uts; do echo "$n $(readlink /proc/self/ns/$n)"; done; echo "pid $$"; ' +
+        'cat /proc/self/cgroup',
     ]);
     t.equal(r.code, 0, r.stderr);
     for (const n of ['ipc', 'mnt', 'net', 'pid', 'uts']) {
@@ -105,7 +106,9 @@ if (!isRoot) {
     };
     const { id } = running(env, c);
     const script =
-      'id; echo "env FOO=$FOO KEEP=$KEEP"; echo "cwd $(pwd)"; echo "umask $(umask)"; echo "nofile $(ulimit -n)"; grep -E "^(CapEff|CapBnd|NoNewPrivs|Seccomp|SigIgn):" /proc/self/status; mkdir /tmp/x 2>&1 | head -1; ls /proc/self/fd | tr "\\n" " "; echo';
+      'id; echo "env FOO=$FOO KEEP=$KEEP"; echo "cwd $(pwd)"; echo "umask $(umask)"; ' +
+      'echo "nofile $(ulimit -n)"; grep -E "^(CapEff|CapBnd|NoNewPrivs|Seccomp|SigIgn):" /proc/self/status; ' +
+      'mkdir /tmp/x 2>&1 | head -1; ls /proc/self/fd | tr "\\n" " "; echo';
     const r = env.run([
       'exec',
       '--user',

@@ -55,7 +55,8 @@ if (!isRoot) {
     const r = inside(
       env,
       c,
-      'cat /proc/$$/status; echo host=$(hostname); echo foo=$FOO; echo cwd=$(pwd); echo nofile=$(ulimit -n); echo fds=$(ls /proc/self/fd | tr "\\n" " ")',
+      'cat /proc/$$/status; echo host=$(hostname); echo foo=$FOO; echo cwd=$(pwd); echo nofile=$(ulimit -n); ' +
+        'echo fds=$(ls /proc/self/fd | tr "\\n" " ")',
     );
     t.equal(r.code, 0, r.out);
     t.equal(statusField(r.out, 'Uid'), '1000\t1000\t1000\t1000');
@@ -150,7 +151,9 @@ if (!isRoot) {
     const r = inside(
       env,
       c,
-      'cat /proc/self/mountinfo; echo tl=$(wc -c < /proc/timer_list); touch /x 2>/dev/null && echo rootrw || echo rootro; echo 1 > /proc/sys/kernel/domainname 2>/dev/null && echo sysrw || echo sysro; ls -l /dev/null /dev/zero /dev/ptmx /dev/fd',
+      'cat /proc/self/mountinfo; echo tl=$(wc -c < /proc/timer_list); touch /x 2>/dev/null && echo rootrw ' +
+        '|| echo rootro; echo 1 > /proc/sys/kernel/domainname 2>/dev/null && echo sysrw || echo sysro; ' +
+        'ls -l /dev/null /dev/zero /dev/ptmx /dev/fd',
     );
     t.equal(r.code, 0, r.out);
     const mounts = r.out.split('\n').filter((l) => /^\d+ \d+ /.test(l));
@@ -192,7 +195,8 @@ if (!isRoot) {
     const r = inside(
       env,
       c,
-      'grep -E "^policy" /proc/self/sched; grep Cpus_allowed_list /proc/self/status; uname -m; cut -d" " -f19 /proc/self/stat',
+      'grep -E "^policy" /proc/self/sched; grep Cpus_allowed_list /proc/self/status; uname -m; ' +
+        'cut -d" " -f19 /proc/self/stat',
     );
     t.equal(r.code, 0, r.out);
     t.match(r.out, /^policy\s+:\s+3$/m, 'SCHED_BATCH');

@@ -12,7 +12,6 @@ import {
   rmdirSync,
   statSync,
   writeFileSync,
-  chmodSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import type { Spec } from '../../../src/spec/types';
@@ -204,7 +203,10 @@ t.test('rootless', async (t) => {
     t.not(r.code, 0, 'a limit without a writable cgroup fails');
     t.match(
       r.stderr,
-      /linux\.resources\.memory\.limit: cannot be applied rootless: no cgroup the caller may write \(mkdir \/sys\/fs\/cgroup\/memory\/.*: EACCES\)/,
+      new RegExp(
+        /linux\.resources\.memory\.limit: cannot be applied rootless: /.source +
+          /no cgroup the caller may write \(mkdir \/sys\/fs\/cgroup\/memory\/.*: EACCES\)/.source,
+      ),
       `names the limit: ${r.stderr.trim()}`,
     );
 

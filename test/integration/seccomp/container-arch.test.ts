@@ -53,10 +53,8 @@ if (!isRoot) {
     }
     const getpid = spawnSync(probes.probe32, ['20'], { encoding: 'utf8' });
     if (getpid.status !== 0 || !/^ret=\d+$/m.test(getpid.stdout)) {
-      skipBecause(
-        t,
-        `this kernel runs no i386 programs (IA32 emulation off?): ${getpid.error?.message ?? `status ${getpid.status}, signal ${getpid.signal}`}`,
-      );
+      const why = getpid.error?.message ?? `status ${getpid.status}, signal ${getpid.signal}`;
+      skipBecause(t, `this kernel runs no i386 programs (IA32 emulation off?): ${why}`);
       return;
     }
     const nr = String(ARCHES.x86.table.mkdir); // 39, not x86_64's 83

@@ -164,7 +164,8 @@ if (!isRoot) {
           'runc: the agent sees the same',
         );
         t.comment(
-          `runc hands over with status ${theirs.seen[0]?.state.state.status}, tsrun with ${mine.seen[0]?.state.state.status}`,
+          `runc hands over with status ${theirs.seen[0]?.state.state.status}, ` +
+            `tsrun with ${mine.seen[0]?.state.state.status}`,
         );
       }
       env.done();

@@ -335,8 +335,9 @@ if (!isRoot) {
       });
 
     const everyday =
-      'set -e; echo hello | wc -c; ls / >/dev/null; ps >/dev/null; date >/dev/null; mkdir -p /dev/shm/a/b; touch /dev/shm/a/b/c; ' +
-      'ln -s c /dev/shm/a/l; chmod 600 /dev/shm/a/b/c; rm -r /dev/shm/a; sleep 0.1; id -u; uname -s; sh -c "exit 0"; echo ok';
+      'set -e; echo hello | wc -c; ls / >/dev/null; ps >/dev/null; date >/dev/null; ' +
+      'mkdir -p /dev/shm/a/b; touch /dev/shm/a/b/c; ln -s c /dev/shm/a/l; chmod 600 /dev/shm/a/b/c; ' +
+      'rm -r /dev/shm/a; sleep 0.1; id -u; uname -s; sh -c "exit 0"; echo ok';
     const plain = dockerLike(DOCKER_DEFAULT_CAPS, DOCKER_DEFAULT_CAPS);
     const ok = both(t, env, plain, ['sh', '-c', everyday]);
     t.equal(ok.code, 0, ok.out);

@@ -85,8 +85,6 @@ const lacks = (o: string) => (m: MountLine) => !m.opts.includes(o);
 const superHas = (o: string) => (m: MountLine) => m.super.includes(o);
 const superLacks = (o: string) => (m: MountLine) => !m.super.includes(o);
 const shared = (m: MountLine) => m.optional.some((f) => f.startsWith('shared:'));
-const ALWAYS = () => true;
-
 /**
  * option → the options of a tmpfs that shows it, and what its mountinfo
  * line must say. A clearing option follows the option it clears.
@@ -257,7 +255,8 @@ if (!isRoot) {
     const r = run(env, c, [
       'sh',
       '-c',
-      'cat /proc/self/mountinfo; echo ==; cat /opt/bind/marker /opt/rbind/sub/inner; ls /opt/bind/sub; echo ==; grep -c ^root: /etc/passwd',
+      'cat /proc/self/mountinfo; echo ==; cat /opt/bind/marker /opt/rbind/sub/inner; ls /opt/bind/sub; ' +
+        'echo ==; grep -c ^root: /etc/passwd',
     ]);
     t.equal(r.code, 0, 'a container with every claimed option runs');
     execFileSync('umount', [join(src, 'sub')]);
@@ -267,7 +266,8 @@ if (!isRoot) {
       const line = lines.get(`/opt/${o}`);
       t.ok(
         line && TMPFS_CHECKS[o][1](line),
-        `${o} (${TMPFS_CHECKS[o][0].join(',')}): ${line ? [line.opts.join(','), ...line.optional, line.super.join(',')].join(' ') : 'not mounted'}`,
+        `${o} (${TMPFS_CHECKS[o][0].join(',')}): ` +
+          `${line ? [line.opts.join(','), ...line.optional, line.super.join(',')].join(' ') : 'not mounted'}`,
       );
     }
     if (f.mountOptions.includes('bind')) t.match(binds, /^host$/m, 'bind: the source is there');
