@@ -45,7 +45,10 @@ function usage(err) {
 async function loadClauses() {
   const dir = path.join(here, 'clauses');
   const all = [];
-  for (const f of fs.readdirSync(dir).filter((f) => f.endsWith('.mjs')).sort()) {
+  for (const f of fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.mjs'))
+    .sort()) {
     const mod = await import(path.join(dir, f));
     all.push(...mod.clauses);
   }
@@ -73,7 +76,10 @@ async function runClause(suite, clause) {
   let status = 'PASS';
   let reason = '';
   try {
-    await withTimeout(Promise.resolve().then(() => clause.run(t)), CLAUSE_TIMEOUT_MS);
+    await withTimeout(
+      Promise.resolve().then(() => clause.run(t)),
+      CLAUSE_TIMEOUT_MS,
+    );
   } catch (e) {
     if (e instanceof ClauseSkip) {
       status = 'SKIP';
@@ -94,7 +100,14 @@ async function runClause(suite, clause) {
       reason = `mounts left on the host: ${leaked.join(', ')}`;
     }
   }
-  return { id: clause.id, spec: clause.spec, quote: clause.quote, status, reason: oneLine(reason), ms: Date.now() - started };
+  return {
+    id: clause.id,
+    spec: clause.spec,
+    quote: clause.quote,
+    status,
+    reason: oneLine(reason),
+    ms: Date.now() - started,
+  };
 }
 
 const oneLine = (s) => s.replace(/\s+/g, ' ').trim();
@@ -144,15 +157,20 @@ async function main() {
   console.log(`\n${n('PASS')} passed, ${n('FAIL')} failed, ${n('SKIP')} skipped`);
 
   if (opts.json) {
-    fs.writeFileSync(opts.json, JSON.stringify({ runtime: binary, version, date: new Date().toISOString(), results }, null, 2) + '\n');
+    fs.writeFileSync(
+      opts.json,
+      JSON.stringify({ runtime: binary, version, date: new Date().toISOString(), results }, null, 2) + '\n',
+    );
   }
   if (!opts.keep) {
     // Never recurse into a mount a runtime may have leaked under the suite's dir.
-    const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]);
+    const mounts = fs
+      .readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[4]);
     for (const m of mounts.filter((m) => m && m.startsWith(base + '/')).reverse()) spawnSync('umount', ['-l', m]);
     fs.rmSync(base, { recursive: true, force: true });
-  }
-  else console.log(`kept ${base}`);
+  } else console.log(`kept ${base}`);
   return n('FAIL') ? 1 : 0;
 }
 

@@ -14,10 +14,12 @@ if (!cols.length) {
 }
 const ids = [...new Set(cols.flatMap((c) => [...c.byId.keys()]))];
 const clause = (id) => cols.map((c) => c.byId.get(id)).find(Boolean);
-const cell = (r) => (!r ? '—' : r.status === 'PASS' ? 'PASS' : `${r.status}: ${r.reason.replace(/\|/g, '\\|').slice(0, 160)}`);
+const cell = (r) =>
+  !r ? '—' : r.status === 'PASS' ? 'PASS' : `${r.status}: ${r.reason.replace(/\|/g, '\\|').slice(0, 160)}`;
 console.log(`| clause | spec | ${cols.map((c) => c.name).join(' | ')} |`);
 console.log(`|---|---|${cols.map(() => '---').join('|')}|`);
-for (const id of ids) console.log(`| \`${id}\` | ${clause(id).spec} | ${cols.map((c) => cell(c.byId.get(id))).join(' | ')} |`);
+for (const id of ids)
+  console.log(`| \`${id}\` | ${clause(id).spec} | ${cols.map((c) => cell(c.byId.get(id))).join(' | ')} |`);
 for (const c of cols) {
   const n = (s) => [...c.byId.values()].filter((r) => r.status === s).length;
   console.log(`\n${c.name}: ${n('PASS')} passed, ${n('FAIL')} failed, ${n('SKIP')} skipped`);

@@ -76,7 +76,9 @@ class Runtime {
     }
     if (check && r.status !== 0) {
       const err = handsStdio ? fs.readFileSync(errFile, 'utf8') : r.stderr;
-      throw new Error(`${this.label}: ${a.join(' ')} exited ${r.status}${r.error ? ` (${r.error.message})` : ''}: ${err}`);
+      throw new Error(
+        `${this.label}: ${a.join(' ')} exited ${r.status}${r.error ? ` (${r.error.message})` : ''}: ${err}`,
+      );
     }
     return r;
   }
@@ -114,7 +116,12 @@ function writeBundle(dir, rootfs, cgroupsPath, args = ['/bin/true']) {
     hostname: 'bench',
     mounts: [
       { destination: '/proc', type: 'proc', source: 'proc' },
-      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      {
+        destination: '/dev',
+        type: 'tmpfs',
+        source: 'tmpfs',
+        options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'],
+      },
     ],
     linux: {
       // Relative: below the benchmark's own cgroup, never at a hierarchy root.
@@ -236,16 +243,37 @@ async function main() {
     const mk = spawnSync(path.join(repo, 'hack/mkrootfs.sh'), [rootfs], { encoding: 'utf8' });
     if (mk.status !== 0) throw new Error(`hack/mkrootfs.sh: ${mk.stderr}`);
     const tag = `tsrun-bench-${process.pid}`;
-    const rts = [new Runtime('a', resolve(o.a), path.join(base, 'state-a')), new Runtime('b', resolve(o.b), path.join(base, 'state-b'))];
+    const rts = [
+      new Runtime('a', resolve(o.a), path.join(base, 'state-a')),
+      new Runtime('b', resolve(o.b), path.join(base, 'state-b')),
+    ];
     const bundles = {};
     for (const rt of rts) {
       bundles[rt.label] = {
         seq: writeBundle(path.join(base, `${rt.label}-seq`), rootfs, `${tag}-${rt.label}-seq`),
-        sleeper: writeBundle(path.join(base, `${rt.label}-sleeper`), rootfs, `${tag}-${rt.label}-sleeper`, ['/bin/sleep', '1000']),
-        par: Array.from({ length: PARALLEL }, (_, i) => writeBundle(path.join(base, `${rt.label}-par-${i}`), rootfs, `${tag}-${rt.label}-par-${i}`)),
+        sleeper: writeBundle(path.join(base, `${rt.label}-sleeper`), rootfs, `${tag}-${rt.label}-sleeper`, [
+          '/bin/sleep',
+          '1000',
+        ]),
+        par: Array.from({ length: PARALLEL }, (_, i) =>
+          writeBundle(path.join(base, `${rt.label}-par-${i}`), rootfs, `${tag}-${rt.label}-par-${i}`),
+        ),
       };
     }
-    const keys = ['lifecycle', 'lifecycleCpu', 'create', 'start', 'delete', 'state', 'run', 'exec', 'hwm', 'rss', 'anon', 'parallel'];
+    const keys = [
+      'lifecycle',
+      'lifecycleCpu',
+      'create',
+      'start',
+      'delete',
+      'state',
+      'run',
+      'exec',
+      'hwm',
+      'rss',
+      'anon',
+      'parallel',
+    ];
     const samples = Object.fromEntries(rts.map((rt) => [rt.label, Object.fromEntries(keys.map((k) => [k, []]))]));
 
     // Warm up page cache and binaries once, unmeasured.
@@ -275,7 +303,7 @@ async function main() {
     const [a, b] = rts;
     const rows = [
       ['lifecycle of /bin/true (create, start, state until stopped, delete)', 'lifecycle', 'ms'],
-      ['CPU time (user+sys) of the lifecycle\'s commands, mean', 'lifecycleCpu', 'ms', 'mean'],
+      ["CPU time (user+sys) of the lifecycle's commands, mean", 'lifecycleCpu', 'ms', 'mean'],
       ['… of which `create`', 'create', 'ms'],
       ['… of which `start`', 'start', 'ms'],
       ['… of which `delete`', 'delete', 'ms'],
@@ -287,10 +315,13 @@ async function main() {
       ['container init RssAnon (private memory) while created', 'anon', 'kB'],
       [`${PARALLEL} containers created in parallel`, 'parallel', 'ms'],
     ];
-    const fmt = (v, unit) => (unit === 'ms' ? `${v.toFixed(1)} ms` : unit === 'MB' ? `${v.toFixed(1)} MB` : `${Math.round(v)} kB`);
+    const fmt = (v, unit) =>
+      unit === 'ms' ? `${v.toFixed(1)} ms` : unit === 'MB' ? `${v.toFixed(1)} MB` : `${Math.round(v)} kB`;
     console.log(`A = ${a.binary} (${version(a)})`);
     console.log(`B = ${b.binary} (${version(b)})`);
-    console.log(`${o.runs} alternating runs, medians (CPU time: mean); ${os.cpus().length} CPUs, ${os.release()}, load average ${os.loadavg()[0].toFixed(1)} at the end\n`);
+    console.log(
+      `${o.runs} alternating runs, medians (CPU time: mean); ${os.cpus().length} CPUs, ${os.release()}, load average ${os.loadavg()[0].toFixed(1)} at the end\n`,
+    );
     console.log('| measurement | A | B | A/B |');
     console.log('|---|---:|---:|---:|');
     for (const [name, key, unit, stat] of rows) {
@@ -301,13 +332,19 @@ async function main() {
       console.log(`| ${name} | ${fmt(ma, unit)} | ${fmt(mb, unit)} | ${(ma / mb).toFixed(2)} |`);
     }
     const size = (rt) => fs.statSync(rt.binary).size / 1e6;
-    console.log(`| executable size | ${fmt(size(a), 'MB')} | ${fmt(size(b), 'MB')} | ${(size(a) / size(b)).toFixed(2)} |`);
+    console.log(
+      `| executable size | ${fmt(size(a), 'MB')} | ${fmt(size(b), 'MB')} | ${(size(a) / size(b)).toFixed(2)} |`,
+    );
   } finally {
     // Anything a failed measurement left behind (its cgroups too).
     for (const label of ['a', 'b']) {
       const root = path.join(base, `state-${label}`);
       if (!fs.existsSync(root)) continue;
-      for (const id of fs.readdirSync(root)) spawnSync(label === 'a' ? resolve(o.a) : resolve(o.b), ['--root', root, 'delete', '--force', id], { env, stdio: 'ignore' });
+      for (const id of fs.readdirSync(root))
+        spawnSync(label === 'a' ? resolve(o.a) : resolve(o.b), ['--root', root, 'delete', '--force', id], {
+          env,
+          stdio: 'ignore',
+        });
     }
     fs.rmSync(base, { recursive: true, force: true });
   }

@@ -25,7 +25,9 @@ const types = process.argv.includes('--types');
 mkdirSync(out, { recursive: true });
 if (types) rmSync(join(out, 'types'), { recursive: true, force: true });
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-const declarations = types ? promisify(execFile)(process.execPath, [tsc, '-p', join(root, 'tsconfig.lib.json')], { cwd: root }) : undefined;
+const declarations = types
+  ? promisify(execFile)(process.execPath, [tsc, '-p', join(root, 'tsconfig.lib.json')], { cwd: root })
+  : undefined;
 await build({
   entryPoints: [join(root, 'src', 'api', 'index.ts')],
   outfile: join(out, 'index.js'),
@@ -36,7 +38,10 @@ await build({
   packages: 'external',
   logLevel: 'warning',
 });
-writeFileSync(join(out, 'index.mjs'), "// ESM entry of the CommonJS build (hack/build-lib.mjs says why).\nexport * from './index.js';\n");
+writeFileSync(
+  join(out, 'index.mjs'),
+  "// ESM entry of the CommonJS build (hack/build-lib.mjs says why).\nexport * from './index.js';\n",
+);
 try {
   await declarations;
 } catch (e) {

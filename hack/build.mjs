@@ -15,7 +15,9 @@ function buildNative() {
   try {
     execFileSync(cc, ['--version'], { stdio: 'ignore' });
   } catch {
-    console.error(`tsrun build: no C compiler found ('${cc}'). The native helper in native/ must be built with the system C compiler: apt-get install gcc (or set CC).`);
+    console.error(
+      `tsrun build: no C compiler found ('${cc}'). The native helper in native/ must be built with the system C compiler: apt-get install gcc (or set CC).`,
+    );
     process.exit(1);
   }
   mkdirSync(join(root, 'build'), { recursive: true });

@@ -25,7 +25,8 @@ function koffiAddon() {
   const req = createRequire(join(root, 'package.json'));
   req('koffi');
   const found = Object.keys(req.cache).filter((k) => k.endsWith('.node') && k.includes('koffi'));
-  if (found.length !== 1) throw new Error(`tsrun build: cannot tell which koffi.node koffi loads (${found.join(', ') || 'none'})`);
+  if (found.length !== 1)
+    throw new Error(`tsrun build: cannot tell which koffi.node koffi loads (${found.join(', ') || 'none'})`);
   const out = join(root, 'build', 'koffi.addon');
   copyFileSync(found[0], out);
   return out;
@@ -40,7 +41,10 @@ const embedded = {
     const addon = koffiAddon();
     const helper = join(root, 'build', 'libtsrun.so');
     build.onResolve({ filter: /^koffi$/ }, () => ({ path: 'koffi', namespace: 'tsrun-embedded' }));
-    build.onResolve({ filter: /^\.\/helper-library$/ }, () => ({ path: 'helper-library', namespace: 'tsrun-embedded' }));
+    build.onResolve({ filter: /^\.\/helper-library$/ }, () => ({
+      path: 'helper-library',
+      namespace: 'tsrun-embedded',
+    }));
     build.onLoad({ filter: /^koffi$/, namespace: 'tsrun-embedded' }, () => ({
       contents: `import addon from ${JSON.stringify(addon)} with { type: 'file' };
 import { loadAddon } from ${src('sys/memory-library.ts')};

@@ -15,11 +15,42 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'src/seccomp/tables');
 
 const arches = [
-  { name: 'x86_64', pkg: 'linux-libc-dev', file: '/usr/include/x86_64-linux-gnu/asm/unistd_64.h', incdir: '/usr/include/x86_64-linux-gnu', defines: {} },
-  { name: 'x86', pkg: 'linux-libc-dev', file: '/usr/include/x86_64-linux-gnu/asm/unistd_32.h', incdir: '/usr/include/x86_64-linux-gnu', defines: {} },
-  { name: 'x32', pkg: 'linux-libc-dev', file: '/usr/include/x86_64-linux-gnu/asm/unistd_x32.h', incdir: '/usr/include/x86_64-linux-gnu', defines: { __X32_SYSCALL_BIT: '0x40000000' } },
-  { name: 'aarch64', pkg: 'linux-libc-dev-arm64-cross', file: '/usr/aarch64-linux-gnu/include/asm/unistd.h', incdir: '/usr/aarch64-linux-gnu/include', defines: { __BITS_PER_LONG: '64' } },
-  { name: 'arm', pkg: 'linux-libc-dev-armhf-cross', file: '/usr/arm-linux-gnueabihf/include/asm/unistd.h', incdir: '/usr/arm-linux-gnueabihf/include', defines: { __ARM_EABI__: '1', __BITS_PER_LONG: '32' }, armPrivate: true },
+  {
+    name: 'x86_64',
+    pkg: 'linux-libc-dev',
+    file: '/usr/include/x86_64-linux-gnu/asm/unistd_64.h',
+    incdir: '/usr/include/x86_64-linux-gnu',
+    defines: {},
+  },
+  {
+    name: 'x86',
+    pkg: 'linux-libc-dev',
+    file: '/usr/include/x86_64-linux-gnu/asm/unistd_32.h',
+    incdir: '/usr/include/x86_64-linux-gnu',
+    defines: {},
+  },
+  {
+    name: 'x32',
+    pkg: 'linux-libc-dev',
+    file: '/usr/include/x86_64-linux-gnu/asm/unistd_x32.h',
+    incdir: '/usr/include/x86_64-linux-gnu',
+    defines: { __X32_SYSCALL_BIT: '0x40000000' },
+  },
+  {
+    name: 'aarch64',
+    pkg: 'linux-libc-dev-arm64-cross',
+    file: '/usr/aarch64-linux-gnu/include/asm/unistd.h',
+    incdir: '/usr/aarch64-linux-gnu/include',
+    defines: { __BITS_PER_LONG: '64' },
+  },
+  {
+    name: 'arm',
+    pkg: 'linux-libc-dev-armhf-cross',
+    file: '/usr/arm-linux-gnueabihf/include/asm/unistd.h',
+    incdir: '/usr/arm-linux-gnueabihf/include',
+    defines: { __ARM_EABI__: '1', __BITS_PER_LONG: '32' },
+    armPrivate: true,
+  },
 ];
 
 // A preprocessor just large enough for the unistd headers: #define/#undef,
@@ -31,7 +62,9 @@ function preprocess(file, incdir, defines) {
     return expr.replace(/\b[A-Za-z_]\w*/g, (id) => (macros.has(id) ? `(${expand(macros.get(id), depth + 1)})` : id));
   };
   const evalExpr = (expr) => {
-    let e = expr.replace(/\/\*.*?\*\//g, '').replace(/defined\s*\(\s*(\w+)\s*\)|defined\s+(\w+)/g, (_, a, b) => (macros.has(a ?? b) ? '1' : '0'));
+    let e = expr
+      .replace(/\/\*.*?\*\//g, '')
+      .replace(/defined\s*\(\s*(\w+)\s*\)|defined\s+(\w+)/g, (_, a, b) => (macros.has(a ?? b) ? '1' : '0'));
     e = expand(e).replace(/\b[A-Za-z_]\w*/g, '0'); // undefined identifiers are 0 in #if
     if (!/^[\s\d()xa-fA-F+\-*|&!=<>]*$/.test(e)) throw new Error(`cannot evaluate #if ${expr}`);
     return Number(Function(`return (${e});`)());
@@ -45,7 +78,11 @@ function preprocess(file, incdir, defines) {
       if (!m) continue;
       const [, dir, rest] = m;
       if (dir === 'ifdef' || dir === 'ifndef' || dir === 'if') {
-        const cond = !active() ? false : dir === 'if' ? evalExpr(rest) !== 0 : macros.has(rest.trim()) === (dir === 'ifdef');
+        const cond = !active()
+          ? false
+          : dir === 'if'
+            ? evalExpr(rest) !== 0
+            : macros.has(rest.trim()) === (dir === 'ifdef');
         stack.push({ active: cond, taken: cond });
       } else if (dir === 'elif') {
         const top = stack[stack.length - 1];
@@ -67,7 +104,8 @@ function preprocess(file, incdir, defines) {
         macros.delete(rest.trim());
       } else if (dir === 'include') {
         const inc = /^[<"]([^>"]+)[>"]/.exec(rest)?.[1];
-        if (inc && inc.includes('unistd')) walk(existsSync(join(incdir, inc)) ? join(incdir, inc) : join(dirname(path), inc));
+        if (inc && inc.includes('unistd'))
+          walk(existsSync(join(incdir, inc)) ? join(incdir, inc) : join(dirname(path), inc));
       }
     }
   };
@@ -96,7 +134,14 @@ for (const arch of arches) {
     if (name.startsWith('__NR_')) sys = name.slice(5);
     else if (arch.armPrivate && name.startsWith('__ARM_NR_') && name !== '__ARM_NR_BASE') sys = name.slice(9);
     else continue;
-    if (sys === 'syscalls' || sys === 'arch_specific_syscall' || sys === 'SYSCALL_BASE' || sys === 'OABI_SYSCALL_BASE' || sys === 'SYSCALL_MASK') continue;
+    if (
+      sys === 'syscalls' ||
+      sys === 'arch_specific_syscall' ||
+      sys === 'SYSCALL_BASE' ||
+      sys === 'OABI_SYSCALL_BASE' ||
+      sys === 'SYSCALL_MASK'
+    )
+      continue;
     table[sys] = value(name);
   }
   const entries = Object.entries(table).sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));

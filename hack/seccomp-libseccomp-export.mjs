@@ -23,17 +23,40 @@ const seccomp_release = lib.func('void seccomp_release(void *ctx)');
 const seccomp_arch_add = lib.func('int seccomp_arch_add(void *ctx, uint32_t arch)');
 const seccomp_arch_resolve_name = lib.func('uint32_t seccomp_arch_resolve_name(const char *name)');
 const seccomp_syscall_resolve_name = lib.func('int seccomp_syscall_resolve_name(const char *name)');
-const seccomp_rule_add_array = lib.func('int seccomp_rule_add_array(void *ctx, uint32_t action, int syscall, unsigned int cnt, const uint8_t *args)');
+const seccomp_rule_add_array = lib.func(
+  'int seccomp_rule_add_array(void *ctx, uint32_t action, int syscall, unsigned int cnt, const uint8_t *args)',
+);
 const seccomp_attr_set = lib.func('int seccomp_attr_set(void *ctx, int attr, uint32_t value)');
 const seccomp_export_bpf = lib.func('int seccomp_export_bpf(void *ctx, int fd)');
 
 const SCMP_FLTATR_CTL_OPTIMIZE = 8;
 const ACT = {
-  SCMP_ACT_KILL: 0, SCMP_ACT_KILL_THREAD: 0, SCMP_ACT_KILL_PROCESS: 0x80000000, SCMP_ACT_TRAP: 0x30000,
-  SCMP_ACT_ERRNO: 0x50000, SCMP_ACT_TRACE: 0x7ff00000, SCMP_ACT_LOG: 0x7ffc0000, SCMP_ACT_ALLOW: 0x7fff0000, SCMP_ACT_NOTIFY: 0x7fc00000,
+  SCMP_ACT_KILL: 0,
+  SCMP_ACT_KILL_THREAD: 0,
+  SCMP_ACT_KILL_PROCESS: 0x80000000,
+  SCMP_ACT_TRAP: 0x30000,
+  SCMP_ACT_ERRNO: 0x50000,
+  SCMP_ACT_TRACE: 0x7ff00000,
+  SCMP_ACT_LOG: 0x7ffc0000,
+  SCMP_ACT_ALLOW: 0x7fff0000,
+  SCMP_ACT_NOTIFY: 0x7fc00000,
 };
-const OP = { SCMP_CMP_NE: 1, SCMP_CMP_LT: 2, SCMP_CMP_LE: 3, SCMP_CMP_EQ: 4, SCMP_CMP_GE: 5, SCMP_CMP_GT: 6, SCMP_CMP_MASKED_EQ: 7 };
-const ARCH = { SCMP_ARCH_X86_64: 'x86_64', SCMP_ARCH_X86: 'x86', SCMP_ARCH_X32: 'x32', SCMP_ARCH_AARCH64: 'aarch64', SCMP_ARCH_ARM: 'arm' };
+const OP = {
+  SCMP_CMP_NE: 1,
+  SCMP_CMP_LT: 2,
+  SCMP_CMP_LE: 3,
+  SCMP_CMP_EQ: 4,
+  SCMP_CMP_GE: 5,
+  SCMP_CMP_GT: 6,
+  SCMP_CMP_MASKED_EQ: 7,
+};
+const ARCH = {
+  SCMP_ARCH_X86_64: 'x86_64',
+  SCMP_ARCH_X86: 'x86',
+  SCMP_ARCH_X32: 'x32',
+  SCMP_ARCH_AARCH64: 'aarch64',
+  SCMP_ARCH_ARM: 'arm',
+};
 
 const action = (name, errnoRet) =>
   (name === 'SCMP_ACT_ERRNO' || name === 'SCMP_ACT_TRACE' ? ACT[name] | (errnoRet ?? 1) : ACT[name]) >>> 0;

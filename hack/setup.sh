@@ -13,11 +13,11 @@ command -v file >/dev/null 2>&1 || need="$need file"
 # Docker's default seccomp profile, for the libseccomp cross-check and the container tests.
 [ -f /usr/share/containers/seccomp.json ] || need="$need golang-github-containers-common"
 command -v ps >/dev/null 2>&1 || need="$need procps" # tsrun ps runs the host's ps, like runc
-# The real clients the src/clients tests drive tsrun with (docs/clients.md).
+# The real clients the test/clients tests drive tsrun with (docs/clients.md).
 for c in newuidmap:uidmap containerd:containerd ctr:containerd dockerd:docker.io podman:podman conmon:conmon umoci:umoci python3:python3; do
 	command -v "${c%%:*}" >/dev/null 2>&1 || need="$need ${c#*:}"
 done
-# The CRI test's pod network (src/clients/cri.test.ts): a tap device (ip) and Debian's CNI plugins.
+# The CRI test's pod network (test/clients/cri.test.ts): a tap device (ip) and Debian's CNI plugins.
 command -v ip >/dev/null 2>&1 || need="$need iproute2"
 [ -x /usr/lib/cni/host-device ] && [ -x /usr/lib/cni/static ] || need="$need containernetworking-plugins"
 if [ -n "$need" ]; then

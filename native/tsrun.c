@@ -9,6 +9,12 @@
  * lives in TypeScript; this file only carries out a plan it is handed and
  * reports each step over the sync socket as one JSON line.
  *
+ * Those lines are messages of src/protocol/messages.ts, the one place that
+ * declares them (with a sequence diagram): this file writes "usermap",
+ * "timens", "debug", "error" and "pid" and reads the parent's "ack" as the
+ * end of a line. C cannot import it: a change to a message starts there and
+ * is made here in step.
+ *
  * Only async-signal-safe calls are made in the child: it is the fork of a
  * multithreaded process.
  */

@@ -3,17 +3,17 @@
 // subcommand, as runc's `runc init`); anything else is the CLI. Each role
 // evaluates only its own modules.
 import { writeSync } from 'node:fs';
-import { INIT_COMMAND } from './runtime/init-plan';
+import { INIT_COMMAND, Msg, encodeMessage } from './protocol/messages';
 
 /**
  * A failure while a role's modules load (the roles report their own errors
  * after that): the init's goes to its parent over the sync socket (a line of
- * runtime/channel.ts), which logs it; the CLI's to fd 2.
+ * protocol/messages.ts), which logs it; the CLI's to fd 2.
  */
 function loadFailed(e: unknown, syncFd?: number): never {
   const msg = e instanceof Error ? e.message : String(e);
   try {
-    if (syncFd !== undefined) writeSync(syncFd, JSON.stringify({ type: 'error', msg: `container init: ${msg}` }) + '\n');
+    if (syncFd !== undefined) writeSync(syncFd, encodeMessage({ type: Msg.Error, msg: `container init: ${msg}` }));
     else writeSync(2, `tsrun: ${msg}\n`);
   } catch {
     // nobody to tell: the exit code says it
@@ -22,5 +22,9 @@ function loadFailed(e: unknown, syncFd?: number): never {
 }
 
 const args = process.argv.slice(2);
-if (args[0] === INIT_COMMAND) import('./init/main').then((m) => m.runInit(args.slice(1)), (e) => loadFailed(e, Number(args[1])));
+if (args[0] === INIT_COMMAND)
+  import('./init/main').then(
+    (m) => m.runInit(args.slice(1)),
+    (e) => loadFailed(e, Number(args[1])),
+  );
 else import('./cli/main').catch((e) => loadFailed(e));

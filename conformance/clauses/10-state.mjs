@@ -19,12 +19,16 @@ export const clauses = [
   {
     id: 'state.ociVersion',
     spec: SPEC,
-    quote: 'ociVersion (string, REQUIRED) is version of the Open Container Initiative Runtime Specification with which the state complies.',
+    quote:
+      'ociVersion (string, REQUIRED) is version of the Open Container Initiative Runtime Specification with which the state complies.',
     async run(t) {
       const b = await created(t);
       const s = t.state(b.id);
       assert(s, 'state failed');
-      assert(typeof s.ociVersion === 'string' && /^\d+\.\d+\.\d+/.test(s.ociVersion), `ociVersion ${JSON.stringify(s.ociVersion)} is not a SemVer string`);
+      assert(
+        typeof s.ociVersion === 'string' && /^\d+\.\d+\.\d+/.test(s.ociVersion),
+        `ociVersion ${JSON.stringify(s.ociVersion)} is not a SemVer string`,
+      );
     },
   },
   {
@@ -39,7 +43,8 @@ export const clauses = [
   {
     id: 'state.status.created',
     spec: SPEC,
-    quote: 'created: the container has finished the create operation ... and the user-specified program has not yet been executed',
+    quote:
+      'created: the container has finished the create operation ... and the user-specified program has not yet been executed',
     async run(t) {
       const b = await created(t);
       eq(t.state(b.id)?.status, 'created', 'status after create');
@@ -68,7 +73,8 @@ export const clauses = [
   {
     id: 'state.pid',
     spec: SPEC,
-    quote: 'pid (int, REQUIRED when status is created or running on Linux, OPTIONAL on other platforms) is the ID of the container process.',
+    quote:
+      'pid (int, REQUIRED when status is created or running on Linux, OPTIONAL on other platforms) is the ID of the container process.',
     async run(t) {
       const b = await created(t);
       const s1 = t.state(b.id);
@@ -111,13 +117,17 @@ export const clauses = [
       const b = await created(t);
       const s = t.state(b.id);
       assert(s, 'state failed');
-      assert(s.annotations === undefined || (s.annotations && Object.keys(s.annotations).length === 0), `annotations ${JSON.stringify(s.annotations)}`);
+      assert(
+        s.annotations === undefined || (s.annotations && Object.keys(s.annotations).length === 0),
+        `annotations ${JSON.stringify(s.annotations)}`,
+      );
     },
   },
   {
     id: 'state.status.running-to-stopped-on-exit',
     spec: 'runtime.md#lifecycle',
-    quote: '10. The container process exits. This MAY happen due to erroring out, exiting, crashing or the runtime\'s kill operation being invoked.',
+    quote:
+      "10. The container process exits. This MAY happen due to erroring out, exiting, crashing or the runtime's kill operation being invoked.",
     async run(t) {
       const b = await created(t, (b) => (b.config.process.args = sh('sleep 0.3; exit 3')));
       mustSucceed(t.start(b.id), 'start');

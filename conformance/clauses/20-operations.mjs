@@ -44,7 +44,8 @@ export const clauses = [
   {
     id: 'lifecycle.create.program-not-run',
     spec: LC,
-    quote: 'While the resources requested in the config.json MUST be created, the user-specified program (from process) MUST NOT be run at this time.',
+    quote:
+      'While the resources requested in the config.json MUST be created, the user-specified program (from process) MUST NOT be run at this time.',
     async run(t) {
       const b = t.bundle();
       b.config.process.args = sh('echo ran > /out/ran');
@@ -75,7 +76,8 @@ export const clauses = [
   {
     id: 'lifecycle.create.error-if-environment-fails',
     spec: LC,
-    quote: 'If the runtime is unable to create the environment specified in the config.json, it MUST generate an error.',
+    quote:
+      'If the runtime is unable to create the environment specified in the config.json, it MUST generate an error.',
     async run(t) {
       const b = t.bundle();
       b.config.mounts.push({ destination: '/mnt/a', type: 'no-such-filesystem', source: 'none' });
@@ -85,7 +87,8 @@ export const clauses = [
   {
     id: 'errors.failed-create-leaves-nothing',
     spec: 'runtime.md#errors',
-    quote: 'Unless otherwise stated, generating an error MUST leave the state of the environment as if the operation were never attempted',
+    quote:
+      'Unless otherwise stated, generating an error MUST leave the state of the environment as if the operation were never attempted',
     async run(t) {
       const b = t.bundle();
       b.config.mounts.push({ destination: '/mnt/a', type: 'no-such-filesystem', source: 'none' });
@@ -138,14 +141,16 @@ export const clauses = [
       b.config.process.args = ['/bin/sleep', '1000'];
       createOk(t, b);
       const s = t.state(b.id);
-      for (const k of ['ociVersion', 'id', 'status', 'bundle']) assert(typeof s[k] === 'string', `state.${k} missing or not a string: ${JSON.stringify(s)}`);
+      for (const k of ['ociVersion', 'id', 'status', 'bundle'])
+        assert(typeof s[k] === 'string', `state.${k} missing or not a string: ${JSON.stringify(s)}`);
       assert(typeof s.pid === 'number', 'state.pid missing');
     },
   },
   {
     id: 'ops.create.requires-id',
     spec: OPS,
-    quote: 'This operation MUST generate an error if it is not provided a path to the bundle and the container ID to associate with the container.',
+    quote:
+      'This operation MUST generate an error if it is not provided a path to the bundle and the container ID to associate with the container.',
     run(t) {
       const b = t.bundle();
       t.writeConfig(b);
@@ -155,7 +160,8 @@ export const clauses = [
   {
     id: 'ops.create.requires-bundle',
     spec: OPS,
-    quote: 'This operation MUST generate an error if it is not provided a path to the bundle and the container ID to associate with the container.',
+    quote:
+      'This operation MUST generate an error if it is not provided a path to the bundle and the container ID to associate with the container.',
     run(t) {
       const b = t.bundle();
       // No --bundle: runc's CLI then uses the working directory, which has no config.json.
@@ -168,7 +174,8 @@ export const clauses = [
   {
     id: 'ops.create.duplicate-id',
     spec: OPS,
-    quote: 'If the ID provided is not unique across all containers within the scope of the runtime ... the implementation MUST generate an error and a new container MUST NOT be created.',
+    quote:
+      'If the ID provided is not unique across all containers within the scope of the runtime ... the implementation MUST generate an error and a new container MUST NOT be created.',
     async run(t) {
       const a = t.bundle();
       a.config.process.args = ['/bin/sleep', '1000'];
@@ -185,7 +192,8 @@ export const clauses = [
   {
     id: 'ops.create.invalid-id',
     spec: OPS,
-    quote: 'If the ID provided ... is not valid in any other way, the implementation MUST generate an error and a new container MUST NOT be created.',
+    quote:
+      'If the ID provided ... is not valid in any other way, the implementation MUST generate an error and a new container MUST NOT be created.',
     run(t) {
       const b = t.bundle();
       const bad = `../escape-${process.pid}`;
@@ -212,7 +220,8 @@ export const clauses = [
   {
     id: 'ops.create.unappliable-property',
     spec: OPS,
-    quote: 'If the runtime cannot apply a property as specified in the configuration, it MUST generate an error and a new container MUST NOT be created.',
+    quote:
+      'If the runtime cannot apply a property as specified in the configuration, it MUST generate an error and a new container MUST NOT be created.',
     run(t) {
       const b = t.bundle();
       b.config.linux.sysctl = { 'kernel.no_such_sysctl_conformance': '1' };
@@ -242,7 +251,8 @@ export const clauses = [
   {
     id: 'ops.start.running-container',
     spec: OPS,
-    quote: 'Attempting to start a container that is not created MUST have no effect on the container and MUST generate an error.',
+    quote:
+      'Attempting to start a container that is not created MUST have no effect on the container and MUST generate an error.',
     async run(t) {
       const b = t.bundle();
       b.config.process.args = sh('echo x >> /out/starts; exec sleep 1000');
@@ -260,7 +270,8 @@ export const clauses = [
   {
     id: 'ops.start.stopped-container',
     spec: OPS,
-    quote: 'Attempting to start a container that is not created MUST have no effect on the container and MUST generate an error.',
+    quote:
+      'Attempting to start a container that is not created MUST have no effect on the container and MUST generate an error.',
     async run(t) {
       const b = t.bundle();
       b.config.process.args = sh('echo x >> /out/starts');
@@ -296,7 +307,8 @@ export const clauses = [
   {
     id: 'ops.kill.stopped-container',
     spec: OPS,
-    quote: 'Attempting to send a signal to a container that is neither created nor running MUST have no effect on the container and MUST generate an error.',
+    quote:
+      'Attempting to send a signal to a container that is neither created nor running MUST have no effect on the container and MUST generate an error.',
     async run(t) {
       const b = t.bundle();
       createOk(t, b);
@@ -312,7 +324,9 @@ export const clauses = [
     quote: 'This operation MUST send the specified signal to the container process.',
     async run(t) {
       const b = t.bundle();
-      b.config.process.args = sh('trap "echo USR1 > /out/sig; exit 0" USR1; echo ready > /out/ready; while :; do sleep 0.05; done');
+      b.config.process.args = sh(
+        'trap "echo USR1 > /out/sig; exit 0" USR1; echo ready > /out/ready; while :; do sleep 0.05; done',
+      );
       createOk(t, b);
       mustSucceed(t.start(b.id), 'start');
       for (let i = 0; i < 200 && t.out(b, 'ready') === null; i++) await sleep(10);
@@ -346,7 +360,8 @@ export const clauses = [
   {
     id: 'ops.delete.running-container',
     spec: OPS,
-    quote: 'Attempting to delete a container that is not stopped MUST have no effect on the container and MUST generate an error.',
+    quote:
+      'Attempting to delete a container that is not stopped MUST have no effect on the container and MUST generate an error.',
     async run(t) {
       const b = t.bundle();
       b.config.process.args = ['/bin/sleep', '1000'];
@@ -360,7 +375,8 @@ export const clauses = [
   {
     id: 'ops.delete.created-container',
     spec: OPS,
-    quote: 'Attempting to delete a container that is not stopped MUST have no effect on the container and MUST generate an error.',
+    quote:
+      'Attempting to delete a container that is not stopped MUST have no effect on the container and MUST generate an error.',
     async run(t) {
       const b = t.bundle();
       b.config.process.args = ['/bin/sleep', '1000'];

@@ -68,7 +68,8 @@ const failures = ['prestart', 'createRuntime', 'createContainer'].map((type) => 
     mustFail(t.create(b), `create with a failing ${type} hook`);
     const st = hookState(t, b, 'first');
     // Only a hook in the runtime namespace sees the pid as the host does.
-    if (type !== 'createContainer' && st.pid) assert(!alive(st.pid), `container process ${st.pid} still alive after the failed create`);
+    if (type !== 'createContainer' && st.pid)
+      assert(!alive(st.pid), `container process ${st.pid} still alive after the failed create`);
     eq(t.state(b.id), null, 'state after the failed create (container must be destroyed)');
   },
 }));
@@ -78,7 +79,8 @@ export const clauses = [
   {
     id: 'hooks.order',
     spec: 'runtime.md#lifecycle',
-    quote: 'Lifecycle steps 3-13: prestart, createRuntime, createContainer (create); startContainer, user program, poststart (start); poststop (delete).',
+    quote:
+      'Lifecycle steps 3-13: prestart, createRuntime, createContainer (create); startContainer, user program, poststart (start); poststop (delete).',
     async run(t) {
       const b = withAllHooks(t);
       await lifecycle(t, b);
@@ -102,7 +104,8 @@ export const clauses = [
   {
     id: 'hooks.state-on-stdin',
     spec: HOOKS,
-    quote: 'The state of the container MUST be passed to hooks over stdin so that they may do work appropriate to the current state of the container.',
+    quote:
+      'The state of the container MUST be passed to hooks over stdin so that they may do work appropriate to the current state of the container.',
     async run(t) {
       const b = withAllHooks(t);
       await lifecycle(t, b);
@@ -122,11 +125,18 @@ export const clauses = [
   {
     id: 'hooks.args-env',
     spec: HOOKS,
-    quote: 'args (array of strings, OPTIONAL) with the same semantics as execv\'s argv. env (array of strings, OPTIONAL) with the same semantics as environ.',
+    quote:
+      "args (array of strings, OPTIONAL) with the same semantics as execv's argv. env (array of strings, OPTIONAL) with the same semantics as environ.",
     async run(t) {
       const b = t.bundle();
       b.config.hooks = {
-        prestart: [{ path: '/bin/sh', args: ['sh', '-c', `echo "$0 $1 FOO=$FOO HOME=$HOME" > ${b.outDir}/hook`, 'zero', 'one'], env: ['FOO=bar baz'] }],
+        prestart: [
+          {
+            path: '/bin/sh',
+            args: ['sh', '-c', `echo "$0 $1 FOO=$FOO HOME=$HOME" > ${b.outDir}/hook`, 'zero', 'one'],
+            env: ['FOO=bar baz'],
+          },
+        ],
       };
       await t.run(b);
       eq(t.out(b, 'hook'), 'zero one FOO=bar baz HOME=\n', 'what the hook saw (argv and only its env)');
@@ -149,14 +159,24 @@ export const clauses = [
   {
     id: 'hooks.prestart.before-pivot',
     spec: 'config.md#prestart',
-    quote: 'The prestart hooks MUST be called ... after the runtime environment has been created ... but before the pivot_root or any equivalent operation has been executed.',
+    quote:
+      'The prestart hooks MUST be called ... after the runtime environment has been created ... but before the pivot_root or any equivalent operation has been executed.',
     async run(t) {
       const b = t.bundle();
       b.config.hooks = {
-        prestart: [hook(b.outDir, 'prestart', `pid=$(sed 's/.*"pid": *\\([0-9]*\\).*/\\1/' ${b.outDir}/prestart.json); readlink /proc/$pid/ns/uts > ${b.outDir}/uts; readlink /proc/$pid/root > ${b.outDir}/root;`)],
+        prestart: [
+          hook(
+            b.outDir,
+            'prestart',
+            `pid=$(sed 's/.*"pid": *\\([0-9]*\\).*/\\1/' ${b.outDir}/prestart.json); readlink /proc/$pid/ns/uts > ${b.outDir}/uts; readlink /proc/$pid/root > ${b.outDir}/root;`,
+          ),
+        ],
       };
       await t.run(b);
-      assert(t.out(b, 'uts')?.trim() !== nsLink('self', 'uts') && t.out(b, 'uts')?.startsWith('uts:'), `container uts ns in prestart: ${t.out(b, 'uts')} (host ${nsLink('self', 'uts')})`);
+      assert(
+        t.out(b, 'uts')?.trim() !== nsLink('self', 'uts') && t.out(b, 'uts')?.startsWith('uts:'),
+        `container uts ns in prestart: ${t.out(b, 'uts')} (host ${nsLink('self', 'uts')})`,
+      );
       eq(t.out(b, 'root')?.trim(), '/', 'root directory of the container process during prestart (before pivot_root)');
     },
   },
@@ -166,7 +186,15 @@ export const clauses = [
     quote: 'The createRuntime hooks MUST be executed in the runtime namespace.',
     async run(t) {
       const b = t.bundle();
-      b.config.hooks = { createRuntime: [hook(b.outDir, 'cr', `readlink /proc/self/ns/mnt > ${b.outDir}/mnt; readlink /proc/self/ns/uts > ${b.outDir}/uts;`)] };
+      b.config.hooks = {
+        createRuntime: [
+          hook(
+            b.outDir,
+            'cr',
+            `readlink /proc/self/ns/mnt > ${b.outDir}/mnt; readlink /proc/self/ns/uts > ${b.outDir}/uts;`,
+          ),
+        ],
+      };
       await t.run(b);
       eq(t.out(b, 'mnt')?.trim(), nsLink('self', 'mnt'), 'mount namespace of the createRuntime hook');
       eq(t.out(b, 'uts')?.trim(), nsLink('self', 'uts'), 'uts namespace of the createRuntime hook');
@@ -180,22 +208,32 @@ export const clauses = [
       const b = t.bundle();
       b.config.process.args = ['/bin/sleep', '1000'];
       b.config.hooks = {
-        createContainer: [hook(b.outDir, 'cc', `readlink /proc/self/ns/mnt > ${b.outDir}/mnt; readlink /proc/self/ns/uts > ${b.outDir}/uts;`)],
+        createContainer: [
+          hook(
+            b.outDir,
+            'cc',
+            `readlink /proc/self/ns/mnt > ${b.outDir}/mnt; readlink /proc/self/ns/uts > ${b.outDir}/uts;`,
+          ),
+        ],
       };
       const c = t.create(b);
       if (c.code !== 0) fail(`create failed: ${t.stderr(b).trim().slice(-300)}`);
       const pid = t.state(b.id).pid;
-      for (const ns of ['mnt', 'uts']) eq(t.out(b, ns)?.trim(), nsLink(pid, ns), `${ns} namespace of the createContainer hook vs the container's`);
+      for (const ns of ['mnt', 'uts'])
+        eq(t.out(b, ns)?.trim(), nsLink(pid, ns), `${ns} namespace of the createContainer hook vs the container's`);
     },
   },
   {
     id: 'hooks.startContainer.container-namespace',
     spec: 'config.md#startContainer-hooks',
-    quote: "The startContainer hooks' path MUST resolve in the container namespace. The startContainer hooks MUST be executed in the container namespace.",
+    quote:
+      "The startContainer hooks' path MUST resolve in the container namespace. The startContainer hooks MUST be executed in the container namespace.",
     async run(t) {
       const b = t.bundle({ privateRootfs: true });
       // A hook binary that exists only inside the container's rootfs.
-      fs.writeFileSync(path.join(b.rootfs, 'in-container-hook'), '#!/bin/sh\nhostname > /out/hostname\n', { mode: 0o755 });
+      fs.writeFileSync(path.join(b.rootfs, 'in-container-hook'), '#!/bin/sh\nhostname > /out/hostname\n', {
+        mode: 0o755,
+      });
       b.config.hostname = 'start-container-ns';
       b.config.hooks = { startContainer: [{ path: '/in-container-hook', args: ['in-container-hook'] }] };
       await t.run(b);
@@ -205,7 +243,8 @@ export const clauses = [
   {
     id: 'hooks.startContainer.failure',
     spec: 'runtime.md#lifecycle',
-    quote: 'If any startContainer hook fails, the runtime MUST generate an error, stop the container, and continue the lifecycle at step 12.',
+    quote:
+      'If any startContainer hook fails, the runtime MUST generate an error, stop the container, and continue the lifecycle at step 12.',
     async run(t) {
       const b = t.bundle();
       b.config.process.args = ['/bin/sh', '-c', 'echo ran > /out/ran; sleep 1000'];
@@ -224,12 +263,19 @@ export const clauses = [
   {
     id: 'hooks.poststart.after-program',
     spec: 'config.md#poststart',
-    quote: 'The poststart hooks MUST be called after the user-specified process is executed but before the start operation returns.',
+    quote:
+      'The poststart hooks MUST be called after the user-specified process is executed but before the start operation returns.',
     async run(t) {
       const b = t.bundle();
       b.config.process.args = ['/bin/sleep', '1000'];
       b.config.hooks = {
-        poststart: [hook(b.outDir, 'poststart', `pid=$(sed 's/.*"pid": *\\([0-9]*\\).*/\\1/' ${b.outDir}/poststart.json); tr '\\0' ' ' < /proc/$pid/cmdline > ${b.outDir}/cmdline;`)],
+        poststart: [
+          hook(
+            b.outDir,
+            'poststart',
+            `pid=$(sed 's/.*"pid": *\\([0-9]*\\).*/\\1/' ${b.outDir}/poststart.json); tr '\\0' ' ' < /proc/$pid/cmdline > ${b.outDir}/cmdline;`,
+          ),
+        ],
       };
       const c = t.create(b);
       if (c.code !== 0) fail(`create failed: ${t.stderr(b).trim().slice(-300)}`);
@@ -241,7 +287,8 @@ export const clauses = [
   {
     id: 'hooks.poststart.failure-is-warning',
     spec: 'runtime.md#lifecycle',
-    quote: 'If any poststart hook fails, the runtime MUST log a warning, but the remaining hooks and lifecycle continue as if the hook had succeeded.',
+    quote:
+      'If any poststart hook fails, the runtime MUST log a warning, but the remaining hooks and lifecycle continue as if the hook had succeeded.',
     async run(t) {
       const b = t.bundle();
       b.config.process.args = ['/bin/sleep', '1000'];
@@ -272,7 +319,8 @@ export const clauses = [
   {
     id: 'hooks.poststop.failure-is-warning',
     spec: 'runtime.md#lifecycle',
-    quote: 'If any poststop hook fails, the runtime MUST log a warning, but the remaining hooks and lifecycle continue as if the hook had succeeded.',
+    quote:
+      'If any poststop hook fails, the runtime MUST log a warning, but the remaining hooks and lifecycle continue as if the hook had succeeded.',
     async run(t) {
       const b = t.bundle();
       b.config.hooks = { poststop: [failingHook, hook(b.outDir, 'second')] };

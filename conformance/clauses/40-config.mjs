@@ -2,7 +2,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { assert, capMask, eq, fail, mountAt, mustFail, parseKv, parseMountinfo, parseStatus, skip } from '../lib/check.mjs';
+import {
+  assert,
+  capMask,
+  eq,
+  fail,
+  mountAt,
+  mustFail,
+  parseKv,
+  parseMountinfo,
+  parseStatus,
+  skip,
+} from '../lib/check.mjs';
 import { sh } from '../lib/config.mjs';
 
 /** create must fail, or (a runtime may defer some checks) start must fail. */
@@ -20,10 +31,14 @@ export const clauses = [
   {
     id: 'config.root.readonly',
     spec: 'config.md#root',
-    quote: 'readonly (bool, OPTIONAL) If true then the root filesystem MUST be read-only inside the container, defaults to false.',
+    quote:
+      'readonly (bool, OPTIONAL) If true then the root filesystem MUST be read-only inside the container, defaults to false.',
     async run(t) {
       const b = t.bundle();
-      const out = await t.script(b, 'touch /probe 2>/dev/null && echo WRITABLE || echo READONLY; cat /proc/self/mountinfo');
+      const out = await t.script(
+        b,
+        'touch /probe 2>/dev/null && echo WRITABLE || echo READONLY; cat /proc/self/mountinfo',
+      );
       assert(out.startsWith('READONLY'), `writing to / succeeded (root.readonly true)`);
       const root = mountAt(parseMountinfo(out.slice(out.indexOf('\n') + 1)), '/');
       assert(root?.mountOpts.has('ro'), `/ is not mounted ro: ${[...(root?.mountOpts || [])]}`);
@@ -32,7 +47,8 @@ export const clauses = [
   {
     id: 'config.root.writable-by-default',
     spec: 'config.md#root',
-    quote: 'readonly (bool, OPTIONAL) If true then the root filesystem MUST be read-only inside the container, defaults to false.',
+    quote:
+      'readonly (bool, OPTIONAL) If true then the root filesystem MUST be read-only inside the container, defaults to false.',
     async run(t) {
       const b = t.bundle({ privateRootfs: true });
       delete b.config.root.readonly;
@@ -44,7 +60,8 @@ export const clauses = [
   {
     id: 'config.root.path-relative',
     spec: 'config.md#root',
-    quote: 'path (string, REQUIRED) Specifies the path to the root filesystem for the container. ... On POSIX platforms, path is either an absolute path or a relative path to the bundle.',
+    quote:
+      'path (string, REQUIRED) Specifies the path to the root filesystem for the container. ... On POSIX platforms, path is either an absolute path or a relative path to the bundle.',
     async run(t) {
       const b = t.bundle({ privateRootfs: true });
       b.config.root.path = 'rootfs';
@@ -74,7 +91,8 @@ export const clauses = [
   {
     id: 'config.mounts.destination-relative',
     spec: 'config.md#mounts',
-    quote: 'For compatibility with old tools and configurations, it MAY be a relative path, in which case it MUST be interpreted as relative to "/".',
+    quote:
+      'For compatibility with old tools and configurations, it MAY be a relative path, in which case it MUST be interpreted as relative to "/".',
     async run(t) {
       const b = t.bundle();
       b.config.mounts.push({ destination: 'mnt/c', type: 'tmpfs', source: 'relative-dest' });
@@ -84,7 +102,8 @@ export const clauses = [
   {
     id: 'config.mounts.bind-source-relative',
     spec: 'config.md#mounts',
-    quote: 'Path values for bind mounts are either absolute or relative to the bundle. A mount is a bind mount if it has either bind or rbind in the options.',
+    quote:
+      'Path values for bind mounts are either absolute or relative to the bundle. A mount is a bind mount if it has either bind or rbind in the options.',
     async run(t) {
       const b = t.bundle();
       fs.mkdirSync(path.join(b.dir, 'data'));
@@ -96,29 +115,51 @@ export const clauses = [
   {
     id: 'config.mounts.options.flags',
     spec: 'config.md#linux-mount-options',
-    quote: 'Runtimes MUST/SHOULD/MAY implement the following option strings for Linux: ro, nosuid, nodev, noexec, noatime, nodiratime ... MUST',
+    quote:
+      'Runtimes MUST/SHOULD/MAY implement the following option strings for Linux: ro, nosuid, nodev, noexec, noatime, nodiratime ... MUST',
     async run(t) {
       const b = t.bundle();
-      b.config.mounts.push({ destination: '/mnt/a', type: 'tmpfs', source: 'flags', options: ['ro', 'nosuid', 'nodev', 'noexec', 'noatime', 'nodiratime'] });
-      b.config.mounts.push({ destination: '/mnt/b', type: 'tmpfs', source: 'flags2', options: ['rw', 'suid', 'dev', 'exec', 'strictatime'] });
+      b.config.mounts.push({
+        destination: '/mnt/a',
+        type: 'tmpfs',
+        source: 'flags',
+        options: ['ro', 'nosuid', 'nodev', 'noexec', 'noatime', 'nodiratime'],
+      });
+      b.config.mounts.push({
+        destination: '/mnt/b',
+        type: 'tmpfs',
+        source: 'flags2',
+        options: ['rw', 'suid', 'dev', 'exec', 'strictatime'],
+      });
       const mi = await mountinfoOf(t, b);
       const a = mountAt(mi, '/mnt/a');
-      for (const o of ['ro', 'nosuid', 'nodev', 'noexec', 'noatime', 'nodiratime']) assert(a?.mountOpts.has(o), `/mnt/a lacks ${o}: ${[...(a?.mountOpts || [])]}`);
+      for (const o of ['ro', 'nosuid', 'nodev', 'noexec', 'noatime', 'nodiratime'])
+        assert(a?.mountOpts.has(o), `/mnt/a lacks ${o}: ${[...(a?.mountOpts || [])]}`);
       const m = mountAt(mi, '/mnt/b');
       assert(m?.mountOpts.has('rw'), `/mnt/b not rw: ${[...(m?.mountOpts || [])]}`);
-      for (const o of ['nosuid', 'nodev', 'noexec', 'noatime', 'relatime']) assert(!m?.mountOpts.has(o), `/mnt/b has ${o}: ${[...m.mountOpts]}`);
+      for (const o of ['nosuid', 'nodev', 'noexec', 'noatime', 'relatime'])
+        assert(!m?.mountOpts.has(o), `/mnt/b has ${o}: ${[...m.mountOpts]}`);
     },
   },
   {
     id: 'config.mounts.options.data',
     spec: 'config.md#linux-mount-options',
-    quote: 'options (array of strings, OPTIONAL) Mount options of the filesystem to be used. (options not in the table are filesystem data)',
+    quote:
+      'options (array of strings, OPTIONAL) Mount options of the filesystem to be used. (options not in the table are filesystem data)',
     async run(t) {
       const b = t.bundle();
-      b.config.mounts.push({ destination: '/mnt/a', type: 'tmpfs', source: 'data', options: ['mode=0710', 'size=3m', 'nosuid'] });
+      b.config.mounts.push({
+        destination: '/mnt/a',
+        type: 'tmpfs',
+        source: 'data',
+        options: ['mode=0710', 'size=3m', 'nosuid'],
+      });
       const m = mountAt(await mountinfoOf(t, b), '/mnt/a');
       // tmpfs reports the data it was mounted with (runc chmods the root afterwards, so not stat).
-      assert(m?.superOpts.has('mode=710') && m.superOpts.has('size=3072k'), `tmpfs data mode=0710,size=3m not applied: ${[...(m?.superOpts || [])]}`);
+      assert(
+        m?.superOpts.has('mode=710') && m.superOpts.has('size=3072k'),
+        `tmpfs data mode=0710,size=3m not applied: ${[...(m?.superOpts || [])]}`,
+      );
     },
   },
   {
@@ -130,7 +171,10 @@ export const clauses = [
       const src = path.join(b.dir, 'robind');
       fs.mkdirSync(src);
       b.config.mounts.push({ destination: '/mnt/a', type: 'bind', source: src, options: ['bind', 'ro'] });
-      const out = await t.script(b, 'touch /mnt/a/x 2>/dev/null && echo WROTE || echo REFUSED; grep " /mnt/a " /proc/self/mountinfo');
+      const out = await t.script(
+        b,
+        'touch /mnt/a/x 2>/dev/null && echo WROTE || echo REFUSED; grep " /mnt/a " /proc/self/mountinfo',
+      );
       assert(out.startsWith('REFUSED'), `write to the ro bind mount: ${out}`);
       assert(/ \/mnt\/a ro[, ]/.test(out), `mount not ro: ${out}`);
       assert(!fs.existsSync(path.join(src, 'x')), 'file created on the host');
@@ -150,7 +194,10 @@ export const clauses = [
       fs.writeFileSync(path.join(src, 'sub/f'), 'in-submount\n');
       b.config.mounts.push({ destination: '/mnt/a', type: 'bind', source: src, options: ['bind'] });
       b.config.mounts.push({ destination: '/mnt/b', type: 'bind', source: src, options: ['rbind'] });
-      const out = await t.script(b, 'cat /mnt/a/sub/f 2>/dev/null || echo NONE; cat /mnt/b/sub/f 2>/dev/null || echo NONE');
+      const out = await t.script(
+        b,
+        'cat /mnt/a/sub/f 2>/dev/null || echo NONE; cat /mnt/b/sub/f 2>/dev/null || echo NONE',
+      );
       eq(out, 'NONE\nin-submount\n', 'submount seen through bind (/mnt/a) and rbind (/mnt/b)');
     },
   },
@@ -168,7 +215,10 @@ export const clauses = [
       const mi = await mountinfoOf(t, b);
       const opt = (p) => mountAt(mi, p)?.optional.join(' ') ?? 'missing';
       assert(/shared:/.test(opt('/mnt/a')), `/mnt/a (rshared) optional fields: "${opt('/mnt/a')}"`);
-      assert(!/shared:|master:|unbindable/.test(opt('/mnt/b')), `/mnt/b (rprivate) optional fields: "${opt('/mnt/b')}"`);
+      assert(
+        !/shared:|master:|unbindable/.test(opt('/mnt/b')),
+        `/mnt/b (rprivate) optional fields: "${opt('/mnt/b')}"`,
+      );
       assert(/unbindable/.test(opt('/mnt/c')), `/mnt/c (runbindable) optional fields: "${opt('/mnt/c')}"`);
     },
   },
@@ -186,7 +236,8 @@ export const clauses = [
   {
     id: 'config.process.args',
     spec: 'config.md#process',
-    quote: "args (array of strings, OPTIONAL) with similar semantics to execvp's argv. ... at least one entry is REQUIRED, and that entry is used with the same semantics as execvp's file.",
+    quote:
+      "args (array of strings, OPTIONAL) with similar semantics to execvp's argv. ... at least one entry is REQUIRED, and that entry is used with the same semantics as execvp's file.",
     async run(t) {
       const b = t.bundle();
       b.config.process.args = ['echo', 'a  b', '', 'c'];
@@ -213,8 +264,12 @@ export const clauses = [
       b.config.process.args = ['/bin/env'];
       b.config.process.env = ['PATH=/bin', 'FOO=bar baz', 'EMPTY=', 'EQ=a=b'];
       const lines = (await t.run(b)).stdout.trim().split('\n').sort();
-      for (const e of b.config.process.env) assert(lines.includes(e), `${e} missing from the environment: ${lines.join(' | ')}`);
-      assert(!lines.some((l) => l.startsWith('CONFORMANCE_RUNTIME_ENV=')), `environment inherited from the runtime: ${lines.join(' | ')}`);
+      for (const e of b.config.process.env)
+        assert(lines.includes(e), `${e} missing from the environment: ${lines.join(' | ')}`);
+      assert(
+        !lines.some((l) => l.startsWith('CONFORMANCE_RUNTIME_ENV=')),
+        `environment inherited from the runtime: ${lines.join(' | ')}`,
+      );
     },
   },
   {
@@ -230,7 +285,8 @@ export const clauses = [
   {
     id: 'config.process.cwd-created',
     spec: 'config.md#process',
-    quote: 'cwd (string, REQUIRED) is the working directory that will be set for the executable. (runc creates a missing cwd)',
+    quote:
+      'cwd (string, REQUIRED) is the working directory that will be set for the executable. (runc creates a missing cwd)',
     async run(t) {
       const b = t.bundle();
       b.config.mounts.push({ destination: '/mnt/a', type: 'tmpfs', source: 'cwd' });
@@ -241,7 +297,8 @@ export const clauses = [
   {
     id: 'config.process.cwd-absolute',
     spec: 'config.md#process',
-    quote: 'cwd ... This value MUST be an absolute path. / Runtimes MUST generate an error when invalid or unsupported values are encountered.',
+    quote:
+      'cwd ... This value MUST be an absolute path. / Runtimes MUST generate an error when invalid or unsupported values are encountered.',
     async run(t) {
       const b = t.bundle();
       b.config.process.cwd = 'tmp';
@@ -251,7 +308,8 @@ export const clauses = [
   {
     id: 'config.process.user',
     spec: 'config.md#posix-platform-user',
-    quote: 'uid (int, REQUIRED) specifies the user ID in the container namespace. gid (int, REQUIRED) ... additionalGids (array of ints, OPTIONAL) specifies additional group IDs in the container namespace to be added to the process.',
+    quote:
+      'uid (int, REQUIRED) specifies the user ID in the container namespace. gid (int, REQUIRED) ... additionalGids (array of ints, OPTIONAL) specifies additional group IDs in the container namespace to be added to the process.',
     async run(t) {
       const b = t.bundle();
       b.config.process.user = { uid: 65534, gid: 65534, additionalGids: [5, 100] };
@@ -274,7 +332,8 @@ export const clauses = [
   {
     id: 'config.process.rlimits',
     spec: 'config.md#posix-process',
-    quote: 'For each entry in rlimits, a getrlimit(3) on type MUST succeed. ... rlim.rlim_cur MUST match the configured value. ... rlim.rlim_max MUST match the configured value.',
+    quote:
+      'For each entry in rlimits, a getrlimit(3) on type MUST succeed. ... rlim.rlim_cur MUST match the configured value. ... rlim.rlim_max MUST match the configured value.',
     async run(t) {
       const b = t.bundle();
       b.config.process.rlimits = [
@@ -283,7 +342,15 @@ export const clauses = [
         { type: 'RLIMIT_CORE', soft: 0, hard: 4096 },
       ];
       const limits = await t.script(b, 'cat /proc/self/limits');
-      const row = (name) => limits.split('\n').find((l) => l.startsWith(name))?.slice(26).trim().split(/\s+/).slice(0, 2).join(' ');
+      const row = (name) =>
+        limits
+          .split('\n')
+          .find((l) => l.startsWith(name))
+          ?.slice(26)
+          .trim()
+          .split(/\s+/)
+          .slice(0, 2)
+          .join(' ');
       eq(row('Max open files'), '512 768', 'RLIMIT_NOFILE soft hard');
       eq(row('Max processes'), '1000 2000', 'RLIMIT_NPROC soft hard');
       eq(row('Max core file size'), '0 4096', 'RLIMIT_CORE soft hard');
@@ -315,7 +382,8 @@ export const clauses = [
   {
     id: 'config.process.capabilities',
     spec: 'config.md#linux-process',
-    quote: 'capabilities (object, OPTIONAL) is an object containing arrays that specifies the sets of capabilities for the process.',
+    quote:
+      'capabilities (object, OPTIONAL) is an object containing arrays that specifies the sets of capabilities for the process.',
     async run(t) {
       const b = t.bundle();
       const set = ['CAP_CHOWN', 'CAP_KILL', 'CAP_NET_RAW'];
@@ -331,12 +399,19 @@ export const clauses = [
   {
     id: 'config.process.capabilities.ambient',
     spec: 'config.md#linux-process',
-    quote: 'ambient (array of strings, OPTIONAL) the ambient field is an array of ambient capabilities that are kept for the process.',
+    quote:
+      'ambient (array of strings, OPTIONAL) the ambient field is an array of ambient capabilities that are kept for the process.',
     async run(t) {
       const b = t.bundle();
       const set = ['CAP_NET_BIND_SERVICE', 'CAP_KILL'];
       b.config.process.user = { uid: 1000, gid: 1000 };
-      b.config.process.capabilities = { bounding: set, effective: set, permitted: set, inheritable: set, ambient: ['CAP_NET_BIND_SERVICE'] };
+      b.config.process.capabilities = {
+        bounding: set,
+        effective: set,
+        permitted: set,
+        inheritable: set,
+        ambient: ['CAP_NET_BIND_SERVICE'],
+      };
       const st = parseStatus(await t.script(b, 'cat /proc/self/status'));
       eq(st.CapAmb, capMask(['CAP_NET_BIND_SERVICE']), 'CapAmb of a non-root process');
       eq(st.CapEff, capMask(['CAP_NET_BIND_SERVICE']), 'CapEff of a non-root process (ambient survives execve)');
@@ -346,7 +421,8 @@ export const clauses = [
   {
     id: 'config.process.noNewPrivileges.true',
     spec: 'config.md#linux-process',
-    quote: 'noNewPrivileges (bool, OPTIONAL) setting noNewPrivileges to true prevents the process from gaining additional privileges.',
+    quote:
+      'noNewPrivileges (bool, OPTIONAL) setting noNewPrivileges to true prevents the process from gaining additional privileges.',
     async run(t) {
       const b = t.bundle();
       b.config.process.noNewPrivileges = true;
@@ -356,7 +432,8 @@ export const clauses = [
   {
     id: 'config.process.noNewPrivileges.false',
     spec: 'config.md#linux-process',
-    quote: 'noNewPrivileges (bool, OPTIONAL) setting noNewPrivileges to true prevents the process from gaining additional privileges.',
+    quote:
+      'noNewPrivileges (bool, OPTIONAL) setting noNewPrivileges to true prevents the process from gaining additional privileges.',
     async run(t) {
       const b = t.bundle();
       b.config.process.noNewPrivileges = false;
@@ -392,17 +469,26 @@ export const clauses = [
   {
     id: 'config.process.terminal',
     spec: 'config.md#process',
-    quote: 'terminal (bool, OPTIONAL) ... if set to true on Linux a pseudoterminal pair is allocated for the process and the pseudoterminal pty is duplicated on the process\'s standard streams.',
+    quote:
+      "terminal (bool, OPTIONAL) ... if set to true on Linux a pseudoterminal pair is allocated for the process and the pseudoterminal pty is duplicated on the process's standard streams.",
     async run(t) {
       if (!fs.existsSync('/usr/bin/script')) skip('needs script(1) from bsdutils to give the runtime a terminal');
       const b = t.bundle();
       b.config.process.terminal = true;
-      b.config.process.args = sh('a=$(tty); b=$(readlink /proc/$$/fd/1); c=$(readlink /proc/$$/fd/2); d=$(stat -c %t /dev/console); printf "%s\\n" "$a" "$b" "$c" "$d" > /out/tty');
+      b.config.process.args = sh(
+        'a=$(tty); b=$(readlink /proc/$$/fd/1); c=$(readlink /proc/$$/fd/2); d=$(stat -c %t /dev/console); printf "%s\\n" "$a" "$b" "$c" "$d" > /out/tty',
+      );
       t.writeConfig(b);
       t.ids.push(b.id);
       const q = (s) => `'${s.replace(/'/g, "'\\''")}'`;
       const cmd = `${q(t.rt.binary)} --root ${q(t.rt.stateRoot)} run --bundle ${q(b.dir)} ${q(b.id)}`;
-      const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { env: t.rt.env, encoding: 'utf8', timeout: 20000, stdio: ['pipe', 'pipe', 'pipe'], input: '' });
+      const r = spawnSync('script', ['-qec', cmd, '/dev/null'], {
+        env: t.rt.env,
+        encoding: 'utf8',
+        timeout: 20000,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        input: '',
+      });
       const out = t.out(b, 'tty');
       if (out === null) fail(`container did not run (exit ${r.status}): ${(r.stdout + r.stderr).trim().slice(-300)}`);
       const [tty, fd1, fd2, consoleMajor] = out.trim().split('\n');
@@ -415,7 +501,8 @@ export const clauses = [
   {
     id: 'config.hostname',
     spec: 'config.md#hostname',
-    quote: "hostname (string, OPTIONAL) specifies the container's hostname as seen by processes running inside the container.",
+    quote:
+      "hostname (string, OPTIONAL) specifies the container's hostname as seen by processes running inside the container.",
     async run(t) {
       const b = t.bundle();
       b.config.hostname = 'conformance-host';
@@ -425,7 +512,8 @@ export const clauses = [
   {
     id: 'config.domainname',
     spec: 'config.md#domainname',
-    quote: "domainname (string, OPTIONAL) specifies the container's domainname as seen by processes running inside the container.",
+    quote:
+      "domainname (string, OPTIONAL) specifies the container's domainname as seen by processes running inside the container.",
     async run(t) {
       const b = t.bundle();
       b.config.domainname = 'conformance.test';

@@ -7,9 +7,20 @@ import { cgroupDirs, namespaceHolder, nsLink } from '../lib/host.mjs';
 
 const NS = 'config-linux.md#namespaces';
 // config type → /proc/PID/ns name
-const NS_FILES = { pid: 'pid', network: 'net', mount: 'mnt', ipc: 'ipc', uts: 'uts', user: 'user', cgroup: 'cgroup', time: 'time' };
+const NS_FILES = {
+  pid: 'pid',
+  network: 'net',
+  mount: 'mnt',
+  ipc: 'ipc',
+  uts: 'uts',
+  user: 'user',
+  cgroup: 'cgroup',
+  time: 'time',
+};
 
-const nsScript = Object.values(NS_FILES).map((f) => `echo ${f}=$(readlink /proc/self/ns/${f})`).join('; ');
+const nsScript = Object.values(NS_FILES)
+  .map((f) => `echo ${f}=$(readlink /proc/self/ns/${f})`)
+  .join('; ');
 
 function addUserNamespace(b) {
   b.config.linux.namespaces.push({ type: 'user' });
@@ -32,8 +43,16 @@ const newNamespace = Object.entries(NS_FILES).map(([type, file]) => ({
 }));
 
 async function devStat(t, b, paths) {
-  const out = await t.script(b, paths.map((p) => `stat -c "%n|%F|%t:%T|%a|%u|%g" ${p} 2>/dev/null || echo "${p}|missing"`).join('; '));
-  return Object.fromEntries(out.trim().split('\n').map((l) => [l.split('|')[0], l.split('|').slice(1).join('|')]));
+  const out = await t.script(
+    b,
+    paths.map((p) => `stat -c "%n|%F|%t:%T|%a|%u|%g" ${p} 2>/dev/null || echo "${p}|missing"`).join('; '),
+  );
+  return Object.fromEntries(
+    out
+      .trim()
+      .split('\n')
+      .map((l) => [l.split('|')[0], l.split('|').slice(1).join('|')]),
+  );
 }
 
 function propagationClause(value, test, describe) {
@@ -56,7 +75,8 @@ export const clauses = [
   {
     id: 'linux.namespaces.inherit',
     spec: NS,
-    quote: 'If a namespace type is not specified in the namespaces array, the container MUST inherit the runtime namespace of that type.',
+    quote:
+      'If a namespace type is not specified in the namespaces array, the container MUST inherit the runtime namespace of that type.',
     async run(t) {
       const b = t.bundle();
       for (const type of ['pid', 'network', 'ipc', 'uts']) withoutNamespace(b.config, type);
@@ -73,7 +93,11 @@ export const clauses = [
     async run(t) {
       const holder = await namespaceHolder(t, ['--uts', '--ipc', '--net']);
       const b = t.bundle();
-      for (const [type, f] of [['uts', 'uts'], ['ipc', 'ipc'], ['network', 'net']]) {
+      for (const [type, f] of [
+        ['uts', 'uts'],
+        ['ipc', 'ipc'],
+        ['network', 'net'],
+      ]) {
         b.config.linux.namespaces.find((n) => n.type === type).path = `/proc/${holder}/ns/${f}`;
       }
       const seen = parseKv(await t.script(b, nsScript));
@@ -120,14 +144,27 @@ export const clauses = [
   {
     id: 'linux.user-namespace.mappings',
     spec: 'config-linux.md#user-namespace-mappings',
-    quote: 'uidMappings (array of objects, OPTIONAL) describes the user namespace uid mappings from the host to the container. gidMappings ... containerID, hostID, size',
+    quote:
+      'uidMappings (array of objects, OPTIONAL) describes the user namespace uid mappings from the host to the container. gidMappings ... containerID, hostID, size',
     async run(t) {
       const b = t.bundle();
       addUserNamespace(b);
       b.config.linux.uidMappings.push({ containerID: 70000, hostID: 200000, size: 10 });
-      const out = await t.script(b, 'echo uid; cat /proc/self/uid_map; echo gid; cat /proc/self/gid_map; echo id=$(id -u):$(id -g)');
-      const norm = (s) => s.trim().split('\n').map((l) => l.trim().split(/\s+/).join(' ')).join('\n');
-      eq(norm(out), norm('uid\n0 100000 65536\n70000 200000 10\ngid\n0 100000 65536\nid=0:0'), 'uid_map, gid_map and id inside');
+      const out = await t.script(
+        b,
+        'echo uid; cat /proc/self/uid_map; echo gid; cat /proc/self/gid_map; echo id=$(id -u):$(id -g)',
+      );
+      const norm = (s) =>
+        s
+          .trim()
+          .split('\n')
+          .map((l) => l.trim().split(/\s+/).join(' '))
+          .join('\n');
+      eq(
+        norm(out),
+        norm('uid\n0 100000 65536\n70000 200000 10\ngid\n0 100000 65536\nid=0:0'),
+        'uid_map, gid_map and id inside',
+      );
     },
   },
   {
@@ -144,7 +181,11 @@ export const clauses = [
       const s = await devStat(t, b, ['/dev/fuse', '/dev/conformance-blk', '/dev/conformance-fifo']);
       eq(s['/dev/fuse'], 'character special file|a:e5|640|0|5', '/dev/fuse (type|major:minor hex|mode|uid|gid)');
       eq(s['/dev/conformance-blk'], 'block special file|7:c8|600|1|2', '/dev/conformance-blk');
-      eq(s['/dev/conformance-fifo']?.split('|').slice(0, 1).concat(s['/dev/conformance-fifo'].split('|')[2]).join('|'), 'fifo|620', '/dev/conformance-fifo (type|mode)');
+      eq(
+        s['/dev/conformance-fifo']?.split('|').slice(0, 1).concat(s['/dev/conformance-fifo'].split('|')[2]).join('|'),
+        'fifo|620',
+        '/dev/conformance-fifo (type|mode)',
+      );
     },
   },
   {
@@ -162,7 +203,8 @@ export const clauses = [
   {
     id: 'linux.devices.existing-file-mismatch',
     spec: 'config-linux.md#devices',
-    quote: 'If a file already exists at path that does not match the requested device, the runtime MUST generate an error.',
+    quote:
+      'If a file already exists at path that does not match the requested device, the runtime MUST generate an error.',
     async run(t) {
       const b = t.bundle({ privateRootfs: true });
       b.config.root.readonly = false;
@@ -174,14 +216,26 @@ export const clauses = [
   {
     id: 'linux.devices.default',
     spec: 'config-linux.md#default-devices',
-    quote: 'In addition to any devices configured with this setting, the runtime MUST also supply: /dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom, /dev/tty, /dev/ptmx',
+    quote:
+      'In addition to any devices configured with this setting, the runtime MUST also supply: /dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom, /dev/tty, /dev/ptmx',
     async run(t) {
       const b = t.bundle();
-      const want = { '/dev/null': '1:3', '/dev/zero': '1:5', '/dev/full': '1:7', '/dev/random': '1:8', '/dev/urandom': '1:9', '/dev/tty': '5:0' };
+      const want = {
+        '/dev/null': '1:3',
+        '/dev/zero': '1:5',
+        '/dev/full': '1:7',
+        '/dev/random': '1:8',
+        '/dev/urandom': '1:9',
+        '/dev/tty': '5:0',
+      };
       const s = await devStat(t, b, [...Object.keys(want), '/dev/ptmx', '/dev/pts/ptmx']);
-      for (const [p, mm] of Object.entries(want)) eq(s[p]?.split('|').slice(0, 2).join('|'), `character special file|${mm}`, p);
+      for (const [p, mm] of Object.entries(want))
+        eq(s[p]?.split('|').slice(0, 2).join('|'), `character special file|${mm}`, p);
       const ptmx = s['/dev/ptmx'];
-      assert(ptmx && (ptmx.startsWith('symbolic link') || ptmx.startsWith('character special file|5:2')), `/dev/ptmx: ${ptmx}`);
+      assert(
+        ptmx && (ptmx.startsWith('symbolic link') || ptmx.startsWith('character special file|5:2')),
+        `/dev/ptmx: ${ptmx}`,
+      );
     },
   },
   {
@@ -190,14 +244,25 @@ export const clauses = [
     quote: 'the runtime MUST also supply: /dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom',
     async run(t) {
       const b = t.bundle();
-      const out = await t.script(b, 'echo x > /dev/null && echo null-ok; head -c 4 /dev/zero | od -An -tx1; head -c 8 /dev/urandom | wc -c; echo x 2>/dev/null > /dev/full || echo full-enospc');
-      eq(out.split('\n').map((l) => l.trim()).join('|'), 'null-ok|00 00 00 00|8|full-enospc|', 'reads and writes of the default devices');
+      const out = await t.script(
+        b,
+        'echo x > /dev/null && echo null-ok; head -c 4 /dev/zero | od -An -tx1; head -c 8 /dev/urandom | wc -c; echo x 2>/dev/null > /dev/full || echo full-enospc',
+      );
+      eq(
+        out
+          .split('\n')
+          .map((l) => l.trim())
+          .join('|'),
+        'null-ok|00 00 00 00|8|full-enospc|',
+        'reads and writes of the default devices',
+      );
     },
   },
   {
     id: 'linux.dev-symlinks',
     spec: 'runtime-linux.md#dev-symbolic-links',
-    quote: 'runtimes MUST create the following symlinks if the source file exists after processing mounts: /dev/fd, /dev/stdin, /dev/stdout, /dev/stderr',
+    quote:
+      'runtimes MUST create the following symlinks if the source file exists after processing mounts: /dev/fd, /dev/stdin, /dev/stdout, /dev/stderr',
     async run(t) {
       const b = t.bundle();
       const out = await t.script(b, 'for l in fd stdin stdout stderr; do echo $l=$(readlink /dev/$l); done');
@@ -207,7 +272,8 @@ export const clauses = [
   {
     id: 'linux.cgroupsPath.consistent',
     spec: 'config-linux.md#cgroups-path',
-    quote: 'If the value is specified, the runtime MUST consistently attach to the same place in the cgroups hierarchy given the same value of cgroupsPath.',
+    quote:
+      'If the value is specified, the runtime MUST consistently attach to the same place in the cgroups hierarchy given the same value of cgroupsPath.',
     async run(t) {
       const seen = [];
       for (let i = 0; i < 2; i++) {
@@ -238,7 +304,9 @@ export const clauses = [
       if (c.code !== 0) fail(`create failed: ${t.stderr(b).trim().slice(-300)}`);
       const dirs = cgroupDirs(t.state(b.id).pid);
       const v1 = dirs.find((d) => d.controllers.split(',').includes('memory'));
-      const file = v1 ? path.join(v1.dir, 'memory.limit_in_bytes') : path.join(dirs.find((d) => d.controllers === 'unified').dir, 'memory.max');
+      const file = v1
+        ? path.join(v1.dir, 'memory.limit_in_bytes')
+        : path.join(dirs.find((d) => d.controllers === 'unified').dir, 'memory.max');
       eq(fs.readFileSync(file, 'utf8').trim(), String(64 * 1024 * 1024), file);
     },
   },
@@ -253,7 +321,8 @@ export const clauses = [
       const c = t.create(b);
       if (c.code !== 0) fail(`create failed: ${t.stderr(b).trim().slice(-300)}`);
       const dirs = cgroupDirs(t.state(b.id).pid);
-      const d = dirs.find((d) => d.controllers.split(',').includes('pids')) || dirs.find((d) => d.controllers === 'unified');
+      const d =
+        dirs.find((d) => d.controllers.split(',').includes('pids')) || dirs.find((d) => d.controllers === 'unified');
       eq(fs.readFileSync(path.join(d.dir, 'pids.max'), 'utf8').trim(), '42', `${d.dir}/pids.max`);
     },
   },
@@ -264,21 +333,28 @@ export const clauses = [
     async run(t) {
       const b = t.bundle();
       b.config.linux.sysctl = { 'net.ipv4.ip_forward': '1', 'kernel.msgmax': '12345', 'net/ipv4/ip_default_ttl': '42' };
-      const out = await t.script(b, 'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/msgmax /proc/sys/net/ipv4/ip_default_ttl');
+      const out = await t.script(
+        b,
+        'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/msgmax /proc/sys/net/ipv4/ip_default_ttl',
+      );
       eq(out, '1\n12345\n42\n', 'ip_forward, msgmax, ip_default_ttl');
     },
   },
   {
     id: 'linux.maskedPaths',
     spec: 'config-linux.md#masked-paths',
-    quote: 'maskedPaths (array of strings, OPTIONAL) will mask over the provided paths inside the container so that they cannot be read.',
+    quote:
+      'maskedPaths (array of strings, OPTIONAL) will mask over the provided paths inside the container so that they cannot be read.',
     async run(t) {
       const b = t.bundle();
       fs.writeFileSync(path.join(b.outDir, 'secret'), 'secret\n');
       fs.mkdirSync(path.join(b.outDir, 'secretdir'));
       fs.writeFileSync(path.join(b.outDir, 'secretdir/f'), 'secret\n');
       b.config.linux.maskedPaths.push('/out/secret', '/out/secretdir', '/does/not/exist');
-      const out = await t.script(b, 'echo kcore=$(cat /proc/kcore 2>/dev/null | wc -c); echo file=$(cat /out/secret 2>/dev/null); echo dir=$(ls /out/secretdir 2>/dev/null); echo firmware=$(ls /sys/firmware 2>/dev/null)');
+      const out = await t.script(
+        b,
+        'echo kcore=$(cat /proc/kcore 2>/dev/null | wc -c); echo file=$(cat /out/secret 2>/dev/null); echo dir=$(ls /out/secretdir 2>/dev/null); echo firmware=$(ls /sys/firmware 2>/dev/null)',
+      );
       eq(out, 'kcore=0\nfile=\ndir=\nfirmware=\n', 'contents of masked paths');
     },
   },
@@ -290,7 +366,10 @@ export const clauses = [
       const b = t.bundle();
       fs.mkdirSync(path.join(b.outDir, 'rodir'));
       b.config.linux.readonlyPaths.push('/out/rodir');
-      const out = await t.script(b, 'touch /out/rodir/x 2>/dev/null && echo rodir=writable || echo rodir=readonly; (echo 1 > /proc/sys/vm/drop_caches) 2>/dev/null && echo procsys=writable || echo procsys=readonly; touch /out/rw && echo out=writable');
+      const out = await t.script(
+        b,
+        'touch /out/rodir/x 2>/dev/null && echo rodir=writable || echo rodir=readonly; (echo 1 > /proc/sys/vm/drop_caches) 2>/dev/null && echo procsys=writable || echo procsys=readonly; touch /out/rw && echo out=writable',
+      );
       eq(out, 'rodir=readonly\nprocsys=readonly\nout=writable\n', 'writes');
     },
   },
@@ -302,7 +381,8 @@ export const clauses = [
   {
     id: 'linux.personality',
     spec: 'config-linux.md#personality',
-    quote: 'personality (object, OPTIONAL) sets the Linux execution personality. domain (string, REQUIRED) LINUX or LINUX32.',
+    quote:
+      'personality (object, OPTIONAL) sets the Linux execution personality. domain (string, REQUIRED) LINUX or LINUX32.',
     async run(t) {
       if (process.arch !== 'x64') skip(`LINUX32 check written for x86_64, host is ${process.arch}`);
       const b = t.bundle();

@@ -31,7 +31,8 @@ export function cgroupDirs(pid) {
     let mount;
     if (hid === '0') mount = mounts.find((m) => m.fstype === 'cgroup2');
     else mount = mounts.find((m) => m.fstype === 'cgroup' && controllers.split(',').every((c) => m.superOpts.has(c)));
-    if (mount && mount.root === '/') dirs.push({ controllers: controllers || 'unified', dir: mount.mountPoint + (cgPath === '/' ? '' : cgPath) });
+    if (mount && mount.root === '/')
+      dirs.push({ controllers: controllers || 'unified', dir: mount.mountPoint + (cgPath === '/' ? '' : cgPath) });
   }
   return dirs;
 }
@@ -66,9 +67,11 @@ export async function namespaceHolder(t, unshareArgs) {
 
 function childrenOf(pid) {
   try {
-    return fs.readdirSync(`/proc/${pid}/task`).flatMap((task) =>
-      fs.readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(' ').filter(Boolean).map(Number),
-    );
+    return fs
+      .readdirSync(`/proc/${pid}/task`)
+      .flatMap((task) =>
+        fs.readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(' ').filter(Boolean).map(Number),
+      );
   } catch {
     return [];
   }

@@ -91,7 +91,8 @@ export class Runtime {
       const s = this.state(id);
       last = s ? s.status : null;
       if (wants.includes(last)) return s;
-      if (Date.now() > deadline) throw new Error(`container ${id}: status ${last}, waited ${timeoutMs} ms for ${wants.join('|')}`);
+      if (Date.now() > deadline)
+        throw new Error(`container ${id}: status ${last}, waited ${timeoutMs} ms for ${wants.join('|')}`);
       await sleep(15);
     }
   }

@@ -37,7 +37,16 @@ export class Sandbox {
     }
     const cgroupsPath = `tsrun-conformance-${id}`;
     const config = baseConfig({ rootfs, outDir, cgroupsPath });
-    return { id, dir, outDir, rootfs, cgroupsPath, config, stdoutPath: path.join(dir, 'stdout'), stderrPath: path.join(dir, 'stderr') };
+    return {
+      id,
+      dir,
+      outDir,
+      rootfs,
+      cgroupsPath,
+      config,
+      stdoutPath: path.join(dir, 'stdout'),
+      stderrPath: path.join(dir, 'stderr'),
+    };
   }
 
   writeConfig(b) {

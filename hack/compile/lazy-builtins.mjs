@@ -48,7 +48,8 @@ const IMPORT = new RegExp(`(\\bfrom\\s*)(['"])(${Object.keys(LAZY_BUILTINS).map(
 const specifier = (text) => (text.includes(':') ? text : `node:${text}`);
 
 /** Points a source's static imports of those built-ins at their lazy modules. */
-export const lazyBuiltinImports = (text) => text.replace(IMPORT, (_, from, q, mod) => `${from}${q}${PREFIX}${specifier(mod)}${q}`);
+export const lazyBuiltinImports = (text) =>
+  text.replace(IMPORT, (_, from, q, mod) => `${from}${q}${PREFIX}${specifier(mod)}${q}`);
 
 export const lazyBuiltins = {
   name: 'lazy-builtins',

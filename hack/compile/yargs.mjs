@@ -80,6 +80,7 @@ export const yargsPatches = [
   // default off (.version(false)), so it is never computed.
   [
     /yargs[\\/]build[\\/]lib[\\/]yargs-factory\.js$/,
-    (text, path) => replaceOnce(path, text, '        yargs.help();\n        yargs.version();\n', '        yargs.help();\n'),
+    (text, path) =>
+      replaceOnce(path, text, '        yargs.help();\n        yargs.version();\n', '        yargs.help();\n'),
   ],
 ];

@@ -30,7 +30,8 @@ export function checkId(id: unknown): string {
 
 export function checkCount(name: string, n: unknown): number {
   if (n === undefined) return 0;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new InvalidInputError(`${name}: must be a non-negative integer, got ${JSON.stringify(n)}`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0)
+    throw new InvalidInputError(`${name}: must be a non-negative integer, got ${JSON.stringify(n)}`);
   return n;
 }
 

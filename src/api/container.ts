@@ -91,7 +91,16 @@ export class Container {
     if (!opts.detach) {
       const pidFile = checkOptionalPath('pidFile', opts.pidFile);
       const consoleSocket = checkOptionalPath('consoleSocket', opts.consoleSocket);
-      return execInForeground({ root: this.root, id: this.id, process: proc, executable: this.executable, pidFile, consoleSocket, preserveFds, ignorePaused: !!opts.ignorePaused });
+      return execInForeground({
+        root: this.root,
+        id: this.id,
+        process: proc,
+        executable: this.executable,
+        pidFile,
+        consoleSocket,
+        preserveFds,
+        ignorePaused: !!opts.ignorePaused,
+      });
     }
     return execInContainer(
       {
@@ -122,7 +131,8 @@ export class Container {
 
   /** New limits in runc's terms: a zero or absent value leaves the current one. */
   async update(resources: LinuxResources): Promise<void> {
-    if (typeof resources !== 'object' || resources === null || Array.isArray(resources)) throw new InvalidInputError('resources: must be a LinuxResources object');
+    if (typeof resources !== 'object' || resources === null || Array.isArray(resources))
+      throw new InvalidInputError('resources: must be a LinuxResources object');
     updateContainer(this.root, this.id, resources);
   }
 
@@ -139,13 +149,17 @@ export class Container {
    */
   events(opts: EventsOptions = {}): AsyncIterable<ContainerEvent> {
     const intervalMs = opts.interval ?? 5000;
-    if (typeof intervalMs !== 'number' || !(intervalMs > 0)) throw new InvalidInputError(`interval: must be a number of milliseconds above 0, got ${JSON.stringify(opts.interval)}`);
-    return iterate<ContainerEvent>((push, signal) => streamEvents(this.root, this.id, { intervalMs, statsOnly: false, signal }, push));
+    if (typeof intervalMs !== 'number' || !(intervalMs > 0))
+      throw new InvalidInputError(
+        `interval: must be a number of milliseconds above 0, got ${JSON.stringify(opts.interval)}`,
+      );
+    return iterate<ContainerEvent>((push, signal) =>
+      streamEvents(this.root, this.id, { intervalMs, statsOnly: false, signal }, push),
+    );
   }
 
   /** The pids of every process in the container (host pid namespace). */
   async ps(): Promise<number[]> {
     return containerPids(this.root, this.id);
   }
-
 }

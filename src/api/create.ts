@@ -3,13 +3,13 @@ import { dirname, isAbsolute } from 'node:path';
 import { rootlessMode } from '../linux/rootless';
 import type { Spec } from '../spec/types';
 import { InvalidInputError } from '../errors';
-import { checkBundleConfig } from '../spec/bundle';
+import { bundleOfConfig } from '../spec/bundle';
 import { ContainerFiles } from '../state/status';
 import { createContainer as createInit } from '../runtime/create';
 import { Container } from './container';
 import { checkCount, checkId, checkOptionalPath, checkRoot } from './args';
 import { resolveExecutable } from './executable';
-import { requireValidConfig } from './validate';
+import { acceptedConfig } from './validate';
 
 export interface CreateContainerOptions {
   id: string;
@@ -40,22 +40,25 @@ export interface CreateContainerOptions {
 function bundleFor(config: Spec, bundle: string | undefined): string {
   if (bundle !== undefined) return bundle;
   const path = config.root?.path;
-  if (typeof path !== 'string' || !isAbsolute(path)) throw new InvalidInputError('bundle: required when config.root.path is not absolute');
+  if (typeof path !== 'string' || !isAbsolute(path))
+    throw new InvalidInputError('bundle: required when config.root.path is not absolute');
   return dirname(path);
 }
 
 /** Sets the container up (runtime.md create) and leaves it created; start() runs its process. */
 export async function createContainer(opts: CreateContainerOptions): Promise<Container> {
-  if (typeof opts !== 'object' || opts === null) throw new InvalidInputError('createContainer: options must be an object');
+  if (typeof opts !== 'object' || opts === null)
+    throw new InvalidInputError('createContainer: options must be an object');
   const id = checkId(opts.id);
   const root = checkRoot(opts.root);
-  if ((opts.bundle === undefined) === (opts.config === undefined)) throw new InvalidInputError('createContainer: give one of bundle and config');
+  if ((opts.bundle === undefined) === (opts.config === undefined))
+    throw new InvalidInputError('createContainer: give one of bundle and config');
   const executable = resolveExecutable(opts.executable);
   const bundle = checkOptionalPath('bundle', opts.bundle);
   let loaded;
   if (opts.config !== undefined) {
-    requireValidConfig(opts.config);
-    loaded = checkBundleConfig(opts.config, bundleFor(opts.config, bundle));
+    const config = acceptedConfig(opts.config);
+    loaded = bundleOfConfig(config, bundleFor(config, bundle));
   }
   const { container } = createInit({
     root,

@@ -18,12 +18,17 @@ export function defaultExecutable(): string {
 /** The executable to use, checked now rather than at the native helper's execveat. */
 export function resolveExecutable(explicit: string | undefined): string {
   const path = resolve(explicit ?? defaultExecutable());
-  const what = explicit === undefined ? `executable ${path} (the package's dist/tsrun; pass { executable } to use another)` : `executable ${path}`;
+  const what =
+    explicit === undefined
+      ? `executable ${path} (the package's dist/tsrun; pass { executable } to use another)`
+      : `executable ${path}`;
   let file;
   try {
     file = statSync(path);
   } catch (e) {
-    throw new InvalidInputError(`${what}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : (e as Error).message}`);
+    throw new InvalidInputError(
+      `${what}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : (e as Error).message}`,
+    );
   }
   if (!file.isFile()) throw new InvalidInputError(`${what}: is not a regular file`);
   try {

@@ -24,11 +24,15 @@ export interface ForegroundExec {
 
 function execArgs(o: ForegroundExec, processFile: string, log: string): string[] {
   return [
-    '--root', o.root,
-    '--log', log,
-    '--log-format', 'json',
+    '--root',
+    o.root,
+    '--log',
+    log,
+    '--log-format',
+    'json',
     'exec',
-    '--process', processFile,
+    '--process',
+    processFile,
     ...(o.consoleSocket ? ['--console-socket', o.consoleSocket] : []),
     ...(o.pidFile ? ['--pid-file', o.pidFile] : []),
     ...(o.preserveFds ? ['--preserve-fds', String(o.preserveFds)] : []),
@@ -59,7 +63,9 @@ export async function execInForeground(o: ForegroundExec): Promise<number> {
     writeFileSync(processFile, JSON.stringify(o.process), { mode: 0o600 });
     writeFileSync(log, '', { mode: 0o600 });
     const preserved = Array.from({ length: o.preserveFds }, (_, i) => 3 + i);
-    const child = spawn(o.executable, execArgs(o, processFile, log), { stdio: ['inherit', 'inherit', 'inherit', ...preserved] });
+    const child = spawn(o.executable, execArgs(o, processFile, log), {
+      stdio: ['inherit', 'inherit', 'inherit', ...preserved],
+    });
     const status = await new Promise<number>((resolve, reject) => {
       child.once('error', reject);
       child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)));

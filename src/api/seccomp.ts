@@ -26,7 +26,17 @@ export function compileSeccomp(profile: LinuxSeccomp, archName?: ArchName | stri
 }
 
 /** The action ("SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO(1)", …) the profile gives one syscall (name or number) with these arguments. */
-export function simulateSeccomp(profile: LinuxSeccomp, syscall: string | number, args: (number | bigint)[] = [], opts: { arch?: ArchName | string } = {}): string {
-  if (!Array.isArray(args) || args.some((a) => typeof a !== 'number' && typeof a !== 'bigint')) throw new InvalidInputError('args: must be an array of numbers or BigInts');
-  return simulateSyscall(profile, { syscall: String(syscall), arch: opts.arch, args: args.length ? args.map(String).join(',') : undefined });
+export function simulateSeccomp(
+  profile: LinuxSeccomp,
+  syscall: string | number,
+  args: (number | bigint)[] = [],
+  opts: { arch?: ArchName | string } = {},
+): string {
+  if (!Array.isArray(args) || args.some((a) => typeof a !== 'number' && typeof a !== 'bigint'))
+    throw new InvalidInputError('args: must be an array of numbers or BigInts');
+  return simulateSyscall(profile, {
+    syscall: String(syscall),
+    arch: opts.arch,
+    args: args.length ? args.map(String).join(',') : undefined,
+  });
 }

@@ -1,37 +1,14 @@
 // validateConfig for the library: every problem of a config object as a
-// diagnostic with its JSON path, computed on a copy (no side effects): the
-// schema first, then, for a config the schema accepts, the version and the
-// cross-field rules that create applies (src/spec/bundle.ts).
+// diagnostic with its JSON path, from the one check create applies too
+// (src/spec/check.ts), computed on a copy (no side effects).
 import { InvalidInputError } from '../errors';
-import { validateConfig as schemaLines } from '../spec/validate';
-import { unsupportedVersion } from '../spec/version';
-import { absolutizeMountDestinations, checkSemantics } from '../spec/semantics';
+import { acceptConfig, checkConfig, type Diagnostic } from '../spec/check';
 import type { Spec } from '../spec/types';
 
-export interface Diagnostic {
-  severity: 'error' | 'warning';
-  /** JSON pointer into the config ("/process/cwd"), "/" for the whole document. */
-  path: string;
-  message: string;
-}
-
-/** The library's checks word their lines `config.json: <pointer>: <message>`. */
-function diagnostic(severity: Diagnostic['severity'], line: string): Diagnostic {
-  const m = /^config\.json: (\/\S*): ([\s\S]*)$/.exec(line);
-  return m ? { severity, path: m[1], message: m[2] } : { severity, path: '/', message: line.replace(/^config\.json: /, '') };
-}
+export type { Diagnostic } from '../spec/check';
 
 export function validateConfig(config: unknown): Diagnostic[] {
-  const schema = schemaLines(config);
-  if (schema.length) return schema.map((l) => diagnostic('error', l));
-  const copy = JSON.parse(JSON.stringify(config)) as Spec;
-  const out: Diagnostic[] = [];
-  const version = unsupportedVersion(copy.ociVersion);
-  if (version) out.push({ severity: 'error', path: '/ociVersion', message: version });
-  out.push(...absolutizeMountDestinations(copy).map((l) => diagnostic('warning', l)));
-  const { errors, warnings } = checkSemantics(copy);
-  out.push(...errors.map((l) => diagnostic('error', l)), ...warnings.map((l) => diagnostic('warning', l)));
-  return out;
+  return checkConfig({ object: config }).diagnostics;
 }
 
 /** A config that fails validateConfig; `diagnostics` holds every problem (the message lists them too). */
@@ -41,8 +18,7 @@ export class InvalidConfigError extends InvalidInputError {
   }
 }
 
-/** Throws InvalidConfigError unless the config has no error (warnings pass). */
-export function requireValidConfig(config: unknown): void {
-  const errors = validateConfig(config).filter((d) => d.severity === 'error');
-  if (errors.length) throw new InvalidConfigError(errors);
+/** The checked copy of the config (its warnings logged); InvalidConfigError if it has an error. */
+export function acceptedConfig(config: unknown): Spec {
+  return acceptConfig(checkConfig({ object: config }), (errors) => new InvalidConfigError(errors));
 }

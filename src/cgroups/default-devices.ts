@@ -4,7 +4,12 @@
 // could not even open /dev/null.
 import type { LinuxDeviceCgroup, LinuxResources } from '../spec/types';
 
-const allow = (type: 'c' | 'b', major: number | undefined, minor: number | undefined, access: string): LinuxDeviceCgroup => ({
+const allow = (
+  type: 'c' | 'b',
+  major: number | undefined,
+  minor: number | undefined,
+  access: string,
+): LinuxDeviceCgroup => ({
   allow: true,
   type,
   ...(major === undefined ? {} : { major }),
@@ -46,7 +51,10 @@ export function isDefaultDeviceRule(rule: LinuxDeviceCgroup | undefined): boolea
  * runc, a default node that linux.devices replaces (same path) loses its
  * default rule too: the config's own rules decide whether it can be opened.
  */
-export function withDefaultDeviceRules(resources: LinuxResources | undefined, devicePaths: readonly string[] = []): LinuxResources {
+export function withDefaultDeviceRules(
+  resources: LinuxResources | undefined,
+  devicePaths: readonly string[] = [],
+): LinuxResources {
   const r = { ...(resources ?? {}) };
   const replaced = new Set(devicePaths.map((p) => RULE_OF_DEFAULT_NODE[p]).filter(Boolean));
   r.devices = [...(Array.isArray(r.devices) ? r.devices : []), ...DEFAULT_DEVICE_RULES.filter((d) => !replaced.has(d))];

@@ -4,8 +4,14 @@
 // there is never a moment without a filter.
 import { openSync, closeSync, constants } from 'node:fs';
 import {
-  attachProgram, BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI, BPF_PROG_TYPE_CGROUP_DEVICE,
-  detachProgram, loadProgram, programFdById, queryPrograms,
+  attachProgram,
+  BPF_CGROUP_DEVICE,
+  BPF_F_ALLOW_MULTI,
+  BPF_PROG_TYPE_CGROUP_DEVICE,
+  detachProgram,
+  loadProgram,
+  programFdById,
+  queryPrograms,
 } from '../sys/bpf';
 import { ALL_ACCESS, type DeviceState } from './device-rules';
 

@@ -60,7 +60,10 @@ export function reduceDeviceRules(
     }
     const e = { type, major: wild(rule.major), minor: wild(rule.minor), access: accessBits(rule.access) };
     const hole = rule.allow === state.defaultAllow ? wildcardCovering(state, e) : undefined;
-    if (hole) refuse(`${label(i)} (${ruleText(rule.allow, e)}) would take access away from part of the wildcard rule "${v1Line(hole)}" before it: the v1 devices controller would silently ignore it (runc refuses it too)`);
+    if (hole)
+      refuse(
+        `${label(i)} (${ruleText(rule.allow, e)}) would take access away from part of the wildcard rule "${v1Line(hole)}" before it: the v1 devices controller would silently ignore it (runc refuses it too)`,
+      );
     else applyException(state, rule.allow, e);
   });
   return state;
@@ -112,12 +115,20 @@ export function permits(state: DeviceState, type: DevType, major: number, minor:
 
 /** Parses devices.list (what a v1 cgroup currently holds). */
 export function parseDevicesList(text: string): DeviceState {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   if (lines.length === 1 && /^a \*:\* rwm$/.test(lines[0])) return { defaultAllow: true, exceptions: [] };
   const exceptions = lines.map((l) => {
     const [type, nums, acc] = l.split(' ');
     const [ma, mi] = nums.split(':');
-    return { type: type as DevType, major: ma === '*' ? -1 : Number(ma), minor: mi === '*' ? -1 : Number(mi), access: accessBits(acc) };
+    return {
+      type: type as DevType,
+      major: ma === '*' ? -1 : Number(ma),
+      minor: mi === '*' ? -1 : Number(mi),
+      access: accessBits(acc),
+    };
   });
   return { defaultAllow: false, exceptions };
 }

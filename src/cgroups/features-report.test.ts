@@ -31,7 +31,11 @@ t.test('this host, as /proc/self/cgroup shows it', async (t) => {
   const v1Controllers = lines.map((l) => l.split(':')[1]).filter((c) => c !== '' && !c.startsWith('name='));
   const f = features();
   t.equal(f.linux.cgroup.v1, v1Controllers.length > 0, 'v1 iff a v1 controller is mounted');
-  t.equal(f.linux.cgroup.v2, lines.some((l) => l.startsWith('0::')), 'v2 iff the cgroup2 hierarchy is mounted');
+  t.equal(
+    f.linux.cgroup.v2,
+    lines.some((l) => l.startsWith('0::')),
+    'v2 iff the cgroup2 hierarchy is mounted',
+  );
   const reported = f.annotations['io.github.tsrun.cgroup.controllers'].split(',');
   for (const c of v1Controllers.flatMap((c) => c.split(','))) t.ok(reported.includes(`${c}:v1`), `${c} reported as v1`);
   t.equal(f.annotations['io.github.tsrun.cgroup.mode'], cgroupFeatures().mode);

@@ -54,7 +54,11 @@ export function cgroupFeatures(): CgroupFeatures {
       'cpu.burst': has('cpu', 'cpu.cfs_burst_us') || has('cpu', 'cpu.max.burst'),
       'cpu.idle': has('cpu', 'cpu.idle'),
       'cpu.rt': has('cpu', 'cpu.rt_runtime_us'),
-      'blkio.weight': has('blkio', 'blkio.weight') || has('blkio', 'blkio.bfq.weight') || has('io', 'io.weight') || has('io', 'io.bfq.weight'),
+      'blkio.weight':
+        has('blkio', 'blkio.weight') ||
+        has('blkio', 'blkio.bfq.weight') ||
+        has('io', 'io.weight') ||
+        has('io', 'io.bfq.weight'),
       'hugetlb.rsvd': layout.unified !== undefined && controllers.hugetlb === 2,
     },
     hugepageSizes: sizes,
@@ -62,6 +66,8 @@ export function cgroupFeatures(): CgroupFeatures {
 }
 
 function kernelAtLeast(major: number, minor: number): boolean {
-  const [a, b] = release().split('.').map((x) => parseInt(x, 10));
+  const [a, b] = release()
+    .split('.')
+    .map((x) => parseInt(x, 10));
   return a > major || (a === major && b >= minor);
 }

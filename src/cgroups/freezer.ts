@@ -2,7 +2,7 @@
 // on v2 (cgroup.events "frozen 1"). Both wait until the kernel reports the
 // whole cgroup frozen, so a fork in flight cannot slip past.
 import { CgroupError, cgRead, cgTryRead, cgWrite, readKeyed } from './files';
-import { sleepMs } from '../state/proc';
+import { sleepMs } from '../sys/sleep';
 
 const TIMEOUT_MS = 5000;
 
@@ -14,7 +14,11 @@ export interface Freezer {
 export function freeze(f: Freezer): void {
   if (f.version === 2) {
     cgWrite(f.dir, 'cgroup.freeze', '1');
-    waitFor(() => readKeyed(f.dir, 'cgroup.events').frozen === 1, f, () => cgWrite(f.dir, 'cgroup.freeze', '0'));
+    waitFor(
+      () => readKeyed(f.dir, 'cgroup.events').frozen === 1,
+      f,
+      () => cgWrite(f.dir, 'cgroup.freeze', '0'),
+    );
     return;
   }
   let tries = 0;

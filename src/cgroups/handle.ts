@@ -6,7 +6,7 @@ import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LinuxResources } from '../spec/types';
 import { CgroupError, cgHas, cgTryRead, cgWrite } from './files';
-import { sleepMs } from '../state/proc';
+import { sleepMs } from '../sys/sleep';
 import { type CgroupMode, controllersOf } from './layout';
 import { freeze, isFrozen, thaw, type Freezer } from './freezer';
 import type { ControllerDir } from './stats';
@@ -42,14 +42,17 @@ export class CgroupHandle {
   // --- where each controller lives ---------------------------------------
 
   protected v1Key(controller: string): string | undefined {
-    return Object.keys(this.saved.v1).find((k) => k === controller || controllersOf({ key: k, mountpoint: '', root: '' }).includes(controller));
+    return Object.keys(this.saved.v1).find(
+      (k) => k === controller || controllersOf({ key: k, mountpoint: '', root: '' }).includes(controller),
+    );
   }
 
   locate(controller: string): ControllerDir | undefined {
     const key = this.v1Key(controller);
     if (key !== undefined) return { version: 1, dir: this.saved.v1[key] };
     if (!this.saved.unified) return undefined;
-    if (V2_CORE.includes(controller) || this.saved.v2Controllers.includes(controller)) return { version: 2, dir: this.saved.unified };
+    if (V2_CORE.includes(controller) || this.saved.v2Controllers.includes(controller))
+      return { version: 2, dir: this.saved.unified };
     return undefined;
   }
 
@@ -89,13 +92,19 @@ export class CgroupHandle {
 
   freeze(): void {
     const f = this.freezer();
-    if (!f) throw new CgroupError('cannot pause: no freezer (neither the v1 freezer controller nor cgroup v2) for this container');
+    if (!f)
+      throw new CgroupError(
+        'cannot pause: no freezer (neither the v1 freezer controller nor cgroup v2) for this container',
+      );
     freeze(f);
   }
 
   thaw(): void {
     const f = this.freezer();
-    if (!f) throw new CgroupError('cannot resume: no freezer (neither the v1 freezer controller nor cgroup v2) for this container');
+    if (!f)
+      throw new CgroupError(
+        'cannot resume: no freezer (neither the v1 freezer controller nor cgroup v2) for this container',
+      );
     thaw(f);
   }
 
@@ -159,7 +168,10 @@ export class CgroupHandle {
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
           if (code !== 'EBUSY' || Date.now() > deadline) {
-            throw new CgroupError(`remove cgroup ${dir}: ${code}${code === 'EBUSY' ? ` (processes still inside: ${procsBelow(dir).join(' ') || 'exiting'})` : ''}`, code);
+            throw new CgroupError(
+              `remove cgroup ${dir}: ${code}${code === 'EBUSY' ? ` (processes still inside: ${procsBelow(dir).join(' ') || 'exiting'})` : ''}`,
+              code,
+            );
           }
           if (force) this.signalAll(SIGKILL);
           sleepMs(10);
@@ -171,7 +183,9 @@ export class CgroupHandle {
 
 function subdirs(dir: string): string[] {
   try {
-    return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(dir, e.name));
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => join(dir, e.name));
   } catch {
     return [];
   }
@@ -192,4 +206,3 @@ function procsBelow(dir: string): number[] {
   const own = (cgTryRead(dir, 'cgroup.procs') ?? '').split('\n').filter(Boolean).map(Number);
   return [...own, ...subdirs(dir).flatMap(procsBelow)];
 }
-

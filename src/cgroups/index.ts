@@ -1,4 +1,8 @@
-// The cgroups library: the one entry point the runtime and the CLI use.
+// The cgroups library's full entry point: a container's cgroup created,
+// loaded for update, stats and events (manager.ts with its planner, device
+// filter and OOM watcher), and the host's features. The commands that only
+// find, freeze, signal, join or remove a cgroup (state, kill, delete, exec)
+// import handle.ts instead, which loads none of that.
 import type { LinuxResources } from '../spec/types';
 import { hostLayout } from './layout';
 import { resolveDirs } from './paths';
@@ -61,7 +65,8 @@ export interface CgroupManager {
 export function createCgroup(cfg: CgroupConfig): CgroupManager {
   const layout = hostLayout();
   const dirs = resolveDirs(layout, cfg.cgroupsPath, cfg.id, cfg.systemd);
-  if (Object.keys(dirs.v1).length === 0 && !dirs.unified) throw new CgroupError('cgroups: no cgroup hierarchy is mounted on this host');
+  if (Object.keys(dirs.v1).length === 0 && !dirs.unified)
+    throw new CgroupError('cgroups: no cgroup hierarchy is mounted on this host');
   const canFilterDevices = layout.v1.some((h) => h.key.split(',').includes('devices')) || layout.unified !== undefined;
   const resources = canFilterDevices ? withDefaultDeviceRules(cfg.resources, cfg.devicePaths) : cfg.resources;
   const cg = new Cgroup(savedFromLayout(layout, dirs, resources));

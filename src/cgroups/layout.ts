@@ -27,8 +27,20 @@ function unescapeMount(s: string): string {
 }
 
 const v1Controllers = new Set([
-  'cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids',
-  'net_cls', 'net_prio', 'hugetlb', 'perf_event', 'rdma', 'misc',
+  'cpu',
+  'cpuacct',
+  'cpuset',
+  'memory',
+  'devices',
+  'freezer',
+  'blkio',
+  'pids',
+  'net_cls',
+  'net_prio',
+  'hugetlb',
+  'perf_event',
+  'rdma',
+  'misc',
 ]);
 
 export function parseMountinfo(text: string): Layout {
@@ -97,7 +109,10 @@ export function controllersOf(h: Hierarchy): string[] {
 export function unifiedControllers(layout: Layout): string[] {
   if (!layout.unified) return [];
   try {
-    return readFileSync(join(layout.unified.mountpoint, 'cgroup.controllers'), 'utf8').trim().split(/\s+/).filter(Boolean);
+    return readFileSync(join(layout.unified.mountpoint, 'cgroup.controllers'), 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean);
   } catch {
     return [];
   }

@@ -16,7 +16,11 @@ import { isEffectivelyFrozen } from './freezer';
 
 export type { SavedCgroup } from './handle';
 
-export function savedFromLayout(layout: Layout, dirs: { v1: Record<string, string>; unified?: string }, resources?: LinuxResources): SavedCgroup {
+export function savedFromLayout(
+  layout: Layout,
+  dirs: { v1: Record<string, string>; unified?: string },
+  resources?: LinuxResources,
+): SavedCgroup {
   const mounts: Record<string, string> = {};
   for (const h of layout.v1) mounts[h.key] = h.mountpoint;
   if (layout.unified) mounts[''] = layout.unified.mountpoint;
@@ -57,9 +61,15 @@ export class Cgroup extends CgroupHandle {
     this.saved.created = this.allDirs().filter((d) => !existsSync(d));
     const f = this.locate('freezer');
     const near = f && nearestExisting(f.dir);
-    if (f && near && isEffectivelyFrozen({ version: f.version, dir: near })) throw new CgroupError("container's cgroup unexpectedly frozen", 'EFROZEN');
+    if (f && near && isEffectivelyFrozen({ version: f.version, dir: near }))
+      throw new CgroupError("container's cgroup unexpectedly frozen", 'EFROZEN');
     const busy = this.exists() ? this.pids().length : 0;
-    return busy > 0 ? [`container's cgroup is not empty: ${busy} process(es) found`, 'DEPRECATED: running a container in a non-empty cgroup will be refused (as runc 1.2 does)'] : [];
+    return busy > 0
+      ? [
+          `container's cgroup is not empty: ${busy} process(es) found`,
+          'DEPRECATED: running a container in a non-empty cgroup will be refused (as runc 1.2 does)',
+        ]
+      : [];
   }
 
   /** Checks resources against the spec and this host; throws with every problem. */
@@ -112,13 +122,23 @@ export class Cgroup extends CgroupHandle {
         const code = (err as NodeJS.ErrnoException).code ?? '';
         if (!DENIED.has(code)) throw err;
         for (const d of mine.reverse()) rmdirQuiet(d);
-        why.set(dir, err instanceof CgroupError ? err.message : `mkdir ${(err as NodeJS.ErrnoException).path ?? dir}: ${code}`);
+        why.set(
+          dir,
+          err instanceof CgroupError ? err.message : `mkdir ${(err as NodeJS.ErrnoException).path ?? dir}: ${code}`,
+        );
       }
     }
     if (why.size === 0) return;
     const blocked = plan.writes.filter((w) => why.has(w.dir));
     if (blocked.length > 0) {
-      throw new CgroupError(blocked.map((w) => `${w.where}: cannot be applied rootless: no cgroup the caller may write (${why.get(w.dir)}); delegate a writable cgroup to the user or drop the limit`).join('\n'));
+      throw new CgroupError(
+        blocked
+          .map(
+            (w) =>
+              `${w.where}: cannot be applied rootless: no cgroup the caller may write (${why.get(w.dir)}); delegate a writable cgroup to the user or drop the limit`,
+          )
+          .join('\n'),
+      );
     }
     const left: string[] = [];
     for (const [key, dir] of Object.entries(this.saved.v1)) {
@@ -156,7 +176,9 @@ export class Cgroup extends CgroupHandle {
     if (!mem || !existsSync(mem.dir)) return;
     const usage = readNumber(mem.dir, mem.version === 1 ? 'memory.usage_in_bytes' : 'memory.current');
     if (usage !== undefined && usage > m.limit) {
-      throw new CgroupError(`linux.resources.memory.limit: ${m.limit} is below the current usage ${usage} (checkBeforeUpdate)`);
+      throw new CgroupError(
+        `linux.resources.memory.limit: ${m.limit} is below the current usage ${usage} (checkBeforeUpdate)`,
+      );
     }
   }
 
@@ -165,7 +187,11 @@ export class Cgroup extends CgroupHandle {
     const unified = this.saved.unified;
     const mount = this.saved.mounts[''];
     if (!unified || !mount) return;
-    const wanted = new Set(plan.writes.filter((w) => w.dir === unified && this.saved.v2Controllers.includes(w.controller)).map((w) => w.controller));
+    const wanted = new Set(
+      plan.writes
+        .filter((w) => w.dir === unified && this.saved.v2Controllers.includes(w.controller))
+        .map((w) => w.controller),
+    );
     if (this.saved.mode === 'v2') for (const c of this.saved.v2Controllers) wanted.add(c);
     if (wanted.size === 0) return;
     const chain: string[] = [];
@@ -184,7 +210,12 @@ export class Cgroup extends CgroupHandle {
 
   stats(): Record<string, unknown> {
     return collectStats((c) => {
-      const d = c === 'unified' ? (this.saved.unified ? { version: 2 as const, dir: this.saved.unified } : undefined) : this.locate(c);
+      const d =
+        c === 'unified'
+          ? this.saved.unified
+            ? { version: 2 as const, dir: this.saved.unified }
+            : undefined
+          : this.locate(c);
       return d && existsSync(d.dir) ? d : undefined;
     });
   }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCgroup, hostLayout, CgroupError } from './index';
 import { parseMountinfo, parseProcCgroup, ownCgroups, dirOf } from './layout';
+import { skipBecause } from '../../test/helpers/skip';
 
 const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8');
 
@@ -13,9 +14,14 @@ t.test('detects this host: v1 controllers, named systemd, cgroup2 at /sys/fs/cgr
   const hasV1 = cgroupMounts.some((l) => / - cgroup /.test(l));
   const hasV2 = cgroupMounts.some((l) => / - cgroup2 /.test(l));
   t.equal(layout.mode, hasV1 && hasV2 ? 'hybrid' : hasV1 ? 'v1' : 'v2');
-  if (layout.mode !== 'hybrid') return t.skip(`this host is ${layout.mode}, not the hybrid host the rest of this test describes`);
+  if (layout.mode !== 'hybrid')
+    return skipBecause(t, `this host is ${layout.mode}, not the hybrid host the rest of this test describes`);
   const keys = layout.v1.map((h) => h.key);
-  for (const k of ['memory', 'devices', 'freezer', 'pids', 'name=systemd']) t.ok(keys.some((key) => key.split(',').includes(k)), `v1 ${k}`);
+  for (const k of ['memory', 'devices', 'freezer', 'pids', 'name=systemd'])
+    t.ok(
+      keys.some((key) => key.split(',').includes(k)),
+      `v1 ${k}`,
+    );
   t.equal(layout.unified?.mountpoint, '/sys/fs/cgroup/unified');
 });
 
@@ -28,7 +34,10 @@ t.test('parses v1-only, v2-only and combined mounts', async (t) => {
       '33 31 0:30 /docker/abc /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n',
   );
   t.equal(v1.mode, 'v1');
-  t.same(v1.v1.map((h) => h.key), ['cpu,cpuacct', 'memory']);
+  t.same(
+    v1.v1.map((h) => h.key),
+    ['cpu,cpuacct', 'memory'],
+  );
   // Inside a cgroup namespace-less container the mount root is not "/".
   t.equal(dirOf(v1.v1[1], '/docker/abc/x'), '/sys/fs/cgroup/memory/x');
   const own = parseProcCgroup('5:cpuacct,cpu:/a\n0::/b\n');
@@ -40,7 +49,7 @@ t.test('cgroupsPath resolution', async (t) => {
   const layout = hostLayout();
   const own = ownCgroups();
   const memory = layout.v1.find((h) => h.key === 'memory');
-  if (!memory) return t.skip('no v1 memory hierarchy on this host');
+  if (!memory) return skipBecause(t, 'no v1 memory hierarchy on this host');
   const ownMemory = dirOf(memory, own.get('memory')!);
 
   const abs = createCgroup({ id: 'c1', cgroupsPath: '/tsrun-abs/c1', systemd: false });
@@ -55,9 +64,15 @@ t.test('cgroupsPath resolution', async (t) => {
   t.ok(Object.keys(empty.saved.v1).includes('name=systemd'), 'the named systemd hierarchy is managed too');
   t.notOk(abs.exists() || rel.exists() || empty.exists(), 'createCgroup creates nothing');
 
-  t.throws(() => createCgroup({ id: 'c4', cgroupsPath: 'a/../../etc', systemd: false }), /linux\.cgroupsPath: .*"\.\."/);
+  t.throws(
+    () => createCgroup({ id: 'c4', cgroupsPath: 'a/../../etc', systemd: false }),
+    /linux\.cgroupsPath: .*"\.\."/,
+  );
   t.throws(() => createCgroup({ id: 'c4', cgroupsPath: '/a/..', systemd: false }), /linux\.cgroupsPath/);
-  t.throws(() => createCgroup({ id: 'c5', cgroupsPath: 'system.slice:tsrun:c5', systemd: false }), /linux\.cgroupsPath: .*systemd form.*--systemd-cgroup/);
+  t.throws(
+    () => createCgroup({ id: 'c5', cgroupsPath: 'system.slice:tsrun:c5', systemd: false }),
+    /linux\.cgroupsPath: .*systemd form.*--systemd-cgroup/,
+  );
   let err: unknown;
   try {
     createCgroup({ id: 'c6', cgroupsPath: 'system.slice:tsrun:c6', systemd: true });

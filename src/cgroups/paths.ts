@@ -23,33 +23,49 @@ export function isSystemdForm(path: string): boolean {
 }
 
 function systemdReachable(): boolean {
-  return existsSync('/run/systemd/system') && (existsSync('/run/systemd/private') || existsSync('/run/dbus/system_bus_socket'));
+  return (
+    existsSync('/run/systemd/system') &&
+    (existsSync('/run/systemd/private') || existsSync('/run/dbus/system_bus_socket'))
+  );
 }
 
 /** The cleaned inner path, or an error naming linux.cgroupsPath. */
 export function innerPath(cgroupsPath: string | undefined, id: string): { path: string; absolute: boolean } {
   const raw = cgroupsPath ?? '';
   if (raw === '') {
-    if (!id || id.includes('/') || id === '.' || id === '..') throw new CgroupError(`linux.cgroupsPath: empty, and the container id ${JSON.stringify(id)} cannot name a cgroup`);
+    if (!id || id.includes('/') || id === '.' || id === '..')
+      throw new CgroupError(
+        `linux.cgroupsPath: empty, and the container id ${JSON.stringify(id)} cannot name a cgroup`,
+      );
     return { path: id, absolute: false };
   }
   if (raw.includes('\0')) throw new CgroupError('linux.cgroupsPath: contains a NUL byte');
   const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..')) throw new CgroupError(`linux.cgroupsPath: ${JSON.stringify(raw)} has a ".." component, which could leave the cgroup tree`);
+  if (parts.includes('..'))
+    throw new CgroupError(
+      `linux.cgroupsPath: ${JSON.stringify(raw)} has a ".." component, which could leave the cgroup tree`,
+    );
   const absolute = raw.startsWith('/');
-  if (!absolute && parts.length === 0) throw new CgroupError(`linux.cgroupsPath: ${JSON.stringify(raw)} names no cgroup`);
+  if (!absolute && parts.length === 0)
+    throw new CgroupError(`linux.cgroupsPath: ${JSON.stringify(raw)} names no cgroup`);
   return { path: parts.join('/'), absolute };
 }
 
 export function resolveDirs(layout: Layout, cgroupsPath: string | undefined, id: string, systemd: boolean): CgroupDirs {
   if (systemd) {
     if (!systemdReachable()) {
-      throw new CgroupError('linux.cgroupsPath: --systemd-cgroup needs systemd as the init system, reachable over D-Bus; this host has none (no /run/systemd/system)');
+      throw new CgroupError(
+        'linux.cgroupsPath: --systemd-cgroup needs systemd as the init system, reachable over D-Bus; this host has none (no /run/systemd/system)',
+      );
     }
-    throw new CgroupError('linux.cgroupsPath: the systemd cgroup driver (--systemd-cgroup) is not supported by tsrun; run without --systemd-cgroup');
+    throw new CgroupError(
+      'linux.cgroupsPath: the systemd cgroup driver (--systemd-cgroup) is not supported by tsrun; run without --systemd-cgroup',
+    );
   }
   if (cgroupsPath && isSystemdForm(cgroupsPath)) {
-    throw new CgroupError(`linux.cgroupsPath: ${JSON.stringify(cgroupsPath)} is in the systemd form "slice:prefix:name", which needs --systemd-cgroup`);
+    throw new CgroupError(
+      `linux.cgroupsPath: ${JSON.stringify(cgroupsPath)} is in the systemd form "slice:prefix:name", which needs --systemd-cgroup`,
+    );
   }
   const inner = innerPath(cgroupsPath, id);
   const own = inner.absolute ? undefined : ownCgroups();

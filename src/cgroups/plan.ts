@@ -85,7 +85,8 @@ function planning(t: Target): Planning {
       if (v === undefined) plan.errors.push(`${w}: the ${controller} controller is not available on this host`);
       return v;
     },
-    add: (w, controller, file, value, restorable = true, optional) => plan.writes.push({ where: w, controller, dir: t.dir(controller), file, value, restorable, optional }),
+    add: (w, controller, file, value, restorable = true, optional) =>
+      plan.writes.push({ where: w, controller, dir: t.dir(controller), file, value, restorable, optional }),
     ignore: (w, why) => plan.ignored.push(`${w}: ignored, ${why}`),
   };
 }
@@ -97,11 +98,14 @@ export function planResources(r: LinuxResources | undefined, t: Target, where = 
   if (r.memory && Object.values(r.memory).some((v) => v !== undefined)) planMemory(p, r.memory, `${where}.memory`);
   if (r.cpu) planCpu(p, r.cpu, `${where}.cpu`);
   if (r.pids && r.pids.limit) planPids(p, r.pids.limit, `${where}.pids.limit`);
-  if (r.blockIO && Object.values(r.blockIO).some((x) => x !== undefined && !(Array.isArray(x) && x.length === 0))) planBlockIO(p, r.blockIO, `${where}.blockIO`);
+  if (r.blockIO && Object.values(r.blockIO).some((x) => x !== undefined && !(Array.isArray(x) && x.length === 0)))
+    planBlockIO(p, r.blockIO, `${where}.blockIO`);
   (r.hugepageLimits ?? []).forEach((h, i) => planHugepages(p, h, `${where}.hugepageLimits[${i}]`));
   if (r.network) planNetwork(p, r.network, `${where}.network`);
-  for (const [dev, lim] of Object.entries(r.rdma ?? {})) if (lim) planRdma(p, dev, lim, `${where}.rdma[${JSON.stringify(dev)}]`);
-  for (const [key, value] of Object.entries(r.unified ?? {})) if (value !== undefined) planUnified(p, key, value, `${where}.unified[${JSON.stringify(key)}]`);
+  for (const [dev, lim] of Object.entries(r.rdma ?? {}))
+    if (lim) planRdma(p, dev, lim, `${where}.rdma[${JSON.stringify(dev)}]`);
+  for (const [key, value] of Object.entries(r.unified ?? {}))
+    if (value !== undefined) planUnified(p, key, value, `${where}.unified[${JSON.stringify(key)}]`);
   if (r.devices && r.devices.length > 0) planDevices(p, r.devices, `${where}.devices`);
   return p.plan;
 }
@@ -113,21 +117,33 @@ function planMemory({ need, add, ignore, t, plan }: Planning, m: NonNullable<Res
   if (v === 1) {
     if (m.limit) add(`${w}.limit`, 'memory', 'memory.limit_in_bytes', limitValue(m.limit, 1));
     if (m.swap) add(`${w}.swap`, 'memory', 'memory.memsw.limit_in_bytes', limitValue(m.swap, 1));
-    else if (m.limit === -1 && t.hasFile('memory', 'memory.memsw.limit_in_bytes')) add(`${w}.swap`, 'memory', 'memory.memsw.limit_in_bytes', '-1');
+    else if (m.limit === -1 && t.hasFile('memory', 'memory.memsw.limit_in_bytes'))
+      add(`${w}.swap`, 'memory', 'memory.memsw.limit_in_bytes', '-1');
     if (m.reservation) add(`${w}.reservation`, 'memory', 'memory.soft_limit_in_bytes', limitValue(m.reservation, 1));
     const gone = 'the kernel no longer supports it';
     if (m.kernel) add(`${w}.kernel`, 'memory', 'memory.kmem.limit_in_bytes', limitValue(m.kernel, 1), true, gone);
-    if (m.kernelTCP) add(`${w}.kernelTCP`, 'memory', 'memory.kmem.tcp.limit_in_bytes', limitValue(m.kernelTCP, 1), true, gone);
+    if (m.kernelTCP)
+      add(`${w}.kernelTCP`, 'memory', 'memory.kmem.tcp.limit_in_bytes', limitValue(m.kernelTCP, 1), true, gone);
     if (m.swappiness !== undefined) add(`${w}.swappiness`, 'memory', 'memory.swappiness', str(m.swappiness));
-    if (m.disableOOMKiller !== undefined) add(`${w}.disableOOMKiller`, 'memory', 'memory.oom_control', m.disableOOMKiller ? '1' : '0', false);
+    if (m.disableOOMKiller !== undefined)
+      add(`${w}.disableOOMKiller`, 'memory', 'memory.oom_control', m.disableOOMKiller ? '1' : '0', false);
     if (m.useHierarchy !== undefined) {
-      add(`${w}.useHierarchy`, 'memory', 'memory.use_hierarchy', m.useHierarchy ? '1' : '0', true, m.useHierarchy ? undefined : 'the kernel always uses the hierarchy');
+      add(
+        `${w}.useHierarchy`,
+        'memory',
+        'memory.use_hierarchy',
+        m.useHierarchy ? '1' : '0',
+        true,
+        m.useHierarchy ? undefined : 'the kernel always uses the hierarchy',
+      );
     }
   } else if (v === 2) {
     if (m.limit) add(`${w}.limit`, 'memory', 'memory.max', limitValue(m.limit, 2));
     if (m.swap || m.limit === -1) {
-      if (t.hasFile('memory', 'memory.swap.max')) add(`${w}.swap`, 'memory', 'memory.swap.max', swapForV2(m.swap || -1, m.limit));
-      else if (m.swap && m.swap > 0) plan.errors.push(`${w}.swap: swap accounting is not enabled on this host (no memory.swap.max)`);
+      if (t.hasFile('memory', 'memory.swap.max'))
+        add(`${w}.swap`, 'memory', 'memory.swap.max', swapForV2(m.swap || -1, m.limit));
+      else if (m.swap && m.swap > 0)
+        plan.errors.push(`${w}.swap: swap accounting is not enabled on this host (no memory.swap.max)`);
     }
     if (m.reservation) add(`${w}.reservation`, 'memory', 'memory.low', limitValue(m.reservation, 2));
     if (m.kernel) ignore(`${w}.kernel`, 'cgroup v2 has no kernel memory limit');
@@ -141,7 +157,9 @@ function planMemory({ need, add, ignore, t, plan }: Planning, m: NonNullable<Res
 type Cpu = NonNullable<Resources['cpu']>;
 
 function planCpu(p: Planning, c: Cpu, w: string): void {
-  const wantsCpu = [c.shares, c.quota, c.period, c.burst, c.realtimeRuntime, c.realtimePeriod, c.idle].some((x) => x !== undefined);
+  const wantsCpu = [c.shares, c.quota, c.period, c.burst, c.realtimeRuntime, c.realtimePeriod, c.idle].some(
+    (x) => x !== undefined,
+  );
   const v = wantsCpu ? p.need('cpu', w) : undefined;
   if (v === 1) planCpuV1(p, c, w);
   else if (v === 2) planCpuV2(p, c, w);
@@ -156,7 +174,8 @@ function planCpuV1({ add }: Planning, c: Cpu, w: string): void {
   if (c.shares) add(`${w}.shares`, 'cpu', 'cpu.shares', str(c.shares));
   if (c.period) add(`${w}.period`, 'cpu', 'cpu.cfs_period_us', str(c.period));
   if (c.quota) add(`${w}.quota`, 'cpu', 'cpu.cfs_quota_us', str(c.quota));
-  if (c.burst !== undefined) add(`${w}.burst`, 'cpu', 'cpu.cfs_burst_us', str(c.burst), true, 'the kernel has no CFS burst');
+  if (c.burst !== undefined)
+    add(`${w}.burst`, 'cpu', 'cpu.cfs_burst_us', str(c.burst), true, 'the kernel has no CFS burst');
   if (c.realtimePeriod) add(`${w}.realtimePeriod`, 'cpu', 'cpu.rt_period_us', str(c.realtimePeriod));
   if (c.realtimeRuntime) add(`${w}.realtimeRuntime`, 'cpu', 'cpu.rt_runtime_us', str(c.realtimeRuntime));
   if (c.idle !== undefined) add(`${w}.idle`, 'cpu', 'cpu.idle', str(c.idle));
@@ -169,7 +188,8 @@ function planCpuV2({ add, plan }: Planning, c: Cpu, w: string): void {
     add(c.quota ? `${w}.quota` : `${w}.period`, 'cpu', 'cpu.max', c.period ? `${quota} ${c.period}` : quota);
   }
   if (c.burst !== undefined) add(`${w}.burst`, 'cpu', 'cpu.max.burst', str(c.burst));
-  if (c.realtimePeriod || c.realtimeRuntime) plan.errors.push(`${w}.realtimeRuntime: real-time CPU scheduling limits do not exist on cgroup v2`);
+  if (c.realtimePeriod || c.realtimeRuntime)
+    plan.errors.push(`${w}.realtimeRuntime: real-time CPU scheduling limits do not exist on cgroup v2`);
   if (c.idle !== undefined) add(`${w}.idle`, 'cpu', 'cpu.idle', str(c.idle));
 }
 
@@ -200,36 +220,71 @@ function planBlkioV1({ add, t, plan }: Planning, b: BlockIO, w: string): void {
     if (!t.hasFile('blkio', file)) plan.errors.push(`${where}: this host's blkio controller has no ${lacking}`);
     else add(where, 'blkio', file, value, restorable);
   };
-  if (b.weight) addIfHas(`${w}.weight`, weightFile, str(b.weight), 'weight (no blkio.weight or blkio.bfq.weight: the I/O scheduler is not CFQ or BFQ)');
+  if (b.weight)
+    addIfHas(
+      `${w}.weight`,
+      weightFile,
+      str(b.weight),
+      'weight (no blkio.weight or blkio.bfq.weight: the I/O scheduler is not CFQ or BFQ)',
+    );
   if (b.leafWeight) addIfHas(`${w}.leafWeight`, 'blkio.leaf_weight', str(b.leafWeight), 'leaf weight');
   (b.weightDevice ?? []).forEach((d, i) => {
     const at = `${w}.weightDevice[${i}]`;
     const dev = `${d.major}:${d.minor}`;
-    if (d.weight !== undefined) addIfHas(`${at}.weight`, `${weightFile}_device`, `${dev} ${d.weight}`, 'per-device weight', false);
-    if (d.leafWeight !== undefined) addIfHas(`${at}.leafWeight`, 'blkio.leaf_weight_device', `${dev} ${d.leafWeight}`, 'per-device leaf weight', false);
+    if (d.weight !== undefined)
+      addIfHas(`${at}.weight`, `${weightFile}_device`, `${dev} ${d.weight}`, 'per-device weight', false);
+    if (d.leafWeight !== undefined)
+      addIfHas(
+        `${at}.leafWeight`,
+        'blkio.leaf_weight_device',
+        `${dev} ${d.leafWeight}`,
+        'per-device leaf weight',
+        false,
+      );
   });
   for (const [key, file] of THROTTLES) {
-    ((b[key] ?? []) as LinuxThrottleDevice[]).forEach((d, i) => add(`${w}.${key}[${i}]`, 'blkio', file, `${d.major}:${d.minor} ${d.rate}`, false));
+    ((b[key] ?? []) as LinuxThrottleDevice[]).forEach((d, i) =>
+      add(`${w}.${key}[${i}]`, 'blkio', file, `${d.major}:${d.minor} ${d.rate}`, false),
+    );
   }
 }
 
 function planIoV2({ add, ignore, t }: Planning, b: BlockIO, w: string): void {
   const bfq = t.hasFile('io', 'io.bfq.weight');
-  if (b.weight) add(`${w}.weight`, 'io', bfq ? 'io.bfq.weight' : 'io.weight', bfq ? str(b.weight) : `default ${blkioToIoWeight(b.weight)}`, false);
+  if (b.weight)
+    add(
+      `${w}.weight`,
+      'io',
+      bfq ? 'io.bfq.weight' : 'io.weight',
+      bfq ? str(b.weight) : `default ${blkioToIoWeight(b.weight)}`,
+      false,
+    );
   if (b.leafWeight) ignore(`${w}.leafWeight`, 'cgroup v2 has no leaf weight');
   (b.weightDevice ?? []).forEach((d, i) => {
     if (d.weight !== undefined) {
       const value = bfq ? str(d.weight) : str(blkioToIoWeight(d.weight));
-      add(`${w}.weightDevice[${i}].weight`, 'io', bfq ? 'io.bfq.weight' : 'io.weight', `${d.major}:${d.minor} ${value}`, false);
+      add(
+        `${w}.weightDevice[${i}].weight`,
+        'io',
+        bfq ? 'io.bfq.weight' : 'io.weight',
+        `${d.major}:${d.minor} ${value}`,
+        false,
+      );
     }
     if (d.leafWeight !== undefined) ignore(`${w}.weightDevice[${i}].leafWeight`, 'cgroup v2 has no leaf weight');
   });
   for (const [key, , name] of THROTTLES) {
-    ((b[key] ?? []) as LinuxThrottleDevice[]).forEach((d, i) => add(`${w}.${key}[${i}]`, 'io', 'io.max', `${d.major}:${d.minor} ${name}=${d.rate === 0 ? 'max' : d.rate}`, false));
+    ((b[key] ?? []) as LinuxThrottleDevice[]).forEach((d, i) =>
+      add(`${w}.${key}[${i}]`, 'io', 'io.max', `${d.major}:${d.minor} ${name}=${d.rate === 0 ? 'max' : d.rate}`, false),
+    );
   }
 }
 
-function planHugepages({ need, add, t, plan }: Planning, h: NonNullable<Resources['hugepageLimits']>[number], w: string): void {
+function planHugepages(
+  { need, add, t, plan }: Planning,
+  h: NonNullable<Resources['hugepageLimits']>[number],
+  w: string,
+): void {
   if (!hugePageSupported(h.pageSize)) {
     plan.errors.push(`${w}.pageSize: ${h.pageSize} huge pages are not supported by this host`);
     return;
@@ -238,18 +293,26 @@ function planHugepages({ need, add, t, plan }: Planning, h: NonNullable<Resource
   if (v === 1) add(`${w}.limit`, 'hugetlb', `hugetlb.${h.pageSize}.limit_in_bytes`, str(h.limit));
   if (v === 2) {
     add(`${w}.limit`, 'hugetlb', `hugetlb.${h.pageSize}.max`, str(h.limit));
-    if (t.hasFile('hugetlb', `hugetlb.${h.pageSize}.rsvd.max`)) add(`${w}.limit`, 'hugetlb', `hugetlb.${h.pageSize}.rsvd.max`, str(h.limit));
+    if (t.hasFile('hugetlb', `hugetlb.${h.pageSize}.rsvd.max`))
+      add(`${w}.limit`, 'hugetlb', `hugetlb.${h.pageSize}.rsvd.max`, str(h.limit));
   }
 }
 
 function planNetwork({ need, add }: Planning, n: NonNullable<Resources['network']>, w: string): void {
-  if (n.classID !== undefined && need('net_cls', `${w}.classID`)) add(`${w}.classID`, 'net_cls', 'net_cls.classid', str(n.classID));
+  if (n.classID !== undefined && need('net_cls', `${w}.classID`))
+    add(`${w}.classID`, 'net_cls', 'net_cls.classid', str(n.classID));
   (n.priorities ?? []).forEach((p, i) => {
-    if (need('net_prio', `${w}.priorities[${i}]`)) add(`${w}.priorities[${i}]`, 'net_prio', 'net_prio.ifpriomap', `${p.name} ${p.priority}`, false);
+    if (need('net_prio', `${w}.priorities[${i}]`))
+      add(`${w}.priorities[${i}]`, 'net_prio', 'net_prio.ifpriomap', `${p.name} ${p.priority}`, false);
   });
 }
 
-function planRdma({ need, add }: Planning, dev: string, lim: { hcaHandles?: number; hcaObjects?: number }, w: string): void {
+function planRdma(
+  { need, add }: Planning,
+  dev: string,
+  lim: { hcaHandles?: number; hcaObjects?: number },
+  w: string,
+): void {
   if (!need('rdma', w)) return;
   const val = (x: number | undefined) => (x === undefined ? 'max' : str(x));
   add(w, 'rdma', 'rdma.max', `${dev} hca_handle=${val(lim.hcaHandles)} hca_object=${val(lim.hcaObjects)}`, false);
@@ -262,14 +325,23 @@ function planUnified({ add, t, plan }: Planning, key: string, value: string, w: 
   }
   const controller = controllerOfKey(key);
   const v = controller ? t.version(controller) : 2;
-  if (v === 1) return void plan.errors.push(`${w}: the ${controller} controller is bound to cgroup v1 on this host, not to the v2 hierarchy`);
-  if (v === undefined) return void plan.errors.push(`${w}: the ${controller} controller is not available on this host's cgroup v2 hierarchy`);
+  if (v === 1)
+    return void plan.errors.push(
+      `${w}: the ${controller} controller is bound to cgroup v1 on this host, not to the v2 hierarchy`,
+    );
+  if (v === undefined)
+    return void plan.errors.push(
+      `${w}: the ${controller} controller is not available on this host's cgroup v2 hierarchy`,
+    );
   add(w, controller || 'unified', key, value, !value.includes('\n'));
 }
 
 function planDevices({ t, plan }: Planning, rules: NonNullable<Resources['devices']>, w: string): void {
   const v = t.version('devices');
-  if (v === undefined) return void plan.errors.push(`${w}: neither a v1 devices controller nor a cgroup v2 hierarchy is available on this host`);
+  if (v === undefined)
+    return void plan.errors.push(
+      `${w}: neither a v1 devices controller nor a cgroup v2 hierarchy is available on this host`,
+    );
   const label = (i: number) => (isDefaultDeviceRule(rules[i]) ? `${w}: the default rule` : `${w}[${i}]`);
   let refused = false; // the first refusal says it all (later ones follow from the same wildcard)
   const refuse = (msg: string) => {

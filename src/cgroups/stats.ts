@@ -27,7 +27,12 @@ function num(s: string | undefined): Num | undefined {
 }
 
 const read = (d: ControllerDir, file: string) => num(cgTryRead(d.dir, file));
-const nums = (s: string | undefined) => (s ?? '').trim().split(/\s+/).filter(Boolean).map((x) => num(x) ?? 0);
+const nums = (s: string | undefined) =>
+  (s ?? '')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((x) => num(x) ?? 0);
 const isZero = (v: unknown) => v === undefined || v === 0 || v === 0n || (Array.isArray(v) && v.length === 0);
 
 /** Drops zero/empty values of Go's `omitempty` fields. */
@@ -92,15 +97,28 @@ function cpusetStats(locate: Locate) {
     cpus: d ? expandList(cgTryRead(d.dir, d.version === 1 ? 'cpuset.cpus' : 'cpuset.cpus.effective')) : [],
     cpu_exclusive: 0,
     mems: d ? expandList(cgTryRead(d.dir, d.version === 1 ? 'cpuset.mems' : 'cpuset.mems.effective')) : [],
-    mem_hardwall: 0, mem_exclusive: 0, memory_migrate: 0, memory_spread_page: 0, memory_spread_slab: 0,
-    memory_pressure: 0, sched_load_balance: 0, sched_relax_domain_level: 0,
+    mem_hardwall: 0,
+    mem_exclusive: 0,
+    memory_migrate: 0,
+    memory_spread_page: 0,
+    memory_spread_slab: 0,
+    memory_pressure: 0,
+    sched_load_balance: 0,
+    sched_relax_domain_level: 0,
   };
   if (d?.version === 1) {
     for (const [key, file] of [
-      ['cpu_exclusive', 'cpu_exclusive'], ['mem_hardwall', 'mem_hardwall'], ['mem_exclusive', 'mem_exclusive'],
-      ['memory_migrate', 'memory_migrate'], ['memory_spread_page', 'memory_spread_page'], ['memory_spread_slab', 'memory_spread_slab'],
-      ['memory_pressure', 'memory_pressure'], ['sched_load_balance', 'sched_load_balance'], ['sched_relax_domain_level', 'sched_relax_domain_level'],
-    ]) out[key] = read(d, `cpuset.${file}`) ?? 0;
+      ['cpu_exclusive', 'cpu_exclusive'],
+      ['mem_hardwall', 'mem_hardwall'],
+      ['mem_exclusive', 'mem_exclusive'],
+      ['memory_migrate', 'memory_migrate'],
+      ['memory_spread_page', 'memory_spread_page'],
+      ['memory_spread_slab', 'memory_spread_slab'],
+      ['memory_pressure', 'memory_pressure'],
+      ['sched_load_balance', 'sched_load_balance'],
+      ['sched_relax_domain_level', 'sched_relax_domain_level'],
+    ])
+      out[key] = read(d, `cpuset.${file}`) ?? 0;
   }
   return omitEmpty(out, ['cpus', 'mems']);
 }
@@ -134,17 +152,46 @@ function memoryStats(locate: Locate) {
     );
   }
   const events = readKeyed(d.dir, 'memory.events');
-  const usage = omitEmpty({ limit: read(d, 'memory.max') ?? 0, usage: read(d, 'memory.current'), max: read(d, 'memory.peak'), failcnt: events.max ?? 0 } as Record<string, unknown>, ['usage', 'max']);
+  const usage = omitEmpty(
+    {
+      limit: read(d, 'memory.max') ?? 0,
+      usage: read(d, 'memory.current'),
+      max: read(d, 'memory.peak'),
+      failcnt: events.max ?? 0,
+    } as Record<string, unknown>,
+    ['usage', 'max'],
+  );
   const swapEvents = readKeyed(d.dir, 'memory.swap.events');
-  const swap = omitEmpty({ limit: read(d, 'memory.swap.max') ?? 0, usage: read(d, 'memory.swap.current'), max: read(d, 'memory.swap.peak'), failcnt: swapEvents.max ?? 0 } as Record<string, unknown>, ['usage', 'max']);
-  return omitEmpty({ cache: raw.file, usage, swap, kernel: { limit: 0, failcnt: 0 }, kernelTCP: { limit: 0, failcnt: 0 }, raw } as Record<string, unknown>, ['cache', 'raw']);
+  const swap = omitEmpty(
+    {
+      limit: read(d, 'memory.swap.max') ?? 0,
+      usage: read(d, 'memory.swap.current'),
+      max: read(d, 'memory.swap.peak'),
+      failcnt: swapEvents.max ?? 0,
+    } as Record<string, unknown>,
+    ['usage', 'max'],
+  );
+  return omitEmpty(
+    {
+      cache: raw.file,
+      usage,
+      swap,
+      kernel: { limit: 0, failcnt: 0 },
+      kernelTCP: { limit: 0, failcnt: 0 },
+      raw,
+    } as Record<string, unknown>,
+    ['cache', 'raw'],
+  );
 }
 
 function pidsStats(locate: Locate) {
   const d = locate('pids');
   if (!d) return {};
   const limit = read(d, 'pids.max');
-  return omitEmpty({ current: read(d, 'pids.current'), limit: limit === MAX_UINT64 ? 0 : limit } as Record<string, unknown>, ['current', 'limit']);
+  return omitEmpty(
+    { current: read(d, 'pids.current'), limit: limit === MAX_UINT64 ? 0 : limit } as Record<string, unknown>,
+    ['current', 'limit'],
+  );
 }
 
 type BlkioEntry = { major: number; minor: number; op: string; value: Num };
@@ -163,9 +210,18 @@ function blkioStats(locate: Locate) {
   if (!d) return {};
   const out: Record<string, BlkioEntry[]> = {};
   if (d.version === 1) {
-    const first = (...files: string[]) => files.map((f) => cgTryRead(d.dir, f)).find((t) => t !== undefined && t.trim() !== '' && t.trim() !== 'Total 0');
-    out.ioServiceBytesRecursive = blkioV1(first('blkio.io_service_bytes_recursive', 'blkio.bfq.io_service_bytes_recursive', 'blkio.throttle.io_service_bytes_recursive'));
-    out.ioServicedRecursive = blkioV1(first('blkio.io_serviced_recursive', 'blkio.bfq.io_serviced_recursive', 'blkio.throttle.io_serviced_recursive'));
+    const first = (...files: string[]) =>
+      files.map((f) => cgTryRead(d.dir, f)).find((t) => t !== undefined && t.trim() !== '' && t.trim() !== 'Total 0');
+    out.ioServiceBytesRecursive = blkioV1(
+      first(
+        'blkio.io_service_bytes_recursive',
+        'blkio.bfq.io_service_bytes_recursive',
+        'blkio.throttle.io_service_bytes_recursive',
+      ),
+    );
+    out.ioServicedRecursive = blkioV1(
+      first('blkio.io_serviced_recursive', 'blkio.bfq.io_serviced_recursive', 'blkio.throttle.io_serviced_recursive'),
+    );
   } else {
     out.ioServiceBytesRecursive = [];
     out.ioServicedRecursive = [];
@@ -174,7 +230,12 @@ function blkioStats(locate: Locate) {
       const m = /^(\d+):(\d+)$/.exec(dev ?? '');
       if (!m) continue;
       const f = Object.fromEntries(kv.map((p) => p.split('=')).map(([k, v]) => [k, num(v) ?? 0]));
-      const e = (op: string, value: Num | undefined) => ({ major: Number(m[1]), minor: Number(m[2]), op, value: value ?? 0 });
+      const e = (op: string, value: Num | undefined) => ({
+        major: Number(m[1]),
+        minor: Number(m[2]),
+        op,
+        value: value ?? 0,
+      });
       out.ioServiceBytesRecursive.push(e('Read', f.rbytes), e('Write', f.wbytes));
       out.ioServicedRecursive.push(e('Read', f.rios), e('Write', f.wios));
     }
@@ -201,7 +262,11 @@ function hugetlbStats(locate: Locate) {
   for (const size of sizes) {
     const entry =
       d.version === 1
-        ? { usage: read(d, `hugetlb.${size}.usage_in_bytes`), max: read(d, `hugetlb.${size}.max_usage_in_bytes`), failcnt: read(d, `hugetlb.${size}.failcnt`) ?? 0 }
+        ? {
+            usage: read(d, `hugetlb.${size}.usage_in_bytes`),
+            max: read(d, `hugetlb.${size}.max_usage_in_bytes`),
+            failcnt: read(d, `hugetlb.${size}.failcnt`) ?? 0,
+          }
         : { usage: read(d, `hugetlb.${size}.current`), failcnt: readKeyed(d.dir, `hugetlb.${size}.events`).max ?? 0 };
     out[size] = omitEmpty(entry as Record<string, unknown>, ['usage', 'max']);
   }

@@ -3,6 +3,7 @@ import { validateResources, createCgroup } from './index';
 import { permits, reduceDeviceRules, ACCESS } from './device-rules';
 import { compileDeviceFilter } from './device-filter';
 import { sharesToWeight, swapForV2, blkioToIoWeight } from './plan';
+import { skipBecause } from '../../test/helpers/skip';
 
 t.test('errors name the JSON path', async (t) => {
   const errs = validateResources({
@@ -16,24 +17,53 @@ t.test('errors name the JSON path', async (t) => {
   });
   const text = errs.join('\n');
   for (const path of [
-    'linux.resources.memory.limit', 'linux.resources.memory.swap', 'linux.resources.memory.swappiness',
-    'linux.resources.cpu.shares', 'linux.resources.cpu.quota', 'linux.resources.cpu.cpus', 'linux.resources.cpu.idle',
-    'linux.resources.pids.limit', 'linux.resources.blockIO.weight', 'linux.resources.blockIO.throttleReadBpsDevice[0].major',
-    'linux.resources.hugepageLimits[0].pageSize', 'linux.resources.unified["bogus.key"]', 'linux.resources.unified["cgroup.procs"]',
-    'linux.resources.devices[0].type', 'linux.resources.devices[0].access',
-  ]) t.ok(text.includes(path + ':'), path);
-  t.same(validateResources({ memory: { limit: 1 << 26, swap: 1 << 27 }, cpu: { shares: 1024, cpus: '0-1', quota: 50000, period: 100000 } }), []);
-  t.match(validateResources({ memory: { limit: 2000000, swap: 1000000 } }).join(), /linux\.resources\.memory\.swap: .*below/);
+    'linux.resources.memory.limit',
+    'linux.resources.memory.swap',
+    'linux.resources.memory.swappiness',
+    'linux.resources.cpu.shares',
+    'linux.resources.cpu.quota',
+    'linux.resources.cpu.cpus',
+    'linux.resources.cpu.idle',
+    'linux.resources.pids.limit',
+    'linux.resources.blockIO.weight',
+    'linux.resources.blockIO.throttleReadBpsDevice[0].major',
+    'linux.resources.hugepageLimits[0].pageSize',
+    'linux.resources.unified["bogus.key"]',
+    'linux.resources.unified["cgroup.procs"]',
+    'linux.resources.devices[0].type',
+    'linux.resources.devices[0].access',
+  ])
+    t.ok(text.includes(path + ':'), path);
+  t.same(
+    validateResources({
+      memory: { limit: 1 << 26, swap: 1 << 27 },
+      cpu: { shares: 1024, cpus: '0-1', quota: 50000, period: 100000 },
+    }),
+    [],
+  );
+  t.match(
+    validateResources({ memory: { limit: 2000000, swap: 1000000 } }).join(),
+    /linux\.resources\.memory\.swap: .*below/,
+  );
   t.match(validateResources({ memory: { swap: 1000000 } }).join(), /memory\.swap: .*needs a memory limit/);
   t.match(validateResources({ pids: { limit: 5 } }, 'x.y').join(), /^$/);
   t.match(validateResources({ pids: { limit: -7 } }, 'update').join(), /^update\.pids\.limit:/);
 });
 
 t.test('createCgroup rejects before creating anything, with host-specific errors too', async (t) => {
-  t.throws(() => createCgroup({ id: 'v', systemd: false, resources: { memory: { limit: 100, swap: 50 } } }), /linux\.resources\.memory\.swap/);
+  t.throws(
+    () => createCgroup({ id: 'v', systemd: false, resources: { memory: { limit: 100, swap: 50 } } }),
+    /linux\.resources\.memory\.swap/,
+  );
   // This host's unified hierarchy has no memory controller (it is on v1).
-  t.throws(() => createCgroup({ id: 'v', systemd: false, resources: { unified: { 'memory.max': '1' } } }), /linux\.resources\.unified\["memory\.max"\]/);
-  t.throws(() => createCgroup({ id: 'v', systemd: false, resources: { hugepageLimits: [{ pageSize: '4TB', limit: 0 }] } }), /hugepageLimits\[0\]\.pageSize/);
+  t.throws(
+    () => createCgroup({ id: 'v', systemd: false, resources: { unified: { 'memory.max': '1' } } }),
+    /linux\.resources\.unified\["memory\.max"\]/,
+  );
+  t.throws(
+    () => createCgroup({ id: 'v', systemd: false, resources: { hugepageLimits: [{ pageSize: '4TB', limit: 0 }] } }),
+    /hugepageLimits\[0\]\.pageSize/,
+  );
 });
 
 t.test('conversions follow runc', async (t) => {
@@ -61,25 +91,58 @@ t.test('device rules reduce like the v1 kernel controller', async (t) => {
   t.notOk(permits(s, 'c', 136, 7, m));
   t.notOk(permits(s, 'c', 1, 5, r));
   t.notOk(permits(s, 'b', 1, 3, r));
-  const allowAll = reduceDeviceRules([{ allow: false }, { allow: true }, { allow: false, type: 'c', major: 1, minor: 5, access: 'w' }]);
+  const allowAll = reduceDeviceRules([
+    { allow: false },
+    { allow: true },
+    { allow: false, type: 'c', major: 1, minor: 5, access: 'w' },
+  ]);
   t.equal(allowAll.defaultAllow, true);
   t.notOk(permits(allowAll, 'c', 1, 5, r | w), 'a deny exception hits on any overlapping bit');
   t.ok(permits(allowAll, 'c', 1, 5, r));
   t.same(reduceDeviceRules([]), { defaultAllow: false, exceptions: [] }, 'no rules: deny everything');
   const aNumbered = reduceDeviceRules([{ allow: true }, { allow: false, type: 'a', major: 1, minor: 11, access: 'r' }]);
-  t.same(aNumbered, { defaultAllow: false, exceptions: [] }, '"a" with numbers resets to deny-all, whatever its numbers and access');
-  t.ok(permits(reduceDeviceRules([{ allow: false }, { allow: true, type: 'c', major: 5, minor: 1, access: 'rrxw' }]), 'c', 5, 1, r | w), 'unknown letters are ignored');
+  t.same(
+    aNumbered,
+    { defaultAllow: false, exceptions: [] },
+    '"a" with numbers resets to deny-all, whatever its numbers and access',
+  );
+  t.ok(
+    permits(
+      reduceDeviceRules([{ allow: false }, { allow: true, type: 'c', major: 5, minor: 1, access: 'rrxw' }]),
+      'c',
+      5,
+      1,
+      r | w,
+    ),
+    'unknown letters are ignored',
+  );
   const refused: string[] = [];
   const holed = reduceDeviceRules(
-    [{ allow: false }, { allow: true, type: 'c', major: 10, access: 'rw' }, { allow: false, type: 'c', major: 10, minor: 229, access: 'w' }, { allow: false, type: 'c', major: 10, minor: 229, access: 'm' }],
+    [
+      { allow: false },
+      { allow: true, type: 'c', major: 10, access: 'rw' },
+      { allow: false, type: 'c', major: 10, minor: 229, access: 'w' },
+      { allow: false, type: 'c', major: 10, minor: 229, access: 'm' },
+    ],
     (msg) => refused.push(msg),
   );
   t.same(refused.length, 1, 'removing w from part of "c 10:* rw" is refused; m (not in the wildcard) is not');
   t.match(refused[0], /rule 2 \(deny "c 10:229 w"\).*"c 10:\* rw"/);
   t.ok(permits(holed, 'c', 10, 229, w), 'the refused rule is not applied');
   const refusedAllow: string[] = [];
-  reduceDeviceRules([{ allow: true }, { allow: false, type: 'b', minor: 0, access: 'r' }, { allow: true, type: 'b', major: 7, minor: 0, access: 'r' }], (m) => refusedAllow.push(m));
-  t.match(refusedAllow.join(), /rule 2 \(allow "b 7:0 r"\).*"b \*:0 r"/, 'an allow cannot open a hole in a wildcard deny either');
+  reduceDeviceRules(
+    [
+      { allow: true },
+      { allow: false, type: 'b', minor: 0, access: 'r' },
+      { allow: true, type: 'b', major: 7, minor: 0, access: 'r' },
+    ],
+    (m) => refusedAllow.push(m),
+  );
+  t.match(
+    refusedAllow.join(),
+    /rule 2 \(allow "b 7:0 r"\).*"b \*:0 r"/,
+    'an allow cannot open a hole in a wildcard deny either',
+  );
   const prog = compileDeviceFilter(s);
   t.equal(prog.length % 8, 0);
   t.equal(prog.readUInt8(prog.length - 8), 0x95, 'ends with exit');
@@ -89,7 +152,7 @@ t.test('features reports what this host offers', async (t) => {
   const { cgroupFeatures, hostLayout } = await import('./index');
   const f = cgroupFeatures();
   t.equal(f.mode, hostLayout().mode);
-  if (f.mode !== 'hybrid') return t.skip(`host is ${f.mode}; the expectations below describe the hybrid host`);
+  if (f.mode !== 'hybrid') return skipBecause(t, `host is ${f.mode}; the expectations below describe the hybrid host`);
   t.equal(f.controllers.memory, 1);
   t.equal(f.devices, 'v1');
   t.equal(f.freezer, 'v1');

@@ -75,7 +75,9 @@ function validateMemory(errs: Errors, m: NonNullable<Resources['memory']>, w: st
     if (!isInt(m.limit) || m.limit <= 0) {
       errs.push(`${w}.swap: a memory+swap limit (${m.swap}) needs a memory limit (${w}.limit)`);
     } else if (m.swap < m.limit) {
-      errs.push(`${w}.swap: ${m.swap} is below ${w}.limit ${m.limit} (swap is the memory+swap limit, so it must be at least the memory limit)`);
+      errs.push(
+        `${w}.swap: ${m.swap} is below ${w}.limit ${m.limit} (swap is the memory+swap limit, so it must be at least the memory limit)`,
+      );
     }
   }
   if (isInt(m.reservation) && m.reservation > 0 && isInt(m.limit) && m.limit > 0 && m.reservation > m.limit) {
@@ -90,16 +92,23 @@ function validateCpu(errs: Errors, c: NonNullable<Resources['cpu']>, w: string):
   int(errs, `${w}.shares`, c.shares, 0, 262144);
   if (isInt(c.shares) && c.shares === 1) errs.push(`${w}.shares: 1 is below the minimum 2`);
   int(errs, `${w}.quota`, c.quota, -1);
-  if (isInt(c.quota) && c.quota > 0 && c.quota < 1000) errs.push(`${w}.quota: ${c.quota} is below the kernel's minimum 1000 (µs)`);
+  if (isInt(c.quota) && c.quota > 0 && c.quota < 1000)
+    errs.push(`${w}.quota: ${c.quota} is below the kernel's minimum 1000 (µs)`);
   int(errs, `${w}.period`, c.period, 0, 1000000);
-  if (isInt(c.period) && c.period > 0 && c.period < 1000) errs.push(`${w}.period: ${c.period} is below the kernel's minimum 1000 (µs)`);
+  if (isInt(c.period) && c.period > 0 && c.period < 1000)
+    errs.push(`${w}.period: ${c.period} is below the kernel's minimum 1000 (µs)`);
   int(errs, `${w}.burst`, c.burst, 0);
   if (isInt(c.burst) && c.burst > 0 && isInt(c.quota) && c.quota > 0 && c.burst > c.quota) {
     errs.push(`${w}.burst: ${c.burst} is above ${w}.quota ${c.quota}`);
   }
   int(errs, `${w}.realtimeRuntime`, c.realtimeRuntime, -1);
   int(errs, `${w}.realtimePeriod`, c.realtimePeriod, 0);
-  if (isInt(c.realtimeRuntime) && isInt(c.realtimePeriod) && c.realtimePeriod > 0 && c.realtimeRuntime > c.realtimePeriod) {
+  if (
+    isInt(c.realtimeRuntime) &&
+    isInt(c.realtimePeriod) &&
+    c.realtimePeriod > 0 &&
+    c.realtimeRuntime > c.realtimePeriod
+  ) {
     errs.push(`${w}.realtimeRuntime: ${c.realtimeRuntime} is above ${w}.realtimePeriod ${c.realtimePeriod}`);
   }
   for (const k of ['cpus', 'mems'] as const) {
@@ -127,7 +136,12 @@ function validateBlockIO(errs: Errors, b: NonNullable<Resources['blockIO']>, w: 
     weight(`${p}.weight`, d.weight);
     weight(`${p}.leafWeight`, d.leafWeight);
   });
-  for (const k of ['throttleReadBpsDevice', 'throttleWriteBpsDevice', 'throttleReadIOPSDevice', 'throttleWriteIOPSDevice'] as const) {
+  for (const k of [
+    'throttleReadBpsDevice',
+    'throttleWriteBpsDevice',
+    'throttleReadIOPSDevice',
+    'throttleWriteIOPSDevice',
+  ] as const) {
     ((b[k] ?? []) as LinuxThrottleDevice[]).forEach((d, i) => {
       const p = `${w}.${k}[${i}]`;
       device(p, d);
@@ -150,7 +164,8 @@ function validateNetwork(errs: Errors, n: NonNullable<Resources['network']>, w: 
   int(errs, `${w}.classID`, n.classID, 0, 0xffffffff);
   (n.priorities ?? []).forEach((p, i) => {
     const at = `${w}.priorities[${i}]`;
-    if (typeof p.name !== 'string' || !/^[^\s/]{1,15}$/.test(p.name)) errs.push(`${at}.name: ${JSON.stringify(p.name)} is not an interface name`);
+    if (typeof p.name !== 'string' || !/^[^\s/]{1,15}$/.test(p.name))
+      errs.push(`${at}.name: ${JSON.stringify(p.name)} is not an interface name`);
     int(errs, `${at}.priority`, p.priority, 0, 0xffffffff);
   });
 }
@@ -170,7 +185,8 @@ function validateUnified(errs: Errors, unified: NonNullable<Resources['unified']
     const w = `${where}.unified[${JSON.stringify(key)}]`;
     if (!isKnownUnifiedKey(key)) errs.push(`${w}: unknown cgroup v2 key`);
     else if (typeof v !== 'string') errs.push(`${w}: the value must be a string`);
-    else if (/[\n\0]/.test(v) && !key.endsWith('.max') && !key.startsWith('io.')) errs.push(`${w}: the value has a newline or NUL`);
+    else if (/[\n\0]/.test(v) && !key.endsWith('.max') && !key.startsWith('io.'))
+      errs.push(`${w}: the value has a newline or NUL`);
   }
 }
 
@@ -178,7 +194,8 @@ function validateDevices(errs: Errors, devices: NonNullable<Resources['devices']
   devices.forEach((d, i) => {
     const w = `${where}.devices[${i}]`;
     if (typeof d.allow !== 'boolean') errs.push(`${w}.allow: must be true or false`);
-    if (d.type !== undefined && !['a', 'b', 'c'].includes(d.type)) errs.push(`${w}.type: ${JSON.stringify(d.type)} is not one of "a", "b", "c"`);
+    if (d.type !== undefined && !['a', 'b', 'c'].includes(d.type))
+      errs.push(`${w}.type: ${JSON.stringify(d.type)} is not one of "a", "b", "c"`);
     for (const k of ['major', 'minor'] as const) {
       const v = d[k];
       if (v === undefined || v === null || v === -1) continue;

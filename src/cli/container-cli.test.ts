@@ -1,7 +1,8 @@
 // The parsing parts of the cgroup commands, without containers: runc's size
 // and duration syntax, update's "zero means unchanged", ps's argv and output.
 import t from 'tap';
-import { normalizeUpdate, parseRamSize, resourcesFromFlags } from '../runtime/update';
+import { normalizeUpdate } from '../runtime/update';
+import { parseRamSize, resourcesFromFlags } from './update-flags';
 import { eventLine, parseDuration } from '../runtime/events';
 import { filterPsOutput, splitPsArgv } from './ps';
 
@@ -28,30 +29,68 @@ t.test("durations as Go's time.ParseDuration reads them", async (t) => {
 
 t.test('event lines', async (t) => {
   t.equal(eventLine('oom', 'c1'), '{"type":"oom","id":"c1"}\n');
-  t.equal(eventLine('stats', 'c1', { n: 2n ** 64n - 1n }), '{"type":"stats","id":"c1","data":{"n":18446744073709551615}}\n');
+  t.equal(
+    eventLine('stats', 'c1', { n: 2n ** 64n - 1n }),
+    '{"type":"stats","id":"c1","data":{"n":18446744073709551615}}\n',
+  );
 });
 
 t.test('update flags: only what is given, with runc names and errors', async (t) => {
   t.same(resourcesFromFlags({}), {});
-  t.same(resourcesFromFlags({ memory: '64m', memorySwap: '-1', pidsLimit: '10', cpuShare: '512', cpusetCpus: '0-1', blkioWeight: '300' }), {
-    memory: { limit: 64 * 1024 * 1024, swap: -1 },
-    cpu: { cpus: '0-1', shares: 512 },
-    pids: { limit: 10 },
-    blockIO: { weight: 300 },
-  });
+  t.same(
+    resourcesFromFlags({
+      memory: '64m',
+      memorySwap: '-1',
+      pidsLimit: '10',
+      cpuShare: '512',
+      cpusetCpus: '0-1',
+      blkioWeight: '300',
+    }),
+    {
+      memory: { limit: 64 * 1024 * 1024, swap: -1 },
+      cpu: { cpus: '0-1', shares: 512 },
+      pids: { limit: 10 },
+      blockIO: { weight: 300 },
+    },
+  );
   t.throws(() => resourcesFromFlags({ cpuPeriod: '-5' }), /invalid value for cpu-period/);
   t.throws(() => resourcesFromFlags({ memory: 'lots' }), /invalid value for memory: invalid size: 'lots'/);
 });
 
-t.test("normalizeUpdate: zero is unchanged, quota/period keep their partner, kernel memory and devices dropped", async (t) => {
-  const prev = { memory: { limit: 100 }, cpu: { quota: 5000, period: 100000 } };
-  t.same(normalizeUpdate({ memory: { limit: 0, swap: 0, reservation: 0 }, cpu: { shares: 0, cpus: '' }, pids: { limit: 0 }, blockIO: { weight: 0 } }, prev), {});
-  t.same(normalizeUpdate({ cpu: { quota: 20000 } }, prev), { cpu: { quota: 20000, period: 100000 } });
-  t.same(normalizeUpdate({ cpu: { period: 50000 } }, prev), { cpu: { period: 50000, quota: 5000 } });
-  t.same(normalizeUpdate({ memory: { swap: 200 } }, prev), { memory: { swap: 200, limit: 100 } }, 'swap is checked against the limit in force');
-  t.same(normalizeUpdate({ memory: { kernel: 5, limit: 50 }, devices: [{ allow: true, access: 'rwm' }] }, undefined), { memory: { limit: 50 } });
-  t.same(normalizeUpdate({ unified: { 'pids.max': '5' } }, undefined), { unified: { 'pids.max': '5' } }, 'other keys pass through');
-});
+t.test(
+  'normalizeUpdate: zero is unchanged, quota/period keep their partner, kernel memory and devices dropped',
+  async (t) => {
+    const prev = { memory: { limit: 100 }, cpu: { quota: 5000, period: 100000 } };
+    t.same(
+      normalizeUpdate(
+        {
+          memory: { limit: 0, swap: 0, reservation: 0 },
+          cpu: { shares: 0, cpus: '' },
+          pids: { limit: 0 },
+          blockIO: { weight: 0 },
+        },
+        prev,
+      ),
+      {},
+    );
+    t.same(normalizeUpdate({ cpu: { quota: 20000 } }, prev), { cpu: { quota: 20000, period: 100000 } });
+    t.same(normalizeUpdate({ cpu: { period: 50000 } }, prev), { cpu: { period: 50000, quota: 5000 } });
+    t.same(
+      normalizeUpdate({ memory: { swap: 200 } }, prev),
+      { memory: { swap: 200, limit: 100 } },
+      'swap is checked against the limit in force',
+    );
+    t.same(
+      normalizeUpdate({ memory: { kernel: 5, limit: 50 }, devices: [{ allow: true, access: 'rwm' }] }, undefined),
+      { memory: { limit: 50 } },
+    );
+    t.same(
+      normalizeUpdate({ unified: { 'pids.max': '5' } }, undefined),
+      { unified: { 'pids.max': '5' } },
+      'other keys pass through',
+    );
+  },
+);
 
 t.test('ps: arguments after the id go to ps; rows filtered by the PID column', async (t) => {
   t.same(splitPsArgv(['ps', 'c1']), []);

@@ -17,9 +17,17 @@ export const createFlags = {
   bundle: { alias: 'b', type: 'string', default: '.', describe: 'path to the root of the bundle directory' },
   'pid-file': { type: 'string', describe: 'file to write the process id to' },
   'console-socket': { type: 'string', describe: 'AF_UNIX socket to which the pty master is sent' },
-  'no-pivot': { type: 'boolean', default: false, describe: 'do not use pivot_root to jail the process (chroot instead)' },
+  'no-pivot': {
+    type: 'boolean',
+    default: false,
+    describe: 'do not use pivot_root to jail the process (chroot instead)',
+  },
   'no-new-keyring': { type: 'boolean', default: false, describe: 'do not create a new session keyring' },
-  'preserve-fds': { type: 'number', default: 0, describe: 'pass N additional file descriptors (from 3) to the container' },
+  'preserve-fds': {
+    type: 'number',
+    default: 0,
+    describe: 'pass N additional file descriptors (from 3) to the container',
+  },
 } as const;
 
 export function createOptions(args: CreateArgs, detach: boolean) {

@@ -2,7 +2,12 @@ import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from './globals';
 
 export const deleteFlags = {
-  force: { alias: 'f', type: 'boolean', default: false, describe: 'forcibly delete the container if it is still running (uses SIGKILL)' },
+  force: {
+    alias: 'f',
+    type: 'boolean',
+    default: false,
+    describe: 'forcibly delete the container if it is still running (uses SIGKILL)',
+  },
 } as const;
 
 export const del: CommandModule<GlobalArgs, GlobalArgs & { id: string; force: boolean }> = {

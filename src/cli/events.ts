@@ -14,9 +14,15 @@ export const events: CommandModule<GlobalArgs, EventsArgs> = {
   builder: (y) =>
     y
       .option('interval', { type: 'string', default: '5s', describe: 'set the stats collection interval' })
-      .option('stats', { type: 'boolean', default: false, describe: "display the container's stats then exit" }) as never,
+      .option('stats', {
+        type: 'boolean',
+        default: false,
+        describe: "display the container's stats then exit",
+      }) as never,
   handler: async (args) => {
     const { parseDuration, streamEvents, eventLine } = await import('../runtime/events');
-    await streamEvents(args.root, args.id, { intervalMs: parseDuration(args.interval), statsOnly: args.stats }, (e) => out(eventLine(e.type, e.id, e.data)));
+    await streamEvents(args.root, args.id, { intervalMs: parseDuration(args.interval), statsOnly: args.stats }, (e) =>
+      out(eventLine(e.type, e.id, e.data)),
+    );
   },
 };

@@ -7,7 +7,12 @@ import type { GlobalArgs } from './globals';
 import { commandIndex, PARSER_CONFIGURATION } from './globals';
 import { InvalidInputError } from '../errors';
 
-export const EXEC_PARSER_CONFIGURATION = { ...PARSER_CONFIGURATION, 'populate--': true, 'boolean-negation': false, 'duplicate-arguments-array': true } as const;
+export const EXEC_PARSER_CONFIGURATION = {
+  ...PARSER_CONFIGURATION,
+  'populate--': true,
+  'boolean-negation': false,
+  'duplicate-arguments-array': true,
+} as const;
 
 /** Every value of a repeatable flag. */
 const all = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : ([] as T[]).concat(v));
@@ -37,27 +42,40 @@ interface ExecArgs extends GlobalArgs {
 }
 
 export const execFlags = {
-  'console-socket': { type: 'string', describe: 'path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console\'s pseudoterminal' },
+  'console-socket': {
+    type: 'string',
+    describe:
+      "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal",
+  },
   cwd: { type: 'string', describe: 'current working directory in the container' },
   env: { alias: 'e', type: 'string', describe: 'set environment variables' },
   tty: { alias: 't', type: 'boolean', default: false, describe: 'allocate a pseudo-TTY' },
   user: { alias: 'u', type: 'string', describe: 'UID (format: <uid>[:<gid>])' },
   'additional-gids': { alias: 'g', type: 'number', describe: 'additional gids' },
   process: { alias: 'p', type: 'string', describe: 'path to the process.json' },
-  detach: { alias: 'd', type: 'boolean', default: false, describe: 'detach from the container\'s process' },
+  detach: { alias: 'd', type: 'boolean', default: false, describe: "detach from the container's process" },
   'pid-file': { type: 'string', describe: 'specify the file to write the process id to' },
   'process-label': { type: 'string', describe: 'set the asm process label for the process commonly used with selinux' },
   apparmor: { type: 'string', describe: 'set the apparmor profile for the process' },
   'no-new-privs': { type: 'boolean', default: false, describe: 'set the no new privileges value for the process' },
   cap: { alias: 'c', type: 'string', describe: 'add a capability to the bounding set for the process' },
-  'preserve-fds': { type: 'number', default: 0, describe: 'pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)' },
+  'preserve-fds': {
+    type: 'number',
+    default: 0,
+    describe: 'pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)',
+  },
   'ignore-paused': { type: 'boolean', default: false, describe: 'allow exec in a paused container' },
-  cgroup: { type: 'string', describe: 'run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>.' },
+  cgroup: {
+    type: 'string',
+    describe: 'run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>.',
+  },
 } as const;
 
 /** The exec flags that take the next word as their value. */
 const WITH_VALUE = new Set(
-  Object.entries(execFlags).flatMap(([name, f]) => (f.type === 'boolean' ? [] : [`--${name}`, ...('alias' in f ? [`-${f.alias}`] : [])])),
+  Object.entries(execFlags).flatMap(([name, f]) =>
+    f.type === 'boolean' ? [] : [`--${name}`, ...('alias' in f ? [`-${f.alias}`] : [])],
+  ),
 );
 
 /** argv with `--` after exec's id, when the command has words of its own. */
@@ -66,7 +84,8 @@ export function separateCommand(argv: string[]): string[] {
   if (argv[cmd] !== 'exec' || argv.includes('--')) return argv;
   for (let i = cmd + 1; i < argv.length; i++) {
     if (WITH_VALUE.has(argv[i])) i++;
-    else if (!argv[i].startsWith('-')) return i + 1 < argv.length ? [...argv.slice(0, i + 1), '--', ...argv.slice(i + 1)] : argv;
+    else if (!argv[i].startsWith('-'))
+      return i + 1 < argv.length ? [...argv.slice(0, i + 1), '--', ...argv.slice(i + 1)] : argv;
   }
   return argv;
 }
@@ -79,7 +98,10 @@ export const exec: CommandModule<GlobalArgs, ExecArgs> = {
   // runc's lists), so a flag given twice is an array here (see last()).
   builder: (y) => y.options(execFlags).parserConfiguration(EXEC_PARSER_CONFIGURATION) as never,
   handler: async (a) => {
-    const [{ containerConfig, execInContainer, parseSubCgroup }, p] = await Promise.all([import('../runtime/exec'), import('../runtime/exec-process')]);
+    const [{ containerConfig, execInContainer, parseSubCgroup }, p] = await Promise.all([
+      import('../runtime/exec'),
+      import('./exec-process'),
+    ]);
     const cgroups = all(a.cgroup).map((c) => parseSubCgroup(String(c)));
     const command = [...all(a.command), ...all(a['--'])].map(String);
     const processFile = last(a.process);
@@ -102,7 +124,18 @@ export const exec: CommandModule<GlobalArgs, ExecArgs> = {
           processLabel: last(a['process-label']),
         });
     globalThis.process.exitCode = await execInContainer(
-      { root: a.root, id: a.id, process, detach: a.detach, pidFile: last(a['pid-file']), consoleSocket: last(a['console-socket']), preserveFds, ignorePaused: a['ignore-paused'], cgroups, user: processFile ? undefined : last(a.user) },
+      {
+        root: a.root,
+        id: a.id,
+        process,
+        detach: a.detach,
+        pidFile: last(a['pid-file']),
+        consoleSocket: last(a['console-socket']),
+        preserveFds,
+        ignorePaused: a['ignore-paused'],
+        cgroups,
+        user: processFile ? undefined : last(a.user),
+      },
       saved,
       config,
     );

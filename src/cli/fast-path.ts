@@ -46,7 +46,14 @@ function parserOptions(flags: Flags, configuration: Configuration): parse.Option
     if (f.alias) alias[name] = f.alias;
     if (f.default !== undefined) defaults[name] = f.default;
   }
-  return { string: of('string'), boolean: of('boolean'), number: of('number'), alias, default: defaults, configuration: { ...configuration, 'populate--': true } };
+  return {
+    string: of('string'),
+    boolean: of('boolean'),
+    number: of('number'),
+    alias,
+    default: defaults,
+    configuration: { ...configuration, 'populate--': true },
+  };
 }
 
 /** Every key a clean parse may hold: the flags, their aliases and camelCase forms. */
@@ -66,7 +73,9 @@ function positionals(usage: string): { required: string[]; optional: string[]; r
 }
 
 /** The command and its yargs-shaped arguments, or undefined when yargs must parse argv. */
-export function hotCommand(argv: string[]): { command: CommandModule<any, any>; args: Record<string, unknown> } | undefined {
+export function hotCommand(
+  argv: string[],
+): { command: CommandModule<any, any>; args: Record<string, unknown> } | undefined {
   const word = argv[commandIndex(argv)];
   const hot = Object.hasOwn(HOT, word) ? HOT[word] : undefined;
   if (!hot || argv.some((a) => DECLINED.has(a))) return undefined;
@@ -79,7 +88,8 @@ export function hotCommand(argv: string[]): { command: CommandModule<any, any>; 
   const [first, ...words] = parsed._.map(String);
   const { required, optional, rest } = positionals(String(command.command));
   const fixed = required.length + optional.length;
-  if (first !== word || words.length < required.length || (!rest && (words.length > fixed || parsed['--']?.length))) return undefined;
+  if (first !== word || words.length < required.length || (!rest && (words.length > fixed || parsed['--']?.length)))
+    return undefined;
   const args: Record<string, unknown> = { ...parsed, _: [word], $0: 'tsrun' };
   [...required, ...optional].forEach((name, i) => {
     if (i < words.length) args[name] = words[i];

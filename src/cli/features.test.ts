@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { featuresCommand } from './features';
 import { features } from '../spec/features';
 import { OCI_VERSION_MAX } from '../spec/version';
-import { apparmorEnabled } from '../linux/process';
+import { apparmorEnabled } from '../linux/lsm';
 
 t.test('features lists what tsrun implements', async (t) => {
   const f = features();
@@ -11,7 +11,19 @@ t.test('features lists what tsrun implements', async (t) => {
   t.equal(f.ociVersionMax, OCI_VERSION_MAX);
   t.same(f.hooks, ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);
   t.same([...f.linux.namespaces].sort(), ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts']);
-  for (const o of ['ro', 'rbind', 'rprivate', 'rro', 'rnostrictatime', 'tmpcopyup', 'nomand', 'nosymfollow', 'symfollow', 'rnosymfollow', 'rsymfollow']) {
+  for (const o of [
+    'ro',
+    'rbind',
+    'rprivate',
+    'rro',
+    'rnostrictatime',
+    'tmpcopyup',
+    'nomand',
+    'nosymfollow',
+    'symfollow',
+    'rnosymfollow',
+    'rsymfollow',
+  ]) {
     t.ok(f.mountOptions.includes(o), o);
   }
   for (const o of ['idmap', 'ridmap']) t.ok(f.mountOptions.includes(o), o);
@@ -23,7 +35,15 @@ t.test('features lists what tsrun implements', async (t) => {
   t.equal(f.linux.apparmor.enabled, apparmorEnabled(), 'AppArmor profiles work where it is the LSM');
   t.equal(f.linux.selinux.enabled, false);
   t.equal(f.linux.netDevices.enabled, true, 'linux.netDevices is implemented');
-  t.same(f.linux.memoryPolicy.modes, ['MPOL_BIND', 'MPOL_DEFAULT', 'MPOL_INTERLEAVE', 'MPOL_LOCAL', 'MPOL_PREFERRED', 'MPOL_PREFERRED_MANY', 'MPOL_WEIGHTED_INTERLEAVE']);
+  t.same(f.linux.memoryPolicy.modes, [
+    'MPOL_BIND',
+    'MPOL_DEFAULT',
+    'MPOL_INTERLEAVE',
+    'MPOL_LOCAL',
+    'MPOL_PREFERRED',
+    'MPOL_PREFERRED_MANY',
+    'MPOL_WEIGHTED_INTERLEAVE',
+  ]);
   t.same(f.linux.memoryPolicy.flags, ['MPOL_F_NUMA_BALANCING', 'MPOL_F_RELATIVE_NODES', 'MPOL_F_STATIC_NODES']);
   // Each claim against a container: src/spec/features-truth.test.ts.
 });

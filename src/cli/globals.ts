@@ -31,7 +31,11 @@ export const GLOBAL_FLAGS = {
  * value rather than becoming an array, and --no-pivot is the flag
  * no-pivot, not the negation of a flag pivot.
  */
-export const PARSER_CONFIGURATION = { 'parse-positional-numbers': false, 'duplicate-arguments-array': false, 'boolean-negation': false } as const;
+export const PARSER_CONFIGURATION = {
+  'parse-positional-numbers': false,
+  'duplicate-arguments-array': false,
+  'boolean-negation': false,
+} as const;
 
 /** The global flags that take a value as the next word (`--root /r`). */
 const GLOBAL_FLAGS_WITH_VALUE = new Set(

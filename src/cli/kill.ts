@@ -13,7 +13,7 @@ export const killFlags = {
 
 export const kill: CommandModule<GlobalArgs, KillArgs> = {
   command: 'kill <id> [signal]',
-  describe: 'kill sends the specified signal (default: SIGTERM) to the container\'s init process',
+  describe: "kill sends the specified signal (default: SIGTERM) to the container's init process",
   builder: (y) => y.options(killFlags) as never,
   handler: async (args) => {
     const { killContainer } = await import('../runtime/kill');

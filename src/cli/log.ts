@@ -27,7 +27,9 @@ export function configureLog(opts: LogOptions): void {
     try {
       fd = openSync(opts.log, 'a', 0o600);
     } catch (e) {
-      throw new InvalidInputError(`--log ${opts.log}: cannot open: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new InvalidInputError(
+        `--log ${opts.log}: cannot open: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
     toFile = true;
   }

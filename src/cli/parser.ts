@@ -64,6 +64,10 @@ function checkCommandWord(argv: string[]): string[] {
     i = commandIndex(argv);
     if (i < 0) return argv;
   }
-  if (!commandNamed(argv[i])) throw new InvalidInputError(`command "${argv[i]}" does not exist (tsrun --help lists the commands)`, NO_SUCH_COMMAND);
+  if (!commandNamed(argv[i]))
+    throw new InvalidInputError(
+      `command "${argv[i]}" does not exist (tsrun --help lists the commands)`,
+      NO_SUCH_COMMAND,
+    );
   return argv;
 }

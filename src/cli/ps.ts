@@ -64,7 +64,10 @@ export const ps: CommandModule<GlobalArgs, PsArgs> = {
     if (args.format !== 'table') throw new InvalidInputError('invalid format option');
     const psArgs = splitPsArgv(process.argv.slice(2)) ?? (args.psArgs ?? []).map(String);
     const { spawnSync } = await import('node:child_process');
-    const r = spawnSync('ps', psArgs.length > 0 ? psArgs : ['-ef'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const r = spawnSync('ps', psArgs.length > 0 ? psArgs : ['-ef'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     if (r.error) throw new InvalidInputError(`ps: ${r.error.message}`);
     if (r.status !== 0) throw new InvalidInputError(`ps exited with ${r.status ?? r.signal}: ${r.stdout}${r.stderr}`);
     out(filterPsOutput(r.stdout, pids));

@@ -13,7 +13,11 @@ export const runFlags = {
   ...createFlags,
   detach: { alias: 'd', type: 'boolean', default: false, describe: "detach from the container's process" },
   keep: { type: 'boolean', default: false, describe: 'do not delete the container after it exits' },
-  'no-subreaper': { type: 'boolean', default: false, describe: 'disable the use of the subreaper used to reap reparented processes' },
+  'no-subreaper': {
+    type: 'boolean',
+    default: false,
+    describe: 'disable the use of the subreaper used to reap reparented processes',
+  },
 } as const;
 
 export const run: CommandModule<GlobalArgs, RunArgs> = {
@@ -23,7 +27,8 @@ export const run: CommandModule<GlobalArgs, RunArgs> = {
   handler: async (args) => {
     // After the double fork the init is not run's child: without being its
     // subreaper, a foreground run could not wait for it.
-    if (args['no-subreaper'] && !args.detach) warn('--no-subreaper: ignored; the foreground run reaps its init as subreaper');
+    if (args['no-subreaper'] && !args.detach)
+      warn('--no-subreaper: ignored; the foreground run reaps its init as subreaper');
     if (args.detach) {
       const [{ createContainer }, { startContainer }, { ContainerDir }] = await Promise.all([
         import('../runtime/create'),

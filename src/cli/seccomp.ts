@@ -31,6 +31,10 @@ const dump: CommandModule<object, { config: string }> = {
 export const seccompCommand: CommandModule = {
   command: 'seccomp <command>',
   describe: 'inspect a seccomp profile (check a syscall, dump the BPF program)',
-  builder: (y) => y.command(check as CommandModule).command(dump as CommandModule).demandCommand(1),
+  builder: (y) =>
+    y
+      .command(check as CommandModule)
+      .command(dump as CommandModule)
+      .demandCommand(1),
   handler: () => {},
 };

@@ -8,10 +8,11 @@ import { defaultSpec } from '../spec/default';
 import { checkSemantics } from '../spec/semantics';
 import { validateConfig } from '../spec/validate';
 import { OCI_VERSION } from '../spec/version';
+import { skipBecause } from '../../test/helpers/skip';
 
 const runSpec = (args: { bundle?: string; rootless: boolean }) => (specCommand.handler as (a: unknown) => void)(args);
 
-t.test('the default spec passes tsrun\'s own schema and rules', async (t) => {
+t.test("the default spec passes tsrun's own schema and rules", async (t) => {
   for (const rootless of [false, true]) {
     const s = defaultSpec(rootless);
     t.same(validateConfig(s), [], `schema, rootless=${rootless}`);
@@ -26,9 +27,15 @@ t.test('tsrun spec writes config.json into the bundle and refuses to overwrite i
   const written = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
   t.same(written, JSON.parse(JSON.stringify(defaultSpec())));
   writeFileSync(join(dir, 'config.json'), 'mine');
-  t.throws(() => runSpec({ bundle: dir, rootless: false }), new InvalidInputError('File config.json exists. Remove it first'));
+  t.throws(
+    () => runSpec({ bundle: dir, rootless: false }),
+    new InvalidInputError('File config.json exists. Remove it first'),
+  );
   t.equal(readFileSync(join(dir, 'config.json'), 'utf8'), 'mine', 'existing file untouched');
-  t.throws(() => runSpec({ bundle: join(dir, 'nope'), rootless: false }), new InvalidInputError(`bundle ${join(dir, 'nope')}: does not exist`));
+  t.throws(
+    () => runSpec({ bundle: join(dir, 'nope'), rootless: false }),
+    new InvalidInputError(`bundle ${join(dir, 'nope')}: does not exist`),
+  );
 });
 
 t.test('tsrun spec --rootless maps the caller to root in a user namespace', async (t) => {
@@ -47,7 +54,7 @@ t.test('matches runc spec', async (t) => {
   try {
     runc = execFileSync('sh', ['-c', 'command -v runc'], { encoding: 'utf8' }).trim();
   } catch {
-    return t.skip('runc is not installed (apt-get install runc)');
+    return skipBecause(t, 'runc is not installed (apt-get install runc)');
   }
   for (const rootless of [false, true]) {
     const dir = t.testdir({});

@@ -5,7 +5,7 @@ import type { GlobalArgs } from './globals';
 import { InvalidInputError } from '../errors';
 import { warn } from './log';
 import type { LinuxResources } from '../spec/types';
-import type { UpdateFlags } from '../runtime/update';
+import type { UpdateFlags } from './update-flags';
 
 interface UpdateArgs extends GlobalArgs, UpdateFlags {
   id: string;
@@ -48,20 +48,34 @@ function readResources(path: string): LinuxResources {
   try {
     text = readFileSync(path === '-' ? 0 : path, 'utf8');
   } catch (e) {
-    throw new InvalidInputError(`${path === '-' ? 'stdin' : path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new InvalidInputError(
+      `${path === '-' ? 'stdin' : path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   try {
     return JSON.parse(text) as LinuxResources;
   } catch (e) {
-    throw new InvalidInputError(`${path === '-' ? 'stdin' : path}: not a JSON LinuxResources object: ${(e as Error).message}`);
+    throw new InvalidInputError(
+      `${path === '-' ? 'stdin' : path}: not a JSON LinuxResources object: ${(e as Error).message}`,
+    );
   }
 }
 
 /** runc's wording on a host without Intel RDT; tsrun has no RDT support at all. */
 function refuseIntelRdt(args: UpdateArgs): void {
   const rdt = existsSync('/sys/fs/resctrl/schemata');
-  if (args.l3CacheSchema) throw new InvalidInputError(rdt ? 'Intel RDT/CAT: l3 cache schema is not supported by tsrun' : 'Intel RDT/CAT: l3 cache schema is not enabled');
-  if (args.memBwSchema) throw new InvalidInputError(rdt ? 'Intel RDT/MBA: memory bandwidth schema is not supported by tsrun' : 'Intel RDT/MBA: memory bandwidth schema is not enabled');
+  if (args.l3CacheSchema)
+    throw new InvalidInputError(
+      rdt
+        ? 'Intel RDT/CAT: l3 cache schema is not supported by tsrun'
+        : 'Intel RDT/CAT: l3 cache schema is not enabled',
+    );
+  if (args.memBwSchema)
+    throw new InvalidInputError(
+      rdt
+        ? 'Intel RDT/MBA: memory bandwidth schema is not supported by tsrun'
+        : 'Intel RDT/MBA: memory bandwidth schema is not enabled',
+    );
 }
 
 export const update: CommandModule<GlobalArgs, UpdateArgs> = {
@@ -71,19 +85,26 @@ export const update: CommandModule<GlobalArgs, UpdateArgs> = {
     let b = y.option('resources', {
       alias: 'r',
       type: 'string',
-      describe: "path to the file containing the resources to update or '-' to read from the standard input (a LinuxResources JSON; other options are then ignored)",
+      describe:
+        "path to the file containing the resources to update or '-' to read from the standard input (a LinuxResources JSON; other options are then ignored)",
     });
     for (const [name, describe] of STRING_FLAGS) b = b.option(name, { type: 'string', describe });
     // runc 1.1 spells it --cpu-share; --cpu-shares is accepted too. Kernel memory is obsolete and ignored.
     b = b.alias('cpu-share', 'cpu-shares');
-    b = b.option('kernel-memory', { type: 'string', hidden: true }).option('kernel-memory-tcp', { type: 'string', hidden: true });
+    b = b
+      .option('kernel-memory', { type: 'string', hidden: true })
+      .option('kernel-memory-tcp', { type: 'string', hidden: true });
     return b as never;
   },
   handler: async (args) => {
-    const { resourcesFromFlags, updateContainer } = await import('../runtime/update');
+    const [{ resourcesFromFlags }, { updateContainer }] = await Promise.all([
+      import('./update-flags'),
+      import('../runtime/update'),
+    ]);
     const resources = args.resources ? readResources(args.resources) : resourcesFromFlags(args);
     refuseIntelRdt(args);
-    if (!args.resources && (args['kernel-memory'] || args['kernel-memory-tcp'])) warn('Kernel memory settings are ignored and will be removed');
+    if (!args.resources && (args['kernel-memory'] || args['kernel-memory-tcp']))
+      warn('Kernel memory settings are ignored and will be removed');
     updateContainer(args.root, args.id, resources);
   },
 };

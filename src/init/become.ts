@@ -54,6 +54,8 @@ export function refuseOwnExecutable(exe: string, args0: string): void {
     return; // no /proc in the container: nothing there leads back to this executable
   }
   if (self.dev === target.dev && self.ino === target.ino) {
-    throw new Error(`exec: "${args0}": is tsrun's own executable; refusing to run it as the container's process (CVE-2019-5736)`);
+    throw new Error(
+      `exec: "${args0}": is tsrun's own executable; refusing to run it as the container's process (CVE-2019-5736)`,
+    );
   }
 }

@@ -28,7 +28,9 @@ export function enterCwd(cwd: string): void {
     mkdirAll(cwd);
     process.chdir(cwd);
   } catch (e) {
-    throw new Error(`chdir to cwd (${JSON.stringify(cwd)}) set in config.json failed: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new Error(
+      `chdir to cwd (${JSON.stringify(cwd)}) set in config.json failed: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   let where: string;
   try {

@@ -3,10 +3,14 @@
 // its mount namespace (the native helper joined them, user first, and forked
 // again for the pid namespace). It enters that one on its main thread, then
 // becomes the process the plan describes, as the init does for its own.
-import type { Channel } from '../runtime/channel';
-import type { ExecPlan } from '../runtime/init-plan';
+import type { ChildChannel } from '../protocol/channel';
+import { Msg } from '../protocol/messages';
+import type { ExecPlan } from '../protocol/plans';
 import type { State } from '../spec/types';
-import { applyRlimits, applyOomScoreAdj, applyApparmor, resolveExecutable } from '../linux/process';
+import { applyRlimits } from '../linux/rlimits';
+import { applyOomScoreAdj } from '../linux/oom-score';
+import { applyApparmor } from '../linux/lsm';
+import { resolveExecutable } from '../linux/path-lookup';
 import { applyPersonality } from '../linux/sched';
 import { applyMemoryPolicy } from '../linux/mempolicy';
 import { setupConsole } from '../linux/terminal';
@@ -22,7 +26,7 @@ import { setLogTarget, debug } from '../log';
  * Sets the process up, says "ready", and execs it. The parent reads until
  * execve closes the socket: every error up to the exec reaches it.
  */
-export function enterAndExec(chan: Channel, plan: ExecPlan): never {
+export function enterAndExec(chan: ChildChannel, plan: ExecPlan): never {
   setLogTarget(plan.log);
   const proc = plan.process;
   // A seccomp notify agent's socket is a host path: connect while it is reachable.
@@ -41,7 +45,12 @@ export function enterAndExec(chan: Channel, plan: ExecPlan): never {
   }
   if (plan.user !== undefined) {
     const u = resolveUser(plan.user);
-    proc.user = { ...proc.user, uid: u.uid, gid: u.gid, additionalGids: [...new Set([...u.groups, ...(proc.user?.additionalGids ?? [])])] };
+    proc.user = {
+      ...proc.user,
+      uid: u.uid,
+      gid: u.gid,
+      additionalGids: [...new Set([...u.groups, ...(proc.user?.additionalGids ?? [])])],
+    };
   }
   applyRlimits(proc.rlimits);
   applyOomScoreAdj(proc.oomScoreAdj);
@@ -53,7 +62,7 @@ export function enterAndExec(chan: Channel, plan: ExecPlan): never {
   applyPersonality(plan.personality);
   // The container's policy, as runc gives an exec'd process.
   applyMemoryPolicy(plan.memoryPolicy);
-  chan.send({ type: 'ready' });
+  chan.send({ type: Msg.Ready });
   debug(`exec: about to exec ${exe}`);
   becomeProcess(proc, exe, {
     preserveFds: plan.preserveFds,

@@ -6,7 +6,8 @@ import { constants } from 'node:os';
 import type { Hook, Process, State } from '../spec/types';
 import type { CompiledSeccompJSON } from '../seccomp/compile';
 import { prepareFilter } from '../seccomp/load';
-import { prepareUserSwitch } from '../linux/process';
+import { prepareUserSwitch } from '../linux/credentials';
+import { withHome } from '../linux/passwd';
 import { hookName, hookFailure, hookCommand } from '../hooks/run';
 import { FINISH_STEP, type FinalPlan, type FinishFailure } from '../sys/native';
 import { SysError, errnoName } from '../sys/errno';
@@ -41,7 +42,8 @@ export function finalPlan(proc: Process, exe: string, s: FinalInputs): FinalPlan
     hookInput: Buffer.from(JSON.stringify(s.startContainer?.state ?? {})),
     path: exe,
     argv: proc.args ?? [],
-    env: proc.env ?? [],
+    // Read while / is the container's and nothing stops the read yet (user switch, seccomp).
+    env: withHome(proc.env, proc.user?.uid ?? 0),
   };
 }
 
@@ -68,16 +70,27 @@ export function finalError(plan: FinalPlan, hooks: Hook[], f: FinishFailure): Er
 function stepCall(p: FinalPlan, step: number): [string, string] {
   const S = FINISH_STEP;
   switch (step) {
-    case S.SECCOMP: return ['seccomp', `SET_MODE_FILTER, flags 0x${(p.filter?.flags ?? 0).toString(16)}`];
-    case S.NOTIFY_SEND: return ['sendmsg', `fd ${p.filter?.notify?.fd}`];
-    case S.SETGROUPS: return ['setgroups', `[${(p.groups ?? []).join(',')}]`];
-    case S.KEEPCAPS_ON: return ['prctl', 'PR_SET_KEEPCAPS, 1'];
-    case S.SETRESGID: return ['setresgid', String(p.gid)];
-    case S.SETRESUID: return ['setresuid', String(p.uid)];
-    case S.KEEPCAPS_OFF: return ['prctl', 'PR_SET_KEEPCAPS, 0'];
-    case S.CAPSET: return ['capset', capsetArg(p.caps!)];
-    case S.AMBIENT_CLEAR: return ['prctl', 'PR_CAP_AMBIENT_CLEAR_ALL'];
-    case S.NO_NEW_PRIVS: return ['prctl', 'PR_SET_NO_NEW_PRIVS, 1'];
-    default: return ['execve', p.path];
+    case S.SECCOMP:
+      return ['seccomp', `SET_MODE_FILTER, flags 0x${(p.filter?.flags ?? 0).toString(16)}`];
+    case S.NOTIFY_SEND:
+      return ['sendmsg', `fd ${p.filter?.notify?.fd}`];
+    case S.SETGROUPS:
+      return ['setgroups', `[${(p.groups ?? []).join(',')}]`];
+    case S.KEEPCAPS_ON:
+      return ['prctl', 'PR_SET_KEEPCAPS, 1'];
+    case S.SETRESGID:
+      return ['setresgid', String(p.gid)];
+    case S.SETRESUID:
+      return ['setresuid', String(p.uid)];
+    case S.KEEPCAPS_OFF:
+      return ['prctl', 'PR_SET_KEEPCAPS, 0'];
+    case S.CAPSET:
+      return ['capset', capsetArg(p.caps!)];
+    case S.AMBIENT_CLEAR:
+      return ['prctl', 'PR_CAP_AMBIENT_CLEAR_ALL'];
+    case S.NO_NEW_PRIVS:
+      return ['prctl', 'PR_SET_NO_NEW_PRIVS, 1'];
+    default:
+      return ['execve', p.path];
   }
 }

@@ -7,13 +7,17 @@
 // while it listens, then to `tsrun start` over the exec fifo; warnings and
 // debug lines go to the parent's log (runtime/log-handover.ts).
 import { writeSync, fstatSync } from 'node:fs';
-import { Channel } from '../runtime/channel';
+import { childChannel, type ChildChannel } from '../protocol/channel';
+import { Msg } from '../protocol/messages';
+import type { InitPlan } from '../protocol/plans';
 import { setLogTarget, debug, log } from '../log';
-import type { InitPlan, ExecPlan } from '../runtime/init-plan';
 import { enterAndExec } from './exec';
 import { runHooks } from '../hooks/run';
 import { prepareRootfs, pivotRoot, finishRootfs, type RootfsPlan } from '../linux/rootfs';
-import { applyRlimits, applyOomScoreAdj, applyApparmor, checkSelinuxLabel, resolveExecutable } from '../linux/process';
+import { applyRlimits } from '../linux/rlimits';
+import { applyOomScoreAdj } from '../linux/oom-score';
+import { applyApparmor, checkSelinuxLabel } from '../linux/lsm';
+import { resolveExecutable } from '../linux/path-lookup';
 import { setupConsole } from '../linux/terminal';
 import { setDumpable } from '../sys/process';
 import { joinSessionKeyring } from '../sys/keyring';
@@ -24,11 +28,11 @@ import { becomeProcess, refuseOwnExecutable } from './become';
 import { releaseMemoryFds } from '../sys/memory-library';
 import type { Process, Spec, State } from '../spec/types';
 import { enterCwd } from './cwd';
-import { receiveBindSources } from '../runtime/bind-source-fds';
+import { receiveBindSources } from '../protocol/bind-sources';
 import { applyScheduler, applyIoPriority, applyCpuAffinity, applyPersonality } from '../linux/sched';
 import { applyMemoryPolicy } from '../linux/mempolicy';
 
-let chan: Channel;
+let chan: ChildChannel;
 let listening = true;
 /** The exec fifo's write end while `tsrun start` reads it: errors go there until execve closes it. */
 let startFd = -1;
@@ -37,7 +41,7 @@ let startFd = -1;
 function fail(err: unknown): never {
   const msg = err instanceof Error ? err.message : String(err);
   try {
-    if (listening) chan.send({ type: 'error', msg });
+    if (listening) chan.send({ type: Msg.Error, msg });
     else if (startFd >= 0) writeSync(startFd, msg);
     else log('error', `container init: ${msg}`);
   } catch {
@@ -77,9 +81,9 @@ function main(): void {
   // No container process may ptrace or read this process: it still sees the host.
   setDumpable(false);
   const first = chan.receive();
-  if (first?.type === 'exec') enterAndExec(chan, first.plan as ExecPlan);
-  if (!first || first.type !== 'plan') process.exit(1);
-  const plan = first.plan as InitPlan;
+  if (first?.type === Msg.Exec) enterAndExec(chan, first.plan);
+  if (first?.type !== Msg.Plan) process.exit(1);
+  const { plan } = first;
   setLogTarget(plan.log);
   const { config } = plan;
   // Without a process (allowed until start, which then refuses) the init
@@ -93,7 +97,7 @@ function main(): void {
   const exe = prepareProcess(config, proc);
 
   debug('init: ready, waiting for start');
-  chan.send({ type: 'ready' });
+  chan.send({ type: Msg.Ready });
   stopListening();
 
   // The init may wait in created for a long time: what setting up the
@@ -122,7 +126,11 @@ function joinNamespaces(plan: InitPlan): void {
  * the console before /dev may turn read-only; returns the seccomp agent's
  * socket, connected while the host's root is still reachable.
  */
-function setUpRootfs(plan: InitPlan, proc: Process, bindSourceFds: ReturnType<typeof receiveBindSources>): number | undefined {
+function setUpRootfs(
+  plan: InitPlan,
+  proc: Process,
+  bindSourceFds: ReturnType<typeof receiveBindSources>,
+): number | undefined {
   const { config } = plan;
   const rootfsPlan: RootfsPlan = {
     rootfs: plan.rootfs,
@@ -142,9 +150,9 @@ function setUpRootfs(plan: InitPlan, proc: Process, bindSourceFds: ReturnType<ty
   }
   const notifySocket = plan.seccomp?.notify ? connectUnix(plan.seccomp.listenerPath!) : undefined;
 
-  chan.send({ type: 'hooks' });
-  const answer = chan.receive();
-  if (!answer || answer.type !== 'ack') process.exit(1);
+  chan.send({ type: Msg.Hooks });
+  // abort: a runtime hook failed, and the parent reports it.
+  if (chan.receive()?.type !== Msg.Ack) process.exit(1);
   // As runc: in the container's namespaces, before pivot_root, with the
   // rootfs as working directory (a hook's relative paths land in it).
   runHooks('createContainer', config.hooks?.createContainer, plan.state, { cwd: plan.rootfs });
@@ -201,7 +209,7 @@ export function runInit(args: string[]): void {
     writeSync(2, 'tsrun: init is internal: it is started by tsrun create, never by hand\n');
     process.exit(1);
   }
-  chan = new Channel(fd);
+  chan = childChannel(fd);
   try {
     // Everything native is loaded by now (module evaluation): while it waits
     // in `created`, the init holds no fd it does not need.

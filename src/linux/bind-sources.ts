@@ -51,7 +51,11 @@ export function openInitBindSources(config: Spec, bundle: string, initPid: numbe
   const indexes = bindSourcesToOpen(config, bundle);
   if (indexes.length === 0) return [];
   const mounts = config.mounts ?? [];
-  const mapped = openMappingNamespaces(mounts, indexes.filter((i) => isIdmapped(resolveMount(mounts[i], bundle))), initPid);
+  const mapped = openMappingNamespaces(
+    mounts,
+    indexes.filter((i) => isIdmapped(resolveMount(mounts[i], bundle))),
+    initPid,
+  );
   const nsFd = mountJoinFd ?? open(`/proc/${initPid}/ns/mnt`, O.RDONLY);
   try {
     return openBindSources(config, bundle, indexes, nsFd, mapped.byIndex);
@@ -67,7 +71,13 @@ export function openInitBindSources(config: Spec, bundle: string, initPid: numbe
  * namespace in `userns` as detached id-mapped copies. A source that cannot
  * be opened fails here, naming the mount; nothing stays open then.
  */
-export function openBindSources(config: Spec, bundle: string, indexes: number[], mntNsFd: number, userns: ReadonlyMap<number, number> = new Map()): BindSource[] {
+export function openBindSources(
+  config: Spec,
+  bundle: string,
+  indexes: number[],
+  mntNsFd: number,
+  userns: ReadonlyMap<number, number> = new Map(),
+): BindSource[] {
   if (indexes.length === 0) return [];
   const opened: BindSource[] = [];
   // Not root (id-mapped mounts only, which then fail, named): we may not enter it.
@@ -85,7 +95,9 @@ export function openBindSources(config: Spec, bundle: string, indexes: number[],
           opened.push({ index, fd: open(rm.source, O.PATH) });
         } catch (err) {
           if (!(err instanceof SysError)) throw err;
-          throw new InvalidInputError(`config.json: /mounts/${index}: mount ${rm.source} → ${rm.destination}: bind source: ${err.code}`);
+          throw new InvalidInputError(
+            `config.json: /mounts/${index}: mount ${rm.source} → ${rm.destination}: bind source: ${err.code}`,
+          );
         }
       }
     });

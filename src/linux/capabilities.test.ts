@@ -25,5 +25,9 @@ t.test('capMask and capNames', async (t) => {
   t.throws(() => capMask(['CAP_KILL', 'CAP_LASER'], 'process.capabilities.bounding'), {
     message: 'process.capabilities.bounding[1]: unknown capability "CAP_LASER"',
   });
-  t.throws(() => capMask(['chown'], 'w'), { message: 'w[0]: unknown capability "chown"' }, 'names are exact, as in the spec');
+  t.throws(
+    () => capMask(['chown'], 'w'),
+    { message: 'w[0]: unknown capability "chown"' },
+    'names are exact, as in the spec',
+  );
 });

@@ -111,7 +111,10 @@ export function unattainableCaps(caps: LinuxCapabilities | undefined): string[] 
   const out: string[] = [];
   for (const set of ['effective', 'permitted', 'inheritable', 'ambient'] as const) {
     const lacking = capMask(caps?.[set], `/process/capabilities/${set}`) & missing;
-    if (lacking) out.push(`/process/capabilities/${set}: ${capNames(lacking).join(', ')} not in the capability bounding set tsrun runs with (CapBnd ${bounding.toString(16)}): no process it starts can have ${lacking & (lacking - 1n) ? 'them' : 'it'}`);
+    if (lacking)
+      out.push(
+        `/process/capabilities/${set}: ${capNames(lacking).join(', ')} not in the capability bounding set tsrun runs with (CapBnd ${bounding.toString(16)}): no process it starts can have ${lacking & (lacking - 1n) ? 'them' : 'it'}`,
+      );
   }
   return out;
 }

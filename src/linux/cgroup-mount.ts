@@ -98,9 +98,20 @@ function hostHierarchies(rootfs: string): Hierarchy[] {
   return out;
 }
 
-export function mountCgroupV1(ctx: MountContext, rm: ResolvedMount, mountResolved: (ctx: MountContext, rm: ResolvedMount) => void): void {
+export function mountCgroupV1(
+  ctx: MountContext,
+  rm: ResolvedMount,
+  mountResolved: (ctx: MountContext, rm: ResolvedMount) => void,
+): void {
   const readonly = rm.opts.flags & MS.RDONLY;
-  const tmpfsOpts = { ...rm.opts, flags: DEFAULT_FLAGS, data: 'mode=755', tmpcopyup: false, recAttrSet: 0, recAttrClr: 0 };
+  const tmpfsOpts = {
+    ...rm.opts,
+    flags: DEFAULT_FLAGS,
+    data: 'mode=755',
+    tmpcopyup: false,
+    recAttrSet: 0,
+    recAttrClr: 0,
+  };
   mountResolved(ctx, { source: 'tmpfs', destination: rm.destination, type: 'tmpfs', opts: tmpfsOpts });
   const merged: string[] = [];
   for (const h of hostHierarchies(ctx.rootfs)) {
@@ -116,7 +127,14 @@ export function mountCgroupV1(ctx: MountContext, rm: ResolvedMount, mountResolve
       }
     } else {
       const source = posix.join(h.mountpoint, posix.relative(h.root, h.cgroupPath));
-      const bindOpts = { ...rm.opts, flags: DEFAULT_FLAGS | MS.BIND | MS.REC | readonly, data: '', tmpcopyup: false, recAttrSet: 0, recAttrClr: 0 };
+      const bindOpts = {
+        ...rm.opts,
+        flags: DEFAULT_FLAGS | MS.BIND | MS.REC | readonly,
+        data: '',
+        tmpcopyup: false,
+        recAttrSet: 0,
+        recAttrClr: 0,
+      };
       mountResolved(ctx, { source, destination: dest, type: 'bind', opts: bindOpts });
     }
   }

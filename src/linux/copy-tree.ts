@@ -1,6 +1,16 @@
 // Recursive copy for tmpcopyup: regular files, directories, symlinks and
 // device/fifo nodes, keeping mode and owner, never following symlinks.
-import { lstatSync, readdirSync, mkdirSync, copyFileSync, symlinkSync, readlinkSync, lchownSync, chmodSync, utimesSync } from 'node:fs';
+import {
+  lstatSync,
+  readdirSync,
+  mkdirSync,
+  copyFileSync,
+  symlinkSync,
+  readlinkSync,
+  lchownSync,
+  chmodSync,
+  utimesSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { AT_FDCWD, mknodat } from '../sys/fs';
 

@@ -33,7 +33,11 @@ export function makedev(major: number, minor: number): bigint {
 
 /** runc skips /dev setup when the config bind-mounts something over /dev. */
 export function needsDevSetup(config: Spec): boolean {
-  return !(config.mounts ?? []).some((m) => cleanPath(m.destination) === '/dev' && (m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind')));
+  return !(config.mounts ?? []).some(
+    (m) =>
+      cleanPath(m.destination) === '/dev' &&
+      (m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind')),
+  );
 }
 
 /** linux.devices plus the defaults they do not override. */
@@ -75,7 +79,8 @@ function createDevice(rootFd: number, dev: LinuxDevice, userns: boolean): void {
     } catch (err) {
       // An existing matching node is left alone; anything else there is an
       // error (config-linux.md: "MUST generate an error"). EPERM means we may not mknod.
-      if (isErrno(err, 'EEXIST')) return checkExisting(`${procFdPath(parent)}/${posix.basename(path)}`, dev, mode, rdev);
+      if (isErrno(err, 'EEXIST'))
+        return checkExisting(`${procFdPath(parent)}/${posix.basename(path)}`, dev, mode, rdev);
       if (isErrno(err, 'EPERM')) return bindDevice(rootFd, dev, path);
       throw err;
     }
@@ -89,7 +94,9 @@ function checkExisting(hostPath: string, dev: LinuxDevice, mode: number, rdev: b
   const st = lstatSync(hostPath, { bigint: true });
   const typeMatches = (Number(st.mode) & S_IFMT) === (mode & S_IFMT);
   if (!typeMatches || (dev.type !== 'p' && st.rdev !== rdev)) {
-    throw new Error(`linux.devices: ${dev.path} already exists in the rootfs and is not the requested ${dev.type} device ${dev.major ?? 0}:${dev.minor ?? 0}`);
+    throw new Error(
+      `linux.devices: ${dev.path} already exists in the rootfs and is not the requested ${dev.type} device ${dev.major ?? 0}:${dev.minor ?? 0}`,
+    );
   }
 }
 
@@ -118,7 +125,8 @@ export function setupDevSymlinks(rootFd: number): void {
       try {
         symlinkSync(target, `${dir}/${name}`);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`symlink(${target} → /dev/${name}): ${(err as NodeJS.ErrnoException).code}`);
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
+          throw new Error(`symlink(${target} → /dev/${name}): ${(err as NodeJS.ErrnoException).code}`);
       }
     }
   } finally {
@@ -134,7 +142,8 @@ export function setupPtmx(rootFd: number): void {
     try {
       unlinkSync(ptmx);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`unlink(/dev/ptmx): ${(err as NodeJS.ErrnoException).code}`);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new Error(`unlink(/dev/ptmx): ${(err as NodeJS.ErrnoException).code}`);
     }
     symlinkSync('pts/ptmx', ptmx);
   } finally {

@@ -55,7 +55,8 @@ export function subIdRanges(file: string, who: { id: number; name?: string }): {
   for (const line of text.split('\n')) {
     const [owner, start, count] = line.trim().split(':');
     if (owner !== who.name && owner !== String(who.id)) continue;
-    if (/^\d+$/.test(start ?? '') && /^\d+$/.test(count ?? '')) out.push({ start: Number(start), count: Number(count) });
+    if (/^\d+$/.test(start ?? '') && /^\d+$/.test(count ?? ''))
+      out.push({ start: Number(start), count: Number(count) });
   }
   return out;
 }
@@ -76,7 +77,8 @@ function findTool(name: string): string | undefined {
 function planOne(kind: IdKind, maps: LinuxIDMapping[], who: Caller): MapWriter {
   const own = kind === 'uid' ? who.uid : who.gid;
   if (who.uid === 0) return { kind, maps, denySetgroups: false };
-  if (maps.length === 1 && maps[0].hostID === own && maps[0].size === 1) return { kind, maps, denySetgroups: kind === 'gid' };
+  if (maps.length === 1 && maps[0].hostID === own && maps[0].size === 1)
+    return { kind, maps, denySetgroups: kind === 'gid' };
   const ranges = subIdRanges(SUBID[kind], { id: kind === 'uid' ? who.uid : who.gid, name: who.name });
   maps.forEach((m, i) => {
     const ownAlone = m.hostID === own && m.size === 1;
@@ -90,7 +92,9 @@ function planOne(kind: IdKind, maps: LinuxIDMapping[], who: Caller): MapWriter {
   });
   const tool = findTool(TOOL[kind]);
   if (!tool) {
-    throw new InvalidInputError(`config.json: ${FIELD[kind]}: more than the caller's own ${kind} needs ${TOOL[kind]}, which is not in PATH (Debian: apt-get install uidmap)`);
+    throw new InvalidInputError(
+      `config.json: ${FIELD[kind]}: more than the caller's own ${kind} needs ${TOOL[kind]}, which is not in PATH (Debian: apt-get install uidmap)`,
+    );
   }
   return { kind, maps, tool, denySetgroups: false };
 }
@@ -100,7 +104,9 @@ export function planIdMaps(config: Spec, who = caller()): MapWriter[] {
   const uid = config.linux?.uidMappings ?? [];
   const gid = config.linux?.gidMappings ?? [];
   if (!uid.length || !gid.length) {
-    throw new InvalidInputError('config.json: /linux/uidMappings and /linux/gidMappings: a new user namespace needs both mappings');
+    throw new InvalidInputError(
+      'config.json: /linux/uidMappings and /linux/gidMappings: a new user namespace needs both mappings',
+    );
   }
   return [planOne('uid', uid, who), planOne('gid', gid, who)];
 }
@@ -124,7 +130,13 @@ function runTool(pid: number, w: MapWriter): void {
   const args = [String(pid), ...w.maps.flatMap((m) => [String(m.containerID), String(m.hostID), String(m.size)])];
   const r = spawnSync(w.tool!, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   if (r.status === 0) return;
-  const why = r.stderr?.trim() || (r.error ? (r.error as NodeJS.ErrnoException).code : r.signal ? `killed by ${r.signal}` : `exit status ${r.status}`);
+  const why =
+    r.stderr?.trim() ||
+    (r.error
+      ? (r.error as NodeJS.ErrnoException).code
+      : r.signal
+        ? `killed by ${r.signal}`
+        : `exit status ${r.status}`);
   throw new InvalidInputError(`config.json: ${FIELD[w.kind]}: ${w.tool} ${args.join(' ')}: ${why}`);
 }
 

@@ -57,7 +57,9 @@ export function openMappingNamespaces(mounts: readonly Mount[], indexes: number[
       const key = m.uidMappings ? `${mapText(m.uidMappings)}|${mapText(m.gidMappings ?? [])}` : 'container';
       let fd = byMapping.get(key);
       if (fd === undefined) {
-        fd = m.uidMappings ? mappedUserns(m.uidMappings, m.gidMappings ?? [], `/mounts/${index}`) : containerUserns(initPid, index);
+        fd = m.uidMappings
+          ? mappedUserns(m.uidMappings, m.gidMappings ?? [], `/mounts/${index}`)
+          : containerUserns(initPid, index);
         byMapping.set(key, fd);
       }
       byIndex.set(index, fd);
@@ -73,7 +75,9 @@ function containerUserns(initPid: number, index: number): number {
   try {
     return open(`/proc/${initPid}/ns/user`, O.RDONLY);
   } catch (err) {
-    throw new InvalidInputError(`config.json: /mounts/${index}: the container's user namespace for idmap: ${(err as Error).message}`);
+    throw new InvalidInputError(
+      `config.json: /mounts/${index}: the container's user namespace for idmap: ${(err as Error).message}`,
+    );
   }
 }
 
@@ -107,7 +111,12 @@ export function makeIdmappedMount(rm: ResolvedMount, index: number, usernsFd: nu
   const recursiveTree = (rm.opts.flags & MS.REC) !== 0;
   let fd: number;
   try {
-    fd = openTree(AT_FDCWD, rm.source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursiveTree ? AT_RECURSIVE : 0), rm.source);
+    fd = openTree(
+      AT_FDCWD,
+      rm.source,
+      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursiveTree ? AT_RECURSIVE : 0),
+      rm.source,
+    );
   } catch (err) {
     if (!(err instanceof SysError)) throw err;
     throw new InvalidInputError(`${where}: bind source: ${err.message}`);
@@ -136,7 +145,8 @@ const FS_NAMES = new Map<number, string>(Object.entries(FS_MAGIC).map(([name, ma
 
 /** Why the kernel said no, in words (EINVAL is what a filesystem without id-mapping support gets). */
 function idmapRefusal(err: SysError, source: string): string {
-  if (err.code === 'EPERM') return ' (id-mapped mounts need host root, and a mapping other than the host\'s own user namespace)';
+  if (err.code === 'EPERM')
+    return " (id-mapped mounts need host root, and a mapping other than the host's own user namespace)";
   if (err.code !== 'EINVAL') return '';
   let type = 'this filesystem';
   try {

@@ -29,7 +29,12 @@ export const MEMORY_POLICY_FLAGS = Object.keys(FLAG) as MemoryPolicyFlag[];
 
 /** A nodemask_t of MAX_NUMNODES (1024 with NODES_SHIFT=10, the largest distributions use). */
 const MASK_BYTES = 128;
-const NEEDS_NODES: MemoryPolicyMode[] = ['MPOL_BIND', 'MPOL_INTERLEAVE', 'MPOL_WEIGHTED_INTERLEAVE', 'MPOL_PREFERRED_MANY'];
+const NEEDS_NODES: MemoryPolicyMode[] = [
+  'MPOL_BIND',
+  'MPOL_INTERLEAVE',
+  'MPOL_WEIGHTED_INTERLEAVE',
+  'MPOL_PREFERRED_MANY',
+];
 const NO_NODES: MemoryPolicyMode[] = ['MPOL_DEFAULT', 'MPOL_LOCAL'];
 const BALANCING_MODES: MemoryPolicyMode[] = ['MPOL_BIND', 'MPOL_PREFERRED_MANY'];
 
@@ -66,18 +71,26 @@ export function memoryPolicyErrors(p: LinuxMemoryPolicy, read = readPossible): s
     return [(e as Error).message];
   }
   const nodes = mask ? maskMembers(mask) : [];
-  if (NO_NODES.includes(p.mode) && nodes.length) errors.push(`${PATH}/nodes: ${p.mode} takes no nodes (got ${JSON.stringify(p.nodes)})`);
+  if (NO_NODES.includes(p.mode) && nodes.length)
+    errors.push(`${PATH}/nodes: ${p.mode} takes no nodes (got ${JSON.stringify(p.nodes)})`);
   if (NEEDS_NODES.includes(p.mode) && !nodes.length) errors.push(`${PATH}/nodes: ${p.mode} needs at least one node`);
   const relative = flags.includes('MPOL_F_RELATIVE_NODES');
-  if (relative && flags.includes('MPOL_F_STATIC_NODES')) errors.push(`${PATH}/flags: MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other`);
-  if (flags.includes('MPOL_F_NUMA_BALANCING') && !BALANCING_MODES.includes(p.mode)) errors.push(`${PATH}/flags: MPOL_F_NUMA_BALANCING needs mode MPOL_BIND or MPOL_PREFERRED_MANY, not ${p.mode}`);
-  if (p.mode === 'MPOL_LOCAL' && flags.some((f) => f !== 'MPOL_F_NUMA_BALANCING')) errors.push(`${PATH}/flags: MPOL_LOCAL takes no node flags`);
-  if (p.mode === 'MPOL_PREFERRED' && !nodes.length && flags.length) errors.push(`${PATH}/flags: MPOL_PREFERRED without nodes (local allocation) takes no flags`);
+  if (relative && flags.includes('MPOL_F_STATIC_NODES'))
+    errors.push(`${PATH}/flags: MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other`);
+  if (flags.includes('MPOL_F_NUMA_BALANCING') && !BALANCING_MODES.includes(p.mode))
+    errors.push(`${PATH}/flags: MPOL_F_NUMA_BALANCING needs mode MPOL_BIND or MPOL_PREFERRED_MANY, not ${p.mode}`);
+  if (p.mode === 'MPOL_LOCAL' && flags.some((f) => f !== 'MPOL_F_NUMA_BALANCING'))
+    errors.push(`${PATH}/flags: MPOL_LOCAL takes no node flags`);
+  if (p.mode === 'MPOL_PREFERRED' && !nodes.length && flags.length)
+    errors.push(`${PATH}/flags: MPOL_PREFERRED without nodes (local allocation) takes no flags`);
   // Relative node numbers are positions in the allowed set, folded onto it: any number is fine.
   const possible = relative ? undefined : possibleNodes(read);
   if (possible) {
     const missing = nodes.filter((n) => !(possible[n >> 3] & (1 << (n & 7))));
-    if (missing.length) errors.push(`${PATH}/nodes: ${missing.length > 1 ? 'nodes' : 'node'} ${missing.join(', ')} ${missing.length > 1 ? 'do' : 'does'} not exist on this host (possible nodes: ${read().trim()})`);
+    if (missing.length)
+      errors.push(
+        `${PATH}/nodes: ${missing.length > 1 ? 'nodes' : 'node'} ${missing.join(', ')} ${missing.length > 1 ? 'do' : 'does'} not exist on this host (possible nodes: ${read().trim()})`,
+      );
   }
   return errors;
 }

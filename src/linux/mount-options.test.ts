@@ -13,15 +13,34 @@ t.test('flags set and clear in order; unknown options become data', (t) => {
 
 t.test('every flag option', (t) => {
   const cases: [string, number][] = [
-    ['ro', MS.RDONLY], ['nosuid', MS.NOSUID], ['nodev', MS.NODEV], ['noexec', MS.NOEXEC], ['sync', MS.SYNCHRONOUS],
-    ['dirsync', MS.DIRSYNC], ['remount', MS.REMOUNT], ['mand', MS.MANDLOCK], ['noatime', MS.NOATIME],
-    ['nodiratime', MS.NODIRATIME], ['relatime', MS.RELATIME], ['strictatime', MS.STRICTATIME], ['bind', MS.BIND],
-    ['rbind', MS.BIND | MS.REC], ['nosymfollow', MS.NOSYMFOLLOW],
+    ['ro', MS.RDONLY],
+    ['nosuid', MS.NOSUID],
+    ['nodev', MS.NODEV],
+    ['noexec', MS.NOEXEC],
+    ['sync', MS.SYNCHRONOUS],
+    ['dirsync', MS.DIRSYNC],
+    ['remount', MS.REMOUNT],
+    ['mand', MS.MANDLOCK],
+    ['noatime', MS.NOATIME],
+    ['nodiratime', MS.NODIRATIME],
+    ['relatime', MS.RELATIME],
+    ['strictatime', MS.STRICTATIME],
+    ['bind', MS.BIND],
+    ['rbind', MS.BIND | MS.REC],
+    ['nosymfollow', MS.NOSYMFOLLOW],
   ];
   for (const [opt, flag] of cases) t.equal(parseMountOptions([opt]).flags, flag, opt);
   const clears: [string, string][] = [
-    ['rw', 'ro'], ['suid', 'nosuid'], ['dev', 'nodev'], ['exec', 'noexec'], ['async', 'sync'], ['nomand', 'mand'],
-    ['atime', 'noatime'], ['diratime', 'nodiratime'], ['norelatime', 'relatime'], ['nostrictatime', 'strictatime'],
+    ['rw', 'ro'],
+    ['suid', 'nosuid'],
+    ['dev', 'nodev'],
+    ['exec', 'noexec'],
+    ['async', 'sync'],
+    ['nomand', 'mand'],
+    ['atime', 'noatime'],
+    ['diratime', 'nodiratime'],
+    ['norelatime', 'relatime'],
+    ['nostrictatime', 'strictatime'],
     ['symfollow', 'nosymfollow'],
   ];
   for (const [clear, set] of clears) t.equal(parseMountOptions([set, clear]).flags, 0, `${clear} clears ${set}`);
@@ -30,9 +49,20 @@ t.test('every flag option', (t) => {
 });
 
 t.test('propagation options keep their order', (t) => {
-  t.same(parseMountOptions(['rprivate', 'shared', 'rslave', 'unbindable', 'runbindable', 'private', 'slave', 'rshared']).propagation, [
-    MS.PRIVATE | MS.REC, MS.SHARED, MS.SLAVE | MS.REC, MS.UNBINDABLE, MS.UNBINDABLE | MS.REC, MS.PRIVATE, MS.SLAVE, MS.SHARED | MS.REC,
-  ]);
+  t.same(
+    parseMountOptions(['rprivate', 'shared', 'rslave', 'unbindable', 'runbindable', 'private', 'slave', 'rshared'])
+      .propagation,
+    [
+      MS.PRIVATE | MS.REC,
+      MS.SHARED,
+      MS.SLAVE | MS.REC,
+      MS.UNBINDABLE,
+      MS.UNBINDABLE | MS.REC,
+      MS.PRIVATE,
+      MS.SLAVE,
+      MS.SHARED | MS.REC,
+    ],
+  );
   t.equal(propagationFlag('rslave'), MS.SLAVE | MS.REC);
   t.equal(propagationFlag('shared'), MS.SHARED);
   t.equal(propagationFlag('bogus'), undefined);
@@ -40,7 +70,13 @@ t.test('propagation options keep their order', (t) => {
 });
 
 t.test('recursive attributes', (t) => {
-  const all = MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV | MOUNT_ATTR.NOEXEC | MOUNT_ATTR.NODIRATIME | MOUNT_ATTR.NOSYMFOLLOW;
+  const all =
+    MOUNT_ATTR.RDONLY |
+    MOUNT_ATTR.NOSUID |
+    MOUNT_ATTR.NODEV |
+    MOUNT_ATTR.NOEXEC |
+    MOUNT_ATTR.NODIRATIME |
+    MOUNT_ATTR.NOSYMFOLLOW;
   let p = parseMountOptions(['rro', 'rnosuid', 'rnodev', 'rnoexec', 'rnodiratime', 'rnosymfollow']);
   t.equal(p.recAttrSet, all);
   t.equal(p.recAttrClr, 0);
@@ -49,8 +85,12 @@ t.test('recursive attributes', (t) => {
   t.equal(p.recAttrClr, all);
   // access time is an enum: attr_clr must hold the whole mask (mount_setattr(2))
   const atime: [string, number][] = [
-    ['rnoatime', MOUNT_ATTR.NOATIME], ['rstrictatime', MOUNT_ATTR.STRICTATIME], ['rrelatime', MOUNT_ATTR.RELATIME],
-    ['ratime', MOUNT_ATTR.RELATIME], ['rnostrictatime', MOUNT_ATTR.RELATIME], ['rnorelatime', MOUNT_ATTR.STRICTATIME],
+    ['rnoatime', MOUNT_ATTR.NOATIME],
+    ['rstrictatime', MOUNT_ATTR.STRICTATIME],
+    ['rrelatime', MOUNT_ATTR.RELATIME],
+    ['ratime', MOUNT_ATTR.RELATIME],
+    ['rnostrictatime', MOUNT_ATTR.RELATIME],
+    ['rnorelatime', MOUNT_ATTR.STRICTATIME],
   ];
   for (const [opt, mode] of atime) {
     p = parseMountOptions(['rnoatime', opt]);
@@ -81,12 +121,67 @@ t.test('tmpcopyup is an extension, not data', (t) => {
 t.test("every option of the spec's table is known, none is passed on as data", (t) => {
   // config.md, "Linux mount options" (runtime-spec v1.2).
   const spec = [
-    'async', 'atime', 'bind', 'defaults', 'dev', 'diratime', 'dirsync', 'exec', 'idmap', 'iversion', 'lazytime', 'loud', 'mand',
-    'noatime', 'nodev', 'nodiratime', 'noexec', 'noiversion', 'nolazytime', 'nomand', 'norelatime', 'nostrictatime',
-    'nosuid', 'nosymfollow', 'private', 'ratime', 'rbind', 'rdev', 'rdiratime', 'relatime', 'remount', 'rexec',
-    'ridmap', 'rnoatime', 'rnodiratime', 'rnoexec', 'rnorelatime', 'rnostrictatime', 'rnosuid', 'rnosymfollow', 'ro', 'rprivate',
-    'rrelatime', 'rro', 'rrw', 'rshared', 'rslave', 'rstrictatime', 'rsuid', 'rsymfollow', 'runbindable', 'rw',
-    'shared', 'silent', 'slave', 'strictatime', 'suid', 'symfollow', 'sync', 'tmpcopyup', 'unbindable',
+    'async',
+    'atime',
+    'bind',
+    'defaults',
+    'dev',
+    'diratime',
+    'dirsync',
+    'exec',
+    'idmap',
+    'iversion',
+    'lazytime',
+    'loud',
+    'mand',
+    'noatime',
+    'nodev',
+    'nodiratime',
+    'noexec',
+    'noiversion',
+    'nolazytime',
+    'nomand',
+    'norelatime',
+    'nostrictatime',
+    'nosuid',
+    'nosymfollow',
+    'private',
+    'ratime',
+    'rbind',
+    'rdev',
+    'rdiratime',
+    'relatime',
+    'remount',
+    'rexec',
+    'ridmap',
+    'rnoatime',
+    'rnodiratime',
+    'rnoexec',
+    'rnorelatime',
+    'rnostrictatime',
+    'rnosuid',
+    'rnosymfollow',
+    'ro',
+    'rprivate',
+    'rrelatime',
+    'rro',
+    'rrw',
+    'rshared',
+    'rslave',
+    'rstrictatime',
+    'rsuid',
+    'rsymfollow',
+    'runbindable',
+    'rw',
+    'shared',
+    'silent',
+    'slave',
+    'strictatime',
+    'suid',
+    'symfollow',
+    'sync',
+    'tmpcopyup',
+    'unbindable',
   ];
   for (const o of spec) t.equal(parseMountOptions([o]).data, '', o);
   // The table lists rdev but not its opposite rnodev, which runc knows too.

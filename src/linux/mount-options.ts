@@ -97,7 +97,15 @@ const recAtimeOptions: Record<string, number> = {
 };
 
 export function parseMountOptions(options: readonly string[] | undefined): ParsedMountOptions {
-  const out: ParsedMountOptions = { flags: 0, propagation: [], recAttrSet: 0, recAttrClr: 0, tmpcopyup: false, idmap: '', data: '' };
+  const out: ParsedMountOptions = {
+    flags: 0,
+    propagation: [],
+    recAttrSet: 0,
+    recAttrClr: 0,
+    tmpcopyup: false,
+    idmap: '',
+    data: '',
+  };
   const data: string[] = [];
   for (const option of options ?? []) {
     const flag = flagOptions[option];

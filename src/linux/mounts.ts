@@ -10,7 +10,15 @@ import { AT_EMPTY_PATH, FS_MAGIC, O, closeQuiet, fsType, open, openat } from '..
 import { isErrno } from '../sys/libc';
 import { parseMountOptions } from './mount-options';
 import type { MountContext, ResolvedMount } from './mount-context';
-import { cleanPath, ensureInRoot, mkdirAllInRoot, openInRoot, openInRootIfExists, procFdPath, withPathInRoot } from './in-root';
+import {
+  cleanPath,
+  ensureInRoot,
+  mkdirAllInRoot,
+  openInRoot,
+  openInRootIfExists,
+  procFdPath,
+  withPathInRoot,
+} from './in-root';
 import { copyTree } from './copy-tree';
 import { mountCgroupV1, isCgroup2Host } from './cgroup-mount';
 
@@ -48,7 +56,8 @@ export function mountEntry(ctx: MountContext, m: Mount, sourceFd?: number): void
   const rm = resolveMount(m, ctx.bundle);
   if (sourceFd !== undefined && rm.type === 'bind') rm.sourceFd = sourceFd;
   // Only the runtime's parent can make one (idmap-mounts.ts): never a plain bind instead.
-  if (rm.opts.idmap && rm.sourceFd === undefined) throw new Error(`mount ${rm.source} → ${rm.destination}: the id-mapped mount was not prepared by tsrun create`);
+  if (rm.opts.idmap && rm.sourceFd === undefined)
+    throw new Error(`mount ${rm.source} → ${rm.destination}: the id-mapped mount was not prepared by tsrun create`);
   mountResolved(ctx, rm);
 }
 
@@ -130,12 +139,18 @@ function mountBind(ctx: MountContext, rm: ResolvedMount): void {
   try {
     isDir = statSync(source).isDirectory();
   } catch (err) {
-    throw new Error(`mount ${rm.source} → ${rm.destination}: bind source: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    throw new Error(
+      `mount ${rm.source} → ${rm.destination}: bind source: ${(err as NodeJS.ErrnoException).code ?? err}`,
+    );
   }
   const fd = ensureInRoot(ctx.rootFd, rm.destination, isDir);
   try {
     if (rm.opts.idmap) moveMount(rm.sourceFd!, fd, `${rm.source} → ${rm.destination}`);
-    else mount(source, procFdPath(fd), 'bind', rm.opts.flags & (MS.BIND | MS.REC), null, { source: rm.source, target: rm.destination });
+    else
+      mount(source, procFdPath(fd), 'bind', rm.opts.flags & (MS.BIND | MS.REC), null, {
+        source: rm.source,
+        target: rm.destination,
+      });
   } finally {
     closeQuiet(fd);
   }
@@ -215,7 +230,8 @@ function tmpfsCopyUp(rm: ResolvedMount, destFd: number, flags: number): void {
 function applyPropagation(ctx: MountContext, rm: ResolvedMount): void {
   if (rm.opts.propagation.length === 0) return;
   withPathInRoot(ctx.rootFd, rm.destination, (path) => {
-    for (const flag of rm.opts.propagation) mount(null, path, null, flag, null, { source: 'none', target: rm.destination });
+    for (const flag of rm.opts.propagation)
+      mount(null, path, null, flag, null, { source: 'none', target: rm.destination });
   });
 }
 

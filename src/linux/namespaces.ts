@@ -52,12 +52,16 @@ function openNamespace(path: string, type: LinuxNamespaceType, where: string): n
   try {
     fd = open(path, O.RDONLY);
   } catch (e) {
-    throw new InvalidInputError(`config.json: ${where}/path: cannot open ${path}: ${e instanceof SysError ? e.code : (e as Error).message}`);
+    throw new InvalidInputError(
+      `config.json: ${where}/path: cannot open ${path}: ${e instanceof SysError ? e.code : (e as Error).message}`,
+    );
   }
   const found = fsType(fd) === FS_MAGIC.NSFS ? namespaceTypeOf(fd, path) : 'not a namespace file';
   if (found !== type) {
     closeQuiet(fd);
-    throw new InvalidInputError(`config.json: ${where}/path: ${path} is not a ${type} namespace (${found === 'not a namespace file' ? found : `it is a ${found} namespace`})`);
+    throw new InvalidInputError(
+      `config.json: ${where}/path: ${path} is not a ${type} namespace (${found === 'not a namespace file' ? found : `it is a ${found} namespace`})`,
+    );
   }
   return fd;
 }
@@ -131,6 +135,8 @@ export function writeTimeOffsets(pid: number, config: Spec): void {
   try {
     writeFileSync(`/proc/${pid}/timens_offsets`, text);
   } catch (e) {
-    throw new InvalidInputError(`config.json: /linux/timeOffsets: write /proc/${pid}/timens_offsets: ${(e as NodeJS.ErrnoException).code}`);
+    throw new InvalidInputError(
+      `config.json: /linux/timeOffsets: write /proc/${pid}/timens_offsets: ${(e as NodeJS.ErrnoException).code}`,
+    );
   }
 }

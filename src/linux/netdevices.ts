@@ -13,7 +13,16 @@ import { InvalidInputError } from '../errors';
 import { debug, warn } from '../log';
 import { open, O, closeQuiet } from '../sys/fs';
 import { setns, CLONE } from '../sys/ns';
-import { RouteNetlink, NetlinkError, IFA_F_PERMANENT, RT_SCOPE_UNIVERSE, IFF_UP, addressText, type Address, type Link } from './netlink';
+import {
+  RouteNetlink,
+  NetlinkError,
+  IFA_F_PERMANENT,
+  RT_SCOPE_UNIVERSE,
+  IFF_UP,
+  addressText,
+  type Address,
+  type Link,
+} from './netlink';
 
 const IFNAMSIZ = 16;
 
@@ -38,7 +47,10 @@ export function checkNetDevices(config: Spec): void {
   const problems: string[] = [];
   const bad = (path: string, why: string) => problems.push(`config.json: ${path}: ${why}`);
   if (!config.linux?.namespaces?.some((n) => n.type === 'network')) {
-    bad('/linux/netDevices', 'the container has no network namespace of its own to move devices into (add a "network" entry to /linux/namespaces)');
+    bad(
+      '/linux/netDevices',
+      'the container has no network namespace of its own to move devices into (add a "network" entry to /linux/namespaces)',
+    );
   }
   const seen = new Map<string, string>();
   for (const [host, d] of devices) {
@@ -88,16 +100,23 @@ export class MovedNetDevices {
     const path = pointer(hostName);
     const target = targetName(hostName, d);
     const link = this.host.linkByName(hostName, 'the host network namespace');
-    if (!link) throw new InvalidInputError(`config.json: ${path}: there is no network device "${hostName}" in the host network namespace`);
+    if (!link)
+      throw new InvalidInputError(
+        `config.json: ${path}: there is no network device "${hostName}" in the host network namespace`,
+      );
     if (!target.includes('%') && this.container.linkByName(target, `the network namespace of ${this.id}`)) {
-      throw new InvalidInputError(`config.json: ${path}${d?.name ? '/name' : ''}: a network device "${target}" already exists in the network namespace of ${this.id}`);
+      throw new InvalidInputError(
+        `config.json: ${path}${d?.name ? '/name' : ''}: a network device "${target}" already exists in the network namespace of ${this.id}`,
+      );
     }
     return { hostName, target, path, link };
   }
 
   /** Move one device; on failure nothing of it stays moved, and the error names its JSON path. */
   move({ hostName, target, path, link }: Planned): void {
-    const addresses = this.host.addresses(link.index, `${hostName} in the host network namespace`).filter((a) => a.flags & IFA_F_PERMANENT && a.scope === RT_SCOPE_UNIVERSE);
+    const addresses = this.host
+      .addresses(link.index, `${hostName} in the host network namespace`)
+      .filter((a) => a.flags & IFA_F_PERMANENT && a.scope === RT_SCOPE_UNIVERSE);
     const what = `${hostName} → netns of ${this.id}${target !== hostName ? ` as ${target}` : ''}`;
     try {
       this.host.moveLink(link.index, this.containerNs, target, what);
@@ -109,16 +128,24 @@ export class MovedNetDevices {
       }
       throw netError(path, e);
     }
-    const moved = this.container.linkByIndex(link.index, `the network namespace of ${this.id}`) ?? (target.includes('%') ? undefined : this.container.linkByName(target, `the network namespace of ${this.id}`));
-    if (!moved) throw new InvalidInputError(`config.json: ${path}: "${hostName}" was moved but cannot be found in the network namespace of ${this.id}`);
+    const moved =
+      this.container.linkByIndex(link.index, `the network namespace of ${this.id}`) ??
+      (target.includes('%') ? undefined : this.container.linkByName(target, `the network namespace of ${this.id}`));
+    if (!moved)
+      throw new InvalidInputError(
+        `config.json: ${path}: "${hostName}" was moved but cannot be found in the network namespace of ${this.id}`,
+      );
     this.moved.push({ host: hostName, index: moved.index, wasUp: !!(link.flags & IFF_UP), addresses });
     try {
-      for (const a of addresses) this.container.addAddress(a, moved.index, `${addressText(a)} on ${moved.name} in netns of ${this.id}`);
+      for (const a of addresses)
+        this.container.addAddress(a, moved.index, `${addressText(a)} on ${moved.name} in netns of ${this.id}`);
       this.container.setUp(moved.index, `${moved.name} up in netns of ${this.id}`);
     } catch (e) {
       throw netError(path, e);
     }
-    debug(`network device ${hostName} moved into the container as ${moved.name}`, { addresses: addresses.map(addressText).join(" ") });
+    debug(`network device ${hostName} moved into the container as ${moved.name}`, {
+      addresses: addresses.map(addressText).join(' '),
+    });
   }
 
   /** Back to the host under their host names, with their addresses and up state: a failed create's undo. */
@@ -172,7 +199,9 @@ export function moveNetDevices(config: Spec, pid: number, id: string): MovedNetD
   if (!devices.length) return undefined;
   const nsPath = `/proc/${pid}/ns/net`;
   if (statSync(nsPath).ino === statSync('/proc/thread-self/ns/net').ino) {
-    throw new InvalidInputError(`config.json: /linux/netDevices: the container's network namespace is the runtime's own (its /linux/namespaces network entry joins it by path)`);
+    throw new InvalidInputError(
+      `config.json: /linux/netDevices: the container's network namespace is the runtime's own (its /linux/namespaces network entry joins it by path)`,
+    );
   }
   const hostNs = open('/proc/thread-self/ns/net', O.RDONLY);
   let containerNs: number | undefined;

@@ -26,7 +26,12 @@ const IFA = { ADDRESS: 1, LOCAL: 2, BROADCAST: 4, ANYCAST: 5, FLAGS: 8 } as cons
 export const IFA_F_PERMANENT = 0x80;
 export const RT_SCOPE_UNIVERSE = 0;
 // The flags an address is configured with (not the states the kernel reports, e.g. tentative).
-const IFA_F_CONFIGURABLE = 0x02 /* NODAD */ | 0x10 /* HOMEADDRESS */ | 0x100 /* MANAGETEMPADDR */ | 0x200 /* NOPREFIXROUTE */ | 0x400; /* MCAUTOJOIN */
+const IFA_F_CONFIGURABLE =
+  0x02 /* NODAD */ |
+  0x10 /* HOMEADDRESS */ |
+  0x100 /* MANAGETEMPADDR */ |
+  0x200 /* NOPREFIXROUTE */ |
+  0x400; /* MCAUTOJOIN */
 
 const NLMSG_HDRLEN = 16;
 const IFINFOMSG_LEN = 16;
@@ -89,7 +94,7 @@ function ifaddrmsg(a: Pick<Address, 'family' | 'prefixlen' | 'flags' | 'scope' |
 /** The attributes after a fixed header, by type (the last one wins, as the kernel reads them). */
 function parseAttrs(b: Buffer, from: number): Map<number, Buffer> {
   const attrs = new Map<number, Buffer>();
-  for (let off = from; off + 4 <= b.length; ) {
+  for (let off = from; off + 4 <= b.length;) {
     const len = b.readUInt16LE(off);
     if (len < 4 || off + len > b.length) break;
     attrs.set(b.readUInt16LE(off + 2) & 0x3fff, b.subarray(off + 4, off + len));
@@ -154,7 +159,7 @@ export class RouteNetlink {
     const replies: Reply[] = [];
     for (;;) {
       const dgram = netlinkRecv(this.fd, `${RTM_NAME[type]}(${what})`);
-      for (let off = 0; off + NLMSG_HDRLEN <= dgram.length; ) {
+      for (let off = 0; off + NLMSG_HDRLEN <= dgram.length;) {
         const len = dgram.readUInt32LE(off);
         if (len < NLMSG_HDRLEN || off + len > dgram.length) break;
         const m = dgram.subarray(off, off + len);
@@ -205,8 +210,16 @@ export class RouteNetlink {
 
   /** Every address of link `index`, of any family. */
   addresses(index: number, what: string): Address[] {
-    const replies = this.exchange(RTM.GETADDR, NLM_F_DUMP, ifaddrmsg({ family: 0, prefixlen: 0, flags: 0, scope: 0, index: 0 }), what);
-    return replies.filter((r) => r.type === RTM.NEWADDR).map((r) => parseAddress(r.body)).filter((a) => a.index === index);
+    const replies = this.exchange(
+      RTM.GETADDR,
+      NLM_F_DUMP,
+      ifaddrmsg({ family: 0, prefixlen: 0, flags: 0, scope: 0, index: 0 }),
+      what,
+    );
+    return replies
+      .filter((r) => r.type === RTM.NEWADDR)
+      .map((r) => parseAddress(r.body))
+      .filter((a) => a.index === index);
   }
 
   /** Add `a` to link `index` as it was configured (not its label: that names the old device). */
@@ -237,4 +250,3 @@ export function addressText(a: Address): string {
   const text = raw.length === 4 ? [...raw].join('.') : (raw.toString('hex').match(/.{4}/g) ?? []).join(':');
   return `${text}/${a.prefixlen}`;
 }
-

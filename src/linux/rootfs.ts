@@ -53,7 +53,8 @@ function rootPropagation(config: Spec): number | undefined {
   const name = config.linux?.rootfsPropagation;
   if (!name) return undefined;
   const flag = propagationFlag(name);
-  if (flag === undefined) throw new Error(`config.json: /linux/rootfsPropagation: unknown value ${JSON.stringify(name)}`);
+  if (flag === undefined)
+    throw new Error(`config.json: /linux/rootfsPropagation: unknown value ${JSON.stringify(name)}`);
   return flag;
 }
 
@@ -120,13 +121,15 @@ export function pivotRoot(plan: RootfsPlan): void {
   // Applied only now: on the old root it would have reached the host's /.
   // MS_PRIVATE was already made sure of by makeParentMountPrivate.
   const prop = rootPropagation(plan.config);
-  if (prop !== undefined && !(prop & (MS.PRIVATE | MS.UNBINDABLE))) mount(null, '/', null, prop, null, { source: 'none' });
+  if (prop !== undefined && !(prop & (MS.PRIVATE | MS.UNBINDABLE)))
+    mount(null, '/', null, prop, null, { source: 'none' });
 }
 
 /** Unbindable comes last: readonlyPaths bind-mounts paths onto themselves, which an unbindable tree refuses. */
 function applyUnbindable(plan: RootfsPlan): void {
   const prop = rootPropagation(plan.config);
-  if (plan.mountNs && prop !== undefined && prop & MS.UNBINDABLE) mount(null, '/', null, prop, null, { source: 'none' });
+  if (plan.mountNs && prop !== undefined && prop & MS.UNBINDABLE)
+    mount(null, '/', null, prop, null, { source: 'none' });
 }
 
 function pivot(rootfs: string): void {
@@ -161,7 +164,11 @@ function moveRoot(rootfs: string): void {
     closeQuiet(dir);
   }
   const hostKernelFs = readMountinfo().filter(
-    (e) => e.root === '/' && (e.fstype === 'proc' || e.fstype === 'sysfs') && e.mountpoint !== rootfs && !e.mountpoint.startsWith(rootfs + '/'),
+    (e) =>
+      e.root === '/' &&
+      (e.fstype === 'proc' || e.fstype === 'sysfs') &&
+      e.mountpoint !== rootfs &&
+      !e.mountpoint.startsWith(rootfs + '/'),
   );
   // Deepest first, so a parent is not detached before its children.
   hostKernelFs.sort((a, b) => b.mountpoint.length - a.mountpoint.length);
@@ -219,7 +226,8 @@ export function finishRootfs(plan: RootfsPlan): void {
   try {
     // /dev was mounted writable so that devices could be created in it.
     for (const m of config.mounts ?? []) {
-      if (cleanPath(m.destination) === '/dev' && parseMountOptions(m.options).flags & MS.RDONLY) remountReadonly(rootFd, '/dev', false);
+      if (cleanPath(m.destination) === '/dev' && parseMountOptions(m.options).flags & MS.RDONLY)
+        remountReadonly(rootFd, '/dev', false);
     }
     if (config.root?.readonly) setRootReadonly();
     readonlyPaths(rootFd, config.linux?.readonlyPaths ?? []);

@@ -17,7 +17,8 @@ function ownOomScoreAdj(): number | undefined {
   }
 }
 
-const isBind = (options: string[] | undefined, type: string | undefined) => type === 'bind' || (options ?? []).some((o) => o === 'bind' || o === 'rbind');
+const isBind = (options: string[] | undefined, type: string | undefined) =>
+  type === 'bind' || (options ?? []).some((o) => o === 'bind' || o === 'rbind');
 
 /** Every problem, as "config.json: /path: why" lines. */
 export function rootlessProblems(config: Spec, euid = process.geteuid?.() ?? 0): string[] {
@@ -26,7 +27,10 @@ export function rootlessProblems(config: Spec, euid = process.geteuid?.() ?? 0):
   if (euid === 0 && !inUserNamespace()) return out;
   const user = (config.linux?.namespaces ?? []).find((n) => n.type === 'user');
   if (euid !== 0) {
-    if (!user) out.push('/linux/namespaces: a rootless container needs a user namespace: add {"type": "user"} with /linux/uidMappings and /linux/gidMappings (see tsrun spec --rootless)');
+    if (!user)
+      out.push(
+        '/linux/namespaces: a rootless container needs a user namespace: add {"type": "user"} with /linux/uidMappings and /linux/gidMappings (see tsrun spec --rootless)',
+      );
     else if (!user.path) {
       try {
         planIdMaps(config);
@@ -38,13 +42,17 @@ export function rootlessProblems(config: Spec, euid = process.geteuid?.() ?? 0):
   const adj = config.process?.oomScoreAdj;
   const own = ownOomScoreAdj();
   if (adj !== undefined && own !== undefined && adj < own) {
-    out.push(`/process/oomScoreAdj: ${adj} is below the caller's own ${own}; lowering it needs CAP_SYS_RESOURCE on the host (real root)`);
+    out.push(
+      `/process/oomScoreAdj: ${adj} is below the caller's own ${own}; lowering it needs CAP_SYS_RESOURCE on the host (real root)`,
+    );
   }
   (config.mounts ?? []).forEach((m, i) => {
     const dest = posix.normalize(`/${m.destination}`);
     const fromHostSys = m.source !== undefined && posix.normalize(m.source) === '/sys';
     if (dest === '/sys' && fromHostSys && isBind(m.options, m.type) && !(m.options ?? []).includes('ro')) {
-      out.push(`/mounts/${i}/options: a writable bind of the host's /sys needs real root (its files belong to the host's root); add "ro"`);
+      out.push(
+        `/mounts/${i}/options: a writable bind of the host's /sys needs real root (its files belong to the host's root); add "ro"`,
+      );
     }
   });
   return out.map((p) => `config.json: ${p}`);

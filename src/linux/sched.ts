@@ -41,7 +41,11 @@ export function applyScheduler(s: Scheduler | undefined): void {
   );
 }
 
-const IOPRIO_CLASS: Record<LinuxIOPriority['class'], number> = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 };
+const IOPRIO_CLASS: Record<LinuxIOPriority['class'], number> = {
+  IOPRIO_CLASS_RT: 1,
+  IOPRIO_CLASS_BE: 2,
+  IOPRIO_CLASS_IDLE: 3,
+};
 
 export function applyIoPriority(p: LinuxIOPriority | undefined): void {
   if (!p) return;

@@ -41,13 +41,17 @@ function mountConsole(slave: number, ptsName: string): void {
       closeQuiet(open('/dev/console', O.CREAT | O.EXCL | O.WRONLY | O.NOFOLLOW | O.NOCTTY, 0o666));
     } catch (e) {
       // runc fails here too: there is nothing to mount the console on.
-      if (isErrno(e, 'EROFS')) throw new Error('process.terminal: /dev is read-only and has no /dev/console to mount the terminal on (open(/dev/console): EROFS)');
+      if (isErrno(e, 'EROFS'))
+        throw new Error(
+          'process.terminal: /dev is read-only and has no /dev/console to mount the terminal on (open(/dev/console): EROFS)',
+        );
       throw e;
     }
     target = open('/dev/console', O.PATH | O.NOFOLLOW);
   }
   try {
-    if (fstatSync(target).isSymbolicLink()) throw new Error('/dev/console is a symbolic link; refusing to mount the console over it');
+    if (fstatSync(target).isSymbolicLink())
+      throw new Error('/dev/console is a symbolic link; refusing to mount the console over it');
     const label = { source: ptsName, target: '/dev/console' };
     if (procMounted()) {
       mount(`/proc/self/fd/${slave}`, `/proc/self/fd/${target}`, null, MS.BIND, null, label);
@@ -76,7 +80,8 @@ export function setupConsole(
     try {
       unlockpt(master);
     } catch (err) {
-      if (isErrno(err, 'ENOTTY') || isErrno(err, 'EINVAL')) throw new Error('/dev/ptmx is not a pseudo-terminal master');
+      if (isErrno(err, 'ENOTTY') || isErrno(err, 'EINVAL'))
+        throw new Error('/dev/ptmx is not a pseudo-terminal master');
       throw err;
     }
     const ptsName = `/dev/pts/${ptsNumber(master)}`;

@@ -9,8 +9,21 @@ const BARE = /^[A-Za-z0-9\-._/@^+]*$/;
 
 /** A string as Go's %q writes it (strconv.Quote). */
 function goQuote(s: string): string {
-  const named: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v' };
-  const escaped = s.replace(/["\\\x00-\x1f\x7f]/g, (c) => named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  const named: Record<string, string> = {
+    '"': '\\"',
+    '\\': '\\\\',
+    '\x07': '\\a',
+    '\b': '\\b',
+    '\f': '\\f',
+    '\n': '\\n',
+    '\r': '\\r',
+    '\t': '\\t',
+    '\v': '\\v',
+  };
+  const escaped = s.replace(
+    /["\\\x00-\x1f\x7f]/g,
+    (c) => named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
   return `"${escaped}"`;
 }
 
@@ -20,7 +33,11 @@ export function logLine(level: Level, msg: string, json: boolean, fields: Fields
   const time = now.toISOString().replace(/\.\d+Z$/, 'Z');
   if (json) {
     const all: Fields = { ...fields, level, msg, time };
-    const sorted = Object.fromEntries(Object.keys(all).sort().map((k) => [k, all[k]]));
+    const sorted = Object.fromEntries(
+      Object.keys(all)
+        .sort()
+        .map((k) => [k, all[k]]),
+    );
     return JSON.stringify(sorted) + '\n';
   }
   const rest = Object.keys(fields)

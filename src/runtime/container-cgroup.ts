@@ -3,7 +3,7 @@
 // cgroup manager.
 import { InvalidInputError, NoSuchContainerError } from '../errors';
 import { ContainerDir, statusOf, type Saved, type Status } from '../state/store';
-import { loadCgroup, type CgroupManager, type SavedCgroup } from '../cgroups';
+import { loadCgroup, type CgroupManager } from '../cgroups';
 
 export interface ContainerCgroup {
   container: ContainerDir;
@@ -18,5 +18,5 @@ export function openContainerCgroup(root: string, id: string): ContainerCgroup {
   const saved = container.read();
   if (!saved) throw new NoSuchContainerError(id);
   if (!saved.cgroup) throw new InvalidInputError(`container ${id} has no cgroup (it was created without one)`);
-  return { container, saved, status: statusOf(container, saved), cgroup: loadCgroup(saved.cgroup as SavedCgroup) };
+  return { container, saved, status: statusOf(container, saved), cgroup: loadCgroup(saved.cgroup) };
 }

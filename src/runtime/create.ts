@@ -1,6 +1,7 @@
-// `tsrun create`: validate and plan in the parent, spawn the init through the
-// native helper, answer its requests (id maps, time offsets, hooks), record
-// the state. Any failure kills what was started and removes every trace.
+// `tsrun create`: validate and plan in the parent, start the init (spawn.ts:
+// through the native helper, answering its requests), put it in its cgroup,
+// run the runtime's hooks when it asks, record the state. Any failure kills
+// what was started and removes every trace.
 import { join } from 'node:path';
 import { chmodSync } from 'node:fs';
 import type { Spec } from '../spec/types';
@@ -13,26 +14,21 @@ import { warn, debug, type LogTarget } from '../log';
 import { unattainableCaps } from '../linux/capabilities';
 import { checkRootless } from '../linux/rootless-config';
 import { ContainerDir, type Saved } from '../state/store';
-import { procStat, waitGone } from '../state/proc';
+import { procStat } from '../state/proc';
 import { planNamespaces, closeNamespaces, type NamespacePlan } from '../linux/namespaces';
-import { nativeSpawn } from '../sys/native';
-import { socketpair } from '../sys/socket';
 import { open, O, mkfifo, closeQuiet } from '../sys/fs';
-import { waitpid } from '../sys/wait';
 import { createCgroup, CgroupError, type CgroupManager } from '../cgroups';
 import { compileSeccomp, compiledToJSON, type CompiledSeccompJSON } from '../seccomp/compile';
 import { applyCpuAffinity } from '../linux/sched';
 import { cleanPath } from '../linux/in-root';
+import { Msg } from '../protocol/messages';
+import type { InitPlan } from '../protocol/plans';
 import { logForChild } from './log-handover';
-import { Channel } from './channel';
-import { INIT_COMMAND, type InitPlan } from './init-plan';
-import { receiveConsoleMaster } from './tty-proxy';
-import { ownExecutable, reportedError, spawnHandshake } from './spawn-handshake';
+import { spawnChild, killAndReap, type ChildSpec } from './spawn';
 import { checkPreservedFds } from './preserved-fds';
-import { checkTerminal, connectConsole, writePidFile } from './handover';
-import { hookState } from './hook-state';
-import { openInitBindSources } from '../linux/bind-sources';
-import { sendBindSources } from './bind-source-fds';
+import { checkTerminal } from './handover';
+import { ociState as hookState } from '../state/status';
+import { openInitBindSources, type BindSource } from '../linux/bind-sources';
 import { checkNetDevices, moveNetDevices, type MovedNetDevices } from '../linux/netdevices';
 
 export interface CreateOptions {
@@ -78,11 +74,19 @@ function checkConfig(config: Spec, opts: CreateOptions): void {
 function planCgroup(config: Spec, opts: CreateOptions): CgroupManager {
   try {
     const devicePaths = (config.linux?.devices ?? []).map((d) => cleanPath(d.path));
-    const cgroup = createCgroup({ id: opts.id, cgroupsPath: config.linux?.cgroupsPath, systemd: opts.systemdCgroup, resources: config.linux?.resources, devicePaths, rootless: opts.rootless });
+    const cgroup = createCgroup({
+      id: opts.id,
+      cgroupsPath: config.linux?.cgroupsPath,
+      systemd: opts.systemdCgroup,
+      resources: config.linux?.resources,
+      devicePaths,
+      rootless: opts.rootless,
+    });
     for (const w of cgroup.warnings) warn(w);
     return cgroup;
   } catch (e) {
-    if (e instanceof CgroupError) throw new InvalidInputError(e.code === 'EFROZEN' ? e.message : `config.json: ${e.message}`);
+    if (e instanceof CgroupError)
+      throw new InvalidInputError(e.code === 'EFROZEN' ? e.message : `config.json: ${e.message}`);
     throw e;
   }
 }
@@ -97,65 +101,103 @@ function planSeccomp(config: Spec): CompiledSeccompJSON | undefined {
 }
 
 export function createContainer(opts: CreateOptions): Created {
-  const { bundle, config, rootfs } = opts.loaded ?? loadBundle(opts.bundle);
-  checkConfig(config, opts);
-  const cgroup = planCgroup(config, opts);
+  const b = opts.loaded ?? loadBundle(opts.bundle);
+  checkConfig(b.config, opts);
+  const cgroup = planCgroup(b.config, opts);
   const container = ContainerDir.claim(opts.root, opts.id);
-  const fds: number[] = [];
   let ns: NamespacePlan | undefined;
-  let saved: Saved | undefined;
-  let childPid = 0;
-  let netDevices: MovedNetDevices | undefined;
+  let c: Creating | undefined;
+  let initPid = 0;
   try {
-    ns = planNamespaces(config);
-    const st: Saved = initialState(opts, config, bundle, rootfs, ns);
-    saved = st;
-    container.write(st);
-    const io = openInitChannels(container, config, opts, fds);
-    const log = logForChild();
-    childPid = spawnInit(io, ns, [...checkPreservedFds(opts.preserveFds), ...log.keep], opts.executable);
-    const chan = new Channel(io.parentEnd);
-    const initPid = spawnHandshake(chan, config, childPid, ns.forkAgain);
-    debug('container init started', { pid: initPid });
-    st.pid = initPid;
-    st.pidStart = procStat(initPid)?.startTime;
-    // Recorded before it exists, so that delete --force finds it whenever create dies.
-    st.cgroup = cgroup.saved;
-    container.write(st);
-    // Into its cgroup before the init makes its cgroup namespace (it does so on receiving the plan).
-    // The device rules follow once the init has made the device nodes (its "hooks" request).
-    cgroup.apply(initPid, { deferDevices: true });
-    applyCpuAffinity(initPid, config.process?.execCPUAffinity?.initial, '/process/execCPUAffinity/initial');
-    // Now that the init has its network namespace, before it sets up the rootfs and any hook runs (as crun).
-    netDevices = moveNetDevices(config, initPid, opts.id);
-    // A user-namespaced init may not reach every source: opened for it, as runc.
-    const bindSources = openInitBindSources(config, bundle, initPid, ns.mountJoinFd);
-    fds.push(...bindSources.map((s) => s.fd));
-
-    chan.send({ type: 'plan', plan: initPlan(opts, { bundle, config, rootfs }, ns, io, st, log.target, bindSources.map((s) => s.index)) });
-    sendBindSources(chan, bindSources);
-    initHandshake(chan, config, st, cgroup);
-
-    st.phase = 'created';
-    container.write(st);
+    ns = planNamespaces(b.config);
+    c = { opts, b, ns, st: initialState(opts, b, ns), container, cgroup, fds: [] };
+    container.write(c.st);
+    const started = spawnChild(initSpec(c));
+    initPid = started.pid;
+    c.st.phase = 'created';
+    container.write(c.st);
     debug(`container ${opts.id} created`);
-    if (opts.pidFile) writePidFile(opts.pidFile, initPid);
-    // The init sent the master before "ready"; it is waiting in the socket.
-    const consoleMaster = io.consoleReceiver !== undefined ? receiveConsoleMaster(io.consoleReceiver) : undefined;
-    return { container, saved: st, consoleMaster };
+    return { container, saved: c.st, consoleMaster: started.consoleMaster };
   } catch (e) {
     // Before the kill: a dying namespace would destroy virtual devices, not give them back.
-    netDevices?.restore();
-    abortCreate(container, saved, childPid, cgroup);
+    c?.netDevices?.restore();
+    abortCreate(container, initPid, cgroup);
     throw e;
   } finally {
-    netDevices?.close();
+    c?.netDevices?.close();
     if (ns) closeNamespaces(ns);
-    fds.forEach(closeQuiet);
+    c?.fds.forEach(closeQuiet);
   }
 }
 
-function initialState(opts: CreateOptions, config: Spec, bundle: string, rootfs: string, ns: NamespacePlan): Saved {
+/** What create holds while the init starts; `fds` are closed when create ends. */
+interface Creating {
+  opts: CreateOptions;
+  b: Bundle;
+  ns: NamespacePlan;
+  st: Saved;
+  container: ContainerDir;
+  cgroup: CgroupManager;
+  fds: number[];
+  netDevices?: MovedNetDevices;
+}
+
+/** The init: new namespaces, the exec fifo, a plan to set the container up, hooks on its request. */
+function initSpec(c: Creating): ChildSpec {
+  const { opts, b, ns, st } = c;
+  const fifoFd = openExecFifo(c.container);
+  c.fds.push(fifoFd);
+  const log = logForChild();
+  const keepFds = [...checkPreservedFds(opts.preserveFds), ...log.keep, fifoFd];
+  if (ns.mountJoinFd !== undefined) keepFds.push(ns.mountJoinFd);
+  return {
+    who: 'container init',
+    started: 'container init started',
+    diedEarly: 'container init exited during setup',
+    config: b.config,
+    namespaces: ns,
+    keepFds,
+    terminal: !!b.config.process?.terminal,
+    consoleSocket: opts.consoleSocket,
+    executable: opts.executable,
+    waitForExecve: false,
+    prepare: (pid, consoleFd) => {
+      const sources = placeInit(c, pid);
+      const plan = initPlan(c, { fifoFd, consoleFd, log: log.target, bindSources: sources.map((s) => s.index) });
+      return { plan: { type: Msg.Plan, plan }, bindSources: sources.map((s) => s.fd) };
+    },
+    onHooks: () => runtimeHooks(b.config, st, c.cgroup),
+    readUntilExecve: false,
+    pidFile: opts.pidFile,
+    beforeKill: () => c.netDevices?.restore(),
+  };
+}
+
+/**
+ * The init's pid recorded, then what must precede its plan: its cgroup
+ * (before it makes its cgroup namespace), CPU affinity, network devices,
+ * and the bind sources it may not reach itself. Returns those.
+ */
+function placeInit(c: Creating, initPid: number): BindSource[] {
+  const { st } = c;
+  const { config, bundle } = c.b;
+  st.pid = initPid;
+  st.pidStart = procStat(initPid)?.startTime;
+  // Recorded before it exists, so that delete --force finds it whenever create dies.
+  st.cgroup = c.cgroup.saved;
+  c.container.write(st);
+  // The device rules follow once the init has made the device nodes (its "hooks" request).
+  c.cgroup.apply(initPid, { deferDevices: true });
+  applyCpuAffinity(initPid, config.process?.execCPUAffinity?.initial, '/process/execCPUAffinity/initial');
+  // Now that the init has its network namespace, before it sets up the rootfs and any hook runs (as crun).
+  c.netDevices = moveNetDevices(config, initPid, c.opts.id);
+  // A user-namespaced init may not reach every source: opened for it, as runc.
+  const bindSources = openInitBindSources(config, bundle, initPid, c.ns.mountJoinFd);
+  c.fds.push(...bindSources.map((s) => s.fd));
+  return bindSources;
+}
+
+function initialState(opts: CreateOptions, { bundle, config, rootfs }: Bundle, ns: NamespacePlan): Saved {
   return {
     ociVersion: OCI_VERSION,
     id: opts.id,
@@ -168,62 +210,31 @@ function initialState(opts: CreateOptions, config: Spec, bundle: string, rootfs:
     phase: 'creating',
     hooks: { poststart: config.hooks?.poststart, poststop: config.hooks?.poststop },
     // Never the rootfs itself: it may be a mount of its own (containerd's overlay).
-    hostMounts: ns.has('mount') ? undefined : (config.mounts ?? []).map((m) => join(rootfs, m.destination)).filter((p) => p !== rootfs),
+    hostMounts: ns.has('mount')
+      ? undefined
+      : (config.mounts ?? []).map((m) => join(rootfs, m.destination)).filter((p) => p !== rootfs),
     noProcess: config.process ? undefined : true,
     // Not on disk in a bundle: kept for exec, which starts from the config as created.
     config: opts.loaded ? config : undefined,
   };
 }
 
-/** The fds between create and its init; each is also pushed on `fds`, closed when create ends. */
-interface InitChannels {
-  fifoFd: number;
-  consoleFd?: number;
-  consoleReceiver?: number;
-  parentEnd: number;
-  childEnd: number;
-}
-
-function openInitChannels(container: ContainerDir, config: Spec, opts: CreateOptions, fds: number[]): InitChannels {
+/** The exec fifo, open read-write for the init: it blocks on it until `start` (src/init/main.ts). */
+function openExecFifo(container: ContainerDir): number {
   // 0622 whatever the umask: the init writes to it after becoming the container's user.
   mkfifo(container.fifoPath, 0o622);
   chmodSync(container.fifoPath, 0o622);
-  const fifoFd = open(container.fifoPath, O.RDWR);
-  fds.push(fifoFd);
-  // A foreground run with a terminal and no socket keeps the master itself (tty-proxy).
-  let consoleReceiver: number | undefined;
-  let consoleFd: number | undefined;
-  if (opts.consoleSocket) consoleFd = connectConsole(opts.consoleSocket);
-  else if (config.process?.terminal) [consoleReceiver, consoleFd] = socketpair('stream');
-  if (consoleFd !== undefined) fds.push(consoleFd);
-  if (consoleReceiver !== undefined) fds.push(consoleReceiver);
-  const [parentEnd, childEnd] = socketpair('stream');
-  fds.push(parentEnd);
-  return { fifoFd, consoleFd, consoleReceiver, parentEnd, childEnd };
+  return open(container.fifoPath, O.RDWR);
 }
 
-/** The native helper clones the init into its namespaces; it keeps exactly these fds. */
-function spawnInit(io: InitChannels, ns: NamespacePlan, extraKeep: number[], executable: string | undefined): number {
-  const keep = [0, 1, 2, ...extraKeep, io.childEnd, io.fifoFd];
-  if (io.consoleFd !== undefined) keep.push(io.consoleFd);
-  if (ns.mountJoinFd !== undefined) keep.push(ns.mountJoinFd);
-  try {
-    return nativeSpawn({
-      syncFd: io.childEnd,
-      joins: ns.joins,
-      unshareFlags: ns.unshareFlags,
-      forkAgain: ns.forkAgain,
-      keepFds: keep,
-      path: ownExecutable(executable),
-      argv: ['tsrun', INIT_COMMAND, String(io.childEnd)],
-      env: [],
-    });
-  } finally {
-    closeQuiet(io.childEnd);
-  }
+interface InitFds {
+  fifoFd: number;
+  consoleFd?: number;
+  log: LogTarget;
+  bindSources: number[];
 }
 
-function initPlan(opts: CreateOptions, b: Bundle, ns: NamespacePlan, io: InitChannels, st: Saved, log: LogTarget, bindSources: number[]): InitPlan {
+function initPlan({ opts, b, ns, st }: Creating, io: InitFds): InitPlan {
   return {
     id: opts.id,
     bundle: b.bundle,
@@ -234,7 +245,7 @@ function initPlan(opts: CreateOptions, b: Bundle, ns: NamespacePlan, io: InitCha
     fifoFd: io.fifoFd,
     consoleFd: io.consoleFd,
     mountJoinFd: ns.mountJoinFd,
-    bindSources: bindSources.length ? bindSources : undefined,
+    bindSources: io.bindSources.length ? io.bindSources : undefined,
     preserveFds: opts.preserveFds,
     newCgroupNs: ns.newCgroupNs,
     newUserNs: ns.newUserNs,
@@ -242,7 +253,7 @@ function initPlan(opts: CreateOptions, b: Bundle, ns: NamespacePlan, io: InitCha
     // Compiled while the init starts up (Docker's profile: several ms in a
     // fresh process); a bad profile still fails create, cleaned up by the caller.
     seccomp: planSeccomp(b.config),
-    log,
+    log: io.log,
   };
 }
 
@@ -251,53 +262,17 @@ function initPlan(opts: CreateOptions, b: Bundle, ns: NamespacePlan, io: InitCha
  * the runtime-namespace hooks: the device rules go in then, as runc sets its
  * cgroup at that point, before the hooks and before the container runs.
  */
-function initHandshake(chan: Channel, config: Spec, saved: Saved, cgroup: CgroupManager): void {
-  for (;;) {
-    const m = chan.receive();
-    if (!m) throw new Error('container init exited during setup');
-    switch (m.type) {
-      case 'hooks': {
-        const state = hookState(saved, 'creating');
-        try {
-          cgroup.applyDeviceRules();
-          runHooks('prestart', config.hooks?.prestart, state);
-          runHooks('createRuntime', config.hooks?.createRuntime, state);
-        } catch (e) {
-          chan.send({ type: 'abort' });
-          throw new InvalidInputError((e as Error).message);
-        }
-        chan.send({ type: 'ack' });
-        break;
-      }
-      case 'ready':
-        return;
-      case 'error':
-        throw new InvalidInputError(reportedError(m, 'container init'));
-      default:
-        throw new Error(`container init: unexpected message ${JSON.stringify(m)}`);
-    }
-  }
+function runtimeHooks(config: Spec, saved: Saved, cgroup: CgroupManager): void {
+  const state = hookState(saved, 'creating');
+  cgroup.applyDeviceRules();
+  runHooks('prestart', config.hooks?.prestart, state);
+  runHooks('createRuntime', config.hooks?.createRuntime, state);
 }
 
-/** Undo a failed create: nothing may remain (process, state dir). */
-function abortCreate(container: ContainerDir, saved: Saved | undefined, childPid: number, cgroup: CgroupManager): void {
-  const pids = [saved?.pid, childPid].filter((p): p is number => !!p);
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  for (const pid of pids) {
-    // The init after a double fork is ours too when run is its subreaper.
-    try {
-      waitpid(pid);
-    } catch {
-      // not our child, or already reaped
-    }
-    if (!waitGone(pid, undefined, 5000)) debug(`abort: process ${pid} did not exit`);
-  }
+/** Undo a failed create: nothing may remain (process, cgroup, state dir). */
+function abortCreate(container: ContainerDir, initPid: number, cgroup: CgroupManager): void {
+  // A failure inside spawnChild killed the init already; one after it (initPid set) did not.
+  killAndReap([initPid]);
   try {
     cgroup.destroy(true);
   } catch (e) {

@@ -2,13 +2,12 @@
 // every trace of the container.
 import { InvalidInputError, ContainerStateError } from '../errors';
 import { debug } from '../log';
-import { ContainerDir, statusOf } from '../state/store';
+import { ContainerDir, statusOf, ociState } from '../state/store';
 import { waitGone } from '../state/proc';
 import { signalContainer } from './kill';
-import { hookState } from './hook-state';
 import { runHooks } from '../hooks/run';
 import { umount2, MNT_DETACH } from '../sys/mount';
-import { CgroupHandle, type SavedCgroup } from '../cgroups/handle';
+import { CgroupHandle } from '../cgroups/handle';
 
 const SIGKILL = 9;
 
@@ -39,10 +38,10 @@ export function destroyContainer(c: ContainerDir, force: boolean): void {
       throw new InvalidInputError(`container ${saved.id}: init ${saved.pid} did not exit after SIGKILL`);
     }
   }
-  if (saved?.cgroup) new CgroupHandle(saved.cgroup as SavedCgroup).destroy(true);
+  if (saved?.cgroup) new CgroupHandle(saved.cgroup).destroy(true);
   if (saved?.hostMounts) unmountAll(saved.hostMounts);
   if (saved && saved.phase === 'created') {
-    runHooks('poststop', saved.hooks?.poststop, hookState(saved, 'stopped'), { continueOnError: true });
+    runHooks('poststop', saved.hooks?.poststop, ociState(saved, 'stopped'), { continueOnError: true });
   }
   debug(`removing ${c.dir}`);
   c.remove();

@@ -27,7 +27,7 @@ const LIVENESS_MS = 100;
 /** One more OOM poll after the end, so a kill that ended the container is reported. */
 const FINAL_OOM_MS = 150;
 
-const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 };
+const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 };
 
 /** Go's time.ParseDuration ("5s", "1m30s", "250ms", "0"), in milliseconds. */
 export function parseDuration(text: string): number {
@@ -44,7 +44,12 @@ export function eventLine(type: ContainerEvent['type'], id: string, data?: unkno
   return statsToJson(data === undefined ? { type, id } : { type, id, data }) + '\n';
 }
 
-export async function streamEvents(root: string, id: string, opts: EventsOptions, emit: (event: ContainerEvent) => void): Promise<void> {
+export async function streamEvents(
+  root: string,
+  id: string,
+  opts: EventsOptions,
+  emit: (event: ContainerEvent) => void,
+): Promise<void> {
   if (!(opts.intervalMs > 0)) throw new InvalidInputError('duration interval must be greater than 0');
   const { container, saved, status, cgroup } = openContainerCgroup(root, id);
   container.unlock();

@@ -8,15 +8,19 @@ import { connectUnix } from '../sys/socket';
 
 /** runc's rules: a detached terminal needs a socket, a socket needs a terminal. */
 export function checkTerminal(terminal: boolean | undefined, detach: boolean, consoleSocket: string | undefined): void {
-  if (terminal && detach && !consoleSocket) throw new InvalidInputError('cannot allocate tty if tsrun will detach without setting console socket');
-  if (!terminal && consoleSocket) throw new InvalidInputError('cannot use console socket if tsrun will not detach or allocate tty');
+  if (terminal && detach && !consoleSocket)
+    throw new InvalidInputError('cannot allocate tty if tsrun will detach without setting console socket');
+  if (!terminal && consoleSocket)
+    throw new InvalidInputError('cannot use console socket if tsrun will not detach or allocate tty');
 }
 
 export function connectConsole(path: string): number {
   try {
     return connectUnix(path);
   } catch (e) {
-    throw new InvalidInputError(`--console-socket ${path}: ${e instanceof SysError ? `connect: ${e.code}` : (e as Error).message}`);
+    throw new InvalidInputError(
+      `--console-socket ${path}: ${e instanceof SysError ? `connect: ${e.code}` : (e as Error).message}`,
+    );
   }
 }
 

@@ -4,7 +4,7 @@
 import { InvalidInputError, ContainerStateError } from '../errors';
 import { debug } from '../log';
 import { ContainerFiles, statusOf, type Saved } from '../state/status';
-import { CgroupHandle, type SavedCgroup } from '../cgroups/handle';
+import { CgroupHandle } from '../cgroups/handle';
 import { parseSignal } from './signals';
 
 /** `kill <id> [signal]`: refuses, as runc, a container that is not created, running or paused. */
@@ -20,11 +20,17 @@ export function killContainer(root: string, id: string, signal: string | undefin
 }
 
 export function signalContainer(saved: Saved, signal: number, all: boolean): void {
-  debug(all ? `kill: signal ${signal} to every process of container ${saved.id}` : `kill: signal ${signal} to the container init`, all ? {} : { pid: saved.pid });
+  debug(
+    all
+      ? `kill: signal ${signal} to every process of container ${saved.id}`
+      : `kill: signal ${signal} to the container init`,
+    all ? {} : { pid: saved.pid },
+  );
   if (all) {
-    if (!saved.cgroup) throw new InvalidInputError(`kill --all: container ${saved.id} has no cgroup recorded to find its processes by`);
+    if (!saved.cgroup)
+      throw new InvalidInputError(`kill --all: container ${saved.id} has no cgroup recorded to find its processes by`);
     // Frozen while signalled, so nothing forks its way out.
-    new CgroupHandle(saved.cgroup as SavedCgroup).signalAll(signal);
+    new CgroupHandle(saved.cgroup).signalAll(signal);
     return;
   }
   try {

@@ -1,20 +1,14 @@
 // `list`: runc's state of every container under a root, with its owner.
-import { statSync, readFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { ContainerFiles, statusOf, publicState } from '../state/status';
+import { idEntries } from '../linux/passwd';
 
 /** runc's `state` JSON of one container plus the name of the user owning its directory. */
 export type ListedState = Record<string, unknown> & { id: string; owner: string };
 
+/** The host's name of the uid; without one, the number. */
 function userName(uid: number): string {
-  try {
-    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
-      const f = line.split(':');
-      if (Number(f[2]) === uid && f[0]) return f[0];
-    }
-  } catch {
-    // no passwd: fall back to the number
-  }
-  return `#${uid}`;
+  return idEntries('/etc/passwd').find((e) => e.id === uid && e.name)?.name ?? `#${uid}`;
 }
 
 /** Sorted by id; directories that are not (or no longer) containers are skipped. */

@@ -10,7 +10,8 @@ export function checkPreservedFds(n: number): number[] {
   for (const fd of fds) {
     const cloexec = isCloexec(fd);
     if (cloexec === undefined) throw new InvalidInputError(`--preserve-fds ${n}: fd ${fd} is not open`);
-    if (cloexec) throw new InvalidInputError(`--preserve-fds ${n}: fd ${fd} was not passed to tsrun (it is tsrun's own)`);
+    if (cloexec)
+      throw new InvalidInputError(`--preserve-fds ${n}: fd ${fd} was not passed to tsrun (it is tsrun's own)`);
   }
   return fds;
 }

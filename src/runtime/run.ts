@@ -9,7 +9,6 @@ import { debug } from '../log';
 import { TtyProxy } from './tty-proxy';
 import { forwardSignals, waitExit } from './foreground';
 
-
 export async function runForeground(opts: CreateOptions, keep: boolean): Promise<number> {
   // After a double fork the init is orphaned; as subreaper we still get to wait for it.
   setChildSubreaper();

@@ -7,10 +7,17 @@ import { debug } from '../log';
 import { errnoName } from '../sys/libc';
 import { waitpid } from '../sys/wait';
 import { writeIdMaps, writeTimeOffsets } from '../linux/namespaces';
-import type { Channel, Message } from './channel';
+import type { ParentChannel } from '../protocol/channel';
+import {
+  INIT_COMMAND,
+  Msg,
+  exhausted,
+  unexpectedMessage,
+  type ChildMessage,
+  type FailedCall,
+} from '../protocol/messages';
 import { readFileSync } from 'node:fs';
-import { INIT_COMMAND } from './init-plan';
-import { sleepMs } from '../state/proc';
+import { sleepMs } from '../sys/sleep';
 
 /**
  * What the native helper execs, protected first (native/tsrun.c): the
@@ -20,47 +27,59 @@ import { sleepMs } from '../state/proc';
  */
 export function ownExecutable(explicit?: string): string {
   if (explicit !== undefined) return explicit;
-  if (!process.versions.bun) throw new Error('tsrun runs containers from its executable (dist/tsrun), not from the sources under node');
+  if (!process.versions.bun)
+    throw new Error('tsrun runs containers from its executable (dist/tsrun), not from the sources under node');
   return '/proc/self/exe';
 }
 
-export function sysMessage(m: Message): string {
-  return m.arg === undefined ? `${m.call}: ${errnoName(Number(m.errno))}` : `${m.call}(${m.arg}): ${errnoName(Number(m.errno))}`;
+function sysMessage(m: FailedCall): string {
+  return m.arg === undefined
+    ? `${m.call}: ${errnoName(Number(m.errno))}`
+    : `${m.call}(${m.arg}): ${errnoName(Number(m.errno))}`;
 }
 
 /**
- * The text of an 'error' message: the init's own words, or a failed call the
+ * The text of an error message: the init's own words, or a failed call the
  * native helper reports (it may still fail after the pid, e.g. at execveat).
  */
-export function reportedError(m: Message, who: string): string {
-  return m.call === undefined ? String(m.msg) : `${who}: ${sysMessage(m)}`;
+export function reportedError(m: Extract<ChildMessage, { type: typeof Msg.Error }>, who: string): string {
+  return 'call' in m ? `${who}: ${sysMessage(m)}` : String(m.msg);
 }
 
 /** Answer the native helper until it reports the pid; `who` names the process in errors. */
-export function spawnHandshake(chan: Channel, config: Spec, childPid: number, forkAgain: boolean, who = 'container init'): number {
+export function spawnHandshake(
+  chan: ParentChannel,
+  config: Spec,
+  childPid: number,
+  forkAgain: boolean,
+  who: string,
+): number {
   for (;;) {
     const m = chan.receive();
     if (!m) throw new Error(`${who} exited before reporting its pid`);
     switch (m.type) {
-      case 'usermap':
+      case Msg.UserMap:
         writeIdMaps(Number(m.pid), config);
-        chan.send({ type: 'ack' });
+        chan.send({ type: Msg.Ack });
         break;
-      case 'timens':
+      case Msg.TimeNs:
         writeTimeOffsets(Number(m.pid), config);
-        chan.send({ type: 'ack' });
+        chan.send({ type: Msg.Ack });
         break;
-      case 'debug':
+      case Msg.Debug:
         debug(`${who}: ${m.msg} (${sysMessage(m)})`);
         break;
-      case 'error':
+      case Msg.Error:
         throw new InvalidInputError(reportedError(m, who));
-      case 'pid':
+      case Msg.Pid:
         // The intermediate process exits right after the fork; reap it.
         if (forkAgain) waitpid(childPid);
         return Number(m.pid);
+      case Msg.Hooks:
+      case Msg.Ready:
+        throw unexpectedMessage(who, m);
       default:
-        throw new Error(`${who}: unexpected message ${JSON.stringify(m)}`);
+        return exhausted(m);
     }
   }
 }

@@ -3,10 +3,9 @@ import { openSync, readSync, closeSync, unlinkSync, constants } from 'node:fs';
 import { InvalidInputError, ContainerStateError } from '../errors';
 import { debug } from '../log';
 import { runHooks } from '../hooks/run';
-import { ContainerDir, statusOf, type Saved } from '../state/store';
+import { ContainerDir, statusOf, ociState, type Saved } from '../state/store';
 import { isSameLiveProcess } from '../state/proc';
 import { poll, POLL } from '../sys/poll';
-import { hookState } from './hook-state';
 
 /**
  * Read the exec fifo (the init blocks until we drain it), until the init
@@ -39,7 +38,8 @@ function releaseInit(fifo: string, saved: Saved): string | undefined {
       }
       // n === 0: no writer left. After its filler the init is done; before, it died.
       if (n === 0 && released) break;
-      if (n === 0 && !isSameLiveProcess(saved.pid, saved.pidStart)) return 'container init exited before it could be started';
+      if (n === 0 && !isSameLiveProcess(saved.pid, saved.pidStart))
+        return 'container init exited before it could be started';
       poll([{ fd, events: POLL.IN }], LIVENESS_MS);
     }
   } finally {
@@ -59,11 +59,14 @@ export function startContainer(c: ContainerDir): Saved {
     throw new ContainerStateError(`cannot start a container in the ${status} state`);
   }
   // The init stays created and waiting: delete removes it.
-  if (saved.noProcess) throw new InvalidInputError('config.json: /process: required when start is called (config.md#process); the container stays created');
+  if (saved.noProcess)
+    throw new InvalidInputError(
+      'config.json: /process: required when start is called (config.md#process); the container stays created',
+    );
   debug('start: releasing the container init', { pid: saved.pid });
   const failure = releaseInit(c.fifoPath, saved);
   unlinkSync(c.fifoPath);
   if (failure) throw new InvalidInputError(failure);
-  runHooks('poststart', saved.hooks?.poststart, hookState(saved, 'running'), { continueOnError: true });
+  runHooks('poststart', saved.hooks?.poststart, ociState(saved, 'running'), { continueOnError: true });
   return saved;
 }

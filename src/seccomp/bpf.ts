@@ -94,10 +94,16 @@ export function encode(prog: Insn[]): Buffer {
 }
 
 export function decode(buf: Buffer): Insn[] {
-  if (buf.length % 8 !== 0) throw new Error(`BPF program of ${buf.length} bytes is not a whole number of 8-byte instructions`);
+  if (buf.length % 8 !== 0)
+    throw new Error(`BPF program of ${buf.length} bytes is not a whole number of 8-byte instructions`);
   const prog: Insn[] = [];
   for (let o = 0; o < buf.length; o += 8) {
-    prog.push({ code: buf.readUInt16LE(o), jt: buf.readUInt8(o + 2), jf: buf.readUInt8(o + 3), k: buf.readUInt32LE(o + 4) });
+    prog.push({
+      code: buf.readUInt16LE(o),
+      jt: buf.readUInt8(o + 2),
+      jf: buf.readUInt8(o + 3),
+      k: buf.readUInt32LE(o + 4),
+    });
   }
   return prog;
 }
@@ -117,7 +123,19 @@ const hex = (k: number) => '0x' + (k >>> 0).toString(16);
 export function disassembleOne(i: Insn, pc: number, describeRet: (k: number) => string = hex): string {
   const cls = i.code & 0x07;
   const src = i.code & 0x08 ? 'x' : hex(i.k);
-  const aluOps: Record<number, string> = { 0x00: 'add', 0x10: 'sub', 0x20: 'mul', 0x30: 'div', 0x40: 'or', 0x50: 'and', 0x60: 'lsh', 0x70: 'rsh', 0x80: 'neg', 0x90: 'mod', 0xa0: 'xor' };
+  const aluOps: Record<number, string> = {
+    0x00: 'add',
+    0x10: 'sub',
+    0x20: 'mul',
+    0x30: 'div',
+    0x40: 'or',
+    0x50: 'and',
+    0x60: 'lsh',
+    0x70: 'rsh',
+    0x80: 'neg',
+    0x90: 'mod',
+    0xa0: 'xor',
+  };
   switch (cls) {
     case BPF.LD:
     case BPF.LDX: {

@@ -74,7 +74,10 @@ export function compilePolicy(policy: Policy): Insn[] {
   e.fallInto(next);
   e.stmt(LD_ABS, DATA.arch);
   const prog = e.finish();
-  if (prog.length > BPF_MAXINSNS) throw new Error(`seccomp: the profile compiles to ${prog.length} BPF instructions, above the kernel's limit of ${BPF_MAXINSNS}`);
+  if (prog.length > BPF_MAXINSNS)
+    throw new Error(
+      `seccomp: the profile compiles to ${prog.length} BPF instructions, above the kernel's limit of ${BPF_MAXINSNS}`,
+    );
   return prog;
 }
 

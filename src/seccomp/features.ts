@@ -21,7 +21,9 @@ export function seccompFeatures(flagSupported: (flag: number) => boolean = kerne
     enabled: true,
     actions: Object.keys(ACTIONS).sort(),
     operators: [...OPS].map((op) => `SCMP_CMP_${op}`).sort(),
-    archs: Object.values(ARCHES).map((a) => a.scmp).sort(),
+    archs: Object.values(ARCHES)
+      .map((a) => a.scmp)
+      .sort(),
     knownFlags,
     supportedFlags: knownFlags.filter((name) => flagSupported(FLAGS[name])),
   };

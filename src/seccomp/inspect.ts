@@ -48,7 +48,8 @@ function compileProgram(seccomp: LinuxSeccomp, path: string) {
 
 function parseNumber(s: string, what: string): bigint {
   const t = s.trim();
-  if (!/^-?(0x[0-9a-f]+|0o?[0-7]+|\d+)$/i.test(t)) throw new InvalidInputError(`seccomp: ${what} ${JSON.stringify(s)} is not a number`);
+  if (!/^-?(0x[0-9a-f]+|0o?[0-7]+|\d+)$/i.test(t))
+    throw new InvalidInputError(`seccomp: ${what} ${JSON.stringify(s)} is not a number`);
   const neg = t.startsWith('-');
   const v = BigInt(neg ? t.slice(1) : t);
   return BigInt.asUintN(64, neg ? -v : v);
@@ -69,11 +70,14 @@ function simulate(profile: () => { seccomp: LinuxSeccomp; path: string }, q: Che
   const arch: ArchDef | undefined = q.arch ? archByAnyName(q.arch) : nativeArch();
   if (!arch) throw new InvalidInputError(`seccomp: unknown architecture ${JSON.stringify(q.arch)}`);
   const nr = /^\d+$/.test(q.syscall) ? Number(q.syscall) : arch.table[q.syscall];
-  if (nr === undefined) throw new InvalidInputError(`seccomp: ${arch.name} has no syscall ${JSON.stringify(q.syscall)}`);
+  if (nr === undefined)
+    throw new InvalidInputError(`seccomp: ${arch.name} has no syscall ${JSON.stringify(q.syscall)}`);
   const args = q.args ? q.args.split(',').map((s, i) => parseNumber(s, `argument ${i}`)) : [];
   if (args.length > 6) throw new InvalidInputError('seccomp: at most 6 arguments');
   const { seccomp, path } = profile();
-  return actionName(run(compileProgram(seccomp, path), { arch: arch.audit, nr, args, ip: q.ip ? parseNumber(q.ip, 'ip') : 0n }).ret);
+  return actionName(
+    run(compileProgram(seccomp, path), { arch: arch.audit, nr, args, ip: q.ip ? parseNumber(q.ip, 'ip') : 0n }).ret,
+  );
 }
 
 export function dumpProgram(file: string): string {

@@ -43,7 +43,8 @@ export function run(prog: Insn[], data: SeccompData): Verdict {
   let x = 0;
   let count = 0;
   const load = (off: number) => {
-    if (off % 4 !== 0 || off < 0 || off >= DATA.size) throw new Error(`BPF load of data offset ${off} outside seccomp_data`);
+    if (off % 4 !== 0 || off < 0 || off >= DATA.size)
+      throw new Error(`BPF load of data offset ${off} outside seccomp_data`);
     return words[off / 4];
   };
   for (let pc = 0; pc < prog.length; pc++) {
@@ -75,7 +76,8 @@ export function run(prog: Insn[], data: SeccompData): Verdict {
           pc += i.k;
           break;
         }
-        const cond = op === BPF.JEQ ? a === src : op === BPF.JGT ? a > src : op === BPF.JGE ? a >= src : (a & src) !== 0;
+        const cond =
+          op === BPF.JEQ ? a === src : op === BPF.JGT ? a > src : op === BPF.JGE ? a >= src : (a & src) !== 0;
         pc += cond ? i.jt : i.jf;
         break;
       }
@@ -92,17 +94,29 @@ export function run(prog: Insn[], data: SeccompData): Verdict {
 
 function alu(op: number, a: number, b: number): number {
   switch (op) {
-    case BPF.ADD: return (a + b) >>> 0;
-    case BPF.SUB: return (a - b) >>> 0;
-    case BPF.MUL: return Math.imul(a, b) >>> 0;
-    case BPF.DIV: return b === 0 ? 0 : Math.floor(a / b) >>> 0;
-    case BPF.MOD: return b === 0 ? 0 : (a % b) >>> 0;
-    case BPF.OR: return (a | b) >>> 0;
-    case BPF.AND: return (a & b) >>> 0;
-    case BPF.XOR: return (a ^ b) >>> 0;
-    case BPF.LSH: return b >= 32 ? 0 : (a << b) >>> 0;
-    case BPF.RSH: return b >= 32 ? 0 : a >>> b;
-    case BPF.NEG: return -a >>> 0;
-    default: throw new Error(`unknown BPF ALU op 0x${op.toString(16)}`);
+    case BPF.ADD:
+      return (a + b) >>> 0;
+    case BPF.SUB:
+      return (a - b) >>> 0;
+    case BPF.MUL:
+      return Math.imul(a, b) >>> 0;
+    case BPF.DIV:
+      return b === 0 ? 0 : Math.floor(a / b) >>> 0;
+    case BPF.MOD:
+      return b === 0 ? 0 : (a % b) >>> 0;
+    case BPF.OR:
+      return (a | b) >>> 0;
+    case BPF.AND:
+      return (a & b) >>> 0;
+    case BPF.XOR:
+      return (a ^ b) >>> 0;
+    case BPF.LSH:
+      return b >= 32 ? 0 : (a << b) >>> 0;
+    case BPF.RSH:
+      return b >= 32 ? 0 : a >>> b;
+    case BPF.NEG:
+      return -a >>> 0;
+    default:
+      throw new Error(`unknown BPF ALU op 0x${op.toString(16)}`);
   }
 }

@@ -16,6 +16,7 @@ import { actionName } from './profile';
 import { ARCHES, X32_SYSCALL_BIT } from './arch';
 import { fromDockerProfile } from './docker-profile';
 import type { LinuxSeccomp } from '../spec/types';
+import { skipBecause } from '../../test/helpers/skip';
 
 const PROFILE = '/usr/share/containers/seccomp.json';
 const exporter = join(__dirname, '../../hack/seccomp-libseccomp-export.mjs');
@@ -34,7 +35,10 @@ function stats(prog: Insn[]) {
 
 t.test("Docker's default profile: same verdicts as libseccomp, no more instructions per syscall", (t) => {
   if (!existsSync(PROFILE)) {
-    t.skip(`${PROFILE} is missing: apt-get install golang-github-containers-common (Debian 12's containers-common)`);
+    skipBecause(
+      t,
+      `${PROFILE} is missing: apt-get install golang-github-containers-common (Debian 12's containers-common)`,
+    );
     return t.end();
   }
   const dir = mkdtempSync(join(tmpdir(), 'tsrun-seccomp-x-'));
@@ -45,7 +49,7 @@ t.test("Docker's default profile: same verdicts as libseccomp, no more instructi
 
   const lib = libseccompProgram(file, 1);
   if (typeof lib === 'string') {
-    t.skip(lib);
+    skipBecause(t, lib);
     return t.end();
   }
   const libTree = libseccompProgram(file, 2) as Insn[];
@@ -60,7 +64,9 @@ t.test("Docker's default profile: same verdicts as libseccomp, no more instructi
 
   // Arguments worth trying: the rules' own values, their neighbours, and edge values.
   const values = new Set<bigint>([0n, 1n, 0xffffffffn, 0x100000000n, 0xffffffffffffffffn, 0xffffffffffffff9cn]);
-  for (const r of seccomp.syscalls ?? []) for (const a of r.args ?? []) for (const d of [-1, 0, 1]) values.add(BigInt.asUintN(64, BigInt(a.value) + BigInt(d)));
+  for (const r of seccomp.syscalls ?? [])
+    for (const a of r.args ?? [])
+      for (const d of [-1, 0, 1]) values.add(BigInt.asUintN(64, BigInt(a.value) + BigInt(d)));
   const argSamples = [...values].flatMap((v) => [[v], [v, 0n, v], [16n, 0n, v], [v, 0n, 9n]]);
   const withArgs = new Set((seccomp.syscalls ?? []).filter((r) => r.args?.length).flatMap((r) => r.names));
 
@@ -74,7 +80,8 @@ t.test("Docker's default profile: same verdicts as libseccomp, no more instructi
         const a = run(ours, { arch: abi.audit, nr, args }).ret;
         const b = run(lib, { arch: abi.audit, nr, args }).ret;
         compared++;
-        if (a !== b) mismatch = `${abi.name} nr ${nr} args ${args.map((x) => '0x' + x.toString(16))}: tsrun ${actionName(a)}, libseccomp ${actionName(b)}`;
+        if (a !== b)
+          mismatch = `${abi.name} nr ${nr} args ${args.map((x) => '0x' + x.toString(16))}: tsrun ${actionName(a)}, libseccomp ${actionName(b)}`;
       }
     }
   }
@@ -83,10 +90,18 @@ t.test("Docker's default profile: same verdicts as libseccomp, no more instructi
   const o = stats(ours);
   const l = stats(lib);
   const lt = stats(libTree);
-  t.comment(`tsrun:            ${o.length} instructions; per x86_64 syscall worst ${o.worst}, mean ${o.mean.toFixed(2)}`);
-  t.comment(`libseccomp:       ${l.length} instructions; per x86_64 syscall worst ${l.worst}, mean ${l.mean.toFixed(2)}`);
-  t.comment(`libseccomp tree:  ${lt.length} instructions; per x86_64 syscall worst ${lt.worst}, mean ${lt.mean.toFixed(2)}`);
-  t.comment(`compile time: median ${times[10].toFixed(2)} ms, min ${times[0].toFixed(2)} ms, max ${times[19].toFixed(2)} ms (20 runs)`);
+  t.comment(
+    `tsrun:            ${o.length} instructions; per x86_64 syscall worst ${o.worst}, mean ${o.mean.toFixed(2)}`,
+  );
+  t.comment(
+    `libseccomp:       ${l.length} instructions; per x86_64 syscall worst ${l.worst}, mean ${l.mean.toFixed(2)}`,
+  );
+  t.comment(
+    `libseccomp tree:  ${lt.length} instructions; per x86_64 syscall worst ${lt.worst}, mean ${lt.mean.toFixed(2)}`,
+  );
+  t.comment(
+    `compile time: median ${times[10].toFixed(2)} ms, min ${times[0].toFixed(2)} ms, max ${times[19].toFixed(2)} ms (20 runs)`,
+  );
   t.ok(o.worst <= l.worst && o.mean <= l.mean, 'no more instructions than libseccomp (default, as runc uses it)');
   t.ok(o.worst <= lt.worst && o.mean <= lt.mean, 'no more instructions than libseccomp with its binary tree');
   t.end();
@@ -96,7 +111,15 @@ t.test('single argument rules: same verdicts as libseccomp for random operators 
   const dir = mkdtempSync(join(tmpdir(), 'tsrun-seccomp-x-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'rule.json');
-  const OPS = ['SCMP_CMP_EQ', 'SCMP_CMP_NE', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_LE', 'SCMP_CMP_LT', 'SCMP_CMP_MASKED_EQ'] as const;
+  const OPS = [
+    'SCMP_CMP_EQ',
+    'SCMP_CMP_NE',
+    'SCMP_CMP_GE',
+    'SCMP_CMP_GT',
+    'SCMP_CMP_LE',
+    'SCMP_CMP_LT',
+    'SCMP_CMP_MASKED_EQ',
+  ] as const;
   const VALUES = [0, 1, 2, 8, 0xffffffff, 2 ** 32, 2 ** 53, -100];
   const SAMPLES = [0n, 1n, 2n, 3n, 7n, 8n, 9n, 0xffffffffn, 2n ** 32n, 2n ** 53n, 2n ** 64n - 1n, 2n ** 64n - 100n];
   let seed = 0x2545f491; // xorshift32: a fixed, well-spread sequence
@@ -110,12 +133,21 @@ t.test('single argument rules: same verdicts as libseccomp for random operators 
   let mismatch = '';
   for (let i = 0; i < 60 && !mismatch; i++) {
     const op = OPS[rnd(OPS.length)];
-    const arg = { index: rnd(2), op, value: VALUES[rnd(VALUES.length)], ...(op === 'SCMP_CMP_MASKED_EQ' ? { valueTwo: VALUES[rnd(VALUES.length)] } : {}) };
-    const seccomp: LinuxSeccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'], syscalls: [{ names: ['personality'], action: 'SCMP_ACT_ERRNO', args: [arg] }] };
+    const arg = {
+      index: rnd(2),
+      op,
+      value: VALUES[rnd(VALUES.length)],
+      ...(op === 'SCMP_CMP_MASKED_EQ' ? { valueTwo: VALUES[rnd(VALUES.length)] } : {}),
+    };
+    const seccomp: LinuxSeccomp = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'],
+      syscalls: [{ names: ['personality'], action: 'SCMP_ACT_ERRNO', args: [arg] }],
+    };
     writeFileSync(file, JSON.stringify(seccomp));
     const lib = libseccompProgram(file, 1);
     if (typeof lib === 'string') {
-      t.skip(lib);
+      skipBecause(t, lib);
       return t.end();
     }
     const ours = decode(compileSeccomp(seccomp, { nativeArch: ARCHES.x86_64 }).program);
@@ -126,7 +158,8 @@ t.test('single argument rules: same verdicts as libseccomp for random operators 
           const a = run(ours, data).ret;
           const b = run(lib, data).ret;
           compared++;
-          if (a !== b && !mismatch) mismatch = `${JSON.stringify(arg)} on ${abi.name} args ${a0},${a1}: tsrun ${actionName(a)}, libseccomp ${actionName(b)}`;
+          if (a !== b && !mismatch)
+            mismatch = `${JSON.stringify(arg)} on ${abi.name} args ${a0},${a1}: tsrun ${actionName(a)}, libseccomp ${actionName(b)}`;
         }
       }
     }

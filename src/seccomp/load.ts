@@ -96,7 +96,12 @@ export function loadSeccomp(compiled: CompiledSeccomp | CompiledSeccompJSON, not
  * stream socket) and send the container process state as JSON, with the
  * listener fd attached as SCM_RIGHTS and named "seccompFd" in `fds`.
  */
-export function sendSeccompListener(listener: string | number, listenerFd: number, state: State, metadata?: string): void {
+export function sendSeccompListener(
+  listener: string | number,
+  listenerFd: number,
+  state: State,
+  metadata?: string,
+): void {
   const sock = typeof listener === 'number' ? listener : connectUnix(listener);
   try {
     sendFds(sock, agentMessage(state, metadata), [listenerFd]);

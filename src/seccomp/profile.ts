@@ -97,12 +97,16 @@ export interface PolicyOptions {
 }
 
 function action(name: unknown, errnoRet: unknown, path: string, errnoPath: string): number {
-  if (typeof name !== 'string' || !(name in ACTIONS)) throw new SeccompConfigError(path, `unknown action ${JSON.stringify(name)}`);
+  if (typeof name !== 'string' || !(name in ACTIONS))
+    throw new SeccompConfigError(path, `unknown action ${JSON.stringify(name)}`);
   const ret = ACTIONS[name];
   const takesData = ret === SECCOMP_RET.ERRNO || ret === SECCOMP_RET.TRACE;
   if (errnoRet === undefined || errnoRet === null) return takesData ? ret | EPERM : ret;
   if (typeof errnoRet !== 'number' || !Number.isInteger(errnoRet) || errnoRet < 0 || errnoRet > MAX_ERRNO) {
-    throw new SeccompConfigError(errnoPath, `must be an integer from 0 to ${MAX_ERRNO}, got ${JSON.stringify(errnoRet)}`);
+    throw new SeccompConfigError(
+      errnoPath,
+      `must be an integer from 0 to ${MAX_ERRNO}, got ${JSON.stringify(errnoRet)}`,
+    );
   }
   if (!takesData) {
     debug(`seccomp: ${errnoPath} ignored: ${name} takes no errno`);
@@ -113,10 +117,16 @@ function action(name: unknown, errnoRet: unknown, path: string, errnoPath: strin
 
 /** A JSON number as uint64; negative integers are taken as two's complement (-100 is AT_FDCWD). */
 function u64(v: unknown, path: string): bigint {
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new SeccompConfigError(path, `must be an integer, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v))
+    throw new SeccompConfigError(path, `must be an integer, got ${JSON.stringify(v)}`);
   if (v < -(2 ** 63)) throw new SeccompConfigError(path, `${v} is below the int64 range`);
   // JSON numbers above 2^53 are rounded; 2^64-1 parses as 2^64.
-  if (v >= 2 ** 64) return v === 2 ** 64 ? U64 : (() => { throw new SeccompConfigError(path, `${v} exceeds the uint64 range`); })();
+  if (v >= 2 ** 64)
+    return v === 2 ** 64
+      ? U64
+      : (() => {
+          throw new SeccompConfigError(path, `${v} exceeds the uint64 range`);
+        })();
   return BigInt.asUintN(64, BigInt(v));
 }
 
@@ -124,14 +134,18 @@ export function checkPolicy(seccomp: LinuxSeccomp, opts: PolicyOptions = {}): Po
   const base = opts.path ?? 'linux.seccomp';
   if (!seccomp || typeof seccomp !== 'object') throw new SeccompConfigError(base, 'must be an object');
   const s = seccomp as LinuxSeccomp & Record<string, unknown>;
-  if (s.defaultAction === 'SCMP_ACT_NOTIFY') throw new SeccompConfigError(`${base}.defaultAction`, 'SCMP_ACT_NOTIFY cannot be the default action');
+  if (s.defaultAction === 'SCMP_ACT_NOTIFY')
+    throw new SeccompConfigError(`${base}.defaultAction`, 'SCMP_ACT_NOTIFY cannot be the default action');
   const defaultRet = action(s.defaultAction, s.defaultErrnoRet, `${base}.defaultAction`, `${base}.defaultErrnoRet`);
   const arches = policyArches(s, base, opts.nativeArch ?? nativeArch());
 
   // As runc: only for the listed architectures, not when the default action
   // lets calls through (ALLOW, LOG, TRACE) or already is ENOSYS.
   const permissive = ['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE'].includes(s.defaultAction);
-  const enosysArches = permissive || s.defaultErrnoRet === ENOSYS ? [] : arches.filter((a) => (s.architectures ?? []).includes(a.scmp as never));
+  const enosysArches =
+    permissive || s.defaultErrnoRet === ENOSYS
+      ? []
+      : arches.filter((a) => (s.architectures ?? []).includes(a.scmp as never));
 
   const flagNames = (s.flags ?? []).map((name, i) => {
     if (!(name in FLAGS)) throw new SeccompConfigError(`${base}.flags[${i}]`, `unknown flag ${JSON.stringify(name)}`);
@@ -139,7 +153,8 @@ export function checkPolicy(seccomp: LinuxSeccomp, opts: PolicyOptions = {}): Po
   });
   const rules = (s.syscalls ?? []).map((sc, i) => policyRule(sc, `${base}.syscalls[${i}]`));
   const notify = rules.some((r) => r.ret === SECCOMP_RET.USER_NOTIF);
-  if (notify && !s.listenerPath) throw new SeccompConfigError(`${base}.listenerPath`, 'is required when a rule uses SCMP_ACT_NOTIFY');
+  if (notify && !s.listenerPath)
+    throw new SeccompConfigError(`${base}.listenerPath`, 'is required when a rule uses SCMP_ACT_NOTIFY');
   // config-linux.md: "If the SCMP_ACT_NOTIFY action is not used this value is ignored" (runc: silently).
   if (!notify && s.listenerPath) warn(`seccomp: ${base}.listenerPath ignored: no rule uses SCMP_ACT_NOTIFY`);
   return {
@@ -187,13 +202,17 @@ function filterFlags(names: string[], notify: boolean, base: string): number {
 type SyscallRule = NonNullable<LinuxSeccomp['syscalls']>[number];
 
 function policyRule(sc: SyscallRule, p: string): Rule {
-  if (!Array.isArray(sc.names) || sc.names.length === 0) throw new SeccompConfigError(`${p}.names`, 'must list at least one syscall');
+  if (!Array.isArray(sc.names) || sc.names.length === 0)
+    throw new SeccompConfigError(`${p}.names`, 'must list at least one syscall');
   sc.names.forEach((n, j) => {
     if (typeof n !== 'string' || n === '') throw new SeccompConfigError(`${p}.names[${j}]`, 'must be a syscall name');
   });
   const ret = action(sc.action, sc.errnoRet, `${p}.action`, `${p}.errnoRet`);
   if (ret === SECCOMP_RET.USER_NOTIF && sc.names.includes('write')) {
-    throw new SeccompConfigError(`${p}.names`, 'SCMP_ACT_NOTIFY cannot be used for write: the runtime itself writes after loading the filter');
+    throw new SeccompConfigError(
+      `${p}.names`,
+      'SCMP_ACT_NOTIFY cannot be used for write: the runtime itself writes after loading the filter',
+    );
   }
   const conds = (sc.args ?? []).map((arg, k) => policyCond(arg, `${p}.args[${k}]`));
   return { names: sc.names, ret, conds, path: p };
@@ -204,7 +223,8 @@ function policyCond(arg: NonNullable<SyscallRule['args']>[number], ap: string): 
     throw new SeccompConfigError(`${ap}.index`, `must be 0 to 5, got ${JSON.stringify(arg.index)}`);
   }
   const op = typeof arg.op === 'string' ? arg.op.replace(/^SCMP_CMP_/, '') : '';
-  if (!arg.op?.startsWith('SCMP_CMP_') || !OPS.has(op)) throw new SeccompConfigError(`${ap}.op`, `unknown operator ${JSON.stringify(arg.op)}`);
+  if (!arg.op?.startsWith('SCMP_CMP_') || !OPS.has(op))
+    throw new SeccompConfigError(`${ap}.op`, `unknown operator ${JSON.stringify(arg.op)}`);
   const value = u64(arg.value, `${ap}.value`);
   const valueTwo = arg.valueTwo === undefined ? 0n : u64(arg.valueTwo, `${ap}.valueTwo`);
   // libseccomp (so runc) compares arg & mask with valueTwo & mask: bits of
@@ -216,14 +236,23 @@ export function actionName(ret: number): string {
   const r = ret >>> 0;
   const data = r & 0xffff;
   switch ((r & 0xffff0000) >>> 0) {
-    case SECCOMP_RET.KILL_PROCESS: return 'SCMP_ACT_KILL_PROCESS';
-    case SECCOMP_RET.KILL_THREAD: return 'SCMP_ACT_KILL_THREAD';
-    case SECCOMP_RET.TRAP: return 'SCMP_ACT_TRAP';
-    case SECCOMP_RET.ERRNO: return `SCMP_ACT_ERRNO(${data})`;
-    case SECCOMP_RET.USER_NOTIF: return 'SCMP_ACT_NOTIFY';
-    case SECCOMP_RET.TRACE: return `SCMP_ACT_TRACE(${data})`;
-    case SECCOMP_RET.LOG: return 'SCMP_ACT_LOG';
-    case SECCOMP_RET.ALLOW: return 'SCMP_ACT_ALLOW';
-    default: return `0x${r.toString(16)}`;
+    case SECCOMP_RET.KILL_PROCESS:
+      return 'SCMP_ACT_KILL_PROCESS';
+    case SECCOMP_RET.KILL_THREAD:
+      return 'SCMP_ACT_KILL_THREAD';
+    case SECCOMP_RET.TRAP:
+      return 'SCMP_ACT_TRAP';
+    case SECCOMP_RET.ERRNO:
+      return `SCMP_ACT_ERRNO(${data})`;
+    case SECCOMP_RET.USER_NOTIF:
+      return 'SCMP_ACT_NOTIFY';
+    case SECCOMP_RET.TRACE:
+      return `SCMP_ACT_TRACE(${data})`;
+    case SECCOMP_RET.LOG:
+      return 'SCMP_ACT_LOG';
+    case SECCOMP_RET.ALLOW:
+      return 'SCMP_ACT_ALLOW';
+    default:
+      return `0x${r.toString(16)}`;
   }
 }

@@ -39,11 +39,15 @@ export function resolveArch(policy: Policy, arch: ArchDef): Map<number, Leaf> {
       let e = entries.get(nr);
       if (!e) entries.set(nr, (e = { conds: [] }));
       const conflict = (other: string) =>
-        new SeccompConfigError(rule.path, `conflicts with ${other}: different actions for ${name} under the same conditions`);
+        new SeccompConfigError(
+          rule.path,
+          `conflicts with ${other}: different actions for ${name} under the same conditions`,
+        );
       if (rule.conds.length === 0) {
         // The first wins, as with libseccomp; containers-common's default
         // profile relies on it (setns both allowed and, without CAP_SYS_ADMIN, denied).
-        if (e.uncond && e.uncond.ret !== rule.ret) debug(`seccomp: ${rule.path}: ${name} already decided by ${e.uncond.path}; ignored`);
+        if (e.uncond && e.uncond.ret !== rule.ret)
+          debug(`seccomp: ${rule.path}: ${name} already decided by ${e.uncond.path}; ignored`);
         e.uncond ??= { ret: rule.ret, path: rule.path };
       } else {
         const key = condKey(rule.conds);

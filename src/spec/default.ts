@@ -9,7 +9,12 @@ const defaultCaps = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
 function mounts(rootless: boolean): Mount[] {
   return [
     { destination: '/proc', type: 'proc', source: 'proc' },
-    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    {
+      destination: '/dev',
+      type: 'tmpfs',
+      source: 'tmpfs',
+      options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'],
+    },
     {
       destination: '/dev/pts',
       type: 'devpts',
@@ -17,14 +22,24 @@ function mounts(rootless: boolean): Mount[] {
       // A rootless container's user namespace has no gid 5 to give the ptys.
       options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', ...(rootless ? [] : ['gid=5'])],
     },
-    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+    {
+      destination: '/dev/shm',
+      type: 'tmpfs',
+      source: 'shm',
+      options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
+    },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     // Without its own network namespace a rootless container may not mount a
     // fresh sysfs, so it gets the host's, bound read-only.
     rootless
       ? { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
       : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
-    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
+    {
+      destination: '/sys/fs/cgroup',
+      type: 'cgroup',
+      source: 'cgroup',
+      options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'],
+    },
   ];
 }
 
@@ -33,7 +48,10 @@ function mounts(rootless: boolean): Mount[] {
  * a user namespace mapping only `ids` (default: the caller's euid/egid) to
  * root, no network namespace and no cgroup device rules.
  */
-export function defaultSpec(rootless = false, ids = { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 }): Spec {
+export function defaultSpec(
+  rootless = false,
+  ids = { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 },
+): Spec {
   const spec: Spec = {
     ociVersion: OCI_VERSION,
     process: {

@@ -1,6 +1,6 @@
 // The runtime-spec features document (features.md, features-linux.md, as of
 // ociVersionMax) that `tsrun features` prints. It claims only what works:
-// src/spec/features-truth.test.ts holds each claim against a container.
+// test/integration/spec/features-truth.test.ts holds each claim against a container.
 import { readFileSync } from 'node:fs';
 import { version as tsrunVersion } from '../../package.json';
 import { kernelCapabilities } from './capabilities';
@@ -11,7 +11,7 @@ import { cgroupFeatures, type CgroupFeatures } from '../cgroups';
 import { knownMountOptions } from '../linux/mount-options';
 import { hasMountSetattr } from '../sys/mount';
 import { MEMORY_POLICY_FLAGS, MEMORY_POLICY_MODES } from '../linux/mempolicy';
-import { apparmorEnabled } from '../linux/process';
+import { apparmorEnabled } from '../linux/lsm';
 
 const HOOKS: HookKind[] = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
 
@@ -53,7 +53,10 @@ function cgroupAnnotations(cg: CgroupFeatures): Record<string, string> {
   };
 }
 
-export function features(readLastCap = () => readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'), readCgroups: () => CgroupFeatures = cgroupFeatures): Features {
+export function features(
+  readLastCap = () => readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'),
+  readCgroups: () => CgroupFeatures = cgroupFeatures,
+): Features {
   const cg = readCgroups();
   const hasV1 = Object.values(cg.controllers).includes(1);
   const hasV2 = cg.mode !== 'v1';
@@ -84,6 +87,10 @@ export function features(readLastCap = () => readFileSync('/proc/sys/kernel/cap_
       netDevices: { enabled: true },
     },
     // The spec has no field for it: whether tsrun runs containers for an unprivileged caller.
-    annotations: { 'io.github.tsrun.version': tsrunVersion, 'io.github.tsrun.rootless': 'true', ...cgroupAnnotations(cg) },
+    annotations: {
+      'io.github.tsrun.version': tsrunVersion,
+      'io.github.tsrun.rootless': 'true',
+      ...cgroupAnnotations(cg),
+    },
   };
 }

@@ -37,15 +37,16 @@ export function jsonErrorOffset(text: string): number | undefined {
   const value = (): void => {
     ws();
     const c = text[i];
-    if (c === '{') return container('}', () => {
-      ws();
-      if (text[i] !== '"') fail();
-      string();
-      ws();
-      if (text[i] !== ':') fail();
-      i++;
-      value();
-    });
+    if (c === '{')
+      return container('}', () => {
+        ws();
+        if (text[i] !== '"') fail();
+        string();
+        ws();
+        if (text[i] !== ':') fail();
+        i++;
+        value();
+      });
     if (c === '[') return container(']', value);
     if (c === '"') return string();
     if (c === 't') return literal('true');

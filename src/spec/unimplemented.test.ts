@@ -11,10 +11,10 @@ t.test('each unimplemented field that asks for something is named', async (t) =>
   const c = defaultSpec() as Spec & { linux: Record<string, unknown> };
   c.linux.intelRdt = { closID: 'x' };
   c.linux.mountLabel = 'system_u:object_r:container_file_t:s0';
-  t.same(unimplementedFields(c).map((l) => l.split(':').slice(0, 2).join(':')), [
-    'config.json: /linux/intelRdt',
-    'config.json: /linux/mountLabel',
-  ]);
+  t.same(
+    unimplementedFields(c).map((l) => l.split(':').slice(0, 2).join(':')),
+    ['config.json: /linux/intelRdt', 'config.json: /linux/mountLabel'],
+  );
 });
 
 t.test('empty values ask for nothing', async (t) => {

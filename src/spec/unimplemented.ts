@@ -18,6 +18,7 @@ export function unimplementedFields(config: Spec): string[] {
   const problems: string[] = [];
   const refuse = (path: string, why: string) => problems.push(`config.json: ${path}: ${why}`);
   if (isSet(linux?.intelRdt)) refuse('/linux/intelRdt', 'Intel RDT (resctrl) is not supported by tsrun');
-  if (isSet(linux?.mountLabel)) refuse('/linux/mountLabel', 'SELinux mount labels need SELinux, which tsrun does not support');
+  if (isSet(linux?.mountLabel))
+    refuse('/linux/mountLabel', 'SELinux mount labels need SELinux, which tsrun does not support');
   return problems;
 }

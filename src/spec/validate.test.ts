@@ -19,8 +19,16 @@ t.test('messages carry the JSON pointer and the rule', async (t) => {
   const got = validateConfig(c);
   t.ok(got.includes('config.json: /process/rlimits/0/type: must match pattern "^RLIMIT_[A-Z]+$"'), got.join('\n'));
   t.ok(got.includes('config.json: /process/cwd: must match pattern "^/"'), got.join('\n'));
-  t.ok(got.includes('config.json: /linux/namespaces/5/type: must be one of: "pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"'), got.join('\n'));
-  t.ok(got.includes('config.json: /process/capabilities/bounding/3: must match pattern "^CAP_[A-Z_]+$"'), got.join('\n'));
+  t.ok(
+    got.includes(
+      'config.json: /linux/namespaces/5/type: must be one of: "pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"',
+    ),
+    got.join('\n'),
+  );
+  t.ok(
+    got.includes('config.json: /process/capabilities/bounding/3: must match pattern "^CAP_[A-Z_]+$"'),
+    got.join('\n'),
+  );
   t.ok(got.includes('config.json: /process/user/uid: must be >= 0'), got.join('\n'));
   t.equal(got.length, 5, 'one line per problem, no duplicates or if/then noise');
 });
@@ -29,7 +37,10 @@ t.test('missing required properties name their full path', async (t) => {
   t.same(validateConfig({}), ['config.json: /ociVersion: is required', 'config.json: /root: is required']);
   const c = base();
   delete c.process.cwd;
-  c.linux.devices = [{ type: 'c', path: '/dev/fuse' }, { type: 'p', path: '/dev/fifo' }];
+  c.linux.devices = [
+    { type: 'c', path: '/dev/fuse' },
+    { type: 'p', path: '/dev/fifo' },
+  ];
   c.mounts.push({ destination: '/x', uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], options: ['bind'] });
   t.same(validateConfig(c).sort(), [
     'config.json: /linux/devices/0/major: is required',
@@ -95,7 +106,9 @@ t.test('time offsets: only the clocks a time namespace has', async (t) => {
   c.linux.timeOffsets = { monotonic: { secs: -5, nanosecs: 10 }, boottime: { secs: 1 } };
   t.same(validateConfig(c), []);
   c.linux.timeOffsets = { realtime: { secs: 1 } };
-  t.same(validateConfig(c), ['config.json: /linux/timeOffsets: property name "realtime" must be one of: "monotonic", "boottime"']);
+  t.same(validateConfig(c), [
+    'config.json: /linux/timeOffsets: property name "realtime" must be one of: "monotonic", "boottime"',
+  ]);
 });
 
 t.test('not an object at all', async (t) => {

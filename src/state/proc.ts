@@ -1,6 +1,7 @@
 // Facts about a process read from /proc, used to tell whether the pid saved
 // for a container still belongs to it.
 import { readFileSync } from 'node:fs';
+import { sleepMs } from '../sys/sleep';
 
 export interface ProcStat {
   state: string;
@@ -26,11 +27,6 @@ export function isSameLiveProcess(pid: number, startTime: string | undefined): b
   const st = procStat(pid);
   if (!st || st.state === 'Z' || st.state === 'X') return false;
   return startTime === undefined || st.startTime === startTime;
-}
-
-/** Sleep without an event loop (the CLI is synchronous between steps). */
-export function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** Poll until the process is gone (or a zombie); false on timeout. */

@@ -4,7 +4,7 @@
 // FFI (the lock is an flock, store.ts).
 import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Hook } from '../spec/types';
+import type { Hook, Spec, State } from '../spec/types';
 import { InvalidInputError, NoSuchContainerError } from '../errors';
 import { isSameLiveProcess } from './proc';
 import { validateId } from './id';
@@ -28,7 +28,8 @@ export interface Saved {
   /** 'creating' until `create` has finished. */
   phase: 'creating' | 'created';
   hooks?: { poststart?: Hook[]; poststop?: Hook[] };
-  cgroup?: unknown;
+  /** The container's cgroup, as its handle saves it (for pause, update, stats, delete). */
+  cgroup?: SavedCgroup;
   /**
    * Without a mount namespace the container's mounts are made in the
    * caller's namespace (as runc does): their host paths, for delete to undo.
@@ -37,7 +38,7 @@ export interface Saved {
   /** config.json has no process: create made the container, start must refuse (config.md#process). */
   noProcess?: boolean;
   /** The config, when it was given in memory (the library) rather than in the bundle's config.json. */
-  config?: unknown;
+  config?: Spec;
 }
 
 const missing = (id: string) => new NoSuchContainerError(id);
@@ -106,23 +107,31 @@ export function statusOf(c: ContainerFiles, s: Saved | undefined): Status {
   if (!s || !isSameLiveProcess(s.pid, s.pidStart)) return 'stopped';
   if (s.phase === 'creating') return 'creating';
   // A created container can be paused too (runc reports it paused).
-  if (s.cgroup && new CgroupHandle(s.cgroup as SavedCgroup).isFrozen()) return 'paused';
+  if (s.cgroup && new CgroupHandle(s.cgroup).isFrozen()) return 'paused';
   if (existsSync(c.fifoPath)) return 'created';
   return 'running';
 }
 
-/** runc's `state` JSON. */
+/** The spec's State, as plain JSON (the init plan and the hooks take any object). */
+export type OciState = State & Record<string, unknown>;
+
+/**
+ * The runtime-spec State (runtime.md#state) of a saved container: what a hook
+ * reads on its stdin. Empty annotations are left out, as runc does.
+ */
+export function ociState(s: Saved, status: Status): OciState {
+  const st: OciState = { ociVersion: s.ociVersion, id: s.id, status, pid: s.pid, bundle: s.bundle };
+  if (s.annotations && Object.keys(s.annotations).length) st.annotations = s.annotations;
+  return st;
+}
+
+/**
+ * runc's `state` JSON: the State, no pid once stopped, and where, when and
+ * whose, in runc's key order (pid before status), for callers that compare text.
+ */
 export function publicState(s: Saved, status: Status): Record<string, unknown> {
-  const out: Record<string, unknown> = {
-    ociVersion: s.ociVersion,
-    id: s.id,
-    pid: status === 'stopped' ? 0 : s.pid,
-    status,
-    bundle: s.bundle,
-    rootfs: s.rootfs,
-    created: s.created,
-    owner: s.owner,
-  };
-  if (s.annotations && Object.keys(s.annotations).length) out.annotations = s.annotations;
-  return out;
+  const { ociVersion, id, bundle, annotations } = ociState(s, status);
+  const pid = status === 'stopped' ? 0 : s.pid;
+  const where = { bundle, rootfs: s.rootfs, created: s.created, owner: s.owner };
+  return { ociVersion, id, pid, status, ...where, ...(annotations && { annotations }) };
 }

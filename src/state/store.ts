@@ -8,7 +8,7 @@ import { open, O, flockExclusive, closeQuiet } from '../sys/fs';
 import { validateId } from './id';
 import { ContainerFiles, type Saved } from './status';
 
-export { statusOf, publicState, type Saved, type Status } from './status';
+export { statusOf, publicState, ociState, type Saved, type Status } from './status';
 
 /**
  * The state root, made if missing. Under $XDG_RUNTIME_DIR it gets the sticky
@@ -28,8 +28,12 @@ function rootError(root: string, e: unknown): Error {
   const err = e as NodeJS.ErrnoException;
   if (!err.code) return err;
   const unprivileged = process.geteuid?.() !== 0 && (err.code === 'EACCES' || err.code === 'EPERM');
-  const hint = unprivileged ? ' (as an unprivileged user, set XDG_RUNTIME_DIR or pass --root a directory you can write)' : '';
-  return new InvalidInputError(`--root ${root}: cannot create the container's state directory: ${err.syscall ?? 'mkdir'} ${err.path ?? root}: ${err.code}${hint}`);
+  const hint = unprivileged
+    ? ' (as an unprivileged user, set XDG_RUNTIME_DIR or pass --root a directory you can write)'
+    : '';
+  return new InvalidInputError(
+    `--root ${root}: cannot create the container's state directory: ${err.syscall ?? 'mkdir'} ${err.path ?? root}: ${err.code}${hint}`,
+  );
 }
 
 export class ContainerDir extends ContainerFiles {
@@ -44,7 +48,8 @@ export class ContainerDir extends ContainerFiles {
       mkdirSync(c.dir, { mode: 0o711 });
       chmodSync(c.dir, 0o711); // traversable by the init after it changed user (see exec fifo)
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new ContainerStateError(`container with id exists: ${id}`);
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST')
+        throw new ContainerStateError(`container with id exists: ${id}`);
       throw rootError(root, e);
     }
     c.lock();

@@ -58,7 +58,10 @@ export function loadProgram(progType: number, insns: Buffer, license: string, la
     attr.writeUInt32LE(logSize, 28);
     attr.writeBigUInt64LE(koffi.address(log), 32);
     _bpf(SYS_bpf, BPF_PROG_LOAD, attr, ATTR_SIZE);
-    const text = Buffer.from(koffi.view(log, logSize)).toString('utf8').replace(/\0[\s\S]*$/, '').trim();
+    const text = Buffer.from(koffi.view(log, logSize))
+      .toString('utf8')
+      .replace(/\0[\s\S]*$/, '')
+      .trim();
     koffi.errno(errno);
     check(-1, 'bpf(BPF_PROG_LOAD)', text ? `${label}: ${text.split('\n').slice(-3).join(' / ')}` : label);
     return -1;
@@ -69,7 +72,13 @@ export function loadProgram(progType: number, insns: Buffer, license: string, la
   }
 }
 
-export function attachProgram(cgroupFd: number, progFd: number, attachType: number, flags: number, label: string): void {
+export function attachProgram(
+  cgroupFd: number,
+  progFd: number,
+  attachType: number,
+  flags: number,
+  label: string,
+): void {
   const attr = Buffer.alloc(ATTR_SIZE);
   attr.writeUInt32LE(cgroupFd, 0);
   attr.writeUInt32LE(progFd, 4);

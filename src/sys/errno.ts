@@ -25,4 +25,3 @@ export class SysError extends Error {
     return errnoName(this.errno);
   }
 }
-

@@ -15,7 +15,8 @@ let kept: number[] | undefined = [];
 let memfdCreate: ((name: Buffer, flags: number) => number) | undefined;
 
 function memfd(name: string): number {
-  memfdCreate ??= dlopen('libc.so.6', { memfd_create: { args: ['ptr', 'u32'], returns: 'i32' } }).symbols.memfd_create as never;
+  memfdCreate ??= dlopen('libc.so.6', { memfd_create: { args: ['ptr', 'u32'], returns: 'i32' } }).symbols
+    .memfd_create as never;
   const fd = memfdCreate!(Buffer.from(`${name}\0`), MFD_CLOEXEC);
   if (fd < 0) throw new Error(`tsrun: memfd_create(${name}) failed: cannot load the embedded native code`);
   return fd;
@@ -32,7 +33,7 @@ export function loadFromMemory<T>(name: string, embedded: string, load: (path: s
   const bytes = readFileSync(embedded);
   const fd = memfd(name);
   try {
-    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
+    for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off);
     const loaded = load(`/proc/self/fd/${fd}`);
     kept.push(fd);
     return loaded;

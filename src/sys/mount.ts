@@ -61,7 +61,9 @@ const SYS_move_mount = 429;
 const SYS_mount_setattr = 442;
 const SYS_pivot_root = process.arch === 'arm64' ? 41 : 155;
 
-const _mount = libc.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)');
+const _mount = libc.func(
+  'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)',
+);
 const _umount2 = libc.func('int umount2(const char *target, int flags)');
 const _chroot = libc.func('int chroot(const char *path)');
 const _sethostname = libc.func('int sethostname(const char *name, size_t len)');
@@ -73,11 +75,15 @@ const MountAttr = koffi.struct('tsrun_mount_attr', {
   propagation: 'uint64_t',
   userns_fd: 'uint64_t',
 });
-const _mountSetattr = libc.func('long syscall(long nr, int dirfd, const char *path, unsigned int flags, tsrun_mount_attr *attr, size_t size)');
+const _mountSetattr = libc.func(
+  'long syscall(long nr, int dirfd, const char *path, unsigned int flags, tsrun_mount_attr *attr, size_t size)',
+);
 // struct statvfs on 64-bit Linux: nine 8-byte counters, then f_flag at byte 72;
 // glibc fills it with ST_* values, which equal the MS_* bits.
 const _openTree = libc.func('long syscall(long nr, int dirfd, const char *path, unsigned int flags)');
-const _moveMount = libc.func('long syscall(long nr, int from_dirfd, const char *from_path, int to_dirfd, const char *to_path, unsigned int flags)');
+const _moveMount = libc.func(
+  'long syscall(long nr, int from_dirfd, const char *from_path, int to_dirfd, const char *to_path, unsigned int flags)',
+);
 const _fstatvfs = libc.func('int fstatvfs(int fd, _Out_ uint8_t *buf)');
 const STATVFS_SIZE = 112;
 const STATVFS_FLAG_OFFSET = 72;
@@ -86,7 +92,14 @@ const STATVFS_FLAG_OFFSET = 72;
  * mount(2). `label` is what errors show as the destination (the container
  * path), since `target` is usually a /proc/self/fd/N handle.
  */
-export function mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null = null, label?: { source?: string; target?: string }): void {
+export function mount(
+  source: string | null,
+  target: string,
+  fstype: string | null,
+  flags: number,
+  data: string | null = null,
+  label?: { source?: string; target?: string },
+): void {
   const shownSource = label?.source ?? source ?? fstype ?? 'none';
   const shownTarget = label?.target ?? target;
   check(_mount(source, target, fstype, flags >>> 0, data), 'mount', `${shownSource} → ${shownTarget}`);
@@ -120,7 +133,11 @@ export function mountSetattr(dirfd: number, path: string, flags: number, attrs: 
     propagation: BigInt(attrs.propagation ?? 0),
     userns_fd: BigInt(attrs.usernsFd ?? 0),
   };
-  check(Number(_mountSetattr(SYS_mount_setattr, dirfd, path, flags, attr, koffi.sizeof(MountAttr))), 'mount_setattr', label);
+  check(
+    Number(_mountSetattr(SYS_mount_setattr, dirfd, path, flags, attr, koffi.sizeof(MountAttr))),
+    'mount_setattr',
+    label,
+  );
 }
 
 /** mount_setattr with no arguments: false only when the kernel lacks the call (ENOSYS) or a filter forbids it. */
@@ -137,7 +154,11 @@ export function openTree(dirfd: number, path: string, flags: number, label = pat
 
 /** move_mount(2) of the (detached) mount under fromFd onto the object under toFd. */
 export function moveMount(fromFd: number, toFd: number, label: string): void {
-  check(Number(_moveMount(SYS_move_mount, fromFd, '', toFd, '', MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)), 'move_mount', label);
+  check(
+    Number(_moveMount(SYS_move_mount, fromFd, '', toFd, '', MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)),
+    'move_mount',
+    label,
+  );
 }
 
 /** The MS_* flags (RDONLY, NOSUID, NODEV, NOEXEC, atime bits …) the mount under fd carries. */

@@ -13,7 +13,8 @@ const Hook = koffi.struct('tsrun_hook', {
   envp: 'const char **',
   timeout: 'int',
 });
-const Final = koffi.struct('tsrun_final', {
+// Registered by name: tsrun_finish's signature below names both structs.
+koffi.struct('tsrun_final', {
   filter: 'const uint8_t *',
   filter_len: 'uint',
   filter_flags: 'uint',
@@ -38,7 +39,7 @@ const Final = koffi.struct('tsrun_final', {
   argv: 'const char **',
   envp: 'const char **',
 });
-const Failure = koffi.struct('tsrun_failure', {
+koffi.struct('tsrun_failure', {
   step: 'int',
   err: 'int',
   hook: 'int',
@@ -115,8 +116,21 @@ export interface FinalPlan {
 
 /** The step of tsrun_finish that failed (enum in native/tsrun.c), with errno and, for a hook, its outcome. */
 export const FINISH_STEP = {
-  SECCOMP: 1, NOTIFY_SEND: 2, SETGROUPS: 3, KEEPCAPS_ON: 4, SETRESGID: 5, SETRESUID: 6, KEEPCAPS_OFF: 7, CAPSET: 8,
-  AMBIENT_CLEAR: 9, NO_NEW_PRIVS: 10, HOOK_SETUP: 11, HOOK_EXEC: 12, HOOK_WAIT: 13, HOOK_STATUS: 14, EXECVE: 15,
+  SECCOMP: 1,
+  NOTIFY_SEND: 2,
+  SETGROUPS: 3,
+  KEEPCAPS_ON: 4,
+  SETRESGID: 5,
+  SETRESUID: 6,
+  KEEPCAPS_OFF: 7,
+  CAPSET: 8,
+  AMBIENT_CLEAR: 9,
+  NO_NEW_PRIVS: 10,
+  HOOK_SETUP: 11,
+  HOOK_EXEC: 12,
+  HOOK_WAIT: 13,
+  HOOK_STATUS: 14,
+  EXECVE: 15,
 } as const;
 
 export interface FinishFailure {

@@ -19,7 +19,11 @@ const _recv = libc.func('long recv(int fd, _Out_ uint8_t *buf, size_t len, int f
 
 /** A netlink route socket in the calling thread's network namespace; it stays bound to that namespace. */
 export function openRouteSocket(label: string): number {
-  const fd = check(_socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE), 'socket', `AF_NETLINK, NETLINK_ROUTE, ${label}`);
+  const fd = check(
+    _socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE),
+    'socket',
+    `AF_NETLINK, NETLINK_ROUTE, ${label}`,
+  );
   try {
     // Errors without the request echoed back, but with the kernel's own explanation.
     check(_setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, new Int32Array([1]), 4), 'setsockopt', 'NETLINK_CAP_ACK');
@@ -33,7 +37,11 @@ export function openRouteSocket(label: string): number {
 
 /** One whole message to the kernel (netlink datagrams are never split). */
 export function netlinkSend(fd: number, msg: Buffer, label: string): void {
-  check(retryEintr(() => Number(_send(fd, msg, msg.length, 0))), 'send', `netlink, ${label}`);
+  check(
+    retryEintr(() => Number(_send(fd, msg, msg.length, 0))),
+    'send',
+    `netlink, ${label}`,
+  );
 }
 
 // Larger than any datagram a route dump sends (the kernel sizes them to a page or 32 KiB).
@@ -42,6 +50,10 @@ const RECV_SIZE = 64 * 1024;
 /** The next datagram from the kernel: one or more netlink messages. */
 export function netlinkRecv(fd: number, label: string): Buffer {
   const buf = Buffer.alloc(RECV_SIZE);
-  const n = check(retryEintr(() => Number(_recv(fd, buf, buf.length, 0))), 'recv', `netlink, ${label}`);
+  const n = check(
+    retryEintr(() => Number(_recv(fd, buf, buf.length, 0))),
+    'recv',
+    `netlink, ${label}`,
+  );
   return buf.subarray(0, n);
 }

@@ -20,7 +20,9 @@ function sysno(name: 'setgroups' | 'setresuid' | 'setresgid'): number {
 const _syscall = libc.func('long syscall(long nr, ...)');
 const _capget = libc.func('int capget(void *hdr, _Inout_ uint32_t *data)');
 const _capset = libc.func('int capset(void *hdr, const uint32_t *data)');
-const _prctl = libc.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
+const _prctl = libc.func(
+  'int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)',
+);
 const _prlimit = libc.func('int prlimit(int pid, int resource, const uint64_t *newLimit, _Out_ uint64_t *oldLimit)');
 const _umask = libc.func('uint32_t umask(uint32_t mask)');
 const _setsid = libc.func('int setsid()');
@@ -74,8 +76,12 @@ export function capget(): CapSets {
 
 export function capset(sets: CapSets): void {
   const data = Uint32Array.from([
-    lo(sets.effective), lo(sets.permitted), lo(sets.inheritable),
-    hi(sets.effective), hi(sets.permitted), hi(sets.inheritable),
+    lo(sets.effective),
+    lo(sets.permitted),
+    lo(sets.inheritable),
+    hi(sets.effective),
+    hi(sets.permitted),
+    hi(sets.inheritable),
   ]);
   check(_capset(capHeader(), data), 'capset', capsetArg(sets));
 }

@@ -22,7 +22,8 @@ function nr(): number {
  * (all threads with TSYNC).
  */
 export function seccompSetModeFilter(flags: number, program: Buffer): number {
-  if (program.length === 0 || program.length % 8 !== 0) throw new Error(`seccomp: bad BPF program size ${program.length}`);
+  if (program.length === 0 || program.length % 8 !== 0)
+    throw new Error(`seccomp: bad BPF program size ${program.length}`);
   // The filter must stay put in native memory while the kernel copies it.
   const filter = koffi.alloc('uint8_t', program.length);
   try {
@@ -31,7 +32,13 @@ export function seccompSetModeFilter(flags: number, program: Buffer): number {
     const fprog = Buffer.alloc(16);
     fprog.writeUInt16LE(program.length / 8, 0);
     fprog.writeBigUInt64LE(BigInt(koffi.address(filter)), 8);
-    return Number(check(_seccomp(nr(), SECCOMP_SET_MODE_FILTER, flags >>> 0, fprog) as number, 'seccomp', `SET_MODE_FILTER, flags 0x${flags.toString(16)}`));
+    return Number(
+      check(
+        _seccomp(nr(), SECCOMP_SET_MODE_FILTER, flags >>> 0, fprog) as number,
+        'seccomp',
+        `SET_MODE_FILTER, flags 0x${flags.toString(16)}`,
+      ),
+    );
   } finally {
     koffi.free(filter);
   }

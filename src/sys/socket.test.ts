@@ -1,5 +1,15 @@
 import t from 'tap';
-import { readdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync, closeSync, readSync, writeSync, openSync } from 'node:fs';
+import {
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+  mkdtempSync,
+  rmSync,
+  closeSync,
+  readSync,
+  writeSync,
+  openSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

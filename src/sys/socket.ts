@@ -60,14 +60,22 @@ export function listenUnix(path: string, backlog = 16): number {
 
 /** Blocking accept of one connection (close-on-exec). */
 export function acceptUnix(listener: number): number {
-  return check(retryEintr(() => _accept4(listener, null, null, SOCK_CLOEXEC)), 'accept4', `fd ${listener}`);
+  return check(
+    retryEintr(() => _accept4(listener, null, null, SOCK_CLOEXEC)),
+    'accept4',
+    `fd ${listener}`,
+  );
 }
 
 export function connectUnix(path: string): number {
   const { addr, len } = unixAddress('connect', path);
   const fd = check(_socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), 'socket', `AF_UNIX for ${path}`);
   try {
-    check(retryEintr(() => _connect(fd, addr, len)), 'connect', path);
+    check(
+      retryEintr(() => _connect(fd, addr, len)),
+      'connect',
+      path,
+    );
   } catch (err) {
     closeQuiet(fd);
     throw err;
@@ -137,14 +145,26 @@ export function sendFds(sock: number, data: Buffer, fds: number[]): void {
       b.writeInt32LE(SCM_RIGHTS, controlOff + 12);
       fds.forEach((fd, i) => b.writeInt32LE(fd, controlOff + CMSG_HDR + 4 * i));
     }
-    let sent = Number(check(retryEintr(() => _sendmsg(sock, block.ptr, MSG_NOSIGNAL)), 'sendmsg', `fd ${sock}`));
+    let sent = Number(
+      check(
+        retryEintr(() => _sendmsg(sock, block.ptr, MSG_NOSIGNAL)),
+        'sendmsg',
+        `fd ${sock}`,
+      ),
+    );
     while (sent < payload.length) {
       // Later pieces carry no control data.
       b.writeBigUInt64LE(0n, 32);
       b.writeBigUInt64LE(0n, 40);
       b.writeBigUInt64LE(block.addr + BigInt(dataOff + sent), MSGHDR_SIZE);
       b.writeBigUInt64LE(BigInt(payload.length - sent), MSGHDR_SIZE + 8);
-      sent += Number(check(retryEintr(() => _sendmsg(sock, block.ptr, MSG_NOSIGNAL)), 'sendmsg', `fd ${sock}`));
+      sent += Number(
+        check(
+          retryEintr(() => _sendmsg(sock, block.ptr, MSG_NOSIGNAL)),
+          'sendmsg',
+          `fd ${sock}`,
+        ),
+      );
     }
   } finally {
     block.free();
@@ -159,7 +179,13 @@ export function recvFds(sock: number, maxData: number, maxFds: number): { data: 
   const { block, controlOff, controlLen, dataOff } = layoutMessage(maxData, maxFds);
   try {
     const b = block.buf;
-    const n = Number(check(retryEintr(() => _recvmsg(sock, block.ptr, MSG_CMSG_CLOEXEC)), 'recvmsg', `fd ${sock}`));
+    const n = Number(
+      check(
+        retryEintr(() => _recvmsg(sock, block.ptr, MSG_CMSG_CLOEXEC)),
+        'recvmsg',
+        `fd ${sock}`,
+      ),
+    );
     const fds: number[] = [];
     // Walk the control messages the kernel filled in (msg_controllen is updated).
     const filled = Number(b.readBigUInt64LE(40));

@@ -71,11 +71,26 @@ export function setTermios(fd: number, termios: Buffer): void {
 /** cfmakeraw(3): no echo, no line editing, no signal keys, 8-bit bytes through unchanged. */
 export function rawTermios(termios: Buffer): Buffer {
   const t = Buffer.from(termios);
-  const IGNBRK = 0o1, BRKINT = 0o2, PARMRK = 0o10, ISTRIP = 0o40, INLCR = 0o100, IGNCR = 0o200, ICRNL = 0o400, IXON = 0o2000;
+  const IGNBRK = 0o1,
+    BRKINT = 0o2,
+    PARMRK = 0o10,
+    ISTRIP = 0o40,
+    INLCR = 0o100,
+    IGNCR = 0o200,
+    ICRNL = 0o400,
+    IXON = 0o2000;
   const OPOST = 0o1;
-  const CSIZE = 0o60, CS8 = 0o60, PARENB = 0o400;
-  const ISIG = 0o1, ICANON = 0o2, ECHO = 0o10, ECHONL = 0o100, IEXTEN = 0o100000;
-  const VTIME = 5, VMIN = 6, CC = 17;
+  const CSIZE = 0o60,
+    CS8 = 0o60,
+    PARENB = 0o400;
+  const ISIG = 0o1,
+    ICANON = 0o2,
+    ECHO = 0o10,
+    ECHONL = 0o100,
+    IEXTEN = 0o100000;
+  const VTIME = 5,
+    VMIN = 6,
+    CC = 17;
   t.writeUInt32LE((t.readUInt32LE(0) & ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON)) >>> 0, 0);
   t.writeUInt32LE((t.readUInt32LE(4) & ~OPOST) >>> 0, 4);
   t.writeUInt32LE(((t.readUInt32LE(8) & ~(CSIZE | PARENB)) | CS8) >>> 0, 8);

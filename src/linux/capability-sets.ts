@@ -1,0 +1,58 @@
+// The process's capability sets (process.capabilities) made real: the lists
+// turned into masks of what this kernel has, the bounding set dropped, the
+// ambient set raised. credentials.ts calls them around the user switch.
+import { capBoundingHas, capBoundingDrop, ambientClearAll, ambientRaise } from '../sys/process';
+import type { LinuxCapabilities } from '../spec/types';
+import { capMask, capNames, lastCap, supportedMask, CAPS } from './capabilities';
+import { debug, warn } from '../log';
+
+export interface CapPlan {
+  bounding: bigint;
+  effective: bigint;
+  permitted: bigint;
+  inheritable: bigint;
+  ambient: bigint;
+}
+
+// A missing list is an empty set, as in runc: listing nothing grants nothing.
+export function planCaps(c: LinuxCapabilities): CapPlan {
+  const plan = {
+    bounding: capMask(c.bounding, 'process.capabilities.bounding'),
+    effective: capMask(c.effective, 'process.capabilities.effective'),
+    permitted: capMask(c.permitted, 'process.capabilities.permitted'),
+    inheritable: capMask(c.inheritable, 'process.capabilities.inheritable'),
+    ambient: capMask(c.ambient, 'process.capabilities.ambient'),
+  };
+  const all = plan.bounding | plan.effective | plan.permitted | plan.inheritable | plan.ambient;
+  const unavailable = all & ~supportedMask();
+  if (unavailable) warn(`ignoring capabilities this kernel does not have: ${capNames(unavailable).join(', ')}`);
+  const keep = supportedMask();
+  return {
+    bounding: plan.bounding & keep,
+    effective: plan.effective & keep,
+    permitted: plan.permitted & keep,
+    inheritable: plan.inheritable & keep,
+    ambient: plan.ambient & keep,
+  };
+}
+
+export function dropBoundingSet(keep: bigint): void {
+  for (let cap = 0; cap <= lastCap(); cap++) {
+    if ((keep >> BigInt(cap)) & 1n) continue;
+    if (capBoundingHas(cap)) capBoundingDrop(cap, capNames(1n << BigInt(cap))[0] ?? String(cap));
+  }
+}
+
+export function raiseAmbient(ambient: bigint): void {
+  ambientClearAll();
+  for (const name of capNames(ambient)) {
+    try {
+      ambientRaise(CAPS[name], name);
+    } catch (err) {
+      // The kernel only raises what is both permitted and inheritable; runc
+      // goes on silently (runc spec's own default asks for ambient caps
+      // without inheritable ones), so only --debug says so.
+      debug(`cannot raise ambient capability ${name}: ${(err as Error).message}`);
+    }
+  }
+}

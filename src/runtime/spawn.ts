@@ -1,0 +1,203 @@
+// The parent side of starting a process in a container, one path for create
+// (the container's init) and exec (one more process in a running one): the
+// native helper clones the child into its namespaces and execs `tsrun init`
+// from the protected executable; the parent answers the helper (id maps,
+// time offsets), puts the child in its cgroup, hands it its plan over the
+// sync socket (protocol/messages.ts) and waits until it is ready, raising
+// the child's own errors as the request's. What differs between create and
+// exec is a ChildSpec. Any failure kills what was started.
+import type { Spec } from '../spec/types';
+import { InvalidInputError, TsrunError } from '../errors';
+import { debug } from '../log';
+import { nativeSpawn } from '../sys/native';
+import { socketpair } from '../sys/socket';
+import { closeQuiet } from '../sys/fs';
+import { waitpid } from '../sys/wait';
+import { waitGone } from '../state/proc';
+import { parentChannel, type ParentChannel } from '../protocol/channel';
+import { INIT_COMMAND, Msg, exhausted, unexpectedMessage, type ParentMessage } from '../protocol/messages';
+import { sendBindSources } from '../protocol/bind-sources';
+import { ownExecutable, reportedError, spawnHandshake, waitUntilExecd } from './spawn-handshake';
+import { receiveConsoleMaster } from './tty-proxy';
+import { connectConsole, writePidFile } from './handover';
+
+/** What the child gets once it is in place: its plan, and the bind sources that follow it (create). */
+export interface Handover {
+  plan: Extract<ParentMessage, { type: typeof Msg.Plan | typeof Msg.Exec }>;
+  bindSources?: number[];
+}
+
+export interface ChildSpec {
+  /** Names the child in errors: 'container init', 'exec'. */
+  who: string;
+  /** The debug line once its pid is known. */
+  started: string;
+  /** The error when it dies before it is ready without saying why. */
+  diedEarly: string;
+  /** Its id maps and time offsets, written when the helper asks. */
+  config: Spec;
+  /** Joined by fd (user first) and created (CLONE_NEW* flags) by the helper, which forks again for pid and time. */
+  namespaces: { joins: { fd: number; type: number }[]; unshareFlags: number; forkAgain: boolean };
+  /** The descriptors it keeps beyond stdio, the sync socket and its console. */
+  keepFds: number[];
+  terminal: boolean;
+  consoleSocket?: string;
+  executable?: string;
+  /**
+   * exec: the child goes into the container's cgroup (in `prepare`) only
+   * once it runs tsrun init from the read-only bind (waitUntilExecd), never
+   * as a copy of the caller. create's init goes in at once: its cgroup is
+   * new, and it must be there before it makes its cgroup namespace.
+   */
+  waitForExecve: boolean;
+  /** Between its pid and its plan: its cgroup, and whatever else must come first. */
+  prepare(pid: number, consoleFd: number | undefined): Handover;
+  /** create: the init asks for the runtime's hooks once its rootfs is up; a throw aborts it. Unexpected elsewhere. */
+  onHooks?: () => void;
+  /**
+   * exec: its last steps after "ready" (credentials, seccomp, execve) may
+   * still fail: read until execve closes the socket.
+   */
+  readUntilExecve: boolean;
+  pidFile?: string;
+  /** On failure, before the child is killed (create: the network devices go back first). */
+  beforeKill?: () => void;
+}
+
+export interface Spawned {
+  pid: number;
+  /** A terminal without --console-socket: the pty master the child sent (run's and exec's proxy). */
+  consoleMaster?: number;
+}
+
+/** Starts the child and waits until it is ready (exec: until it runs the process). */
+export function spawnChild(s: ChildSpec): Spawned {
+  const fds: number[] = [];
+  let childPid = 0;
+  let pid = 0;
+  try {
+    const io = openChildEnds(s, fds);
+    childPid = spawnThroughHelper(s, io);
+    const chan = parentChannel(io.parentEnd);
+    pid = spawnHandshake(chan, s.config, childPid, s.namespaces.forkAgain, s.who);
+    if (s.waitForExecve) waitUntilExecd(pid);
+    debug(s.started, { pid });
+    const { plan, bindSources } = s.prepare(pid, io.consoleFd);
+    chan.send(plan);
+    if (bindSources) sendBindSources(chan, bindSources);
+    awaitReady(chan, s);
+    if (s.readUntilExecve) awaitExecve(chan, s);
+    if (s.pidFile) writePidFile(s.pidFile, pid);
+    const consoleMaster = io.consoleReceiver !== undefined ? receiveConsoleMaster(io.consoleReceiver) : undefined;
+    return { pid, consoleMaster };
+  } catch (e) {
+    s.beforeKill?.();
+    killAndReap([pid, childPid]);
+    throw e;
+  } finally {
+    fds.forEach(closeQuiet);
+  }
+}
+
+/** The sync socket and the console; each is also pushed on `fds`, closed when the spawn ends. */
+interface ChildEnds {
+  parentEnd: number;
+  childEnd: number;
+  consoleFd?: number;
+  /** A terminal without --console-socket: the child sends the master here. */
+  consoleReceiver?: number;
+}
+
+function openChildEnds(s: ChildSpec, fds: number[]): ChildEnds {
+  let consoleReceiver: number | undefined;
+  let consoleFd: number | undefined;
+  if (s.consoleSocket) consoleFd = connectConsole(s.consoleSocket);
+  else if (s.terminal) [consoleReceiver, consoleFd] = socketpair('stream');
+  if (consoleFd !== undefined) fds.push(consoleFd);
+  if (consoleReceiver !== undefined) fds.push(consoleReceiver);
+  const [parentEnd, childEnd] = socketpair('stream');
+  fds.push(parentEnd);
+  return { parentEnd, childEnd, consoleFd, consoleReceiver };
+}
+
+/** The native helper clones the child into its namespaces; it keeps exactly these fds. */
+function spawnThroughHelper(s: ChildSpec, io: ChildEnds): number {
+  const keep = [0, 1, 2, ...s.keepFds, io.childEnd];
+  if (io.consoleFd !== undefined) keep.push(io.consoleFd);
+  try {
+    return nativeSpawn({
+      syncFd: io.childEnd,
+      joins: s.namespaces.joins,
+      unshareFlags: s.namespaces.unshareFlags,
+      forkAgain: s.namespaces.forkAgain,
+      keepFds: keep,
+      path: ownExecutable(s.executable),
+      argv: ['tsrun', INIT_COMMAND, String(io.childEnd)],
+      env: [],
+    });
+  } finally {
+    closeQuiet(io.childEnd);
+  }
+}
+
+/** Until the child says it is ready: its hooks request answered, its error raised. */
+function awaitReady(chan: ParentChannel, s: ChildSpec): void {
+  for (;;) {
+    const m = chan.receive();
+    if (!m) throw new TsrunError(s.diedEarly);
+    switch (m.type) {
+      case Msg.Ready:
+        return;
+      case Msg.Hooks:
+        if (!s.onHooks) throw unexpectedMessage(s.who, m);
+        answerHooks(chan, s.onHooks);
+        break;
+      case Msg.Error:
+        throw new InvalidInputError(reportedError(m, s.who));
+      case Msg.UserMap:
+      case Msg.TimeNs:
+      case Msg.Debug:
+      case Msg.Pid:
+        throw unexpectedMessage(s.who, m);
+      default:
+        return exhausted(m);
+    }
+  }
+}
+
+function answerHooks(chan: ParentChannel, runHooks: () => void): void {
+  try {
+    runHooks();
+  } catch (e) {
+    chan.send({ type: Msg.Abort });
+    throw new InvalidInputError((e as Error).message);
+  }
+  chan.send({ type: Msg.Ack });
+}
+
+/** After "ready": an error, or the end of the stream when execve closes the socket. */
+function awaitExecve(chan: ParentChannel, s: ChildSpec): void {
+  const m = chan.receive();
+  if (m?.type === Msg.Error) throw new InvalidInputError(reportedError(m, s.who));
+  if (m) throw unexpectedMessage(s.who, m);
+}
+
+/** Kill what was started and wait until it is gone (the child after a second fork is ours only as subreaper). */
+export function killAndReap(pids: number[]): void {
+  const started = [...new Set(pids.filter((p) => p > 0))];
+  for (const pid of started) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  for (const pid of started) {
+    try {
+      waitpid(pid);
+    } catch {
+      // not our child, or already reaped
+    }
+    if (!waitGone(pid, undefined, 5000)) debug(`abort: process ${pid} did not exit`);
+  }
+}
