@@ -15,7 +15,9 @@ function arch(name: string | undefined) {
   return a;
 }
 
-/** The BPF program (struct sock_filter[]) and flags seccomp(2) gets for a profile, for `arch` (default: this host's). */
+/**
+ * The BPF program (struct sock_filter[]) and flags seccomp(2) gets for a profile, for `arch` (default: this host's).
+ */
 export function compileSeccomp(profile: LinuxSeccomp, archName?: ArchName | string): CompiledSeccomp {
   const native = arch(archName);
   try {
@@ -25,7 +27,10 @@ export function compileSeccomp(profile: LinuxSeccomp, archName?: ArchName | stri
   }
 }
 
-/** The action ("SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO(1)", …) the profile gives one syscall (name or number) with these arguments. */
+/**
+ * The action ("SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO(1)", …) the profile gives one syscall (name or number) with these
+ * arguments.
+ */
 export function simulateSeccomp(
   profile: LinuxSeccomp,
   syscall: string | number,

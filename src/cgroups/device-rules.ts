@@ -62,7 +62,8 @@ export function reduceDeviceRules(
     const hole = rule.allow === state.defaultAllow ? wildcardCovering(state, e) : undefined;
     if (hole)
       refuse(
-        `${label(i)} (${ruleText(rule.allow, e)}) would take access away from part of the wildcard rule "${v1Line(hole)}" before it: the v1 devices controller would silently ignore it (runc refuses it too)`,
+        `${label(i)} (${ruleText(rule.allow, e)}) would take access away from part of the wildcard rule ` +
+          `"${v1Line(hole)}" before it: the v1 devices controller would silently ignore it (runc refuses it too)`,
       );
     else applyException(state, rule.allow, e);
   });

@@ -168,10 +168,9 @@ export class CgroupHandle {
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
           if (code !== 'EBUSY' || Date.now() > deadline) {
-            throw new CgroupError(
-              `remove cgroup ${dir}: ${code}${code === 'EBUSY' ? ` (processes still inside: ${procsBelow(dir).join(' ') || 'exiting'})` : ''}`,
-              code,
-            );
+            const busy = code === 'EBUSY';
+            const inside = busy ? ` (processes still inside: ${procsBelow(dir).join(' ') || 'exiting'})` : '';
+            throw new CgroupError(`remove cgroup ${dir}: ${code}${inside}`, code);
           }
           if (force) this.signalAll(SIGKILL);
           sleepMs(10);

@@ -61,7 +61,10 @@ export interface CgroupManager {
   exists(): boolean;
 }
 
-/** Validates the config against the spec and this host and computes the paths; creates nothing. Device rules get runc's defaults appended. */
+/**
+ * Validates the config against the spec and this host and computes the paths; creates nothing. Device rules get
+ * runc's defaults appended.
+ */
 export function createCgroup(cfg: CgroupConfig): CgroupManager {
   const layout = hostLayout();
   const dirs = resolveDirs(layout, cfg.cgroupsPath, cfg.id, cfg.systemd);

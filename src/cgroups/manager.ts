@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LinuxResources } from '../spec/types';
-import { CgroupError, cgHas, cgHasBelow, cgRead, cgTryRead, cgWrite, readNumber } from './files';
+import { CgroupError, cgHasBelow, cgRead, cgTryRead, cgWrite, readNumber } from './files';
 import { hostLayout, type Layout, unifiedControllers } from './layout';
 import { planResources, type Plan, type Target } from './plan';
 import { warn } from '../log';
@@ -135,7 +135,8 @@ export class Cgroup extends CgroupHandle {
         blocked
           .map(
             (w) =>
-              `${w.where}: cannot be applied rootless: no cgroup the caller may write (${why.get(w.dir)}); delegate a writable cgroup to the user or drop the limit`,
+              `${w.where}: cannot be applied rootless: no cgroup the caller may write (${why.get(w.dir)}); ` +
+              'delegate a writable cgroup to the user or drop the limit',
           )
           .join('\n'),
       );

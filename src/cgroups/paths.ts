@@ -55,16 +55,19 @@ export function resolveDirs(layout: Layout, cgroupsPath: string | undefined, id:
   if (systemd) {
     if (!systemdReachable()) {
       throw new CgroupError(
-        'linux.cgroupsPath: --systemd-cgroup needs systemd as the init system, reachable over D-Bus; this host has none (no /run/systemd/system)',
+        'linux.cgroupsPath: --systemd-cgroup needs systemd as the init system, reachable over D-Bus; ' +
+          'this host has none (no /run/systemd/system)',
       );
     }
     throw new CgroupError(
-      'linux.cgroupsPath: the systemd cgroup driver (--systemd-cgroup) is not supported by tsrun; run without --systemd-cgroup',
+      'linux.cgroupsPath: the systemd cgroup driver (--systemd-cgroup) is not supported by tsrun; ' +
+        'run without --systemd-cgroup',
     );
   }
   if (cgroupsPath && isSystemdForm(cgroupsPath)) {
     throw new CgroupError(
-      `linux.cgroupsPath: ${JSON.stringify(cgroupsPath)} is in the systemd form "slice:prefix:name", which needs --systemd-cgroup`,
+      `linux.cgroupsPath: ${JSON.stringify(cgroupsPath)} is in the systemd form "slice:prefix:name", ` +
+        'which needs --systemd-cgroup',
     );
   }
   const inner = innerPath(cgroupsPath, id);

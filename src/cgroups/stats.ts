@@ -252,7 +252,7 @@ function hugetlbStats(locate: Locate) {
   const d = locate('hugetlb');
   const out: Record<string, unknown> = {};
   if (!d) return out;
-  let files: string[] = [];
+  let files: string[];
   try {
     files = readdirSync(d.dir);
   } catch {

@@ -76,7 +76,8 @@ function validateMemory(errs: Errors, m: NonNullable<Resources['memory']>, w: st
       errs.push(`${w}.swap: a memory+swap limit (${m.swap}) needs a memory limit (${w}.limit)`);
     } else if (m.swap < m.limit) {
       errs.push(
-        `${w}.swap: ${m.swap} is below ${w}.limit ${m.limit} (swap is the memory+swap limit, so it must be at least the memory limit)`,
+        `${w}.swap: ${m.swap} is below ${w}.limit ${m.limit} ` +
+          '(swap is the memory+swap limit, so it must be at least the memory limit)',
       );
     }
   }

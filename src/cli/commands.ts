@@ -20,7 +20,14 @@ import { exec } from './exec';
 import { checkpoint } from './checkpoint';
 import { restore } from './restore';
 
-export const commands: CommandModule<any, any>[] = [
+/**
+ * A command whatever its arguments: the list mixes commands of different argument types (yargs builds the arguments
+ * at run time). Argv is invariant in its type, so neither unknown nor never fits every command here.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above: the one place the argument types are lost
+export type AnyCommand = CommandModule<any, any>;
+
+export const commands: AnyCommand[] = [
   create,
   start,
   state,
@@ -41,7 +48,7 @@ export const commands: CommandModule<any, any>[] = [
   restore,
 ];
 
-const namesOf = (c: CommandModule<any, any>): string[] => [
+const namesOf = (c: AnyCommand): string[] => [
   ...[c.command ?? []].flat().map((s) => s.split(' ')[0]),
   ...[c.aliases ?? []].flat(),
 ];
@@ -51,11 +58,11 @@ const namesOf = (c: CommandModule<any, any>): string[] => [
  * registered command's usage string on every start (~1.5 ms for all of
  * them), and only --help without a command needs them all.
  */
-export function commandsFor(argv: string[]): CommandModule<any, any>[] {
+export function commandsFor(argv: string[]): AnyCommand[] {
   const named = commandNamed(argv[commandIndex(argv)]);
   return named ? [named] : commands;
 }
 
-export function commandNamed(word: string | undefined): CommandModule<any, any> | undefined {
+export function commandNamed(word: string | undefined): AnyCommand | undefined {
   return word === undefined ? undefined : commands.find((c) => namesOf(c).includes(word));
 }

@@ -45,7 +45,8 @@ export const execFlags = {
   'console-socket': {
     type: 'string',
     describe:
-      "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal",
+      'path to an AF_UNIX socket which will receive a file descriptor referencing ' +
+      "the master end of the console's pseudoterminal",
   },
   cwd: { type: 'string', describe: 'current working directory in the container' },
   env: { alias: 'e', type: 'string', describe: 'set environment variables' },

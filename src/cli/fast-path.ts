@@ -5,7 +5,7 @@
 // is (help, an unknown or negated flag, a bad choice, a missing or extra
 // word) is declined and goes to yargs, which words the error as always.
 import parse from 'yargs-parser';
-import type { CommandModule } from 'yargs';
+import type { AnyCommand } from './commands';
 import { GLOBAL_FLAGS, PARSER_CONFIGURATION, commandIndex } from './globals';
 import { create, createFlags } from './create';
 import { start } from './start';
@@ -24,7 +24,7 @@ interface Flag {
 type Flags = Record<string, Flag>;
 
 type Configuration = parse.Options['configuration'];
-const HOT: Record<string, [CommandModule<any, any>, Flags, Configuration?]> = {
+const HOT: Record<string, [AnyCommand, Flags, Configuration?]> = {
   create: [create, createFlags],
   start: [start, {}],
   state: [state, {}],
@@ -73,9 +73,7 @@ function positionals(usage: string): { required: string[]; optional: string[]; r
 }
 
 /** The command and its yargs-shaped arguments, or undefined when yargs must parse argv. */
-export function hotCommand(
-  argv: string[],
-): { command: CommandModule<any, any>; args: Record<string, unknown> } | undefined {
+export function hotCommand(argv: string[]): { command: AnyCommand; args: Record<string, unknown> } | undefined {
   const word = argv[commandIndex(argv)];
   const hot = Object.hasOwn(HOT, word) ? HOT[word] : undefined;
   if (!hot || argv.some((a) => DECLINED.has(a))) return undefined;

@@ -86,7 +86,8 @@ export const update: CommandModule<GlobalArgs, UpdateArgs> = {
       alias: 'r',
       type: 'string',
       describe:
-        "path to the file containing the resources to update or '-' to read from the standard input (a LinuxResources JSON; other options are then ignored)",
+        "path to the file containing the resources to update or '-' to read from the standard input " +
+        '(a LinuxResources JSON; other options are then ignored)',
     });
     for (const [name, describe] of STRING_FLAGS) b = b.option(name, { type: 'string', describe });
     // runc 1.1 spells it --cpu-share; --cpu-shares is accepted too. Kernel memory is obsolete and ignored.

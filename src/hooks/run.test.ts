@@ -1,6 +1,6 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runHooks } from './run';
 import { skipBecause } from '../../test/helpers/skip';
@@ -14,7 +14,9 @@ const state = { ociVersion: '1.2.1', id: 'c1', status: 'created', pid: 1234, bun
  * hide a leak from tsrun among tap's.
  */
 function runHooksInChild(hooks: unknown, opts: unknown = {}): void {
-  const code = `require(${JSON.stringify(require.resolve('./run'))}).runHooks('prestart', ${JSON.stringify(hooks)}, ${JSON.stringify(state)}, ${JSON.stringify(opts)})`;
+  const code =
+    `require(${JSON.stringify(require.resolve('./run'))})` +
+    `.runHooks('prestart', ${JSON.stringify(hooks)}, ${JSON.stringify(state)}, ${JSON.stringify(opts)})`;
   execFileSync(
     '/usr/bin/env',
     [
@@ -37,7 +39,9 @@ t.test('the hook gets the state on stdin, its args and exactly its env', async (
   const dir = t.testdir({});
   const out = join(dir, 'rec');
   // sh -c: argv as the kernel saw it is in /proc/$$/cmdline, NUL-separated.
-  const script = `cat > ${out}.stdin; tr '\\0' '\\n' < /proc/$$/cmdline > ${out}.args; /usr/bin/env > ${out}.env; pwd > ${out}.cwd`;
+  const script =
+    `cat > ${out}.stdin; tr '\\0' '\\n' < /proc/$$/cmdline > ${out}.args; ` +
+    `/usr/bin/env > ${out}.env; pwd > ${out}.cwd`;
   runHooksInChild([{ path: '/bin/sh', args: ['my-hook', '-c', script, 'two words'], env: ['FOO=bar', 'EMPTY='] }], {
     cwd: dir,
   });

@@ -28,9 +28,8 @@ export function enterCwd(cwd: string): void {
     mkdirAll(cwd);
     process.chdir(cwd);
   } catch (e) {
-    throw new Error(
-      `chdir to cwd (${JSON.stringify(cwd)}) set in config.json failed: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
+    const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new Error(`chdir to cwd (${JSON.stringify(cwd)}) set in config.json failed: ${reason}`, { cause: e });
   }
   let where: string;
   try {

@@ -23,7 +23,10 @@ import { SysError } from '../sys/libc';
 import { resolveMount } from './mounts';
 import { isIdmapped, makeIdmappedMount, openMappingNamespaces } from './idmap-mounts';
 
-/** One pre-opened source: `fd` is an O_PATH descriptor on config.mounts[index]'s source, or its detached id-mapped copy. */
+/**
+ * One pre-opened source: `fd` is an O_PATH descriptor on config.mounts[index]'s source, or its detached id-mapped
+ * copy.
+ */
 export interface BindSource {
   index: number;
   fd: number;

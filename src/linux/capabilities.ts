@@ -113,7 +113,9 @@ export function unattainableCaps(caps: LinuxCapabilities | undefined): string[] 
     const lacking = capMask(caps?.[set], `/process/capabilities/${set}`) & missing;
     if (lacking)
       out.push(
-        `/process/capabilities/${set}: ${capNames(lacking).join(', ')} not in the capability bounding set tsrun runs with (CapBnd ${bounding.toString(16)}): no process it starts can have ${lacking & (lacking - 1n) ? 'them' : 'it'}`,
+        `/process/capabilities/${set}: ${capNames(lacking).join(', ')} not in the capability bounding set ` +
+          `tsrun runs with (CapBnd ${bounding.toString(16)}): ` +
+          `no process it starts can have ${lacking & (lacking - 1n) ? 'them' : 'it'}`,
       );
   }
   return out;

@@ -30,7 +30,7 @@ function giveStdioTo(uid: number): void {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EINVAL' || code === 'EPERM' || code === 'EROFS') continue;
-      throw new Error(`fchown(stdio fd ${fd} → uid ${uid}): ${code ?? (err as Error).message}`);
+      throw new Error(`fchown(stdio fd ${fd} → uid ${uid}): ${code ?? (err as Error).message}`, { cause: err });
     }
   }
 }

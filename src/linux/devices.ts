@@ -95,7 +95,8 @@ function checkExisting(hostPath: string, dev: LinuxDevice, mode: number, rdev: b
   const typeMatches = (Number(st.mode) & S_IFMT) === (mode & S_IFMT);
   if (!typeMatches || (dev.type !== 'p' && st.rdev !== rdev)) {
     throw new Error(
-      `linux.devices: ${dev.path} already exists in the rootfs and is not the requested ${dev.type} device ${dev.major ?? 0}:${dev.minor ?? 0}`,
+      `linux.devices: ${dev.path} already exists in the rootfs ` +
+        `and is not the requested ${dev.type} device ${dev.major ?? 0}:${dev.minor ?? 0}`,
     );
   }
 }
@@ -126,7 +127,7 @@ export function setupDevSymlinks(rootFd: number): void {
         symlinkSync(target, `${dir}/${name}`);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
-          throw new Error(`symlink(${target} → /dev/${name}): ${(err as NodeJS.ErrnoException).code}`);
+          throw new Error(`symlink(${target} → /dev/${name}): ${(err as NodeJS.ErrnoException).code}`, { cause: err });
       }
     }
   } finally {
@@ -143,7 +144,7 @@ export function setupPtmx(rootFd: number): void {
       unlinkSync(ptmx);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
-        throw new Error(`unlink(/dev/ptmx): ${(err as NodeJS.ErrnoException).code}`);
+        throw new Error(`unlink(/dev/ptmx): ${(err as NodeJS.ErrnoException).code}`, { cause: err });
     }
     symlinkSync('pts/ptmx', ptmx);
   } finally {

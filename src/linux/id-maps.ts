@@ -86,14 +86,16 @@ function planOne(kind: IdKind, maps: LinuxIDMapping[], who: Caller): MapWriter {
     if (!ownAlone && !granted) {
       const have = ranges.length ? ranges.map((r) => `${r.start}-${r.start + r.count - 1}`).join(', ') : 'none';
       throw new InvalidInputError(
-        `config.json: ${FIELD[kind]}/${i}: host ${kind}s ${m.hostID}-${m.hostID + m.size - 1} are not the caller's: ${SUBID[kind]} grants ${who.name ?? own} ${have} (and its own ${kind} ${own} alone)`,
+        `config.json: ${FIELD[kind]}/${i}: host ${kind}s ${m.hostID}-${m.hostID + m.size - 1} are not the caller's: ` +
+          `${SUBID[kind]} grants ${who.name ?? own} ${have} (and its own ${kind} ${own} alone)`,
       );
     }
   });
   const tool = findTool(TOOL[kind]);
   if (!tool) {
     throw new InvalidInputError(
-      `config.json: ${FIELD[kind]}: more than the caller's own ${kind} needs ${TOOL[kind]}, which is not in PATH (Debian: apt-get install uidmap)`,
+      `config.json: ${FIELD[kind]}: more than the caller's own ${kind} needs ${TOOL[kind]}, ` +
+        'which is not in PATH (Debian: apt-get install uidmap)',
     );
   }
   return { kind, maps, tool, denySetgroups: false };

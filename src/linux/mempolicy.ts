@@ -89,7 +89,8 @@ export function memoryPolicyErrors(p: LinuxMemoryPolicy, read = readPossible): s
     const missing = nodes.filter((n) => !(possible[n >> 3] & (1 << (n & 7))));
     if (missing.length)
       errors.push(
-        `${PATH}/nodes: ${missing.length > 1 ? 'nodes' : 'node'} ${missing.join(', ')} ${missing.length > 1 ? 'do' : 'does'} not exist on this host (possible nodes: ${read().trim()})`,
+        `${PATH}/nodes: ${missing.length > 1 ? 'nodes' : 'node'} ${missing.join(', ')} ` +
+          `${missing.length > 1 ? 'do' : 'does'} not exist on this host (possible nodes: ${read().trim()})`,
       );
   }
   return errors;
@@ -104,6 +105,6 @@ export function applyMemoryPolicy(p: LinuxMemoryPolicy | undefined): void {
   try {
     setMempolicy(mode, nodeMask(p), label);
   } catch (e) {
-    throw new Error(`config.json: ${PATH}: ${(e as Error).message}`);
+    throw new Error(`config.json: ${PATH}: ${(e as Error).message}`, { cause: e });
   }
 }

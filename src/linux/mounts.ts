@@ -141,6 +141,7 @@ function mountBind(ctx: MountContext, rm: ResolvedMount): void {
   } catch (err) {
     throw new Error(
       `mount ${rm.source} → ${rm.destination}: bind source: ${(err as NodeJS.ErrnoException).code ?? err}`,
+      { cause: err },
     );
   }
   const fd = ensureInRoot(ctx.rootFd, rm.destination, isDir);

@@ -60,7 +60,8 @@ function openNamespace(path: string, type: LinuxNamespaceType, where: string): n
   if (found !== type) {
     closeQuiet(fd);
     throw new InvalidInputError(
-      `config.json: ${where}/path: ${path} is not a ${type} namespace (${found === 'not a namespace file' ? found : `it is a ${found} namespace`})`,
+      `config.json: ${where}/path: ${path} is not a ${type} namespace ` +
+        `(${found === 'not a namespace file' ? found : `it is a ${found} namespace`})`,
     );
   }
   return fd;

@@ -49,7 +49,8 @@ export function checkNetDevices(config: Spec): void {
   if (!config.linux?.namespaces?.some((n) => n.type === 'network')) {
     bad(
       '/linux/netDevices',
-      'the container has no network namespace of its own to move devices into (add a "network" entry to /linux/namespaces)',
+      'the container has no network namespace of its own to move devices into ' +
+        '(add a "network" entry to /linux/namespaces)',
     );
   }
   const seen = new Map<string, string>();
@@ -106,7 +107,8 @@ export class MovedNetDevices {
       );
     if (!target.includes('%') && this.container.linkByName(target, `the network namespace of ${this.id}`)) {
       throw new InvalidInputError(
-        `config.json: ${path}${d?.name ? '/name' : ''}: a network device "${target}" already exists in the network namespace of ${this.id}`,
+        `config.json: ${path}${d?.name ? '/name' : ''}: a network device "${target}" already exists ` +
+          `in the network namespace of ${this.id}`,
       );
     }
     return { hostName, target, path, link };
@@ -200,7 +202,8 @@ export function moveNetDevices(config: Spec, pid: number, id: string): MovedNetD
   const nsPath = `/proc/${pid}/ns/net`;
   if (statSync(nsPath).ino === statSync('/proc/thread-self/ns/net').ino) {
     throw new InvalidInputError(
-      `config.json: /linux/netDevices: the container's network namespace is the runtime's own (its /linux/namespaces network entry joins it by path)`,
+      "config.json: /linux/netDevices: the container's network namespace is the runtime's own " +
+        '(its /linux/namespaces network entry joins it by path)',
     );
   }
   const hostNs = open('/proc/thread-self/ns/net', O.RDONLY);

@@ -54,7 +54,10 @@ export interface Address {
   attrs: Map<number, Buffer>;
 }
 
-/** A netlink request failed: `rtnetlink RTM_NEWLINK(eth7 → netns of c1): EEXIST`, with the kernel's reason if it gave one. */
+/**
+ * A netlink request failed: `rtnetlink RTM_NEWLINK(eth7 → netns of c1): EEXIST`, with the kernel's reason if it gave
+ * one.
+ */
 export class NetlinkError extends SysError {
   constructor(type: number, arg: string, errno: number, reason?: string) {
     super(`rtnetlink ${RTM_NAME[type] ?? type}`, arg, errno);
@@ -198,7 +201,10 @@ export class RouteNetlink {
     }
   }
 
-  /** Move link `index` into the network namespace behind nsFd, renamed to `name` there (the kernel renames after the move). */
+  /**
+   * Move link `index` into the network namespace behind nsFd, renamed to `name` there (the kernel renames after the
+   * move).
+   */
   moveLink(index: number, nsFd: number, name: string, what: string): void {
     const body = Buffer.concat([ifinfomsg(index), u32Attr(IFLA_NET_NS_FD, nsFd), stringAttr(IFLA_IFNAME, name)]);
     this.exchange(RTM.NEWLINK, NLM_F_ACK, body, what);

@@ -13,7 +13,7 @@ export interface IdEntry {
 
 /** The entries of a passwd- or group-format file with a numeric id; [] when it cannot be read. */
 export function idEntries(file: string): IdEntry[] {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {

@@ -12,7 +12,8 @@ export function writeProcFile(path: string, value: string): void {
     try {
       writeSync(fd, value);
     } catch (err) {
-      throw new Error(`write(${path}, "${value}"): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      throw new Error(`write(${path}, "${value}"): ${reason}`, { cause: err });
     }
   } finally {
     closeQuiet(fd);

@@ -64,7 +64,8 @@ t.test(
     });
     t.throws(() => checkSelinuxLabel('system_u:system_r:container_t:s0'), {
       message:
-        'SELinux label "system_u:system_r:container_t:s0" specified (process.selinuxLabel) but SELinux is not enabled on the host',
+        'SELinux label "system_u:system_r:container_t:s0" specified (process.selinuxLabel) ' +
+        'but SELinux is not enabled on the host',
     });
   },
 );

@@ -29,7 +29,8 @@ export function rootlessProblems(config: Spec, euid = process.geteuid?.() ?? 0):
   if (euid !== 0) {
     if (!user)
       out.push(
-        '/linux/namespaces: a rootless container needs a user namespace: add {"type": "user"} with /linux/uidMappings and /linux/gidMappings (see tsrun spec --rootless)',
+        '/linux/namespaces: a rootless container needs a user namespace: add {"type": "user"} ' +
+          'with /linux/uidMappings and /linux/gidMappings (see tsrun spec --rootless)',
       );
     else if (!user.path) {
       try {
@@ -43,7 +44,8 @@ export function rootlessProblems(config: Spec, euid = process.geteuid?.() ?? 0):
   const own = ownOomScoreAdj();
   if (adj !== undefined && own !== undefined && adj < own) {
     out.push(
-      `/process/oomScoreAdj: ${adj} is below the caller's own ${own}; lowering it needs CAP_SYS_RESOURCE on the host (real root)`,
+      `/process/oomScoreAdj: ${adj} is below the caller's own ${own}; ` +
+        'lowering it needs CAP_SYS_RESOURCE on the host (real root)',
     );
   }
   (config.mounts ?? []).forEach((m, i) => {
@@ -51,7 +53,8 @@ export function rootlessProblems(config: Spec, euid = process.geteuid?.() ?? 0):
     const fromHostSys = m.source !== undefined && posix.normalize(m.source) === '/sys';
     if (dest === '/sys' && fromHostSys && isBind(m.options, m.type) && !(m.options ?? []).includes('ro')) {
       out.push(
-        `/mounts/${i}/options: a writable bind of the host's /sys needs real root (its files belong to the host's root); add "ro"`,
+        `/mounts/${i}/options: a writable bind of the host's /sys needs real root ` +
+          `(its files belong to the host's root); add "ro"`,
       );
     }
   });

@@ -43,7 +43,9 @@ function mountConsole(slave: number, ptsName: string): void {
       // runc fails here too: there is nothing to mount the console on.
       if (isErrno(e, 'EROFS'))
         throw new Error(
-          'process.terminal: /dev is read-only and has no /dev/console to mount the terminal on (open(/dev/console): EROFS)',
+          'process.terminal: /dev is read-only and has no /dev/console to mount the terminal on ' +
+            '(open(/dev/console): EROFS)',
+          { cause: e },
         );
       throw e;
     }
@@ -81,7 +83,7 @@ export function setupConsole(
       unlockpt(master);
     } catch (err) {
       if (isErrno(err, 'ENOTTY') || isErrno(err, 'EINVAL'))
-        throw new Error('/dev/ptmx is not a pseudo-terminal master');
+        throw new Error('/dev/ptmx is not a pseudo-terminal master', { cause: err });
       throw err;
     }
     const ptsName = `/dev/pts/${ptsNumber(master)}`;

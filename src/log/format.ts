@@ -21,6 +21,7 @@ function goQuote(s: string): string {
     '\v': '\\v',
   };
   const escaped = s.replace(
+    // eslint-disable-next-line no-control-regex -- escaping control characters is the point
     /["\\\x00-\x1f\x7f]/g,
     (c) => named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
   );

@@ -7,7 +7,6 @@
 import { posix } from 'node:path';
 import type { Process, Spec } from '../spec/types';
 import { InvalidInputError, ContainerStateError } from '../errors';
-import { debug } from '../log';
 import { loadBundle } from '../spec/bundle';
 import { ContainerFiles, statusOf, type Saved } from '../state/status';
 import { CgroupHandle, type SavedCgroup } from '../cgroups/handle';

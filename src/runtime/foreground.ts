@@ -5,7 +5,10 @@ import { debug } from '../log';
 import { FORWARDED } from './signals';
 import type { TtyProxy } from './tty-proxy';
 
-/** Forwards FORWARDED to pid until the returned stop(); with our own terminal in front, a window change resizes it instead (the kernel then signals the process). */
+/**
+ * Forwards FORWARDED to pid until the returned stop(); with our own terminal in front, a window change resizes it
+ * instead (the kernel then signals the process).
+ */
 export function forwardSignals(pid: number, tty: TtyProxy | undefined): () => void {
   const forward = (sig: NodeJS.Signals) => {
     if (sig === 'SIGWINCH' && tty) return tty.resize();
@@ -21,7 +24,10 @@ export function forwardSignals(pid: number, tty: TtyProxy | undefined): () => vo
   };
 }
 
-/** pid's exit status, or 128+signal; other children (an intermediate process, orphans reparented to us) are reaped on the way. */
+/**
+ * pid's exit status, or 128+signal; other children (an intermediate process, orphans reparented to us) are reaped on
+ * the way.
+ */
 export async function waitExit(pid: number): Promise<number> {
   for (;;) {
     const r = await waitpidAsync(-1);

@@ -17,7 +17,7 @@ export async function runForeground(opts: CreateOptions, keep: boolean): Promise
   const tty = consoleMaster !== undefined ? new TtyProxy(consoleMaster) : undefined;
   const stopForwarding = forwardSignals(pid, tty);
   container.unlock();
-  let code = 255;
+  let code: number;
   try {
     const locked = ContainerDir.open(opts.root, opts.id);
     try {

@@ -10,7 +10,10 @@ import { openContainerCgroup } from './container-cgroup';
 
 const isUnchanged = (v: unknown) => v === undefined || v === null || v === 0 || v === '';
 
-/** Drops runc's "unchanged" values (0, ""), kernel memory (ignored, as runc does) and devices (runc's update cannot change them). */
+/**
+ * Drops runc's "unchanged" values (0, ""), kernel memory (ignored, as runc does) and devices (runc's update cannot
+ * change them).
+ */
 export function normalizeUpdate(input: LinuxResources, previous: LinuxResources | undefined): LinuxResources {
   const r = JSON.parse(JSON.stringify(input ?? {})) as LinuxResources;
   if (typeof r !== 'object' || Array.isArray(r))

@@ -145,7 +145,9 @@ t.test('compiled programs agree with the reference evaluation of the profile', (
       const want = referenceVerdict(profile, native, abi.audit, nr, args);
       checked++;
       if (got !== want)
-        bad = `seed ${seed}: ${abi.name} nr ${nr} args ${args.map((a) => '0x' + a.toString(16))}: program ${actionName(got)}, profile ${actionName(want)}\n${JSON.stringify(profile)}`;
+        bad =
+          `seed ${seed}: ${abi.name} nr ${nr} args ${args.map((a) => '0x' + a.toString(16))}: ` +
+          `program ${actionName(got)}, profile ${actionName(want)}\n${JSON.stringify(profile)}`;
     }
     if (bad) {
       t.fail(bad);
@@ -196,10 +198,12 @@ t.test('bad input is an error naming the JSON path', (t) => {
     defaultAction: 'SCMP_ACT_ALLOW',
     syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }],
   };
-  const bad = (mutate: (s: any) => void, re: RegExp, what: string) => {
-    const s = structuredClone(ok) as any;
+  // The profile as plain JSON, so that the cases can write what LinuxSeccomp's type forbids.
+  type RawProfile = Record<string, unknown> & { syscalls: Record<string, unknown>[] };
+  const bad = (mutate: (s: RawProfile) => void, re: RegExp, what: string) => {
+    const s = structuredClone(ok) as unknown as RawProfile;
     mutate(s);
-    t.throws(() => compileSeccomp(s), re, what);
+    t.throws(() => compileSeccomp(s as unknown as LinuxSeccomp), re, what);
   };
   bad(
     (s) => (s.defaultAction = 'SCMP_ACT_NOPE'),

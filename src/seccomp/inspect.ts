@@ -19,8 +19,11 @@ export interface CheckQuery {
   ip?: string;
 }
 
+/** What loadProfile looks at to tell the formats apart; compileSeccomp checks the rest. */
+type ProfileFile = { linux?: { seccomp?: LinuxSeccomp }; defaultAction?: unknown } | null;
+
 function loadProfile(file: string): { seccomp: LinuxSeccomp; path: string } {
-  let json: any;
+  let json: ProfileFile;
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
@@ -29,7 +32,7 @@ function loadProfile(file: string): { seccomp: LinuxSeccomp; path: string } {
   if (json?.linux?.seccomp) return { seccomp: json.linux.seccomp, path: 'linux.seccomp' };
   if (json?.linux) throw new InvalidInputError(`seccomp: ${file} has no linux.seccomp`);
   if (isDockerProfile(json)) return { seccomp: fromDockerProfile(json, nativeArch()), path: 'seccomp' };
-  if (json?.defaultAction) return { seccomp: json, path: 'seccomp' };
+  if (json?.defaultAction) return { seccomp: json as LinuxSeccomp, path: 'seccomp' };
   throw new InvalidInputError(`seccomp: ${file} is neither a config.json nor a seccomp profile`);
 }
 

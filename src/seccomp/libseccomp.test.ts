@@ -81,7 +81,9 @@ t.test("Docker's default profile: same verdicts as libseccomp, no more instructi
         const b = run(lib, { arch: abi.audit, nr, args }).ret;
         compared++;
         if (a !== b)
-          mismatch = `${abi.name} nr ${nr} args ${args.map((x) => '0x' + x.toString(16))}: tsrun ${actionName(a)}, libseccomp ${actionName(b)}`;
+          mismatch =
+            `${abi.name} nr ${nr} args ${args.map((x) => '0x' + x.toString(16))}: ` +
+            `tsrun ${actionName(a)}, libseccomp ${actionName(b)}`;
       }
     }
   }
@@ -100,7 +102,8 @@ t.test("Docker's default profile: same verdicts as libseccomp, no more instructi
     `libseccomp tree:  ${lt.length} instructions; per x86_64 syscall worst ${lt.worst}, mean ${lt.mean.toFixed(2)}`,
   );
   t.comment(
-    `compile time: median ${times[10].toFixed(2)} ms, min ${times[0].toFixed(2)} ms, max ${times[19].toFixed(2)} ms (20 runs)`,
+    `compile time: median ${times[10].toFixed(2)} ms, min ${times[0].toFixed(2)} ms, ` +
+      `max ${times[19].toFixed(2)} ms (20 runs)`,
   );
   t.ok(o.worst <= l.worst && o.mean <= l.mean, 'no more instructions than libseccomp (default, as runc uses it)');
   t.ok(o.worst <= lt.worst && o.mean <= lt.mean, 'no more instructions than libseccomp with its binary tree');
@@ -159,7 +162,9 @@ t.test('single argument rules: same verdicts as libseccomp for random operators 
           const b = run(lib, data).ret;
           compared++;
           if (a !== b && !mismatch)
-            mismatch = `${JSON.stringify(arg)} on ${abi.name} args ${a0},${a1}: tsrun ${actionName(a)}, libseccomp ${actionName(b)}`;
+            mismatch =
+              `${JSON.stringify(arg)} on ${abi.name} args ${a0},${a1}: ` +
+              `tsrun ${actionName(a)}, libseccomp ${actionName(b)}`;
         }
       }
     }

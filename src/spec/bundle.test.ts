@@ -24,7 +24,10 @@ function loadError(dir: string): string {
   throw new Error('loadBundle accepted the bundle');
 }
 
+// The cases write what Spec's type forbids (that is what loading must catch), anywhere in the tree.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- config.json as untyped JSON, on purpose
 const spec = () => defaultSpec() as any;
+type LooseSpec = ReturnType<typeof spec>;
 
 t.test('loads a good bundle with absolute paths', async (t) => {
   const dir = makeBundle(t, spec());
@@ -76,7 +79,8 @@ t.test('schema failures are all reported, one per line', async (t) => {
   const msg = loadError(makeBundle(t, c));
   t.equal(
     msg,
-    'config.json: /process/cwd: must match pattern "^/"\nconfig.json: /process/rlimits/0/type: must match pattern "^RLIMIT_[A-Z]+$"',
+    'config.json: /process/cwd: must match pattern "^/"\n' +
+      'config.json: /process/rlimits/0/type: must match pattern "^RLIMIT_[A-Z]+$"',
   );
 });
 
@@ -114,7 +118,7 @@ t.test('relative mount destinations become absolute, like runc 1.1', async (t) =
 
 t.test('cross-field rules', async (t) => {
   const map = { containerID: 0, hostID: 100000, size: 65536 };
-  const cases: [string, (c: any) => void, string][] = [
+  const cases: [string, (c: LooseSpec) => void, string][] = [
     [
       'duplicate namespace',
       (c) => c.linux.namespaces.push({ type: 'pid' }),
@@ -122,7 +126,7 @@ t.test('cross-field rules', async (t) => {
     ],
     [
       'hostname without uts',
-      (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'uts')),
+      (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'uts')),
       'config.json: /hostname: cannot set the hostname without a uts namespace in /linux/namespaces',
     ],
     [
@@ -133,12 +137,13 @@ t.test('cross-field rules', async (t) => {
     [
       'new user namespace without mappings',
       (c) => c.linux.namespaces.push({ type: 'user' }),
-      'config.json: /linux/uidMappings: a new user namespace needs uidMappings and gidMappings\nconfig.json: /linux/gidMappings: a new user namespace needs uidMappings and gidMappings',
+      'config.json: /linux/uidMappings: a new user namespace needs uidMappings and gidMappings\n' +
+        'config.json: /linux/gidMappings: a new user namespace needs uidMappings and gidMappings',
     ],
     [
       'ipc sysctl without ipc namespace',
       (c) => {
-        c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'ipc');
+        c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'ipc');
         c.linux.sysctl = { 'kernel.shmmax': '1' };
       },
       'config.json: /linux/sysctl/kernel.shmmax: sysctl "kernel.shmmax" needs an ipc namespace in /linux/namespaces',
@@ -146,20 +151,22 @@ t.test('cross-field rules', async (t) => {
     [
       'net sysctl without net namespace',
       (c) => {
-        c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'network');
+        c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'network');
         c.linux.sysctl = { 'net/ipv4/ip_forward': '1' };
       },
-      'config.json: /linux/sysctl/net~1ipv4~1ip_forward: sysctl "net.ipv4.ip_forward" needs a network namespace in /linux/namespaces',
+      'config.json: /linux/sysctl/net~1ipv4~1ip_forward: ' +
+        'sysctl "net.ipv4.ip_forward" needs a network namespace in /linux/namespaces',
     ],
     [
       'net sysctl in the host network namespace',
       (c) => {
-        c.linux.namespaces = c.linux.namespaces.map((n: any) =>
+        c.linux.namespaces = c.linux.namespaces.map((n: { type: string }) =>
           n.type === 'network' ? { type: 'network', path: '/proc/self/ns/net' } : n,
         );
         c.linux.sysctl = { 'net.ipv4.ip_forward': '1' };
       },
-      'config.json: /linux/sysctl/net.ipv4.ip_forward: sysctl "net.ipv4.ip_forward" is not allowed: /linux/namespaces/1/path is the host\'s network namespace',
+      'config.json: /linux/sysctl/net.ipv4.ip_forward: sysctl "net.ipv4.ip_forward" is not allowed: ' +
+        "/linux/namespaces/1/path is the host's network namespace",
     ],
     [
       'kernel.hostname conflicts with /hostname',
@@ -183,8 +190,10 @@ t.test('cross-field rules', async (t) => {
     ],
     [
       'masked paths without mount namespace',
-      (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount')),
-      'config.json: /linux/maskedPaths: needs a mount namespace in /linux/namespaces\nconfig.json: /linux/readonlyPaths: needs a mount namespace in /linux/namespaces\nconfig.json: /root/readonly: needs a mount namespace in /linux/namespaces',
+      (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'mount')),
+      'config.json: /linux/maskedPaths: needs a mount namespace in /linux/namespaces\n' +
+        'config.json: /linux/readonlyPaths: needs a mount namespace in /linux/namespaces\n' +
+        'config.json: /root/readonly: needs a mount namespace in /linux/namespaces',
     ],
     [
       'idmapped mount that is not a bind',
@@ -206,12 +215,14 @@ t.test('cross-field rules', async (t) => {
           uidMappings: [map],
           gidMappings: [map],
         }),
-      'config.json: /mounts/7/uidMappings: an id mapping needs the "idmap" or "ridmap" option (is it applied to the submounts too?)',
+      'config.json: /mounts/7/uidMappings: an id mapping needs the "idmap" or "ridmap" option ' +
+        '(is it applied to the submounts too?)',
     ],
     [
       'idmap without mappings or user namespace',
       (c) => c.mounts.push({ destination: '/m', source: '/tmp', options: ['rbind', 'ridmap'] }),
-      'config.json: /mounts/7/options/1: "ridmap" without uidMappings and gidMappings takes the container\'s mapping, but there is no user namespace in /linux/namespaces',
+      'config.json: /mounts/7/options/1: "ridmap" without uidMappings and gidMappings ' +
+        "takes the container's mapping, but there is no user namespace in /linux/namespaces",
     ],
     [
       'empty mount mappings',

@@ -82,7 +82,8 @@ export function features(
       selinux: { enabled: false },
       intelRdt: { enabled: false },
       memoryPolicy: { modes: [...MEMORY_POLICY_MODES].sort(), flags: [...MEMORY_POLICY_FLAGS].sort() },
-      // MOUNT_ATTR_IDMAP came with mount_setattr (Linux 5.12); whether a given filesystem can be id-mapped is its own matter.
+      // MOUNT_ATTR_IDMAP came with mount_setattr (Linux 5.12); whether a given filesystem can be id-mapped is its own
+      // matter.
       mountExtensions: { idmap: { enabled: hasMountSetattr() } },
       netDevices: { enabled: true },
     },

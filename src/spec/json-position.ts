@@ -12,7 +12,12 @@ export function jsonErrorOffset(text: string): number | undefined {
     while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
   };
   const literal = (word: string) => {
-    for (const c of word) if (text[i++] !== c) (i--, fail());
+    for (const c of word) {
+      if (text[i++] !== c) {
+        i--;
+        fail();
+      }
+    }
   };
   const string = () => {
     i++; // opening quote

@@ -40,7 +40,8 @@ t.test('device rules runc accepts are accepted, with a warning where they do not
     warnings,
     [
       'config.json: /linux/resources/devices/2/access: "x" ignored: only "r", "w" and "m" are device access types',
-      'config.json: /linux/resources/devices/3: type "a" applies to every device: major and minor are ignored, so this allows all devices',
+      'config.json: /linux/resources/devices/3: type "a" applies to every device: major and minor are ignored, ' +
+        'so this allows all devices',
       'config.json: /linux/resources/devices/4/access: "" grants or denies no access: the rule has no effect',
     ],
     'duplicates and order need no warning',

@@ -63,7 +63,8 @@ function checkDeviceRules(config: Spec, r: Found): void {
       r.warnings.push(
         at(
           p,
-          `type "a" applies to every device: major and minor are ignored, so this ${d.allow ? 'allows' : 'denies'} all devices`,
+          'type "a" applies to every device: major and minor are ignored, ' +
+            `so this ${d.allow ? 'allows' : 'denies'} all devices`,
         ),
       );
     }
@@ -150,7 +151,8 @@ function checkMounts(config: Spec, ns: NamespaceTable, r: Found): void {
       r.errors.push(
         at(
           `${p}/options/${option}`,
-          `${name} without uidMappings and gidMappings takes the container's mapping, but there is no user namespace in /linux/namespaces`,
+          `${name} without uidMappings and gidMappings takes the container's mapping, ` +
+            'but there is no user namespace in /linux/namespaces',
         ),
       );
     }
@@ -289,7 +291,9 @@ function checkSysctl(config: Spec, ns: NamespaceTable, r: Found): void {
       r.errors.push(
         at(
           path,
-          `sysctl "${key}" is not namespaced${key.startsWith('kernel.') && key.endsWith('name') ? ' without a uts namespace' : ''}; it would change the host`,
+          `sysctl "${key}" is not namespaced` +
+            `${key.startsWith('kernel.') && key.endsWith('name') ? ' without a uts namespace' : ''}; ` +
+            'it would change the host',
         ),
       );
     }

@@ -2,6 +2,8 @@ import t from 'tap';
 import { defaultSpec } from './default';
 import { validateConfig, validateState } from './validate';
 
+// The cases write what Spec's type forbids (that is what validation must catch), anywhere in the tree.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- config.json as untyped JSON, on purpose
 const base = () => defaultSpec() as any;
 
 t.test('a correct config has no problems', async (t) => {
@@ -21,7 +23,8 @@ t.test('messages carry the JSON pointer and the rule', async (t) => {
   t.ok(got.includes('config.json: /process/cwd: must match pattern "^/"'), got.join('\n'));
   t.ok(
     got.includes(
-      'config.json: /linux/namespaces/5/type: must be one of: "pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"',
+      'config.json: /linux/namespaces/5/type: must be one of: ' +
+        '"pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"',
     ),
     got.join('\n'),
   );

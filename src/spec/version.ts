@@ -17,5 +17,8 @@ export function unsupportedVersion(version: string): string | undefined {
   if (!m) return `version ${JSON.stringify(version)} is not a semantic version`;
   const [major, minor] = [Number(m[1]), Number(m[2])];
   if (major === SUPPORTED_MAJOR && minor <= SUPPORTED_MAX_MINOR) return undefined;
-  return `version ${JSON.stringify(version)} is not supported (tsrun supports ${OCI_VERSION_MIN} through ${SUPPORTED_MAJOR}.${SUPPORTED_MAX_MINOR}.x)`;
+  return (
+    `version ${JSON.stringify(version)} is not supported ` +
+    `(tsrun supports ${OCI_VERSION_MIN} through ${SUPPORTED_MAJOR}.${SUPPORTED_MAX_MINOR}.x)`
+  );
 }

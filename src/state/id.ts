@@ -6,6 +6,7 @@ export function validateId(id: string | undefined): string {
   if (Buffer.byteLength(id) > 1024) throw new InvalidInputError(`invalid container id: longer than 1024 bytes`);
   if (id === '.' || id === '..' || id.includes('/'))
     throw new InvalidInputError(`invalid container id ${JSON.stringify(id)}: must not be "." or ".." or contain "/"`);
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
   if (/[\x00-\x1f\x7f]/.test(id))
     throw new InvalidInputError(`invalid container id ${JSON.stringify(id)}: contains control characters`);
   if (!/^[\w+\-.]+$/.test(id))

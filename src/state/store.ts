@@ -32,7 +32,8 @@ function rootError(root: string, e: unknown): Error {
     ? ' (as an unprivileged user, set XDG_RUNTIME_DIR or pass --root a directory you can write)'
     : '';
   return new InvalidInputError(
-    `--root ${root}: cannot create the container's state directory: ${err.syscall ?? 'mkdir'} ${err.path ?? root}: ${err.code}${hint}`,
+    `--root ${root}: cannot create the container's state directory: ` +
+      `${err.syscall ?? 'mkdir'} ${err.path ?? root}: ${err.code}${hint}`,
   );
 }
 

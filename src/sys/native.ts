@@ -5,7 +5,8 @@ import { loadHelperLibrary } from './helper-library';
 const lib = loadHelperLibrary((path) => koffi.load(path));
 
 const _spawn = lib.func(
-  'int tsrun_spawn(int sync_fd, const int *join_fds, const int *join_types, int njoin, int unshare_flags, int fork_again, const int *keep_fds, int nkeep, const char *path, const char **argv, const char **envp)',
+  'int tsrun_spawn(int sync_fd, const int *join_fds, const int *join_types, int njoin, int unshare_flags, ' +
+    'int fork_again, const int *keep_fds, int nkeep, const char *path, const char **argv, const char **envp)',
 );
 const Hook = koffi.struct('tsrun_hook', {
   path: 'const char *',

@@ -12,4 +12,6 @@ declare module 'bun:ffi' {
 }
 
 /** Bun's global object; absent under node. */
+// `var`, not `let`: only a var declaration makes it a property of globalThis (src/init/main.ts reads globalThis.Bun).
+// eslint-disable-next-line no-var
 declare var Bun: { gc(force: boolean): void } | undefined;

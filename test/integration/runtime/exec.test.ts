@@ -190,12 +190,23 @@ if (!isRoot) {
     t.equal(readFileSync(file, 'utf8'), 'written\n', 'the process wrote to the preserved fd');
     const fg = spawn(
       TSRUN,
-      ['--root', env.root, 'exec', id, 'sh', '-c', 'trap "echo got-term; exit 7" TERM; while :; do sleep 0.05; done'],
+      [
+        '--root',
+        env.root,
+        'exec',
+        id,
+        'sh',
+        '-c',
+        'trap "echo got-term; exit 7" TERM; echo armed >&2; while :; do sleep 0.05; done',
+      ],
       { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
+    let err = '';
     fg.stdout.on('data', (d) => (out += d));
-    await new Promise((res) => setTimeout(res, 500));
+    fg.stderr.on('data', (d) => (err += d));
+    // Once the trap is set (a fixed delay was too short on a loaded machine).
+    t.ok(await waitFor(() => err.includes('armed'), { timeoutMs: 30000 }), 'the process runs, its trap set');
     fg.kill('SIGTERM');
     t.equal(
       await new Promise((res) => fg.on('close', res)),
