@@ -1,5 +1,6 @@
 /*
- * tsrun's native helper: the only code that runs between clone() and execve().
+ * tsrun's native helper: the only code that runs between clone() and execve(),
+ * and a container process's last steps from its seccomp filter on (tsrun_finish).
  *
  * It exists because JavaScript cannot run there: the JS engines map their
  * heap with MADV_DONTFORK, so a forked child has no heap, and both node and
@@ -24,7 +25,10 @@
 #include <signal.h>
 #include <stddef.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -345,28 +349,417 @@ int tsrun_spawn(int sync_fd, const int *join_fds, const int *join_types, int njo
 }
 
 /*
- * The init's final step: Bun (like node) ignores SIGPIPE and SIGXFSZ and has
- * handlers and a signal mask of its own; execve keeps ignored signals and the mask, so
- * reset them all right before exec, as a fresh process would have them.
- * Returns -errno if execve fails.
+ * Bun (like node) ignores SIGPIPE and SIGXFSZ and has handlers and a signal
+ * mask of its own; execve keeps ignored signals and the mask, so reset them
+ * all, as a fresh process would have them. All blocked first, so no handler
+ * of the runtime runs while the dispositions change; once every one is
+ * SIG_DFL, a signal does what it would do to the program, and the mask can
+ * be cleared already (a strict filter need not allow rt_sigprocmask).
  */
-int tsrun_exec(const char *path, char *const argv[], char *const envp[])
+static struct sigaction saved_actions[NSIG];
+static sigset_t saved_mask;
+
+static void reset_signals(void)
 {
 	struct sigaction dfl;
-	sigset_t none;
+	sigset_t set;
 
+	sigfillset(&set);
+	sigprocmask(SIG_SETMASK, &set, &saved_mask);
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	for (int sig = 1; sig < NSIG; sig++) {
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
-		sigaction(sig, &dfl, NULL);
+		sigaction(sig, &dfl, &saved_actions[sig]);
 	}
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	sigemptyset(&set);
+	sigprocmask(SIG_SETMASK, &set, NULL);
+}
 
-	execve(path, argv, envp);
-	return -errno;
+/* After a failed step: the runtime's handlers back, for the runtime to report it and exit. */
+static void restore_signals(void)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		sigaction(sig, &saved_actions[sig], NULL);
+	}
+	sigprocmask(SIG_SETMASK, &saved_mask, NULL);
+}
+
+/* ---- the last steps of a container's process: tsrun_finish ---- */
+
+/* A startContainer hook: run as the process is about to be, state JSON on stdin. */
+struct tsrun_hook {
+	const char *path;
+	char *const *argv;
+	char *const *envp;
+	int timeout; /* seconds; 0: none */
+};
+
+/* Everything prepared in TypeScript; see src/init/final-plan.ts. */
+struct tsrun_final {
+	const void *filter; /* struct sock_filter[filter_len], or NULL: no seccomp */
+	unsigned int filter_len;
+	unsigned int filter_flags;
+	int filter_first; /* no_new_privs off: the filter needs CAP_SYS_ADMIN, before the switch */
+	int notify_fd; /* connected to the seccomp agent, or -1 */
+	const char *notify_msg;
+	unsigned int notify_len;
+	int set_groups;
+	unsigned int ngroups;
+	const unsigned int *groups;
+	unsigned int uid;
+	unsigned int gid;
+	int set_caps;
+	unsigned int cap_data[6]; /* two struct __user_cap_data_struct */
+	unsigned long long ambient;
+	int no_new_privs;
+	const struct tsrun_hook *hooks;
+	unsigned int nhooks;
+	const char *hook_input;
+	unsigned int hook_input_len;
+	const char *path;
+	char *const *argv;
+	char *const *envp;
+};
+
+/* Which step failed (the TS side names the call and its argument), with errno. */
+enum {
+	STEP_SECCOMP = 1,
+	STEP_NOTIFY_SEND,
+	STEP_SETGROUPS,
+	STEP_KEEPCAPS_ON,
+	STEP_SETRESGID,
+	STEP_SETRESUID,
+	STEP_KEEPCAPS_OFF,
+	STEP_CAPSET,
+	STEP_AMBIENT_CLEAR,
+	STEP_NO_NEW_PRIVS,
+	STEP_HOOK_SETUP,
+	STEP_HOOK_EXEC,
+	STEP_HOOK_WAIT,
+	STEP_HOOK_STATUS,
+	STEP_EXECVE,
+};
+
+struct tsrun_failure {
+	int step;
+	int err;
+	int hook; /* index of the failed hook, or -1 */
+	int hook_status; /* its exit status, or -1 */
+	int hook_signal; /* the signal that ended it, or 0 */
+	int hook_timed_out;
+	unsigned char hook_stderr[8192]; /* the start of its stderr, NUL-terminated */
+};
+
+static int failed(struct tsrun_failure *out, int step)
+{
+	out->step = step;
+	out->err = errno;
+	return -1;
+}
+
+#ifndef SECCOMP_SET_MODE_FILTER
+#define SECCOMP_SET_MODE_FILTER 1
+#endif
+
+struct bpf_prog {
+	unsigned short len;
+	const void *filter;
+};
+
+/* sendmsg of the prepared state with the listener fd attached, then the rest if it was cut short. */
+static int send_listener(int sock, int listener, const char *msg, size_t len)
+{
+	char control[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+			     .msg_controllen = sizeof(control) };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	memset(control, 0, sizeof(control));
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &listener, sizeof(int));
+	for (;;) {
+		do
+			n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return -1;
+		iov.iov_base = (char *)iov.iov_base + n;
+		iov.iov_len -= n;
+		if (iov.iov_len == 0)
+			return 0;
+		mh.msg_control = NULL; /* later pieces carry no fd */
+		mh.msg_controllen = 0;
+	}
+}
+
+static int load_filter(const struct tsrun_final *f, struct tsrun_failure *out)
+{
+	struct bpf_prog prog = { .len = f->filter_len, .filter = f->filter };
+	long listener = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, f->filter_flags, &prog);
+	int ret = 0;
+
+	if (listener < 0)
+		return failed(out, STEP_SECCOMP);
+	if (f->notify_fd < 0)
+		return 0;
+	if (send_listener(f->notify_fd, listener, f->notify_msg, f->notify_len) < 0)
+		ret = failed(out, STEP_NOTIFY_SEND);
+	close(listener);
+	close(f->notify_fd);
+	return ret;
+}
+
+/*
+ * Groups, gid, uid (raw syscalls: glibc's would signal every thread), with
+ * the capabilities kept across the uid change and then set as planned.
+ */
+static int switch_user(const struct tsrun_final *f, struct tsrun_failure *out)
+{
+	struct { unsigned int version; int pid; } hdr = { 0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0 };
+
+	if (f->set_groups && syscall(SYS_setgroups, f->ngroups, f->groups) < 0)
+		return failed(out, STEP_SETGROUPS);
+	if (f->set_caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return failed(out, STEP_KEEPCAPS_ON);
+	if (syscall(SYS_setresgid, f->gid, f->gid, f->gid) < 0)
+		return failed(out, STEP_SETRESGID);
+	if (syscall(SYS_setresuid, f->uid, f->uid, f->uid) < 0)
+		return failed(out, STEP_SETRESUID);
+	if (!f->set_caps)
+		return 0;
+	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+		return failed(out, STEP_KEEPCAPS_OFF);
+	if (syscall(SYS_capset, &hdr, f->cap_data) < 0)
+		return failed(out, STEP_CAPSET);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		return failed(out, STEP_AMBIENT_CLEAR);
+	/* Only caps both permitted and inheritable are asked for; a refusal is no error, as in runc. */
+	for (int cap = 0; cap < 64; cap++) {
+		if (f->ambient >> cap & 1)
+			prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0);
+	}
+	return 0;
+}
+
+/* A close-on-exec copy of fd above stdio (stdio may be closed, so new fds could land there). */
+static int above_stdio(int fd)
+{
+	int high;
+
+	if (fd < 0 || fd > 2)
+		return fd;
+	high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	close(fd);
+	return high;
+}
+
+/*
+ * An anonymous file for a hook's stdout or stderr: with a pipe, a hook that
+ * leaves a process behind would keep the init waiting. A memfd when no
+ * directory takes O_TMPFILE (a read-only root).
+ */
+static int capture_file(void)
+{
+	static const char *const dirs[] = { "/tmp", "/dev/shm", "/run" };
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		int fd = open(dirs[i], O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			return above_stdio(fd);
+	}
+	return above_stdio(syscall(SYS_memfd_create, "tsrun-hook", MFD_CLOEXEC));
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * The hook's stdin: a pipe already holding the whole state, its write end
+ * closed; a state too big for a pipe goes in an anonymous file instead.
+ */
+static int hook_stdin(const struct tsrun_final *f)
+{
+	int p[2], fd;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	if (f->hook_input_len > 65536)
+		fcntl(p[1], F_SETPIPE_SZ, f->hook_input_len);
+	fcntl(p[1], F_SETFL, O_NONBLOCK);
+	if (write_all(p[1], f->hook_input, f->hook_input_len) == 0) {
+		close(p[1]);
+		return above_stdio(p[0]);
+	}
+	close(p[0]);
+	close(p[1]);
+	fd = capture_file();
+	if (fd < 0 || write_all(fd, f->hook_input, f->hook_input_len) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Waits for the hook, killing it at its timeout; returns its wait status or -1. */
+static int wait_hook(pid_t pid, int timeout, int *timed_out)
+{
+	int status;
+
+	if (timeout > 0) {
+		int pidfd = syscall(SYS_pidfd_open, pid, 0);
+		struct pollfd p = { .fd = pidfd, .events = POLLIN };
+		int n;
+
+		if (pidfd < 0)
+			return -1;
+		do
+			n = poll(&p, 1, timeout * 1000);
+		while (n < 0 && errno == EINTR);
+		close(pidfd);
+		if (n == 0) {
+			kill(pid, SIGKILL);
+			*timed_out = 1;
+		}
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return -1;
+	}
+	return status;
+}
+
+static void close_all(const int *fds, int n)
+{
+	for (int k = 0; k < n; k++) {
+		if (fds[k] >= 0)
+			close(fds[k]);
+	}
+}
+
+/*
+ * One startContainer hook. A raw clone rather than fork(): glibc's fork runs
+ * the runtime's atfork handlers. The child only dups and execs; an execve
+ * failure comes back as its errno over a close-on-exec pipe.
+ */
+static int run_hook(const struct tsrun_final *f, int i, struct tsrun_failure *out)
+{
+	const struct tsrun_hook *h = &f->hooks[i];
+	int in = -1, o = -1, e = -1, report[2] = { -1, -1 }, status, child_err = 0, ret = 0;
+	pid_t pid;
+
+	out->hook = i;
+	in = hook_stdin(f);
+	o = capture_file();
+	e = capture_file();
+	if (in < 0 || o < 0 || e < 0 || pipe2(report, O_CLOEXEC) < 0) {
+		ret = failed(out, STEP_HOOK_SETUP);
+		goto done;
+	}
+	report[1] = above_stdio(report[1]);
+	pid = syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
+	if (pid < 0) {
+		ret = failed(out, STEP_HOOK_SETUP);
+		goto done;
+	}
+	if (pid == 0) {
+		if (dup2(in, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+			child_err = errno;
+		else
+			execve(h->path, h->argv, h->envp);
+		if (!child_err)
+			child_err = errno;
+		if (write(report[1], &child_err, sizeof(child_err)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(report[1]);
+	report[1] = -1;
+	status = wait_hook(pid, h->timeout, &out->hook_timed_out);
+	if (status < 0) {
+		ret = failed(out, STEP_HOOK_WAIT);
+		goto done;
+	}
+	if (read(report[0], &child_err, sizeof(child_err)) == sizeof(child_err)) {
+		errno = child_err;
+		ret = failed(out, STEP_HOOK_EXEC);
+		goto done;
+	}
+	if (out->hook_timed_out || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		ssize_t n = pread(e, out->hook_stderr, sizeof(out->hook_stderr) - 1, 0);
+
+		out->hook_stderr[n > 0 ? n : 0] = 0;
+		out->hook_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		out->hook_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+		errno = 0;
+		ret = failed(out, STEP_HOOK_STATUS);
+	}
+done:
+	close_all((int[]){ in, o, e, report[0], report[1] }, 5);
+	return ret;
+}
+
+static int finish_steps(const struct tsrun_final *f, struct tsrun_failure *out)
+{
+	if (f->filter && f->filter_first && load_filter(f, out) < 0)
+		return -1;
+	if (switch_user(f, out) < 0)
+		return -1;
+	if (f->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return failed(out, STEP_NO_NEW_PRIVS);
+	if (f->filter && !f->filter_first && load_filter(f, out) < 0)
+		return -1;
+	for (unsigned int i = 0; i < f->nhooks; i++) {
+		if (run_hook(f, i, out) < 0)
+			return -1;
+	}
+	out->hook = -1;
+	execve(f->path, f->argv, f->envp);
+	return failed(out, STEP_EXECVE);
+}
+
+/*
+ * The process's last steps, in runc's order and with nothing of the JS
+ * runtime in between: [the seccomp filter when no_new_privs is off, as
+ * loading it then needs CAP_SYS_ADMIN] -> groups, gid, uid, capabilities ->
+ * no_new_privs -> [the filter when no_new_privs is on] -> startContainer
+ * hooks -> execve. Signals are reset first, before the filter. Returns
+ * only on failure: -1 with `out` saying which step failed and its errno,
+ * and the runtime's signal handlers back.
+ */
+int tsrun_finish(const struct tsrun_final *f, struct tsrun_failure *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->hook = -1;
+	out->hook_status = -1;
+	reset_signals();
+	finish_steps(f, out);
+	restore_signals();
+	return -1;
 }
 
 /*

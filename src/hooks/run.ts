@@ -26,13 +26,45 @@ export function runHooks(kind: string, hooks: Hook[] | undefined, state: object,
   if (!hooks?.length) return;
   const input = JSON.stringify(state);
   hooks.forEach((hook, index) => {
-    const name = `${kind} hook ${index} (${hook.path})`;
+    const name = hookName(kind, index, hook);
     debug(`running ${name}`);
     const failure = runHook(hook, input, opts.cwd);
     if (failure === undefined) return;
     if (!opts.continueOnError) throw new Error(`${name}: ${failure}`);
     warn(`${name}: ${failure}`);
   });
+}
+
+export function hookName(kind: string, index: number, hook: Hook): string {
+  return `${kind} hook ${index} (${hook.path})`;
+}
+
+/** How a hook ended, from spawnSync here or from the native runner (sys/native.ts). */
+export interface HookOutcome {
+  timedOut?: boolean;
+  /** The errno name of a failure to run it. */
+  errorCode?: string;
+  signal?: string | null;
+  status?: number | null;
+  stderr: string;
+}
+
+/** Undefined on success, otherwise why the hook failed. */
+export function hookFailure(hook: Hook, o: HookOutcome): string | undefined {
+  if (o.timedOut) return `timed out after ${hook.timeout}s`;
+  if (o.errorCode === 'ENOENT') return 'does not exist';
+  // A hook may exit without reading the state (EPIPE), and output beyond
+  // maxBuffer (ENOBUFS, pipes only) is just not kept: neither is a failure.
+  if (o.errorCode && o.errorCode !== 'EPIPE' && o.errorCode !== 'ENOBUFS') return `cannot be run: ${o.errorCode}`;
+  if (o.signal) return `killed by signal ${o.signal}${firstLine(o.stderr)}`;
+  if (o.status !== 0) return `exited with status ${o.status}${firstLine(o.stderr)}`;
+  return undefined;
+}
+
+/** What execve gets for a hook: its args (argv[0] defaults to the path) and its env exactly. */
+export function hookCommand(hook: Hook): { path: string; argv: string[]; env: string[] } {
+  const env = Object.entries(environment(hook.env)).map(([k, v]) => `${k}=${v}`);
+  return { path: hook.path, argv: [hook.args?.[0] ?? hook.path, ...(hook.args?.slice(1) ?? [])], env };
 }
 
 /** Undefined on success, otherwise why the hook failed. */
@@ -52,15 +84,11 @@ function runHook(hook: Hook, input: string, cwd: string | undefined): string | u
       windowsHide: true,
     });
     const stderr = err === undefined ? String(result.stderr ?? '') : readCapture(err);
-    const code = (result.error as NodeJS.ErrnoException | undefined)?.code;
-    if (code === 'ETIMEDOUT') return `timed out after ${hook.timeout}s`;
-    if (code === 'ENOENT') return 'does not exist';
-    // A hook may exit without reading the state (EPIPE), and output beyond
-    // maxBuffer (ENOBUFS, pipes only) is just not kept: neither is a failure.
-    if (result.error && code !== 'EPIPE' && code !== 'ENOBUFS') return `cannot be run: ${code ?? result.error.message}`;
-    if (result.signal) return `killed by signal ${result.signal}${firstLine(stderr)}`;
-    if (result.status !== 0) return `exited with status ${result.status}${firstLine(stderr)}`;
-    return undefined;
+    const error = result.error as NodeJS.ErrnoException | undefined;
+    const code = error?.code;
+    if (code === 'ETIMEDOUT') return hookFailure(hook, { timedOut: true, stderr });
+    const errorCode = error && (code ?? error.message);
+    return hookFailure(hook, { errorCode, signal: result.signal, status: result.status, stderr });
   } finally {
     if (out !== undefined) closeSync(out);
     if (err !== undefined) closeSync(err);

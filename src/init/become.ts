@@ -1,25 +1,20 @@
 // The last steps of every process tsrun starts in a container (the init's
-// program, an exec'd one): only the fds it is given, the seccomp filter, the
-// user and capabilities, no_new_privs, then execve with signals reset.
+// program, an exec'd one): only the fds it is given, then the seccomp
+// filter, the user and capabilities, no_new_privs, startContainer hooks and
+// execve with signals reset. Those run in native code (tsrun_finish): no
+// JavaScript may run under the container's filter (docs/seccomp.md).
 import { statSync } from 'node:fs';
-import type { Process, State } from '../spec/types';
-import type { CompiledSeccompJSON } from '../seccomp/compile';
-import { applyUser, applyNoNewPrivileges } from '../linux/credentials';
-import { withHome } from '../linux/passwd';
+import type { Process } from '../spec/types';
 import { closeRange, setCloexec, CLOSE_RANGE_CLOEXEC } from '../sys/fs';
-import { nativeExec } from '../sys/native';
-import { loadSeccomp } from '../seccomp/load';
+import { nativeFinish } from '../sys/native';
+import { finalPlan, finalError, type FinalInputs } from './final-plan';
 
-export interface FinalSteps {
+export interface FinalSteps extends FinalInputs {
   /** fds 3..3+N-1 reach the program as they are. */
   preserveFds: number;
   /** More fds that stay open, close-on-exec, until execve (the exec fifo, the log, the sync socket). */
   keepOpen: number[];
-  seccomp?: CompiledSeccompJSON;
-  /** The state a seccomp notify agent is sent. */
-  seccompState: State;
-  notifySocket?: number;
-  /** Runs after every step, right before execve (startContainer hooks). */
+  /** The last JavaScript, after everything prepared, before the native steps (a debug line). */
   beforeExec?: () => void;
 }
 
@@ -36,19 +31,11 @@ export function becomeProcess(proc: Process, exe: string, s: FinalSteps): never 
       // not open: nothing to hand over
     }
   }
-  // Read while / is the container's and nothing stops the read yet (user switch, seccomp).
-  const env = withHome(proc.env, proc.user?.uid ?? 0);
-  // As late as possible, like runc: without no_new_privs, loading a filter
-  // needs CAP_SYS_ADMIN, which the user switch may drop, so it comes first.
-  const loadFilter = () => {
-    if (s.seccomp) loadSeccomp(s.seccomp, { state: s.seccompState, socketFd: s.notifySocket });
-  };
-  if (!proc.noNewPrivileges) loadFilter();
-  applyUser(proc.user ?? { uid: 0, gid: 0 }, proc.capabilities);
-  applyNoNewPrivileges(proc.noNewPrivileges);
-  if (proc.noNewPrivileges) loadFilter();
+  const plan = finalPlan(proc, exe, s);
   s.beforeExec?.();
-  nativeExec(exe, proc.args ?? [], env);
+  // Returns only on failure. If the filter is on by then, what follows runs
+  // under it: only to report the failure and exit.
+  throw finalError(plan, s.startContainer?.hooks ?? [], nativeFinish(plan));
 }
 
 /**

@@ -197,10 +197,8 @@ function becomeAfterStart(plan: InitPlan, proc: Process, exe: string, notifySock
     notifySocket,
     // Last before execve, as runc 1.1 does: the hook runs as the
     // container's user, with its capabilities and its seccomp filter.
-    beforeExec: () => {
-      runHooks('startContainer', config.hooks?.startContainer, { ...plan.state, status: 'created' });
-      debug(`init: about to exec ${exe}`);
-    },
+    startContainer: { hooks: config.hooks?.startContainer ?? [], state: { ...plan.state, status: 'created' } },
+    beforeExec: () => debug(`init: about to exec ${exe}`),
   });
 }
 

@@ -4,9 +4,10 @@
 // kept across the switch, umask, no_new_privs.
 import { readFileSync, fstatSync, fchownSync } from 'node:fs';
 import type { User, LinuxCapabilities } from '../spec/types';
-import { isErrno } from '../sys/libc';
 import { setgroups, setresgid, setresuid, capset, setKeepCaps, setNoNewPrivs, umask } from '../sys/process';
 import { dropBoundingSet, planCaps, raiseAmbient } from './capability-sets';
+import { capNames } from './capabilities';
+import { debug } from '../log';
 
 const DEV_NULL_RDEV = (1 << 8) | 3;
 
@@ -42,22 +43,52 @@ function setgroupsDenied(): boolean {
   }
 }
 
-function applyGroups(user: User): void {
+/** The groups to set: the additionalGids (none is an empty list), or undefined where setgroups is denied. */
+function groupsToSet(user: User): number[] | undefined {
+  // Also with no additionalGids: the init must not pass on the groups it inherited.
   const gids = user.additionalGids ?? [];
-  try {
-    // Also with no additionalGids: the init must not pass on the groups it inherited.
-    setgroups(gids);
-  } catch (err) {
-    if (!isErrno(err, 'EPERM') || !setgroupsDenied()) throw err;
-    if (gids.length > 0) {
-      throw new Error(
-        `cannot set additional groups [${gids.join(', ')}] (process.user.additionalGids): ` +
-          'setgroups is denied in this user namespace (/proc/self/setgroups is "deny")',
-        { cause: err },
-      );
-    }
-    // Nothing was asked for and the kernel forbids changing groups: keep them.
+  if (!setgroupsDenied()) return gids;
+  if (gids.length > 0) {
+    throw new Error(
+      `cannot set additional groups [${gids.join(', ')}] (process.user.additionalGids): ` +
+        'setgroups is denied in this user namespace (/proc/self/setgroups is "deny")',
+    );
   }
+  return undefined; // nothing was asked for and the kernel forbids changing groups: keep them
+}
+
+/** What is left of the user switch once prepareUserSwitch ran: ids, groups and capability sets to set. */
+export interface UserSwitch {
+  /** Undefined: keep the groups. */
+  groups?: number[];
+  uid: number;
+  gid: number;
+  /** The sets to capset after the switch, and the ambient caps the kernel will raise; undefined: leave caps alone. */
+  caps?: { effective: bigint; permitted: bigint; inheritable: bigint; ambient: bigint };
+}
+
+/**
+ * The part of the user switch that can come first, while still root and
+ * before any seccomp filter: the bounding set (needs CAP_SETPCAP), stdio
+ * handed to the user, the umask. The rest (UserSwitch) must be done in order
+ * on the thread that will execve: by tsrun_finish, or by applyUser.
+ */
+export function prepareUserSwitch(user: User, capabilities: LinuxCapabilities | undefined): UserSwitch {
+  const plan = capabilities ? planCaps(capabilities) : undefined;
+  if (plan) dropBoundingSet(plan.bounding);
+  giveStdioTo(user.uid);
+  const groups = groupsToSet(user);
+  if (user.umask !== undefined) umask(user.umask);
+  if (!plan) return { groups, uid: user.uid, gid: user.gid };
+  // The kernel only raises what is both permitted and inheritable; runc goes
+  // on silently (runc spec's own default asks for ambient caps without
+  // inheritable ones), so only --debug says so.
+  const raisable = plan.ambient & plan.permitted & plan.inheritable;
+  for (const name of capNames(plan.ambient & ~raisable)) {
+    debug(`cannot raise ambient capability ${name}: not both permitted and inheritable`);
+  }
+  const { effective, permitted, inheritable } = plan;
+  return { groups, uid: user.uid, gid: user.gid, caps: { effective, permitted, inheritable, ambient: raisable } };
 }
 
 /**
@@ -66,21 +97,19 @@ function applyGroups(user: User): void {
  * kept across setresuid with PR_SET_KEEPCAPS, then capset and ambient.
  * Without a capabilities object nothing is changed about capabilities (a
  * non-root user then loses them all at setresuid, as the kernel does).
+ * A container's process gets the same from tsrun_finish, in native code.
  */
 export function applyUser(user: User, capabilities: LinuxCapabilities | undefined): void {
-  const plan = capabilities ? planCaps(capabilities) : undefined;
-  if (plan) dropBoundingSet(plan.bounding);
-  giveStdioTo(user.uid);
-  applyGroups(user);
-  if (plan) setKeepCaps(true);
-  setresgid(user.gid);
-  setresuid(user.uid);
-  if (plan) {
+  const s = prepareUserSwitch(user, capabilities);
+  if (s.groups) setgroups(s.groups);
+  if (s.caps) setKeepCaps(true);
+  setresgid(s.gid);
+  setresuid(s.uid);
+  if (s.caps) {
     setKeepCaps(false);
-    capset({ effective: plan.effective, permitted: plan.permitted, inheritable: plan.inheritable });
-    raiseAmbient(plan.ambient);
+    capset(s.caps);
+    raiseAmbient(s.caps.ambient);
   }
-  if (user.umask !== undefined) umask(user.umask);
 }
 
 export function applyNoNewPrivileges(on: boolean | undefined): void {

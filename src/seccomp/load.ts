@@ -1,7 +1,7 @@
-// Installing a compiled filter: called by the container init on its main
-// thread right before execve (seccomp without TSYNC binds only the calling
-// thread), and handing a SCMP_ACT_NOTIFY listener to the agent at
-// listenerPath with the runtime-spec's seccomp notify protocol.
+// Installing a compiled filter, and handing a SCMP_ACT_NOTIFY listener to
+// the agent at listenerPath with the runtime-spec's seccomp notify protocol.
+// A container's process gets its filter from native code right before
+// execve (prepareFilter, then tsrun_finish): no JavaScript may run under it.
 import type { State } from '../spec/types';
 import { seccompSetModeFilter, seccompFlagSupported } from '../sys/seccomp';
 import { connectUnix, sendFds } from '../sys/socket';
@@ -41,6 +41,13 @@ export function kernelSupportsFlag(flag: number): boolean {
   return seccompFlagSupported(probe);
 }
 
+/** The filter's flags (a listener for SCMP_ACT_NOTIFY rules), each one checked against the kernel. */
+function checkedFlags(c: CompiledSeccomp): number {
+  const flags = c.flags | (c.notify ? SECCOMP_FILTER_FLAG.NEW_LISTENER : 0);
+  checkFlags(flags);
+  return flags;
+}
+
 function checkFlags(flags: number): void {
   for (let bit = 1; bit <= flags; bit <<= 1) {
     if (flags & bit && !kernelSupportsFlag(bit)) {
@@ -49,10 +56,30 @@ function checkFlags(flags: number): void {
   }
 }
 
+/** A filter ready for tsrun_finish: the program, its flags, and the agent's socket and message. */
+export interface PreparedFilter {
+  program: Buffer;
+  flags: number;
+  notify?: { fd: number; message: Buffer };
+}
+
+/**
+ * Everything about loading `compiled` that can be done before it is loaded:
+ * the flags checked against the kernel, and with SCMP_ACT_NOTIFY rules the
+ * agent's socket (connected now if the caller has none) and the state it is
+ * to receive with the listener fd.
+ */
+export function prepareFilter(compiled: CompiledSeccomp | CompiledSeccompJSON, notify: NotifyContext): PreparedFilter {
+  const c = compiledFromJSON(compiled);
+  const flags = checkedFlags(c);
+  if (!c.notify) return { program: c.program, flags };
+  const fd = notify.socketFd ?? connectUnix(c.listenerPath!);
+  return { program: c.program, flags, notify: { fd, message: agentMessage(notify.state, c.listenerMetadata) } };
+}
+
 export function loadSeccomp(compiled: CompiledSeccomp | CompiledSeccompJSON, notify?: NotifyContext): LoadResult {
   const c = compiledFromJSON(compiled);
-  const flags = c.flags | (c.notify ? SECCOMP_FILTER_FLAG.NEW_LISTENER : 0);
-  checkFlags(flags);
+  const flags = checkedFlags(c);
   const fd = seccompSetModeFilter(flags, c.program);
   if (!c.notify) return {};
   if (!notify) return { listenerFd: fd };
@@ -75,6 +102,16 @@ export function sendSeccompListener(
   state: State,
   metadata?: string,
 ): void {
+  const sock = typeof listener === 'number' ? listener : connectUnix(listener);
+  try {
+    sendFds(sock, agentMessage(state, metadata), [listenerFd]);
+  } finally {
+    closeQuiet(sock);
+  }
+}
+
+/** The container process state the agent receives, the listener fd named "seccompFd". */
+function agentMessage(state: State, metadata?: string): Buffer {
   const processState = {
     ociVersion: state.ociVersion,
     fds: ['seccompFd'],
@@ -82,10 +119,5 @@ export function sendSeccompListener(
     ...(metadata !== undefined ? { metadata } : {}),
     state,
   };
-  const sock = typeof listener === 'number' ? listener : connectUnix(listener);
-  try {
-    sendFds(sock, Buffer.from(JSON.stringify(processState)), [listenerFd]);
-  } finally {
-    closeQuiet(sock);
-  }
+  return Buffer.from(JSON.stringify(processState));
 }

@@ -83,11 +83,12 @@ export function capset(sets: CapSets): void {
     hi(sets.permitted),
     hi(sets.inheritable),
   ]);
-  check(
-    _capset(capHeader(), data),
-    'capset',
-    `eff=${sets.effective.toString(16)} prm=${sets.permitted.toString(16)} inh=${sets.inheritable.toString(16)}`,
-  );
+  check(_capset(capHeader(), data), 'capset', capsetArg(sets));
+}
+
+/** How a failed capset names its argument (also for the native one, sys/native.ts). */
+export function capsetArg(sets: CapSets): string {
+  return `eff=${sets.effective.toString(16)} prm=${sets.permitted.toString(16)} inh=${sets.inheritable.toString(16)}`;
 }
 
 // ---- prctl ----
