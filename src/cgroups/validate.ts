@@ -202,7 +202,7 @@ function validateDevices(errs: Errors, devices: NonNullable<Resources['devices']
       if (v === undefined || v === null || v === -1) continue;
       int(errs, `${w}.${k}`, v, 0, 0xfffff);
     }
-    // Letters other than r, w, m are ignored with a warning (checkSemantics), as runc ignores them.
+    // Letters other than r, w, m are ignored with a warning (spec/semantics.ts), as runc ignores them.
     if (d.access !== undefined && typeof d.access !== 'string') errs.push(`${w}.access: must be a string`);
   });
 }

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { specCommand } from './spec';
 import { InvalidInputError } from '../errors';
 import { defaultSpec } from '../spec/default';
-import { checkSemantics } from '../spec/semantics';
+import { semanticDiagnostics } from '../spec/semantics';
+import { isError } from '../spec/diagnostic';
 import { validateConfig } from '../spec/validate';
 import { OCI_VERSION } from '../spec/version';
 import { skipBecause } from '../../test/helpers/skip';
@@ -16,7 +17,7 @@ t.test("the default spec passes tsrun's own schema and rules", async (t) => {
   for (const rootless of [false, true]) {
     const s = defaultSpec(rootless);
     t.same(validateConfig(s), [], `schema, rootless=${rootless}`);
-    t.same(checkSemantics(s).errors, [], `rules, rootless=${rootless}`);
+    t.same(semanticDiagnostics(s).filter(isError), [], `rules, rootless=${rootless}`);
     t.equal(s.ociVersion, OCI_VERSION);
   }
 });

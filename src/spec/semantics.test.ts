@@ -1,5 +1,14 @@
 import t from 'tap';
-import { checkSemantics } from './semantics';
+import { semanticDiagnostics } from './semantics';
+import { diagnosticLine } from './diagnostic';
+import type { Spec } from './types';
+
+/** The rules' verdict as the CLI prints it: `config.json: <pointer>: <message>` lines. */
+function checkSemantics(config: Spec): { errors: string[]; warnings: string[] } {
+  const found = semanticDiagnostics(config);
+  const lines = (severity: string) => found.filter((d) => d.severity === severity).map(diagnosticLine);
+  return { errors: lines('error'), warnings: lines('warning') };
+}
 import { defaultSpec } from './default';
 
 t.test('values the init applies after start are checked at create', async (t) => {

@@ -8,7 +8,7 @@ import type { Spec, LinuxNamespaceType } from './types';
 import { capMask } from '../linux/capabilities';
 import { cpuListMask } from '../linux/sched';
 import { memoryPolicyErrors } from '../linux/mempolicy';
-import { configError, configWarning, diagnosticLine, fromPathMessage, type Diagnostic } from './diagnostic';
+import { configError, configWarning, fromPathMessage, type Diagnostic } from './diagnostic';
 
 type Problem = Pick<Diagnostic, 'path' | 'message'>;
 
@@ -39,13 +39,6 @@ export function semanticDiagnostics(config: Spec): Diagnostic[] {
     ...r.errors.map((p) => configError(p.path, p.message)),
     ...r.warnings.map((p) => configWarning(p.path, p.message)),
   ];
-}
-
-/** The same as lines, `config.json: <pointer>: <message>`. */
-export function checkSemantics(config: Spec): { errors: string[]; warnings: string[] } {
-  const found = semanticDiagnostics(config);
-  const lines = (severity: Diagnostic['severity']) => found.filter((d) => d.severity === severity).map(diagnosticLine);
-  return { errors: lines('error'), warnings: lines('warning') };
 }
 
 /**
