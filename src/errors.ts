@@ -9,8 +9,9 @@ export class TsrunError extends Error {
     message: string,
     /** The exit status the CLI gives it (runc's: 1, 3 for an unknown command). */
     readonly exitCode = 1,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = new.target.name;
   }
 }

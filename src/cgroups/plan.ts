@@ -318,16 +318,19 @@ function planRdma(
   add(w, 'rdma', 'rdma.max', `${dev} hca_handle=${val(lim.hcaHandles)} hca_object=${val(lim.hcaObjects)}`, false);
 }
 
+/** runc's words for unified keys on cgroup v1 (ErrV1NoUnified), which tools look for. */
+const INVALID = 'invalid configuration:';
+
 function planUnified({ add, t, plan }: Planning, key: string, value: string, w: string): void {
   if (!t.hasUnified) {
-    plan.errors.push(`${w}: this host has no cgroup v2 hierarchy (cgroup v1 only)`);
+    plan.errors.push(`${INVALID} ${w}: this host has no cgroup v2 hierarchy (cgroup v1 only)`);
     return;
   }
   const controller = controllerOfKey(key);
   const v = controller ? t.version(controller) : 2;
   if (v === 1)
     return void plan.errors.push(
-      `${w}: the ${controller} controller is bound to cgroup v1 on this host, not to the v2 hierarchy`,
+      `${INVALID} ${w}: the ${controller} controller is bound to cgroup v1 on this host, not to the v2 hierarchy`,
     );
   if (v === undefined)
     return void plan.errors.push(

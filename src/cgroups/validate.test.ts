@@ -60,6 +60,11 @@ t.test('createCgroup rejects before creating anything, with host-specific errors
     () => createCgroup({ id: 'v', systemd: false, resources: { unified: { 'memory.max': '1' } } }),
     /linux\.resources\.unified\["memory\.max"\]/,
   );
+  // runc's words (ErrV1NoUnified) lead, which tools look for; tsrun's detail follows.
+  t.throws(
+    () => createCgroup({ id: 'v', systemd: false, resources: { unified: { 'memory.min': '1' } } }),
+    /^invalid configuration: linux\.resources\.unified\["memory\.min"\]: the memory controller is bound to cgroup v1/,
+  );
   t.throws(
     () => createCgroup({ id: 'v', systemd: false, resources: { hugepageLimits: [{ pageSize: '4TB', limit: 0 }] } }),
     /hugepageLimits\[0\]\.pageSize/,

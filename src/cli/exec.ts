@@ -5,7 +5,7 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from './globals';
 import { commandIndex, PARSER_CONFIGURATION } from './globals';
-import { InvalidInputError } from '../errors';
+import { InvalidInputError, TsrunError } from '../errors';
 
 export const EXEC_PARSER_CONFIGURATION = {
   ...PARSER_CONFIGURATION,
@@ -99,46 +99,67 @@ export const exec: CommandModule<GlobalArgs, ExecArgs> = {
   // runc's lists), so a flag given twice is an array here (see last()).
   builder: (y) => y.options(execFlags).parserConfiguration(EXEC_PARSER_CONFIGURATION) as never,
   handler: async (a) => {
-    const [{ containerConfig, execInContainer, parseSubCgroup }, p] = await Promise.all([
-      import('../runtime/exec'),
-      import('./exec-process'),
-    ]);
-    const cgroups = all(a.cgroup).map((c) => parseSubCgroup(String(c)));
-    const command = [...all(a.command), ...all(a['--'])].map(String);
-    const processFile = last(a.process);
-    const preserveFds = last(a['preserve-fds']) ?? 0;
-    if (processFile && command.length) throw new InvalidInputError('exec: a command cannot be given with --process');
-    if (!processFile && !command.length) throw new InvalidInputError('exec: args must not be empty');
-    const { saved, config } = containerConfig(a.root, a.id, a['ignore-paused']);
-    const process = processFile
-      ? p.readProcessFile(processFile)
-      : p.processFromFlags(config.process ?? { cwd: '/', args: [] }, {
-          args: command,
-          cwd: last(a.cwd),
-          env: all(a.env).map(String),
-          tty: a.tty,
-          user: last(a.user),
-          additionalGids: all(a['additional-gids']).map(Number),
-          caps: all(a.cap).map(String),
-          noNewPrivs: a['no-new-privs'],
-          apparmor: last(a.apparmor),
-          processLabel: last(a['process-label']),
-        });
-    globalThis.process.exitCode = await execInContainer(
-      {
-        root: a.root,
-        id: a.id,
-        process,
-        detach: a.detach,
-        pidFile: last(a['pid-file']),
-        consoleSocket: last(a['console-socket']),
-        preserveFds,
-        ignorePaused: a['ignore-paused'],
-        cgroups,
-        user: processFile ? undefined : last(a.user),
-      },
-      saved,
-      config,
-    );
+    try {
+      globalThis.process.exitCode = await runExec(a);
+    } catch (err) {
+      throw execFailed(err);
+    }
   },
 };
+
+/**
+ * runc's status when exec itself fails, past its flags (a paused or missing
+ * container, a bad --cgroup, an unwritable --pid-file, a process that could
+ * not start): 255, so that a caller can tell it from the process's own status.
+ */
+const EXEC_FAILED = 255;
+
+function execFailed(err: unknown): TsrunError {
+  const message = err instanceof Error ? err.message : String(err);
+  return new TsrunError(`exec failed: ${message}`, EXEC_FAILED, { cause: err });
+}
+
+/** Runs the command; resolves to the exit status of the exec'd process. */
+async function runExec(a: ExecArgs): Promise<number> {
+  const [{ containerConfig, execInContainer, parseSubCgroup }, p] = await Promise.all([
+    import('../runtime/exec'),
+    import('./exec-process'),
+  ]);
+  const cgroups = all(a.cgroup).map((c) => parseSubCgroup(String(c)));
+  const command = [...all(a.command), ...all(a['--'])].map(String);
+  const processFile = last(a.process);
+  const preserveFds = last(a['preserve-fds']) ?? 0;
+  if (processFile && command.length) throw new InvalidInputError('exec: a command cannot be given with --process');
+  if (!processFile && !command.length) throw new InvalidInputError('exec: args must not be empty');
+  const { saved, config } = containerConfig(a.root, a.id, a['ignore-paused']);
+  const process = processFile
+    ? p.readProcessFile(processFile)
+    : p.processFromFlags(config.process ?? { cwd: '/', args: [] }, {
+        args: command,
+        cwd: last(a.cwd),
+        env: all(a.env).map(String),
+        tty: a.tty,
+        user: last(a.user),
+        additionalGids: all(a['additional-gids']).map(Number),
+        caps: all(a.cap).map(String),
+        noNewPrivs: a['no-new-privs'],
+        apparmor: last(a.apparmor),
+        processLabel: last(a['process-label']),
+      });
+  return execInContainer(
+    {
+      root: a.root,
+      id: a.id,
+      process,
+      detach: a.detach,
+      pidFile: last(a['pid-file']),
+      consoleSocket: last(a['console-socket']),
+      preserveFds,
+      ignorePaused: a['ignore-paused'],
+      cgroups,
+      user: processFile ? undefined : last(a.user),
+    },
+    saved,
+    config,
+  );
+}

@@ -100,7 +100,7 @@ t.test('hooks run in order and stop at the first failure', async (t) => {
     args: ['sh', '-c', `echo ${n} >> ${log}; exit ${status}`],
   });
   t.throws(() => runHooks('createRuntime', [hook(1), hook(2, 1), hook(3)], state), {
-    message: 'createRuntime hook 1 (/bin/sh): exited with status 1',
+    message: 'error running hook: createRuntime hook 1 (/bin/sh): exited with status 1',
   });
   t.equal(readFileSync(log, 'utf8'), '1\n2\n');
 });
@@ -113,16 +113,16 @@ t.test('a failing hook is named with the first line of its stderr', async (t) =>
         [{ path: '/bin/sh', args: ['sh', '-c', 'echo noise; echo "first problem" >&2; echo second >&2; exit 2'] }],
         state,
       ),
-    { message: 'prestart hook 0 (/bin/sh): exited with status 2: first problem' },
+    { message: 'error running hook: prestart hook 0 (/bin/sh): exited with status 2: first problem' },
   );
   t.throws(() => runHooks('prestart', [{ path: '/bin/sh', args: ['sh', '-c', 'kill -SEGV $$'] }], state), {
-    message: 'prestart hook 0 (/bin/sh): killed by signal SIGSEGV',
+    message: 'error running hook: prestart hook 0 (/bin/sh): killed by signal SIGSEGV',
   });
 });
 
 t.test('a hook that does not exist', async (t) => {
   t.throws(() => runHooks('poststart', [{ path: '/nonexistent/hook' }], state), {
-    message: 'poststart hook 0 (/nonexistent/hook): does not exist',
+    message: 'error running hook: poststart hook 0 (/nonexistent/hook): does not exist',
   });
 });
 
@@ -138,7 +138,7 @@ t.test('a hook is killed at its timeout', async (t) => {
         state,
       ),
     {
-      message: 'createContainer hook 0 (/bin/sh): timed out after 1s',
+      message: 'error running hook: createContainer hook 0 (/bin/sh): timed out after 1s',
     },
   );
   const elapsed = Date.now() - start;

@@ -30,13 +30,18 @@ export function runHooks(kind: string, hooks: Hook[] | undefined, state: object,
     debug(`running ${name}`);
     const failure = runHook(hook, input, opts.cwd);
     if (failure === undefined) return;
-    if (!opts.continueOnError) throw new Error(`${name}: ${failure}`);
-    warn(`${name}: ${failure}`);
+    if (!opts.continueOnError) throw new Error(hookError(name, failure));
+    warn(hookError(name, failure));
   });
 }
 
 export function hookName(kind: string, index: number, hook: Hook): string {
   return `${kind} hook ${index} (${hook.path})`;
+}
+
+/** A failed hook's message: runc's phrase, which tools look for, then which hook and why. */
+export function hookError(name: string, failure: string): string {
+  return `error running hook: ${name}: ${failure}`;
 }
 
 /** How a hook ended, from spawnSync here or from the native runner (sys/native.ts). */

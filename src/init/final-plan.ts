@@ -8,7 +8,7 @@ import type { CompiledSeccompJSON } from '../seccomp/compile';
 import { prepareFilter } from '../seccomp/load';
 import { prepareUserSwitch } from '../linux/credentials';
 import { withHome } from '../linux/passwd';
-import { hookName, hookFailure, hookCommand } from '../hooks/run';
+import { hookName, hookFailure, hookCommand, hookError } from '../hooks/run';
 import { FINISH_STEP, type FinalPlan, type FinishFailure } from '../sys/native';
 import { SysError, errnoName } from '../sys/errno';
 import { capsetArg } from '../sys/process';
@@ -61,7 +61,7 @@ export function finalError(plan: FinalPlan, hooks: Hook[], f: FinishFailure): Er
       status: f.hookStatus,
       stderr: f.hookStderr,
     });
-    return new Error(`${hookName('startContainer', f.hook, hook)}: ${why}`);
+    return new Error(hookError(hookName('startContainer', f.hook, hook), why ?? 'failed'));
   }
   const [call, arg] = stepCall(plan, f.step);
   return new SysError(call, arg, f.errno);

@@ -27,7 +27,7 @@ import { connectUnix } from '../sys/socket';
 import { becomeProcess, refuseOwnExecutable } from './become';
 import { releaseMemoryFds } from '../sys/memory-library';
 import type { Process, Spec, State } from '../spec/types';
-import { enterCwd } from './cwd';
+import { createCwd, enterCwd } from './cwd';
 import { receiveBindSources } from '../protocol/bind-sources';
 import { applyScheduler, applyIoPriority, applyCpuAffinity, applyPersonality } from '../linux/sched';
 import { applyMemoryPolicy } from '../linux/mempolicy';
@@ -158,6 +158,8 @@ function setUpRootfs(
   runHooks('createContainer', config.hooks?.createContainer, plan.state, { cwd: plan.rootfs });
 
   pivotRoot(rootfsPlan);
+  // Before the root may turn read-only (finishRootfs), as runc.
+  createCwd(proc.cwd || '/');
   if (proc.terminal && plan.consoleFd !== undefined) {
     setupConsole(plan.consoleFd, proc.consoleSize);
     closeQuiet(plan.consoleFd);

@@ -51,11 +51,15 @@ export interface SubCgroup {
 export function parseSubCgroup(flag: string): SubCgroup {
   const colon = flag.indexOf(':');
   const controller = colon >= 0 ? flag.slice(0, colon) : undefined;
-  const path = posix.normalize((colon >= 0 ? flag.slice(colon + 1) : flag).replace(/^\/+/, ''));
+  const given = colon >= 0 ? flag.slice(colon + 1) : flag;
+  const path = posix.normalize(given.replace(/^\/+/, ''));
   if (controller === '' || path === '.' || path === '')
     throw new InvalidInputError(`--cgroup ${JSON.stringify(flag)}: must be [controller:]path`);
+  // runc's words first: tools (and runc's own tests) look for them.
   if (path === '..' || path.startsWith('../'))
-    throw new InvalidInputError(`--cgroup ${JSON.stringify(flag)}: leaves the container's cgroup`);
+    throw new InvalidInputError(
+      `${given} is not a sub cgroup path: --cgroup ${JSON.stringify(flag)} leaves the container's cgroup`,
+    );
   return { controller, path };
 }
 

@@ -7,13 +7,20 @@ import { ContainerFiles, statusOf, type Saved } from '../state/status';
 import { CgroupHandle } from '../cgroups/handle';
 import { parseSignal } from './signals';
 
-/** `kill <id> [signal]`: refuses, as runc, a container that is not created, running or paused. */
+/**
+ * `kill <id> [signal]`: refuses, as runc, a container that is not created,
+ * running or paused — except with --all: a stopped container's cgroup may
+ * still hold processes its init left behind (containerd's shim kills them
+ * after the init exits), and once that cgroup is gone there is nothing to do.
+ */
 export function killContainer(root: string, id: string, signal: string | undefined, all: boolean): void {
   const sig = parseSignal(signal);
   const c = ContainerFiles.find(root, id);
   const saved = c.read();
   const status = statusOf(c, saved);
-  if (!saved || (status !== 'created' && status !== 'running' && status !== 'paused')) {
+  if (saved && all && status === 'stopped') {
+    if (!saved.cgroup || !new CgroupHandle(saved.cgroup).exists()) return;
+  } else if (!saved || (status !== 'created' && status !== 'running' && status !== 'paused')) {
     throw new ContainerStateError('container not running');
   }
   signalContainer(saved, sig, all);

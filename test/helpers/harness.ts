@@ -48,9 +48,19 @@ export function tsrun(
   args: string[],
   opts: { input?: string; timeout?: number; output?: string } = {},
 ): Result {
+  return runRuntime(TSRUN, root, args, opts);
+}
+
+/** tsrun() for any runc-compatible runtime (`runc` beside tsrun, for comparisons). */
+export function runRuntime(
+  binary: string,
+  root: string,
+  args: string[],
+  opts: { input?: string; timeout?: number; output?: string } = {},
+): Result {
   const outFd = opts.output ? openSync(opts.output, 'a') : undefined;
   try {
-    const r = spawnSync(TSRUN, ['--root', root, ...args], {
+    const r = spawnSync(binary, ['--root', root, ...args], {
       input: outFd === undefined ? (opts.input ?? '') : undefined,
       stdio: outFd === undefined ? 'pipe' : ['ignore', outFd, outFd],
       timeout: opts.timeout ?? 60000,

@@ -125,7 +125,7 @@ const FAILURES: Failure[] = [
       ),
       id,
     ],
-    why: /^prestart hook 0 \(\/bin\/sh\): exited with status 3: the-hook-says-no$/,
+    why: /^error running hook: prestart hook 0 \(\/bin\/sh\): exited with status 3: the-hook-says-no$/,
   },
   {
     name: 'a network namespace path that does not exist',

@@ -1,0 +1,28 @@
+// runc 1.1.5 beside tsrun: the same command line on the same bundle, so a
+// test shows both runtimes doing the same (runc's behaviour is the default
+// answer). Without runc on PATH only tsrun runs.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runRuntime, type Env, type Result, type TestLike } from './harness';
+
+export const hasRunc = spawnSync('runc', ['--version'], { stdio: 'ignore' }).status === 0;
+
+export interface Runtime {
+  name: 'tsrun' | 'runc';
+  run: Env['run'];
+}
+
+/** tsrun, and runc when installed (its own --root: what it leaves is deleted at teardown, whatever the order). */
+export function runtimes(t: TestLike, env: Env): Runtime[] {
+  const list: Runtime[] = [{ name: 'tsrun', run: env.run }];
+  if (!hasRunc) return list;
+  const root = join(mkdtempSync(join(tmpdir(), 'tsrun-runc-')), 'state');
+  list.push({ name: 'runc', run: (args, opts): Result => runRuntime('runc', root, args, opts) });
+  t.teardown(() => {
+    if (existsSync(root)) for (const id of readdirSync(root)) runRuntime('runc', root, ['delete', '--force', id]);
+    rmSync(join(root, '..'), { recursive: true, force: true });
+  });
+  return list;
+}
