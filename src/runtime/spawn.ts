@@ -120,6 +120,23 @@ function openChildEnds(s: ChildSpec, fds: number[]): ChildEnds {
   return { parentEnd, childEnd, consoleFd, consoleReceiver };
 }
 
+/**
+ * The child's whole environment: Bun's engine told to start no helper
+ * threads of its own (JIT compiler, concurrent and parallel GC, mimalloc's
+ * purge thread). The child runs inside the container's cgroup, where every
+ * thread counts against linux.resources.pids.limit; a thread Bun cannot
+ * start aborts it (docs/cgroups.md, "pids.limit and the init's threads").
+ */
+export const CHILD_ENV = [
+  'BUN_JSC_useConcurrentJIT=0',
+  'BUN_JSC_useConcurrentGC=0',
+  'BUN_JSC_numberOfGCMarkers=1',
+  'BUN_JSC_useParallelMarkingConstraintSolver=0',
+  'BUN_JSC_useWarmUpMarkedBlocks=0',
+  'MIMALLOC_PURGE_DELAY=-1',
+  'BUN_ENABLE_CRASH_REPORTING=0',
+];
+
 /** The native helper clones the child into its namespaces; it keeps exactly these fds. */
 function spawnThroughHelper(s: ChildSpec, io: ChildEnds): number {
   const keep = [0, 1, 2, ...s.keepFds, io.childEnd];
@@ -133,7 +150,7 @@ function spawnThroughHelper(s: ChildSpec, io: ChildEnds): number {
       keepFds: keep,
       path: ownExecutable(s.executable),
       argv: ['tsrun', INIT_COMMAND, String(io.childEnd)],
-      env: [],
+      env: CHILD_ENV,
     });
   } finally {
     closeQuiet(io.childEnd);
