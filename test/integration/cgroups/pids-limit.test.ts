@@ -3,10 +3,24 @@
 // work under every limit runc 1.1.5 works under (docs/cgroups.md, "pids.limit
 // and the init's threads"): the container's shell script runs, and forks as
 // far as the limit lets it, exactly as under runc on the same bundle.
+// And an init that crashes all the same is one tsrun error: Bun's crash
+// report never reaches stdout, stderr or --log, and nothing is left behind.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isRoot, ROOT_REASON, testConfig, testEnv, uniqueId, waitStatus, type Env } from '../../helpers/harness';
+import {
+  cgroupDirsOf,
+  isRoot,
+  parseState,
+  ROOT_REASON,
+  testCgroupPath,
+  testConfig,
+  testEnv,
+  uniqueId,
+  waitStatus,
+  type Env,
+} from '../../helpers/harness';
+import { waitFor } from '../../helpers/wait';
 import { cleanupRunc, runRunc, runTsrun } from '../../helpers/seccomp-container';
 import type { Spec } from '../../../src/spec/types';
 
@@ -40,6 +54,22 @@ function createStart(env: Env, limit: number): { code: number | null; out: strin
   waitStatus(env, id, 'stopped');
   env.run(['delete', id]);
   return { code: started.code, out: readFileSync(out, 'utf8') + started.stderr };
+}
+
+/** A createRuntime hook (run while the init waits for its answer) that crashes the init with SIGSEGV. */
+function crashingInit(id: string): Spec {
+  const c = testConfig(id, ['true']);
+  const pidOf = 'pid=$(sed -n \'s/.*"pid":\\([0-9]*\\).*/\\1/p\'); kill -SEGV $pid; sleep 0.2';
+  c.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', pidOf] }] };
+  return c;
+}
+
+function gone(pid: number): boolean {
+  try {
+    return /\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
 }
 
 if (!isRoot) {
@@ -92,6 +122,44 @@ if (!isRoot) {
       t.notMatch(r.stdout + r.stderr, CRASH_TEXT, `limit ${limit}: no crash report`);
       t.equal(env.run(['delete', '--force', id]).code, 0);
     }
+    env.done();
+  });
+
+  t.test("an init that crashes: one clear tsrun error, never Bun's crash report, nothing left", async (t) => {
+    const env = testEnv(t);
+    for (const cmd of ['create', 'run']) {
+      const id = uniqueId('crash');
+      const out = join(env.dir, `${id}.out`);
+      const log = join(env.dir, `${id}.log`);
+      const r = env.run(['--log', log, cmd, '-b', env.bundle(crashingInit(id)), id], { output: out });
+      const text = readFileSync(out, 'utf8');
+      t.equal(r.code, 1, `${cmd} fails`);
+      // run reaps the init as subreaper and names the signal; create cannot wait for it (pid namespace).
+      const want =
+        cmd === 'run'
+          ? /^tsrun: container init crashed \(SIG[A-Z]+\) during setup\n$/
+          : /^tsrun: container init exited during setup\n$/;
+      t.match(text, want, `${cmd}: one line, the tsrun error`);
+      t.notMatch(text, CRASH_TEXT, `${cmd}: no crash report on stdout or stderr`);
+      t.notMatch(readFileSync(log, 'utf8'), CRASH_TEXT, `${cmd}: no crash report in --log`);
+      t.match(
+        readFileSync(log, 'utf8'),
+        /level=error msg="container init (crashed|exited)/,
+        `${cmd}: --log has the error`,
+      );
+      t.same(cgroupDirsOf(testCgroupPath(id)), [], `${cmd}: no cgroup left`);
+    }
+    // Crashed while it waits for start: the container's stdio never sees the report.
+    const id = uniqueId('crash');
+    const out = join(env.dir, `${id}.out`);
+    t.equal(env.run(['create', '-b', env.bundle(testConfig(id, ['true'])), id], { output: out }).code, 0);
+    const pid = Number(parseState(env.run(['state', id])).pid);
+    process.kill(pid, 'SIGSEGV');
+    t.ok(await waitFor(() => gone(pid), { timeoutMs: 5000 }), 'the init died');
+    t.match(env.run(['start', id]).stderr, /cannot start a container that has stopped/);
+    t.equal(env.run(['delete', id]).code, 0, 'delete removes it');
+    t.notMatch(readFileSync(out, 'utf8'), CRASH_TEXT, "no crash report on the container's stdio");
+    t.same(cgroupDirsOf(testCgroupPath(id)), [], 'no cgroup left');
     env.done();
   });
 }
