@@ -263,7 +263,7 @@ static int protected_exe(int sync_fd, const char *path)
  */
 static __attribute__((noreturn)) void child(int sync_fd, const int *join_fds, const int *join_types,
 					   int njoin, int unshare_flags, int fork_again,
-					   const int *keep_fds, int nkeep, const char *path,
+					   const int *keep_fds, int nkeep, int quiet_fd, const char *path,
 					   char *const argv[], char *const envp[])
 {
 	int exe_fd;
@@ -326,6 +326,13 @@ static __attribute__((noreturn)) void child(int sync_fd, const int *join_fds, co
 	/* Like runc's init: a session of its own, away from the caller's terminal. */
 	if (setsid() < 0)
 		fail(sync_fd, "setsid", "init");
+	/*
+	 * Whatever the runtime prints if it crashes (Bun's crash report) must
+	 * never reach the container's stderr: fd 2 is /dev/null until
+	 * tsrun_finish puts the program's stderr there (the parent kept a copy).
+	 */
+	if (quiet_fd >= 0 && dup2(quiet_fd, 2) < 0)
+		fail(sync_fd, "dup2", "/dev/null");
 	syscall(SYS_execveat, exe_fd, "", argv, envp, AT_EMPTY_PATH);
 	fail(sync_fd, "execveat", path);
 }
@@ -335,7 +342,7 @@ static __attribute__((noreturn)) void child(int sync_fd, const int *join_fds, co
  * process when fork_again is set), or -errno.
  */
 int tsrun_spawn(int sync_fd, const int *join_fds, const int *join_types, int njoin,
-		int unshare_flags, int fork_again, const int *keep_fds, int nkeep,
+		int unshare_flags, int fork_again, const int *keep_fds, int nkeep, int quiet_fd,
 		const char *path, char *const argv[], char *const envp[])
 {
 	pid_t pid = fork();
@@ -344,7 +351,7 @@ int tsrun_spawn(int sync_fd, const int *join_fds, const int *join_types, int njo
 		return -errno;
 	if (pid == 0)
 		child(sync_fd, join_fds, join_types, njoin, unshare_flags, fork_again,
-		      keep_fds, nkeep, path, argv, envp);
+		      keep_fds, nkeep, quiet_fd, path, argv, envp);
 	return pid;
 }
 
@@ -427,6 +434,7 @@ struct tsrun_final {
 	const char *path;
 	char *const *argv;
 	char *const *envp;
+	int stderr_fd; /* the program's stderr, put on fd 2 first; -1: fd 2 is already it */
 };
 
 /* Which step failed (the TS side names the call and its argument), with errno. */
@@ -446,6 +454,7 @@ enum {
 	STEP_HOOK_WAIT,
 	STEP_HOOK_STATUS,
 	STEP_EXECVE,
+	STEP_STDERR,
 };
 
 struct tsrun_failure {
@@ -756,8 +765,26 @@ int tsrun_finish(const struct tsrun_final *f, struct tsrun_failure *out)
 	memset(out, 0, sizeof(*out));
 	out->hook = -1;
 	out->hook_status = -1;
+	int quiet = -1;
+
 	reset_signals();
+	/*
+	 * The program's stderr goes on fd 2 only now: the runtime's crash
+	 * handlers are gone, and no seccomp filter may refuse dup2 yet.
+	 */
+	if (f->stderr_fd >= 0) {
+		quiet = fcntl(2, F_DUPFD_CLOEXEC, 3);
+		if (quiet < 0 || dup2(f->stderr_fd, 2) < 0) {
+			failed(out, STEP_STDERR);
+			restore_signals();
+			return -1;
+		}
+	}
 	finish_steps(f, out);
+	if (quiet >= 0) {
+		dup2(quiet, 2);
+		close(quiet);
+	}
 	restore_signals();
 	return -1;
 }

@@ -20,13 +20,15 @@ import { connectUnix } from '../sys/socket';
 import { enterCwd } from './cwd';
 import { resolveUser } from '../linux/passwd';
 import { becomeProcess, refuseOwnExecutable } from './become';
+import { withContainerStderr } from './stderr';
 import { setLogTarget, debug } from '../log';
 
 /**
  * Sets the process up, says "ready", and execs it. The parent reads until
  * execve closes the socket: every error up to the exec reaches it.
  */
-export function enterAndExec(chan: ChildChannel, plan: ExecPlan): never {
+export function enterAndExec(chan: ChildChannel, handed: ExecPlan): never {
+  const plan = withContainerStderr(handed);
   setLogTarget(plan.log);
   const proc = plan.process;
   // A seccomp notify agent's socket is a host path: connect while it is reachable.
@@ -40,7 +42,7 @@ export function enterAndExec(chan: ChildChannel, plan: ExecPlan): never {
   }
   if (proc.terminal && plan.consoleFd !== undefined) {
     // The container's own /dev/ptmx; /dev/console stays the init's.
-    setupConsole(plan.consoleFd, proc.consoleSize, { mountConsole: false });
+    setupConsole(plan.consoleFd, proc.consoleSize, { mountConsole: false, stderrFd: plan.stderrFd });
     closeQuiet(plan.consoleFd);
   }
   if (plan.user !== undefined) {
@@ -67,6 +69,7 @@ export function enterAndExec(chan: ChildChannel, plan: ExecPlan): never {
   becomeProcess(proc, exe, {
     preserveFds: plan.preserveFds,
     keepOpen: [chan.fd, plan.log.fd],
+    stderrFd: plan.stderrFd,
     seccomp: plan.seccomp,
     seccompState: { ...plan.state, status: 'running' } as unknown as State,
     notifySocket,

@@ -2,7 +2,6 @@
 // (native/tsrun.c), and the error a failed step is reported with. Every
 // step that can be done before the seccomp filter is done here, in
 // TypeScript; what must follow the filter in runc's order is only prepared.
-import { constants } from 'node:os';
 import type { Hook, Process, State } from '../spec/types';
 import type { CompiledSeccompJSON } from '../seccomp/compile';
 import { prepareFilter } from '../seccomp/load';
@@ -12,6 +11,7 @@ import { hookName, hookFailure, hookCommand, hookError } from '../hooks/run';
 import { FINISH_STEP, type FinalPlan, type FinishFailure } from '../sys/native';
 import { SysError, errnoName } from '../sys/errno';
 import { capsetArg } from '../sys/process';
+import { signalName } from '../sys/wait';
 import { debug } from '../log';
 
 export interface FinalInputs {
@@ -22,6 +22,8 @@ export interface FinalInputs {
   notifySocket?: number;
   /** Hooks run as the process is about to be, under its filter (runc 1.1's order). */
   startContainer?: { hooks: Hook[]; state: object };
+  /** The process's stderr, put on fd 2 by the native steps (init/stderr.ts). */
+  stderrFd?: number;
 }
 
 /** Everything but the native steps: bounding set, stdio owner, umask, flags checked, messages built. */
@@ -44,11 +46,9 @@ export function finalPlan(proc: Process, exe: string, s: FinalInputs): FinalPlan
     argv: proc.args ?? [],
     // Read while / is the container's and nothing stops the read yet (user switch, seccomp).
     env: withHome(proc.env, proc.user?.uid ?? 0),
+    stderrFd: s.stderrFd,
   };
 }
-
-const signalNames: Record<number, string> = {};
-for (const [name, n] of Object.entries(constants.signals)) signalNames[n] ??= name;
 
 /** The error of a failed native step, worded as the TypeScript calls word theirs. */
 export function finalError(plan: FinalPlan, hooks: Hook[], f: FinishFailure): Error {
@@ -57,7 +57,7 @@ export function finalError(plan: FinalPlan, hooks: Hook[], f: FinishFailure): Er
     const why = hookFailure(hook, {
       timedOut: f.hookTimedOut,
       errorCode: f.step === FINISH_STEP.HOOK_STATUS ? undefined : errnoName(f.errno),
-      signal: f.hookSignal ? (signalNames[f.hookSignal] ?? `signal ${f.hookSignal}`) : null,
+      signal: f.hookSignal ? signalName(f.hookSignal) : null,
       status: f.hookStatus,
       stderr: f.hookStderr,
     });
@@ -90,6 +90,8 @@ function stepCall(p: FinalPlan, step: number): [string, string] {
       return ['prctl', 'PR_CAP_AMBIENT_CLEAR_ALL'];
     case S.NO_NEW_PRIVS:
       return ['prctl', 'PR_SET_NO_NEW_PRIVS, 1'];
+    case S.STDERR:
+      return ['dup2', `${p.stderrFd} → 2`];
     default:
       return ['execve', p.path];
   }

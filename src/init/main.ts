@@ -25,6 +25,7 @@ import { CLONE, setns, unshare } from '../sys/ns';
 import { closeQuiet, setNonblocking } from '../sys/fs';
 import { connectUnix } from '../sys/socket';
 import { becomeProcess, refuseOwnExecutable } from './become';
+import { withContainerStderr } from './stderr';
 import { releaseMemoryFds } from '../sys/memory-library';
 import type { Process, Spec, State } from '../spec/types';
 import { createCwd, enterCwd } from './cwd';
@@ -83,7 +84,7 @@ function main(): void {
   const first = chan.receive();
   if (first?.type === Msg.Exec) enterAndExec(chan, first.plan);
   if (first?.type !== Msg.Plan) process.exit(1);
-  const { plan } = first;
+  const plan = withContainerStderr(first.plan);
   setLogTarget(plan.log);
   const { config } = plan;
   // Without a process (allowed until start, which then refuses) the init
@@ -161,7 +162,7 @@ function setUpRootfs(
   // Before the root may turn read-only (finishRootfs), as runc.
   createCwd(proc.cwd || '/');
   if (proc.terminal && plan.consoleFd !== undefined) {
-    setupConsole(plan.consoleFd, proc.consoleSize);
+    setupConsole(plan.consoleFd, proc.consoleSize, { stderrFd: plan.stderrFd });
     closeQuiet(plan.consoleFd);
   }
   finishRootfs(rootfsPlan); // also hostname, domainname and sysctl, before /proc/sys turns read-only
@@ -194,6 +195,7 @@ function becomeAfterStart(plan: InitPlan, proc: Process, exe: string, notifySock
   return becomeProcess(proc, exe, {
     preserveFds: plan.preserveFds,
     keepOpen: [startFd, plan.log.fd],
+    stderrFd: plan.stderrFd,
     seccomp: plan.seccomp,
     seccompState: { ...plan.state, status: 'created' } as unknown as State,
     notifySocket,

@@ -74,7 +74,8 @@ function mountConsole(slave: number, ptsName: string): void {
 export function setupConsole(
   consoleSocketFd: number,
   size?: { height: number; width: number },
-  opts: { mountConsole?: boolean } = {},
+  /** stderrFd: where the process's stderr waits while fd 2 is /dev/null (init/stderr.ts). */
+  opts: { mountConsole?: boolean; stderrFd?: number } = {},
 ): void {
   const master = open('/dev/ptmx', O.RDWR | O.NOCTTY);
   let slave = -1;
@@ -102,7 +103,7 @@ export function setupConsole(
       if (!isErrno(err, 'EPERM')) throw err;
     }
     setControllingTerminal(slave);
-    for (const fd of [0, 1, 2]) dup2(slave, fd);
+    for (const fd of [0, 1, opts.stderrFd ?? 2]) dup2(slave, fd);
     sendFds(consoleSocketFd, Buffer.from(MASTER_NAME), [master]);
   } finally {
     if (slave > 2) closeQuiet(slave);

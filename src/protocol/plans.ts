@@ -14,6 +14,8 @@ export interface InitPlan {
   /** The exec fifo, open read-write: the init blocks on it until `start` (src/init/main.ts). */
   fifoFd: number;
   consoleFd?: number;
+  /** The container's stderr, kept here while fd 2 is /dev/null (runtime/child-stdio.ts); none: fd 2 is it. */
+  stderrFd?: number;
   mountJoinFd?: number;
   /** Positions in config.mounts whose bind sources follow the plan as descriptors (bind-sources.ts). */
   bindSources?: number[];
@@ -34,6 +36,8 @@ export interface ExecPlan {
   /** The container's mount namespace, open: entered on the main thread (absent: the container shares ours). */
   mntFd?: number;
   consoleFd?: number;
+  /** The process's stderr, kept here while fd 2 is /dev/null (runtime/child-stdio.ts); none: fd 2 is it. */
+  stderrFd?: number;
   preserveFds: number;
   seccomp?: CompiledSeccompJSON;
   /** The spec state a seccomp notify agent is sent. */

@@ -161,9 +161,10 @@ function initSpec(c: Creating): ChildSpec {
     consoleSocket: opts.consoleSocket,
     executable: opts.executable,
     waitForExecve: false,
-    prepare: (pid, consoleFd) => {
+    prepare: (pid, { consoleFd, stderrFd }) => {
       const sources = placeInit(c, pid);
-      const plan = initPlan(c, { fifoFd, consoleFd, log: log.target, bindSources: sources.map((s) => s.index) });
+      const bindSources = sources.map((s) => s.index);
+      const plan = initPlan(c, { fifoFd, consoleFd, stderrFd, log: log.target, bindSources });
       return { plan: { type: Msg.Plan, plan }, bindSources: sources.map((s) => s.fd) };
     },
     onHooks: () => runtimeHooks(b.config, st, c.cgroup),
@@ -230,6 +231,7 @@ function openExecFifo(container: ContainerDir): number {
 interface InitFds {
   fifoFd: number;
   consoleFd?: number;
+  stderrFd?: number;
   log: LogTarget;
   bindSources: number[];
 }
@@ -244,6 +246,7 @@ function initPlan({ opts, b, ns, st }: Creating, io: InitFds): InitPlan {
     noNewKeyring: opts.noNewKeyring,
     fifoFd: io.fifoFd,
     consoleFd: io.consoleFd,
+    stderrFd: io.stderrFd,
     mountJoinFd: ns.mountJoinFd,
     bindSources: io.bindSources.length ? io.bindSources : undefined,
     preserveFds: opts.preserveFds,

@@ -138,11 +138,11 @@ function execSpec(o: ExecOptions, saved: Saved, config: Spec, j: Joins, preserve
     consoleSocket: o.consoleSocket,
     executable: o.executable,
     waitForExecve: true,
-    prepare: (pid, consoleFd) => {
+    prepare: (pid, { consoleFd, stderrFd }) => {
       // In every hierarchy before it runs anything: limits, freezing and kill --all cover it.
       if (saved.cgroup) joinCgroup(new CgroupHandle(saved.cgroup as SavedCgroup), pid, o.cgroups);
       else if (o.cgroups.length) throw new InvalidInputError(`--cgroup: container ${saved.id} has no cgroup`);
-      const plan = execPlan(o, saved, config, { mntFd: j.mntFd, consoleFd, log: log.target });
+      const plan = execPlan(o, saved, config, { mntFd: j.mntFd, consoleFd, stderrFd, log: log.target });
       return { plan: { type: Msg.Exec, plan } };
     },
     readUntilExecve: true,
@@ -150,7 +150,7 @@ function execSpec(o: ExecOptions, saved: Saved, config: Spec, j: Joins, preserve
   };
 }
 
-type ExecFds = Pick<ExecPlan, 'mntFd' | 'consoleFd' | 'log'>;
+type ExecFds = Pick<ExecPlan, 'mntFd' | 'consoleFd' | 'stderrFd' | 'log'>;
 
 function execPlan(o: ExecOptions, saved: Saved, config: Spec, fds: ExecFds): ExecPlan {
   return {

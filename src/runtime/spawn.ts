@@ -12,7 +12,8 @@ import { debug } from '../log';
 import { nativeSpawn } from '../sys/native';
 import { socketpair } from '../sys/socket';
 import { closeQuiet } from '../sys/fs';
-import { waitpid } from '../sys/wait';
+import { waitpid, signalName, WNOHANG } from '../sys/wait';
+import { sleepMs } from '../sys/sleep';
 import { waitGone } from '../state/proc';
 import { parentChannel, type ParentChannel } from '../protocol/channel';
 import { INIT_COMMAND, Msg, exhausted, unexpectedMessage, type ParentMessage } from '../protocol/messages';
@@ -20,6 +21,7 @@ import { sendBindSources } from '../protocol/bind-sources';
 import { ownExecutable, reportedError, spawnHandshake, waitUntilExecd } from './spawn-handshake';
 import { receiveConsoleMaster } from './tty-proxy';
 import { connectConsole, writePidFile } from './handover';
+import { quietStderr, type QuietStderr } from './child-stdio';
 
 /** What the child gets once it is in place: its plan, and the bind sources that follow it (create). */
 export interface Handover {
@@ -50,8 +52,8 @@ export interface ChildSpec {
    * new, and it must be there before it makes its cgroup namespace.
    */
   waitForExecve: boolean;
-  /** Between its pid and its plan: its cgroup, and whatever else must come first. */
-  prepare(pid: number, consoleFd: number | undefined): Handover;
+  /** Between its pid and its plan: its cgroup, and whatever else must come first; `io` goes into the plan. */
+  prepare(pid: number, io: { consoleFd?: number; stderrFd?: number }): Handover;
   /** create: the init asks for the runtime's hooks once its rootfs is up; a throw aborts it. Unexpected elsewhere. */
   onHooks?: () => void;
   /**
@@ -82,18 +84,20 @@ export function spawnChild(s: ChildSpec): Spawned {
     pid = spawnHandshake(chan, s.config, childPid, s.namespaces.forkAgain, s.who);
     if (s.waitForExecve) waitUntilExecd(pid);
     debug(s.started, { pid });
-    const { plan, bindSources } = s.prepare(pid, io.consoleFd);
+    const { plan, bindSources } = s.prepare(pid, { consoleFd: io.consoleFd, stderrFd: io.stderr.stderrFd });
     chan.send(plan);
     if (bindSources) sendBindSources(chan, bindSources);
-    awaitReady(chan, s);
+    awaitReady(chan, s, pid);
     if (s.readUntilExecve) awaitExecve(chan, s);
     if (s.pidFile) writePidFile(s.pidFile, pid);
     const consoleMaster = io.consoleReceiver !== undefined ? receiveConsoleMaster(io.consoleReceiver) : undefined;
     return { pid, consoleMaster };
   } catch (e) {
     s.beforeKill?.();
+    // A write to a child that is gone: say that it died, and how, not EPIPE.
+    const error = (e as NodeJS.ErrnoException).code === 'EPIPE' ? new TsrunError(diedEarly(s, pid)) : e;
     killAndReap([pid, childPid]);
-    throw e;
+    throw error;
   } finally {
     fds.forEach(closeQuiet);
   }
@@ -106,6 +110,8 @@ interface ChildEnds {
   consoleFd?: number;
   /** A terminal without --console-socket: the child sends the master here. */
   consoleReceiver?: number;
+  /** /dev/null on its fd 2 while it runs tsrun, its stderr kept aside (child-stdio.ts). */
+  stderr: QuietStderr;
 }
 
 function openChildEnds(s: ChildSpec, fds: number[]): ChildEnds {
@@ -117,13 +123,34 @@ function openChildEnds(s: ChildSpec, fds: number[]): ChildEnds {
   if (consoleReceiver !== undefined) fds.push(consoleReceiver);
   const [parentEnd, childEnd] = socketpair('stream');
   fds.push(parentEnd);
-  return { parentEnd, childEnd, consoleFd, consoleReceiver };
+  // Above every fd the child keeps, so that none is taken for it.
+  const keep = [...s.keepFds, childEnd, consoleFd ?? 2];
+  const stderr = quietStderr(Math.max(2, ...keep) + 1, fds);
+  return { parentEnd, childEnd, consoleFd, consoleReceiver, stderr };
 }
+
+/**
+ * The child's whole environment: Bun's engine told to start no helper
+ * threads of its own (JIT compiler, concurrent and parallel GC, mimalloc's
+ * purge thread). The child runs inside the container's cgroup, where every
+ * thread counts against linux.resources.pids.limit; a thread Bun cannot
+ * start aborts it (docs/cgroups.md, "pids.limit and the init's threads").
+ */
+export const CHILD_ENV = [
+  'BUN_JSC_useConcurrentJIT=0',
+  'BUN_JSC_useConcurrentGC=0',
+  'BUN_JSC_numberOfGCMarkers=1',
+  'BUN_JSC_useParallelMarkingConstraintSolver=0',
+  'BUN_JSC_useWarmUpMarkedBlocks=0',
+  'MIMALLOC_PURGE_DELAY=-1',
+  'BUN_ENABLE_CRASH_REPORTING=0',
+];
 
 /** The native helper clones the child into its namespaces; it keeps exactly these fds. */
 function spawnThroughHelper(s: ChildSpec, io: ChildEnds): number {
   const keep = [0, 1, 2, ...s.keepFds, io.childEnd];
   if (io.consoleFd !== undefined) keep.push(io.consoleFd);
+  if (io.stderr.stderrFd !== undefined) keep.push(io.stderr.stderrFd);
   try {
     return nativeSpawn({
       syncFd: io.childEnd,
@@ -131,9 +158,10 @@ function spawnThroughHelper(s: ChildSpec, io: ChildEnds): number {
       unshareFlags: s.namespaces.unshareFlags,
       forkAgain: s.namespaces.forkAgain,
       keepFds: keep,
+      quietFd: io.stderr.quietFd,
       path: ownExecutable(s.executable),
       argv: ['tsrun', INIT_COMMAND, String(io.childEnd)],
-      env: [],
+      env: CHILD_ENV,
     });
   } finally {
     closeQuiet(io.childEnd);
@@ -141,10 +169,10 @@ function spawnThroughHelper(s: ChildSpec, io: ChildEnds): number {
 }
 
 /** Until the child says it is ready: its hooks request answered, its error raised. */
-function awaitReady(chan: ParentChannel, s: ChildSpec): void {
+function awaitReady(chan: ParentChannel, s: ChildSpec, pid: number): void {
   for (;;) {
     const m = chan.receive();
-    if (!m) throw new TsrunError(s.diedEarly);
+    if (!m) throw new TsrunError(diedEarly(s, pid));
     switch (m.type) {
       case Msg.Ready:
         return;
@@ -162,6 +190,26 @@ function awaitReady(chan: ParentChannel, s: ChildSpec): void {
       default:
         return exhausted(m);
     }
+  }
+}
+
+/**
+ * The error when the child closed the socket without a word: a crash of the
+ * runtime (its report went to /dev/null, child-stdio.ts) is named by its
+ * signal when the child is ours to wait for; otherwise the plain words.
+ */
+function diedEarly(s: ChildSpec, pid: number): string {
+  const deadline = Date.now() + 2000;
+  for (;;) {
+    let status;
+    try {
+      status = waitpid(pid, WNOHANG);
+    } catch {
+      return s.diedEarly; // not our child (after a second fork): no status to read
+    }
+    if (status?.signal) return `${s.who} crashed (${signalName(status.signal)}) during setup`;
+    if (status || Date.now() > deadline) return s.diedEarly;
+    sleepMs(10);
   }
 }
 

@@ -118,6 +118,13 @@ export function dup2(oldfd: number, newfd: number): void {
   check(_dup2(oldfd, newfd), 'dup2', `${oldfd} → ${newfd}`);
 }
 
+const F_DUPFD_CLOEXEC = 1030;
+
+/** A close-on-exec copy of `fd` at the lowest free number >= `min`. */
+export function dupAbove(fd: number, min: number): number {
+  return check(_fcntl(fd, F_DUPFD_CLOEXEC, min), 'fcntl(F_DUPFD_CLOEXEC)', String(fd));
+}
+
 export function dup3Cloexec(oldfd: number, newfd: number): void {
   check(_dup3(oldfd, newfd, O.CLOEXEC), 'dup3', `${oldfd} → ${newfd}`);
 }

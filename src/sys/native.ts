@@ -6,7 +6,8 @@ const lib = loadHelperLibrary((path) => koffi.load(path));
 
 const _spawn = lib.func(
   'int tsrun_spawn(int sync_fd, const int *join_fds, const int *join_types, int njoin, int unshare_flags, ' +
-    'int fork_again, const int *keep_fds, int nkeep, const char *path, const char **argv, const char **envp)',
+    'int fork_again, const int *keep_fds, int nkeep, int quiet_fd, ' +
+    'const char *path, const char **argv, const char **envp)',
 );
 const Hook = koffi.struct('tsrun_hook', {
   path: 'const char *',
@@ -39,6 +40,7 @@ koffi.struct('tsrun_final', {
   path: 'const char *',
   argv: 'const char **',
   envp: 'const char **',
+  stderr_fd: 'int',
 });
 koffi.struct('tsrun_failure', {
   step: 'int',
@@ -62,6 +64,8 @@ export interface SpawnPlan {
   forkAgain: boolean;
   /** fds the child keeps across execve (their FD_CLOEXEC is cleared). */
   keepFds: number[];
+  /** Put on the child's fd 2 before it runs tsrun (/dev/null: no crash report reaches the container); -1: none. */
+  quietFd: number;
   path: string;
   argv: string[];
   env: string[];
@@ -80,6 +84,7 @@ export function nativeSpawn(p: SpawnPlan): number {
     p.forkAgain ? 1 : 0,
     p.keepFds,
     p.keepFds.length,
+    p.quietFd,
     p.path,
     nullTerminated(p.argv),
     nullTerminated(p.env),
@@ -113,6 +118,8 @@ export interface FinalPlan {
   path: string;
   argv: string[];
   env: string[];
+  /** The program's stderr, put on fd 2 first (fd 2 is /dev/null until then); none: fd 2 is already it. */
+  stderrFd?: number;
 }
 
 /** The step of tsrun_finish that failed (enum in native/tsrun.c), with errno and, for a hook, its outcome. */
@@ -132,6 +139,7 @@ export const FINISH_STEP = {
   HOOK_WAIT: 13,
   HOOK_STATUS: 14,
   EXECVE: 15,
+  STDERR: 16,
 } as const;
 
 export interface FinishFailure {
@@ -186,6 +194,7 @@ export function nativeFinish(p: FinalPlan): FinishFailure {
       path: p.path,
       argv: nullTerminated(p.argv),
       envp: nullTerminated(p.env),
+      stderr_fd: p.stderrFd ?? -1,
     },
     out,
   );

@@ -1,4 +1,5 @@
 // waitpid(2): node cannot wait for processes it did not spawn through libuv.
+import { constants } from 'node:os';
 import { libc, check } from './libc';
 
 const _waitpid = libc.func('int waitpid(int pid, _Out_ int *status, int options)');
@@ -10,6 +11,14 @@ export interface WaitResult {
   /** Exit status, or undefined when killed by a signal. */
   code?: number;
   signal?: number;
+}
+
+const signalNames: Record<number, string> = {};
+for (const [name, n] of Object.entries(constants.signals)) signalNames[n] ??= name;
+
+/** SIGSEGV for 11; "signal N" for one without a name. */
+export function signalName(n: number): string {
+  return signalNames[n] ?? `signal ${n}`;
 }
 
 function decode(pid: number, status: number): WaitResult {
