@@ -377,7 +377,7 @@ if (!isRoot) {
     t.equal(cap.code, 0, 'exec --cap CAP_NOPE runs');
     t.match(
       cap.stderr,
-      /process: \/capabilities\/bounding\/\d+: ignoring unknown or unavailable capabilities: "CAP_NOPE" is not/,
+      /process: \/capabilities\/bounding\/\d+: ignoring unknown or unavailable capabilities: \\"CAP_NOPE\\" is not/,
     );
     t.same(procs(), before, 'nothing left running in the container');
     t.ok(existsSync(`/proc/${pid}`), 'the container still runs');
