@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import type { Process } from '../spec/types';
 import { InvalidInputError } from '../errors';
 import { validateProcess } from '../spec/validate';
-import { CAPS } from '../linux/capabilities';
 
 export interface ExecFlags {
   args: string[];
@@ -50,7 +49,6 @@ function withEnv(env: string[], extra: string[]): string[] {
 }
 
 function withCaps(base: Process['capabilities'], caps: string[]): Process['capabilities'] {
-  for (const c of caps) if (!(c in CAPS)) throw new InvalidInputError(`--cap ${JSON.stringify(c)}: unknown capability`);
   if (!caps.length) return base;
   const add = (set: string[] | undefined) => [...new Set([...(set ?? []), ...caps])];
   return { ...base, bounding: add(base?.bounding), effective: add(base?.effective), permitted: add(base?.permitted) };

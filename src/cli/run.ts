@@ -30,14 +30,8 @@ export const run: CommandModule<GlobalArgs, RunArgs> = {
     if (args['no-subreaper'] && !args.detach)
       warn('--no-subreaper: ignored; the foreground run reaps its init as subreaper');
     if (args.detach) {
-      const [{ createContainer }, { startContainer }, { ContainerDir }] = await Promise.all([
-        import('../runtime/create'),
-        import('../runtime/start'),
-        import('../state/store'),
-      ]);
-      const { container } = createContainer(createOptions(args, true));
-      container.unlock();
-      startContainer(ContainerDir.open(args.root, args.id));
+      const { runDetached } = await import('../runtime/run');
+      runDetached(createOptions(args, true));
       return;
     }
     const { runForeground } = await import('../runtime/run');

@@ -13,7 +13,7 @@ export interface RunHooksOptions {
   cwd?: string;
   /**
    * Log a warning for a failed hook and go on with the next one, as the spec
-   * asks for poststart and poststop hooks. Default: throw on the first failure.
+   * asks for poststop hooks. Default: throw on the first failure.
    */
   continueOnError?: boolean;
 }

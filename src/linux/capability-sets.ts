@@ -4,7 +4,7 @@
 import { capBoundingHas, capBoundingDrop, ambientClearAll, ambientRaise } from '../sys/process';
 import type { LinuxCapabilities } from '../spec/types';
 import { capMask, capNames, lastCap, supportedMask, CAPS } from './capabilities';
-import { debug, warn } from '../log';
+import { debug } from '../log';
 
 export interface CapPlan {
   bounding: bigint;
@@ -17,15 +17,16 @@ export interface CapPlan {
 // A missing list is an empty set, as in runc: listing nothing grants nothing.
 export function planCaps(c: LinuxCapabilities): CapPlan {
   const plan = {
-    bounding: capMask(c.bounding, 'process.capabilities.bounding'),
-    effective: capMask(c.effective, 'process.capabilities.effective'),
-    permitted: capMask(c.permitted, 'process.capabilities.permitted'),
-    inheritable: capMask(c.inheritable, 'process.capabilities.inheritable'),
-    ambient: capMask(c.ambient, 'process.capabilities.ambient'),
+    bounding: capMask(c.bounding),
+    effective: capMask(c.effective),
+    permitted: capMask(c.permitted),
+    inheritable: capMask(c.inheritable),
+    ambient: capMask(c.ambient),
   };
   const all = plan.bounding | plan.effective | plan.permitted | plan.inheritable | plan.ambient;
   const unavailable = all & ~supportedMask();
-  if (unavailable) warn(`ignoring capabilities this kernel does not have: ${capNames(unavailable).join(', ')}`);
+  // create and exec warned already, naming each entry's JSON path (spec/capabilities.ts).
+  if (unavailable) debug(`ignoring capabilities this kernel does not have: ${capNames(unavailable).join(', ')}`);
   const keep = supportedMask();
   return {
     bounding: plan.bounding & keep,

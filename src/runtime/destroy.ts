@@ -1,15 +1,12 @@
 // `delete`: stop what still runs (with --force), run poststop hooks, remove
 // every trace of the container.
-import { InvalidInputError, ContainerStateError } from '../errors';
+import { ContainerStateError } from '../errors';
 import { debug } from '../log';
 import { ContainerDir, statusOf, ociState } from '../state/store';
-import { waitGone } from '../state/proc';
-import { signalContainer } from './kill';
+import { stopContainer } from './kill';
 import { runHooks } from '../hooks/run';
 import { umount2, MNT_DETACH } from '../sys/mount';
 import { CgroupHandle } from '../cgroups/handle';
-
-const SIGKILL = 9;
 
 /** Detach what a container without a mount namespace mounted in ours, deepest first. */
 function unmountAll(paths: string[]): void {
@@ -33,10 +30,7 @@ export function destroyContainer(c: ContainerDir, force: boolean): void {
       throw new ContainerStateError(`cannot delete container ${saved.id} that is not stopped: ${status}`);
     }
     // Everything in its cgroup; the init alone if create died before recording one.
-    signalContainer(saved, SIGKILL, !!saved.cgroup);
-    if (!waitGone(saved.pid, saved.pidStart, 10000)) {
-      throw new InvalidInputError(`container ${saved.id}: init ${saved.pid} did not exit after SIGKILL`);
-    }
+    stopContainer(saved);
   }
   if (saved?.cgroup) new CgroupHandle(saved.cgroup).destroy(true);
   if (saved?.hostMounts) unmountAll(saved.hostMounts);

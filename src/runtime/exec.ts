@@ -24,6 +24,8 @@ import { TtyProxy } from './tty-proxy';
 import { forwardSignals, waitExit } from './foreground';
 import { checkTerminal } from './handover';
 import { checkPreservedFds } from './preserved-fds';
+import { capabilityWarnings } from '../spec/capabilities';
+import { warn } from '../log';
 
 export interface ExecOptions {
   root: string;
@@ -180,6 +182,8 @@ export async function execInContainer(o: ExecOptions, saved: Saved, config: Spec
   checkTerminal(o.process.terminal, o.detach, o.consoleSocket);
   const preserved = checkPreservedFds(o.preserveFds);
   if (!o.process.args?.length) throw new InvalidInputError('exec: args must not be empty');
+  // The names its init would ignore, as create's config check says of the container's.
+  for (const w of capabilityWarnings(o.process.capabilities, '/capabilities')) warn(`process: ${w.path}: ${w.message}`);
   // After the second fork the process is not our child; as subreaper we still reap it.
   if (!o.detach) setChildSubreaper();
   const { pid, consoleMaster } = startProcess(o, saved, config, preserved);

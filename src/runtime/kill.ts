@@ -4,8 +4,11 @@
 import { InvalidInputError, ContainerStateError } from '../errors';
 import { debug } from '../log';
 import { ContainerFiles, statusOf, type Saved } from '../state/status';
+import { waitGone } from '../state/proc';
 import { CgroupHandle } from '../cgroups/handle';
 import { parseSignal } from './signals';
+
+const SIGKILL = 9;
 
 /**
  * `kill <id> [signal]`: refuses, as runc, a container that is not created,
@@ -44,5 +47,16 @@ export function signalContainer(saved: Saved, signal: number, all: boolean): voi
     process.kill(saved.pid, signal);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+  }
+}
+
+/**
+ * SIGKILL to every process in the container's cgroup (the init alone if none
+ * was recorded), and wait until the init is gone: the container is stopped.
+ */
+export function stopContainer(saved: Saved): void {
+  signalContainer(saved, SIGKILL, !!saved.cgroup);
+  if (!waitGone(saved.pid, saved.pidStart, 10000)) {
+    throw new InvalidInputError(`container ${saved.id}: init ${saved.pid} did not exit after SIGKILL`);
   }
 }

@@ -1,5 +1,5 @@
-// `tsrun run` in the foreground: create, start, forward signals to the init,
-// wait for it, delete, and exit with its status (128+signal when killed).
+// `tsrun run`: create and start; in the foreground also forward signals to
+// the init, wait for it, delete, and exit with its status (128+signal when killed).
 import { createContainer, type CreateOptions } from './create';
 import { startContainer } from './start';
 import { destroyContainer } from './destroy';
@@ -19,24 +19,42 @@ export async function runForeground(opts: CreateOptions, keep: boolean): Promise
   container.unlock();
   let code: number;
   try {
-    const locked = ContainerDir.open(opts.root, opts.id);
-    try {
-      startContainer(locked);
-    } finally {
-      locked.unlock();
-    }
+    start(opts);
     code = await waitExit(pid);
     await tty?.finish();
   } finally {
     tty?.close();
     stopForwarding();
-    if (!keep) {
-      try {
-        destroyContainer(ContainerDir.open(opts.root, opts.id), true);
-      } catch (e) {
-        debug(`run: cleanup: ${(e as Error).message}`);
-      }
-    }
+    if (!keep) remove(opts);
   }
   return code;
+}
+
+/** `run --detach`: a start that fails leaves nothing behind, as runc's run. */
+export function runDetached(opts: CreateOptions): void {
+  const { container } = createContainer(opts);
+  container.unlock();
+  try {
+    start(opts);
+  } catch (e) {
+    remove(opts);
+    throw e;
+  }
+}
+
+function start(opts: CreateOptions): void {
+  const locked = ContainerDir.open(opts.root, opts.id);
+  try {
+    startContainer(locked);
+  } finally {
+    locked.unlock();
+  }
+}
+
+function remove(opts: CreateOptions): void {
+  try {
+    destroyContainer(ContainerDir.open(opts.root, opts.id), true);
+  } catch (e) {
+    debug(`run: cleanup: ${(e as Error).message}`);
+  }
 }

@@ -1,11 +1,12 @@
 // `tsrun start`: release the init blocked on the exec fifo.
 import { openSync, readSync, closeSync, unlinkSync, constants } from 'node:fs';
-import { InvalidInputError, ContainerStateError } from '../errors';
+import { InvalidInputError, ContainerStateError, TsrunError } from '../errors';
 import { debug } from '../log';
 import { runHooks } from '../hooks/run';
 import { ContainerDir, statusOf, ociState, type Saved } from '../state/store';
 import { isSameLiveProcess } from '../state/proc';
 import { poll, POLL } from '../sys/poll';
+import { stopContainer } from './kill';
 
 /**
  * Read the exec fifo (the init blocks until we drain it), until the init
@@ -67,6 +68,30 @@ export function startContainer(c: ContainerDir): Saved {
   const failure = releaseInit(c.fifoPath, saved);
   unlinkSync(c.fifoPath);
   if (failure) throw new InvalidInputError(failure);
-  runHooks('poststart', saved.hooks?.poststart, ociState(saved, 'running'), { continueOnError: true });
+  runPoststart(saved);
   return saved;
+}
+
+/**
+ * runtime.md (v1.3) lifecycle step 9: "If any poststart hook fails, the
+ * runtime MUST generate an error, stop the container, and continue the
+ * lifecycle at step 12." The hooks after it do not run; the container is
+ * killed and left stopped, as after a failed startContainer hook, for
+ * `delete` to destroy it and run the poststop hooks (runc 1.5 does the same;
+ * runc 1.1 runs poststart hooks during `create`, which then fails).
+ * "error running hook" is runc's wording, for whoever matches on it.
+ */
+function runPoststart(saved: Saved): void {
+  try {
+    runHooks('poststart', saved.hooks?.poststart, ociState(saved, 'running'));
+  } catch (e) {
+    const why = `error running hook: ${(e as Error).message}`;
+    debug('start: a poststart hook failed: stopping the container', { pid: saved.pid });
+    try {
+      stopContainer(saved);
+    } catch (k) {
+      throw new TsrunError(`${why}; stopping the container failed: ${(k as Error).message}`);
+    }
+    throw new TsrunError(`${why}; the container was stopped`);
+  }
 }

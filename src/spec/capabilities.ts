@@ -1,4 +1,8 @@
-// Linux capability names, indexed by their number (linux/capability.h).
+// Linux capability names, indexed by their number (linux/capability.h), and
+// which names of a config can be granted on this kernel.
+import { readFileSync } from 'node:fs';
+import type { LinuxCapabilities } from './types';
+
 export const CAPABILITY_NAMES: readonly string[] = [
   'CAP_CHOWN',
   'CAP_DAC_OVERRIDE',
@@ -43,9 +47,57 @@ export const CAPABILITY_NAMES: readonly string[] = [
   'CAP_CHECKPOINT_RESTORE',
 ];
 
-/** Capabilities the running kernel knows (up to /proc/sys/kernel/cap_last_cap). */
-export function kernelCapabilities(readLastCap: () => string): string[] {
-  const last = Number.parseInt(readLastCap(), 10);
+const readCapLastCap = () => readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8');
+
+/** Capabilities the running kernel knows (up to /proc/sys/kernel/cap_last_cap): `tsrun features` lists these. */
+export function kernelCapabilities(readLastCap: () => string = readCapLastCap): string[] {
+  let last = Number.NaN;
+  try {
+    last = Number.parseInt(readLastCap(), 10);
+  } catch {
+    // Kernels before 3.2 lack the file: every name tsrun knows.
+  }
   if (!Number.isInteger(last)) return [...CAPABILITY_NAMES];
   return CAPABILITY_NAMES.slice(0, last + 1);
+}
+
+const CAPABILITY_SETS = ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as const;
+
+/**
+ * The names of `caps` that cannot be granted here, one warning each at its
+ * JSON pointer below `base`. config.md (since v1.1): "Any value which cannot
+ * be mapped to a relevant kernel interface, or cannot be granted otherwise
+ * MUST be logged as a warning by the runtime. Runtimes SHOULD NOT fail if the
+ * container configuration requests capabilities that cannot be granted".
+ * runc ignores them with "ignoring unknown or unavailable capabilities", and
+ * engines send lists made for newer kernels; the rest are granted.
+ */
+export function capabilityWarnings(
+  caps: LinuxCapabilities | undefined,
+  base: string,
+  available: readonly string[] = kernelCapabilities(),
+): { path: string; message: string }[] {
+  const usable = new Set(available);
+  return CAPABILITY_SETS.flatMap((set) =>
+    (caps?.[set] ?? []).flatMap((name, i) =>
+      usable.has(name)
+        ? []
+        : [
+            {
+              path: `${base}/${set}/${i}`,
+              message: `ignoring unknown or unavailable capabilities: ${why(name, available)}`,
+            },
+          ],
+    ),
+  );
+}
+
+function why(name: string, available: readonly string[]): string {
+  if (CAPABILITY_NAMES.includes(name))
+    return `${name} is not available on this kernel (its last capability is ${available.at(-1) ?? 'none'})`;
+  // What runc also ignores: a lower-case name, or one without the prefix.
+  const upper = name.toUpperCase();
+  const meant = upper.startsWith('CAP_') ? upper : `CAP_${upper}`;
+  const hint = CAPABILITY_NAMES.includes(meant) ? ` (names are upper case and start with CAP_: ${meant})` : '';
+  return `${JSON.stringify(name)} is not a capability name tsrun knows${hint}`;
 }

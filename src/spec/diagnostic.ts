@@ -16,7 +16,7 @@ export const isError = (d: Diagnostic): boolean => d.severity === 'error';
 
 /**
  * A message of a checker outside src/spec that names its own JSON path
- * ("/process/capabilities/effective[1]: unknown capability …").
+ * ("/process/execCPUAffinity/initial: …").
  */
 export function fromPathMessage(severity: Diagnostic['severity'], text: string): Diagnostic {
   const m = /^(\/\S*): ([\s\S]*)$/.exec(text);

@@ -15,8 +15,13 @@ t.test('values the init applies after start are checked at create', async (t) =>
   const c = defaultSpec();
   c.process!.capabilities!.effective = ['CAP_KILL', 'CAP_FLY'];
   c.process!.execCPUAffinity = { initial: '0-1', final: '3-1' };
-  const { errors } = checkSemantics(c);
-  t.match(errors.join('\n'), /\/process\/capabilities\/effective.*CAP_FLY/);
+  const { errors, warnings } = checkSemantics(c);
+  // Issue 18: an unknown capability is ignored with a warning (config.md since v1.1, runc), no longer an error.
+  t.notMatch(errors.join('\n'), /CAP_FLY/);
+  t.match(
+    warnings.join('\n'),
+    /\/process\/capabilities\/effective\/1: ignoring unknown or unavailable capabilities: .*CAP_FLY/,
+  );
   t.match(errors.join('\n'), /\/process\/execCPUAffinity\/final: invalid CPU range/);
   t.notMatch(errors.join('\n'), /execCPUAffinity\/initial/);
 });

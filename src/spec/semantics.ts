@@ -5,7 +5,7 @@
 // JSON path it is about.
 import { statSync } from 'node:fs';
 import type { Spec, LinuxNamespaceType } from './types';
-import { capMask } from '../linux/capabilities';
+import { capabilityWarnings } from './capabilities';
 import { cpuListMask } from '../linux/sched';
 import { memoryPolicyErrors } from '../linux/mempolicy';
 import { configError, configWarning, fromPathMessage, type Diagnostic } from './diagnostic';
@@ -227,9 +227,7 @@ function checkProcessValues(config: Spec, r: Found): void {
     const list = p.execCPUAffinity?.[which];
     if (list) collect(r, () => cpuListMask(list, `/process/execCPUAffinity/${which}`));
   }
-  for (const set of ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const) {
-    collect(r, () => capMask(p.capabilities?.[set], `/process/capabilities/${set}`));
-  }
+  r.warnings.push(...capabilityWarnings(p.capabilities, '/process/capabilities'));
 }
 
 function collect(r: Found, check: () => unknown): void {

@@ -28,12 +28,13 @@ t.test('messages carry the JSON pointer and the rule', async (t) => {
     ),
     got.join('\n'),
   );
-  t.ok(
-    got.includes('config.json: /process/capabilities/bounding/3: must match pattern "^CAP_[A-Z_]+$"'),
+  // Issue 18: any capability name passes the schema; the config check warns about unknown ones (as runc).
+  t.notOk(
+    got.some((l) => l.includes('/process/capabilities')),
     got.join('\n'),
   );
   t.ok(got.includes('config.json: /process/user/uid: must be >= 0'), got.join('\n'));
-  t.equal(got.length, 5, 'one line per problem, no duplicates or if/then noise');
+  t.equal(got.length, 4, 'one line per problem, no duplicates or if/then noise');
 });
 
 t.test('missing required properties name their full path', async (t) => {

@@ -169,6 +169,15 @@ const FAILURES: Failure[] = [
     why: /startContainer hook 0 \(\/bin\/false\): exited with status 1/,
   },
   {
+    name: 'a failing poststart hook (reported by start)',
+    before: (env, id) => {
+      const b = bundleOf(env, (c) => (c.hooks = { poststart: [{ path: '/bin/false' }] }), id);
+      env.run(['create', '-b', b, id], { output: join(env.dir, `${id}.out`) });
+    },
+    args: (_env, id) => ['start', id],
+    why: /^error running hook: poststart hook 0 \(\/bin\/false\): exited with status 1; the container was stopped$/,
+  },
+  {
     // /dev/shm is noexec: the exec'd process fails at execve, after it said "ready".
     name: "exec's process failing at execve",
     before: (env, id) => {

@@ -307,14 +307,14 @@ if (!isRoot) {
     const env = testEnv(t);
     // Claimed: the names tsrun recognizes, "including capabilities that might not be supported".
     const bound = BigInt('0x' + /^CapBnd:\s*(\w+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
-    const held = f.linux.capabilities.filter((n) => capMask([n], 'cap') & bound);
+    const held = f.linux.capabilities.filter((n) => capMask([n]) & bound);
     const c = testConfig('x', []);
     c.process!.capabilities = { bounding: held, effective: held, permitted: held };
     const r = run(env, c, ['grep', '^CapEff', '/proc/self/status']);
     t.equal(r.code, 0, r.out);
     t.equal(
       BigInt('0x' + (/CapEff:\s*(\w+)/.exec(r.out)?.[1] ?? '0')),
-      capMask(held, 'caps'),
+      capMask(held),
       `CapEff is every claimed capability tsrun holds (${held.length} of ${f.linux.capabilities.length})`,
     );
     for (const n of f.linux.capabilities.filter((n) => !held.includes(n))) {
