@@ -61,6 +61,18 @@ const ARCH = {
 const action = (name, errnoRet) =>
   (name === 'SCMP_ACT_ERRNO' || name === 'SCMP_ACT_TRACE' ? ACT[name] | (errnoRet ?? 1) : ACT[name]) >>> 0;
 
+/** struct scmp_arg_cmp[] for seccomp_rule_add_array. */
+function conditions(args) {
+  const buf = Buffer.alloc(24 * Math.max(args.length, 1));
+  args.forEach((a, i) => {
+    buf.writeUInt32LE(a.index, 24 * i);
+    buf.writeUInt32LE(OP[a.op], 24 * i + 4);
+    buf.writeBigUInt64LE(BigInt.asUintN(64, BigInt(a.value)), 24 * i + 8);
+    buf.writeBigUInt64LE(BigInt.asUintN(64, BigInt(a.valueTwo ?? 0)), 24 * i + 16);
+  });
+  return buf;
+}
+
 const [file, ...rest] = process.argv.slice(2);
 const optimize = rest[0] === '--optimize' ? Number(rest[1]) : 1;
 const s = JSON.parse(readFileSync(file, 'utf8'));
@@ -79,17 +91,15 @@ for (const rule of s.syscalls ?? []) {
   const act = action(rule.action, rule.errnoRet);
   if (act === def) continue; // libseccomp refuses these; runc skips them
   const args = rule.args ?? [];
-  const buf = Buffer.alloc(24 * Math.max(args.length, 1));
-  args.forEach((a, i) => {
-    buf.writeUInt32LE(a.index, 24 * i);
-    buf.writeUInt32LE(OP[a.op], 24 * i + 4);
-    buf.writeBigUInt64LE(BigInt.asUintN(64, BigInt(a.value)), 24 * i + 8);
-    buf.writeBigUInt64LE(BigInt.asUintN(64, BigInt(a.valueTwo ?? 0)), 24 * i + 16);
-  });
-  for (const name of rule.names) {
-    const nr = seccomp_syscall_resolve_name(name);
-    if (nr === -1) continue; // unknown everywhere: runc skips it
-    must(seccomp_rule_add_array(ctx, act, nr, args.length, buf), `seccomp_rule_add(${name})`);
+  // runc adds each condition as a rule of its own when two test one argument.
+  const repeated = args.some((a, i) => args.findIndex((b) => b.index === a.index) !== i);
+  for (const conds of repeated ? args.map((a) => [a]) : [args]) {
+    const buf = conditions(conds);
+    for (const name of rule.names) {
+      const nr = seccomp_syscall_resolve_name(name);
+      if (nr === -1) continue; // unknown everywhere: runc skips it
+      must(seccomp_rule_add_array(ctx, act, nr, conds.length, buf), `seccomp_rule_add(${name})`);
+    }
   }
 }
 const dir = mkdtempSync(join(tmpdir(), 'libseccomp-export-'));

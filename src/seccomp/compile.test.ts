@@ -193,6 +193,64 @@ t.test('long rule lists still fit jump offsets', (t) => {
   t.end();
 });
 
+t.test('conditions on one argument are alternatives, on different arguments all must hold (runc 1.1.5)', (t) => {
+  // The shape of runc's own seccomp.bats "-ENOSYS handling" profile: a call
+  // allowed for two values of its first argument must reach the kernel (which
+  // answers EINVAL to the invalid flags) for either value, not be refused.
+  const eq = (index: number, value: number) => ({ index, op: 'SCMP_CMP_EQ' as const, value });
+  const profile: LinuxSeccomp = {
+    defaultAction: 'SCMP_ACT_ERRNO',
+    architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'],
+    syscalls: [
+      { names: ['process_vm_readv'], action: 'SCMP_ACT_ALLOW', args: [eq(0, 100), eq(0, 9001)] },
+      { names: ['process_vm_writev'], action: 'SCMP_ACT_ERRNO', errnoRet: 55, args: [eq(0, 1337), eq(0, 2020)] },
+      { names: ['kcmp'], action: 'SCMP_ACT_ALLOW', args: [eq(0, 0), eq(1, 1337)] },
+      { names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [eq(0, 1), eq(0, 2), eq(1, 5)] },
+    ],
+  };
+  const prog = decode(compileSeccomp(profile, { nativeArch: ARCHES.x86_64 }).program);
+  const ALLOW = 0x7fff0000;
+  const EPERM = 0x50001;
+  const cases: [string, bigint[], number][] = [
+    ['process_vm_readv', [100n, 0n, 0n, 0n, 0n, 0xffffffffffffffffn], ALLOW],
+    ['process_vm_readv', [9001n, 0n, 0n, 0n, 0n, 0xffffffffffffffffn], ALLOW],
+    ['process_vm_readv', [0n, 0n, 0n, 0n, 0n, 0xffffffffffffffffn], EPERM],
+    ['process_vm_writev', [1337n], 0x50000 | 55],
+    ['process_vm_writev', [2020n], 0x50000 | 55],
+    ['process_vm_writev', [0n], EPERM],
+    ['kcmp', [0n, 1337n], ALLOW],
+    ['kcmp', [0n, 0n], EPERM],
+    ['kcmp', [500n, 1337n], EPERM],
+    ['personality', [2n, 0n], ALLOW],
+    ['personality', [7n, 5n], ALLOW],
+    ['personality', [7n, 0n], EPERM],
+  ];
+  for (const abi of [ARCHES.x86_64, ARCHES.x86]) {
+    for (const [name, args, want] of cases) {
+      const nr = abi.table[name];
+      const what = `${abi.name} ${name}(${args.join(', ')})`;
+      t.equal(actionName(run(prog, { arch: abi.audit, nr, args }).ret), actionName(want), what);
+      t.equal(referenceVerdict(profile, ARCHES.x86_64, abi.audit, nr, args), want, `${what}: the reference agrees`);
+    }
+  }
+  t.throws(
+    () =>
+      compileSeccomp(
+        {
+          defaultAction: 'SCMP_ACT_ALLOW',
+          syscalls: [
+            { names: ['personality'], action: 'SCMP_ACT_ERRNO', args: [eq(0, 1), eq(0, 2)] },
+            { names: ['personality'], action: 'SCMP_ACT_KILL', args: [eq(0, 2)] },
+          ],
+        },
+        { nativeArch: ARCHES.x86_64 },
+      ),
+    /linux\.seccomp\.syscalls\[1\]: conflicts with linux\.seccomp\.syscalls\[0\]\.args\[1\]/,
+    'an alternative is a rule of its own: a conflict names the condition',
+  );
+  t.end();
+});
+
 t.test('bad input is an error naming the JSON path', (t) => {
   const ok: LinuxSeccomp = {
     defaultAction: 'SCMP_ACT_ALLOW',

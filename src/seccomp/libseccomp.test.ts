@@ -172,3 +172,47 @@ t.test('single argument rules: same verdicts as libseccomp for random operators 
   t.equal(mismatch, '', `${compared} (rule, arch, args) cases agree`);
   t.end();
 });
+
+t.test('two conditions on one argument: the same verdicts as libseccomp driven as runc drives it', (t) => {
+  // runc 1.1.5 makes each condition a rule of its own when two test one argument.
+  const dir = mkdtempSync(join(tmpdir(), 'tsrun-seccomp-x-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'rule.json');
+  const eq = (index: number, value: number) => ({ index, op: 'SCMP_CMP_EQ' as const, value });
+  const seccomp: LinuxSeccomp = {
+    defaultAction: 'SCMP_ACT_ERRNO',
+    architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'],
+    syscalls: [
+      { names: ['process_vm_readv'], action: 'SCMP_ACT_ALLOW', args: [eq(0, 100), eq(0, 9001)] },
+      { names: ['process_vm_writev'], action: 'SCMP_ACT_ERRNO', errnoRet: 55, args: [eq(0, 1337), eq(0, 2020)] },
+      { names: ['kcmp'], action: 'SCMP_ACT_ALLOW', args: [eq(0, 0), eq(1, 1337)] },
+      { names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [eq(0, 1), eq(0, 2), eq(1, 5)] },
+    ],
+  };
+  writeFileSync(file, JSON.stringify(seccomp));
+  const lib = libseccompProgram(file, 1);
+  if (typeof lib === 'string') {
+    skipBecause(t, lib);
+    return t.end();
+  }
+  const ours = decode(compileSeccomp(seccomp, { nativeArch: ARCHES.x86_64 }).program);
+  const values = [0n, 1n, 2n, 5n, 100n, 1337n, 2020n, 9001n];
+  let compared = 0;
+  let mismatch = '';
+  for (const abi of [ARCHES.x86_64, ARCHES.x86]) {
+    for (const name of ['process_vm_readv', 'process_vm_writev', 'kcmp', 'personality']) {
+      for (const a0 of values) {
+        for (const a1 of values) {
+          const data = { arch: abi.audit, nr: abi.table[name], args: [a0, a1] };
+          const a = run(ours, data).ret;
+          const b = run(lib, data).ret;
+          compared++;
+          if (a !== b && !mismatch)
+            mismatch = `${abi.name} ${name}(${a0}, ${a1}): tsrun ${actionName(a)}, libseccomp ${actionName(b)}`;
+        }
+      }
+    }
+  }
+  t.equal(mismatch, '', `${compared} (arch, syscall, args) cases agree`);
+  t.end();
+});

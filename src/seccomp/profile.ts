@@ -151,7 +151,7 @@ export function checkPolicy(seccomp: LinuxSeccomp, opts: PolicyOptions = {}): Po
     if (!(name in FLAGS)) throw new SeccompConfigError(`${base}.flags[${i}]`, `unknown flag ${JSON.stringify(name)}`);
     return name;
   });
-  const rules = (s.syscalls ?? []).map((sc, i) => policyRule(sc, `${base}.syscalls[${i}]`));
+  const rules = (s.syscalls ?? []).flatMap((sc, i) => policyRules(sc, `${base}.syscalls[${i}]`));
   const notify = rules.some((r) => r.ret === SECCOMP_RET.USER_NOTIF);
   if (notify && !s.listenerPath)
     throw new SeccompConfigError(`${base}.listenerPath`, 'is required when a rule uses SCMP_ACT_NOTIFY');
@@ -201,7 +201,13 @@ function filterFlags(names: string[], notify: boolean, base: string): number {
 
 type SyscallRule = NonNullable<LinuxSeccomp['syscalls']>[number];
 
-function policyRule(sc: SyscallRule, p: string): Rule {
+/**
+ * One rule, or several: when two conditions of a rule test the same argument,
+ * runc 1.1.5 (libcontainer/seccomp, matchCall) adds each condition as a rule
+ * of its own, so they are alternatives (`index 0 == 100` or `== 9001`), not
+ * all required. runc's own seccomp tests rely on it.
+ */
+function policyRules(sc: SyscallRule, p: string): Rule[] {
   if (!Array.isArray(sc.names) || sc.names.length === 0)
     throw new SeccompConfigError(`${p}.names`, 'must list at least one syscall');
   sc.names.forEach((n, j) => {
@@ -215,7 +221,9 @@ function policyRule(sc: SyscallRule, p: string): Rule {
     );
   }
   const conds = (sc.args ?? []).map((arg, k) => policyCond(arg, `${p}.args[${k}]`));
-  return { names: sc.names, ret, conds, path: p };
+  if (new Set(conds.map((c) => c.index)).size < conds.length)
+    return conds.map((c, k) => ({ names: sc.names, ret, conds: [c], path: `${p}.args[${k}]` }));
+  return [{ names: sc.names, ret, conds, path: p }];
 }
 
 function policyCond(arg: NonNullable<SyscallRule['args']>[number], ap: string): Cond {

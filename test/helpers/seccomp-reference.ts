@@ -53,6 +53,15 @@ function abiOf(arches: ArchDef[], audit: number, nr: number): ArchDef | undefine
   );
 }
 
+type Syscall = NonNullable<LinuxSeccomp['syscalls']>[number];
+
+/** runc 1.1.5: a rule testing one argument twice is one rule per condition (any may hold). */
+function alternatives(r: Syscall): Syscall[] {
+  const args = r.args ?? [];
+  const repeated = args.some((a, i) => args.findIndex((b) => b.index === a.index) !== i);
+  return repeated ? args.map((a) => ({ ...r, args: [a] })) : [r];
+}
+
 export function referenceVerdict(s: LinuxSeccomp, native: ArchDef, audit: number, nr: number, args: bigint[]): number {
   const arches = [
     native,
@@ -65,9 +74,9 @@ export function referenceVerdict(s: LinuxSeccomp, native: ArchDef, audit: number
   const mask = abi.bits === 32 ? (1n << 32n) - 1n : (1n << 64n) - 1n;
   const dflt = ret(s.defaultAction, s.defaultErrnoRet);
   // Rules with the default action are dropped (libseccomp refuses them).
-  const rules = (s.syscalls ?? []).filter(
-    (r) => r.names.some((n) => abi.table[n] === nr >>> 0) && ret(r.action, r.errnoRet) !== dflt,
-  );
+  const rules = (s.syscalls ?? [])
+    .filter((r) => r.names.some((n) => abi.table[n] === nr >>> 0) && ret(r.action, r.errnoRet) !== dflt)
+    .flatMap(alternatives);
   const uncond = rules.find((r) => !r.args || r.args.length === 0);
   if (uncond) return ret(uncond.action, uncond.errnoRet);
   for (const r of rules) {

@@ -221,6 +221,56 @@ if (!isRoot) {
     env.done();
   });
 
+  t.test('--preserve-fds 2: fd 4 is handed over too (runc\'s exec.bats "runc exec --preserve-fds")', async (t) => {
+    // Bun marks every inherited fd from 4 up close-on-exec before tsrun runs a
+    // line: the flag no longer tells the caller's fds from tsrun's own there.
+    const env = testEnv(t);
+    const { id } = running(env);
+    const file = join(env.dir, 'preserve-fds.test');
+    writeFileSync(file, 'hello\n');
+    const fd3 = openSync('/dev/null', 'w');
+    const fd4 = openSync(file, 'r');
+    const stdio = (...extra: number[]) => ['ignore', 'pipe', 'pipe', ...extra] as ('ignore' | 'pipe' | number)[];
+    const exec = (args: string[], extra: number[]) =>
+      spawnSync(TSRUN, ['--root', env.root, 'exec', ...args], {
+        stdio: stdio(...extra),
+        encoding: 'utf8',
+        env: cleanEnv(),
+      });
+    try {
+      const r = exec(['--preserve-fds=2', id, 'cat', '/proc/self/fd/4'], [fd3, fd4]);
+      t.equal(r.status, 0, r.stderr);
+      t.equal(r.stdout, 'hello\n', 'the process reads the file the caller opened at fd 4');
+      const five = exec(
+        ['--preserve-fds', '3', id, 'sh', '-c', 'cat <&5; ls /proc/self/fd | tr "\\n" " "'],
+        [fd3, fd4, fd4],
+      );
+      t.equal(five.status, 0, five.stderr);
+      t.equal(five.stdout, 'hello\n0 1 2 3 4 5 6 ', "fds 3, 4 and 5 (and ls's own)");
+      // The caller passes fd 3 only: fd 4 is the first tsrun made for itself (Bun's event loop).
+      const gap = exec(['--preserve-fds', '2', id, 'true'], [fd3]);
+      t.equal(gap.status, 1);
+      t.match(gap.stderr, /--preserve-fds 2: fd 4 was not passed to tsrun \(it is tsrun's own: its event loop\)/);
+      const none = exec(['--preserve-fds', '1', id, 'true'], []);
+      t.match(none.stderr, /--preserve-fds 1: fd 3 was not passed to tsrun \(it is tsrun's own: close-on-exec\)/);
+      // create takes the same check: run --preserve-fds 2.
+      const runId = uniqueId('pf');
+      const c = testConfig(runId, ['sh', '-c', 'cat /proc/self/fd/4']);
+      const run = spawnSync(TSRUN, ['--root', env.root, 'run', '--preserve-fds', '2', '-b', env.bundle(c), runId], {
+        stdio: stdio(fd3, fd4),
+        encoding: 'utf8',
+        env: cleanEnv(),
+      });
+      t.equal(run.status, 0, run.stderr);
+      t.equal(run.stdout, 'hello\n', "run --preserve-fds 2: fd 4 reaches the container's process");
+    } finally {
+      closeSync(fd3);
+      closeSync(fd4);
+    }
+    t.equal(env.run(['delete', '--force', id]).code, 0);
+    env.done();
+  });
+
   t.test('exit codes, --detach and --pid-file, --process', async (t) => {
     const env = testEnv(t);
     const { id } = running(env);

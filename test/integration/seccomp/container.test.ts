@@ -229,6 +229,46 @@ if (!isRoot) {
     env.done();
   });
 
+  t.test('two conditions on one argument are alternatives (runc\'s seccomp.bats "-ENOSYS handling")', async (t) => {
+    const env = setup(t);
+    const probes = buildProbes(join(env.dir, 'probes'));
+    if (!probes.probe64) {
+      skipBecause(t, `needs the raw-syscall probe: ${probes.why64}`);
+      return;
+    }
+    const rules = ['process_vm_readv', 'process_vm_writev'];
+    const others = Object.keys(ARCHES.x86_64.table).filter((n) => !rules.includes(n));
+    const eq = (value: number) => ({ index: 0, op: 'SCMP_CMP_EQ' as const, value });
+    const profile: LinuxSeccomp = {
+      defaultAction: 'SCMP_ACT_ERRNO',
+      syscalls: [
+        { names: others, action: 'SCMP_ACT_ALLOW' },
+        { names: ['process_vm_readv'], action: 'SCMP_ACT_ALLOW', args: [eq(100), eq(9001)] },
+        { names: ['process_vm_writev'], action: 'SCMP_ACT_ERRNO', errnoRet: 55, args: [eq(1337), eq(2020)] },
+      ],
+    };
+    // process_vm_readv (310) / process_vm_writev (311) with pid a0 and invalid flags (~0): the kernel says EINVAL.
+    const call = (nr: number, pid: number) => {
+      const r = both(t, env, withProbes(config(profile), probes), [
+        '/probe/probe64',
+        String(nr),
+        String(pid),
+        '0',
+        '0',
+        '0',
+        '0',
+        '-1',
+      ]);
+      return probeRet(r.out);
+    };
+    t.equal(call(310, 100), -22, 'process_vm_readv(100, …): allowed, the kernel answers EINVAL');
+    t.equal(call(310, 9001), -22, 'process_vm_readv(9001, …): allowed too');
+    t.equal(call(310, 0), -1, 'process_vm_readv(0, …): neither value, the default EPERM');
+    t.equal(call(311, 2020), -55, 'process_vm_writev(2020, …): its errnoRet');
+    t.equal(call(311, 0), -1, 'process_vm_writev(0, …): the default EPERM');
+    env.done();
+  });
+
   t.test("syscalls newer than the profile get ENOSYS (runc's stub), others the default", async (t) => {
     const env = setup(t);
     const probes = buildProbes(join(env.dir, 'probes'));
