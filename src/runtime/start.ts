@@ -79,13 +79,13 @@ export function startContainer(c: ContainerDir): Saved {
  * killed and left stopped, as after a failed startContainer hook, for
  * `delete` to destroy it and run the poststop hooks (runc 1.5 does the same;
  * runc 1.1 runs poststart hooks during `create`, which then fails).
- * "error running hook" is runc's wording, for whoever matches on it.
+ * The hook's error already opens with runc's "error running hook" (hooks/run.ts).
  */
 function runPoststart(saved: Saved): void {
   try {
     runHooks('poststart', saved.hooks?.poststart, ociState(saved, 'running'));
   } catch (e) {
-    const why = `error running hook: ${(e as Error).message}`;
+    const why = (e as Error).message;
     debug('start: a poststart hook failed: stopping the container', { pid: saved.pid });
     try {
       stopContainer(saved);
