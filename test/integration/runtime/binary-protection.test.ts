@@ -265,23 +265,26 @@ if (!isRoot) {
     const env = testEnv(t);
     const before = sha256(EXECUTABLE);
     const id = uniqueId('created');
-    t.equal(
-      env.run(['create', '-b', env.bundle(testConfig(id, ['true'])), id], { output: join(env.dir, `${id}.out`) }).code,
-      0,
-    );
+    const stdio = join(env.dir, `${id}.out`);
+    t.equal(env.run(['create', '-b', env.bundle(testConfig(id, ['true'])), id], { output: stdio }).code, 0);
     const pid = initPid(env, id);
 
     const fds = readdirSync(`/proc/${pid}/fd`)
       .map(Number)
       .filter((fd) => fd > 2);
     const links = fds.map((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`));
+    // The program's stderr is held above 2 while fd 2 is /dev/null (no crash report of the runtime reaches it).
     t.same(
       links.filter(
-        (l) => l !== join(env.root, id, 'exec.fifo') && !/^anon_inode:\[(eventpoll|eventfd|timerfd)\]$/.test(l),
+        (l) =>
+          l !== join(env.root, id, 'exec.fifo') &&
+          l !== stdio &&
+          !/^anon_inode:\[(eventpoll|eventfd|timerfd)\]$/.test(l),
       ),
       [],
-      `beyond stdio only the exec fifo and Bun's event loop: ${links.join(', ')}`,
+      `beyond stdio only the exec fifo, the program's stderr and Bun's event loop: ${links.join(', ')}`,
     );
+    t.equal(readlinkSync(`/proc/${pid}/fd/2`), '/dev/null', 'fd 2 is /dev/null while it runs as tsrun');
     t.same(
       fds.filter((fd) => statSync(`/proc/${pid}/fd/${fd}`).isDirectory()),
       [],
