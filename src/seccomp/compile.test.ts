@@ -4,6 +4,7 @@ import { compileSeccomp } from './compile';
 import { decode, BPF_MAXINSNS } from './bpf';
 import { run } from './interpret';
 import { referenceVerdict } from '../../test/helpers/seccomp-reference';
+import { TWO_CONDITIONS_PROFILE } from '../../test/helpers/seccomp-two-conditions';
 import { ARCHES, type ArchDef } from './arch';
 import { actionName } from './profile';
 
@@ -197,17 +198,8 @@ t.test('conditions on one argument are alternatives, on different arguments all 
   // The shape of runc's own seccomp.bats "-ENOSYS handling" profile: a call
   // allowed for two values of its first argument must reach the kernel (which
   // answers EINVAL to the invalid flags) for either value, not be refused.
+  const profile: LinuxSeccomp = TWO_CONDITIONS_PROFILE;
   const eq = (index: number, value: number) => ({ index, op: 'SCMP_CMP_EQ' as const, value });
-  const profile: LinuxSeccomp = {
-    defaultAction: 'SCMP_ACT_ERRNO',
-    architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'],
-    syscalls: [
-      { names: ['process_vm_readv'], action: 'SCMP_ACT_ALLOW', args: [eq(0, 100), eq(0, 9001)] },
-      { names: ['process_vm_writev'], action: 'SCMP_ACT_ERRNO', errnoRet: 55, args: [eq(0, 1337), eq(0, 2020)] },
-      { names: ['kcmp'], action: 'SCMP_ACT_ALLOW', args: [eq(0, 0), eq(1, 1337)] },
-      { names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [eq(0, 1), eq(0, 2), eq(1, 5)] },
-    ],
-  };
   const prog = decode(compileSeccomp(profile, { nativeArch: ARCHES.x86_64 }).program);
   const ALLOW = 0x7fff0000;
   const EPERM = 0x50001;

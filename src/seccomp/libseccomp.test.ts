@@ -17,6 +17,7 @@ import { ARCHES, X32_SYSCALL_BIT } from './arch';
 import { fromDockerProfile } from './docker-profile';
 import type { LinuxSeccomp } from '../spec/types';
 import { skipBecause } from '../../test/helpers/skip';
+import { TWO_CONDITIONS_PROFILE } from '../../test/helpers/seccomp-two-conditions';
 
 const PROFILE = '/usr/share/containers/seccomp.json';
 const exporter = join(__dirname, '../../hack/seccomp-libseccomp-export.mjs');
@@ -178,17 +179,7 @@ t.test('two conditions on one argument: the same verdicts as libseccomp driven a
   const dir = mkdtempSync(join(tmpdir(), 'tsrun-seccomp-x-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'rule.json');
-  const eq = (index: number, value: number) => ({ index, op: 'SCMP_CMP_EQ' as const, value });
-  const seccomp: LinuxSeccomp = {
-    defaultAction: 'SCMP_ACT_ERRNO',
-    architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'],
-    syscalls: [
-      { names: ['process_vm_readv'], action: 'SCMP_ACT_ALLOW', args: [eq(0, 100), eq(0, 9001)] },
-      { names: ['process_vm_writev'], action: 'SCMP_ACT_ERRNO', errnoRet: 55, args: [eq(0, 1337), eq(0, 2020)] },
-      { names: ['kcmp'], action: 'SCMP_ACT_ALLOW', args: [eq(0, 0), eq(1, 1337)] },
-      { names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [eq(0, 1), eq(0, 2), eq(1, 5)] },
-    ],
-  };
+  const seccomp: LinuxSeccomp = TWO_CONDITIONS_PROFILE;
   writeFileSync(file, JSON.stringify(seccomp));
   const lib = libseccompProgram(file, 1);
   if (typeof lib === 'string') {
