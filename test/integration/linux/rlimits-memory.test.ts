@@ -7,6 +7,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, testCgroupPath } from '../../helpers/harness';
+import { sleep } from '../../helpers/wait';
 
 const GiB = 1024 * 1024 * 1024;
 const CRASH = /bun\.report|panic|oh no|Bun v\d/;
@@ -27,7 +28,7 @@ if (!isRoot) {
       const out = join(env.dir, `${id}.out`);
       t.equal(env.run(['create', '-b', env.bundle(c), id], { output: out }).code, 0, 'create');
       // The init collects its garbage and settles while it waits for start.
-      await new Promise((res) => setTimeout(res, 300));
+      await sleep(300);
       const started = env.run(['start', id]);
       t.equal(started.code, 0, `start: ${started.stderr}`);
       t.equal(env.run(['delete', '--force', id]).code, 0);

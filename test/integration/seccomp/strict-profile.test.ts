@@ -10,6 +10,7 @@ import { openSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRoot, ROOT_REASON, testEnv, testConfig, uniqueId, cleanEnv, TSRUN, type Env } from '../../helpers/harness';
 import type { LinuxSeccomp, Spec } from '../../../src/spec/types';
+import { waitFor } from '../../helpers/wait';
 
 /**
  * What busybox `sh -c 'echo ok'`, `true` and `sleep` call after execve (strace, and the audit log's
@@ -135,11 +136,9 @@ async function oneRun(env: Env, c: Spec, n: number): Promise<Ran> {
   if (created.code !== 0) return created;
   const started = await tsrunAsync(env, ['start', id], join(env.dir, `${id}.start`));
   // The exit status is not in the state: the output says the program ran, `stopped` that it ended.
-  let stopped = started.code !== 0;
-  for (let i = 0; i < 300 && !stopped; i++) {
-    stopped = /"status":\s*"stopped"/.test(await state(env, id));
-    if (!stopped) await new Promise((r) => setTimeout(r, 20));
-  }
+  const stopped =
+    started.code !== 0 ||
+    (await waitFor(async () => /"status":\s*"stopped"/.test(await state(env, id)), { timeoutMs: 20000 }));
   const deleted = await tsrunAsync(env, ['delete', '--force', id], join(env.dir, `${id}.delete`));
   const text = readFileSync(out, 'utf8') + started.out + deleted.out;
   return { code: stopped ? started.code || deleted.code : -1, signal: started.signal, out: text };
