@@ -169,6 +169,13 @@ t.test('cross-field rules', async (t) => {
         "/linux/namespaces/1/path is the host's network namespace",
     ],
     [
+      'user sysctl without user namespace',
+      (c) => (c.linux.sysctl = { 'user/max_user_namespaces': '3' }),
+      'config.json: /linux/sysctl/user~1max_user_namespaces: ' +
+        'sysctl "user.max_user_namespaces" needs a user namespace ' +
+        "in /linux/namespaces; without one it sets the host's limit",
+    ],
+    [
       'kernel.hostname conflicts with /hostname',
       (c) => (c.linux.sysctl = { 'kernel.hostname': 'x' }),
       'config.json: /linux/sysctl/kernel.hostname: sysctl "kernel.hostname" is not allowed: use /hostname',
@@ -280,6 +287,17 @@ t.test('namespaced sysctls are accepted with their namespaces', async (t) => {
     'kernel.domainname': 'x',
   };
   t.doesNotThrow(() => loadBundle(makeBundle(t, c)));
+  // runc 1.4: user.* (ucounts) with a user namespace, a new one or one joined by path.
+  for (const userns of [{ type: 'user' }, { type: 'user', path: '/proc/1/ns/user' }]) {
+    const u = spec();
+    u.linux.namespaces.push(userns);
+    if (!userns.path) {
+      u.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      u.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    }
+    u.linux.sysctl = { 'user.max_user_namespaces': '3', 'user/max_inotify_watches': '8192' };
+    t.doesNotThrow(() => loadBundle(makeBundle(t, u)), `user.* with ${JSON.stringify(userns)}`);
+  }
 });
 
 t.test('null members are absent, as runc reads them; null in an array is still an error', async (t) => {

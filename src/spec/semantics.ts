@@ -278,6 +278,13 @@ function checkSysctl(config: Spec, ns: NamespaceTable, r: Found): void {
       // namespaced, and no dedicated field competes with it
     } else if (key === 'kernel.hostname' && ns.has('uts')) {
       r.errors.push(at(path, 'sysctl "kernel.hostname" is not allowed: use /hostname'));
+    } else if (key.startsWith('user.')) {
+      // The ucounts limits (runc 1.4) belong to the user namespace of the process that writes them: the init,
+      // inside the container's. Without one in the config that is the caller's, shared with the host.
+      if (!ns.has('user'))
+        r.errors.push(
+          at(path, `sysctl "${key}" needs a user namespace in /linux/namespaces; without one it sets the host's limit`),
+        );
     } else {
       r.errors.push(
         at(
