@@ -1,6 +1,7 @@
-// Generate src/spec/generated/ from schemas/: TypeScript types for config.json
-// and state.json, and ONE precompiled (ajv standalone, CommonJS) module holding
-// both validators, so that tsrun never compiles a schema at run time.
+// Generate src/spec/generated/ from schemas/: TypeScript types for config.json,
+// state.json and the features document (`tsrun features`), and ONE precompiled
+// (ajv standalone, CommonJS) module holding the config and state validators,
+// so that tsrun never compiles a schema at run time.
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import standaloneCode from 'ajv/dist/standalone/index.js';
@@ -64,3 +65,5 @@ mkdirSync(outDir, { recursive: true });
 validators();
 await types('config.schema.json', 'Spec');
 await types('state.schema.json', 'State');
+// Types only: src/spec/features.ts is checked against them at compile time, its output against the schema by tests.
+await types('features.schema.json', 'Features');

@@ -4,6 +4,7 @@ import { featuresCommand } from './features';
 import { features } from '../spec/features';
 import { OCI_VERSION_MAX } from '../spec/version';
 import { apparmorEnabled } from '../linux/lsm';
+import { featuresSchemaErrors } from '../../test/helpers/features-schema';
 
 t.test('features lists what tsrun implements', async (t) => {
   const f = features();
@@ -45,7 +46,20 @@ t.test('features lists what tsrun implements', async (t) => {
     'MPOL_WEIGHTED_INTERLEAVE',
   ]);
   t.same(f.linux.memoryPolicy.flags, ['MPOL_F_NUMA_BALANCING', 'MPOL_F_RELATIVE_NODES', 'MPOL_F_STATIC_NODES']);
-  // Each claim against a container: src/spec/features-truth.test.ts.
+  t.same(f.linux.intelRdt, { enabled: false, schemata: false, monitoring: false }, 'linux.intelRdt is refused');
+  t.same(f.potentiallyUnsafeConfigAnnotations, [], 'no config.json annotation changes what tsrun does');
+  // Each claim against a container: test/integration/spec/features-truth.test.ts.
+});
+
+t.test("the document is valid against runtime-spec 1.3's features schema", async (t) => {
+  t.same(featuresSchemaErrors(JSON.parse(JSON.stringify(features()))), []);
+  const extra = { ...features(), linux: { ...features().linux, rdt: {} }, vm: {} };
+  t.match(
+    featuresSchemaErrors(extra),
+    [/^\/: must NOT have additional properties .*"vm"/, /^\/linux: must NOT have additional properties .*"rdt"/],
+    'a property the spec does not define is an error',
+  );
+  t.not(featuresSchemaErrors({ ...features(), hooks: 'prestart' }).length, 0, 'a value of the wrong type too');
 });
 
 t.test('capabilities are those the kernel knows', async (t) => {

@@ -4,25 +4,27 @@
 import { ACTIONS, FLAGS, OPS } from './profile';
 import { ARCHES } from './arch';
 import { kernelSupportsFlag } from './load';
+import type { Arch, LinuxSeccompAction, LinuxSeccompFlag, LinuxSeccompOperator } from '../spec/types';
 
 export interface SeccompFeatures {
   enabled: boolean;
-  actions: string[];
-  operators: string[];
+  actions: LinuxSeccompAction[];
+  operators: LinuxSeccompOperator[];
   /** Only the architectures a filter is compiled for; the others the spec names are accepted but left out. */
-  archs: string[];
-  knownFlags: string[];
-  supportedFlags: string[];
+  archs: Arch[];
+  knownFlags: LinuxSeccompFlag[];
+  supportedFlags: LinuxSeccompFlag[];
 }
 
 export function seccompFeatures(flagSupported: (flag: number) => boolean = kernelSupportsFlag): SeccompFeatures {
-  const knownFlags = Object.keys(FLAGS).sort();
+  // The tables are keyed by the spec's names: src/cli/features.test.ts validates them against the features schema.
+  const knownFlags = Object.keys(FLAGS).sort() as LinuxSeccompFlag[];
   return {
     enabled: true,
-    actions: Object.keys(ACTIONS).sort(),
-    operators: [...OPS].map((op) => `SCMP_CMP_${op}`).sort(),
+    actions: Object.keys(ACTIONS).sort() as LinuxSeccompAction[],
+    operators: [...OPS].map((op) => `SCMP_CMP_${op}`).sort() as LinuxSeccompOperator[],
     archs: Object.values(ARCHES)
-      .map((a) => a.scmp)
+      .map((a) => a.scmp as Arch)
       .sort(),
     knownFlags,
     supportedFlags: knownFlags.filter((name) => flagSupported(FLAGS[name])),

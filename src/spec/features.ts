@@ -1,10 +1,11 @@
 // The runtime-spec features document (features.md, features-linux.md, as of
 // ociVersionMax) that `tsrun features` prints. It claims only what works:
-// test/integration/spec/features-truth.test.ts holds each claim against a container.
+// test/integration/spec/features-truth.test.ts holds each claim against a container,
+// and its shape is the spec's (schemas/features.schema.json, checked at compile time below).
 import { readFileSync } from 'node:fs';
 import { version as tsrunVersion } from '../../package.json';
 import { kernelCapabilities } from './capabilities';
-import type { HookKind, LinuxNamespaceType } from './types';
+import type { FeaturesDocument, HookKind, LinuxNamespaceType, MemoryPolicyFlag, MemoryPolicyMode } from './types';
 import { OCI_VERSION_MAX, OCI_VERSION_MIN } from './version';
 import { seccompFeatures, type SeccompFeatures } from '../seccomp/features';
 import { cgroupFeatures, type CgroupFeatures } from '../cgroups';
@@ -17,25 +18,43 @@ const HOOKS: HookKind[] = ['prestart', 'createRuntime', 'createContainer', 'star
 
 const NAMESPACES: LinuxNamespaceType[] = ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'];
 
+/**
+ * config.json annotations that change what tsrun does: none. It stores annotations for `state` and the
+ * hooks and reads none of them: runc's three (a "bundle" annotation overriding the bundle path its state
+ * reports, "org.systemd.property." prefixed unit properties, "org.criu.config") have no counterpart here,
+ * as tsrun has neither a systemd cgroup driver nor checkpoint/restore.
+ */
+const UNSAFE_ANNOTATIONS: string[] = [];
+
+/** The document as tsrun prints it: every property the spec defines is present. */
 export interface Features {
   ociVersionMin: string;
   ociVersionMax: string;
-  hooks: string[];
+  hooks: HookKind[];
   mountOptions: string[];
   linux: {
-    namespaces: string[];
+    namespaces: LinuxNamespaceType[];
     capabilities: string[];
     cgroup: { v1: boolean; v2: boolean; systemd: boolean; systemdUser: boolean; rdma: boolean };
     seccomp: SeccompFeatures | { enabled: false };
     apparmor: { enabled: boolean };
     selinux: { enabled: boolean };
-    intelRdt: { enabled: boolean };
-    memoryPolicy: { modes: string[]; flags: string[] };
+    intelRdt: { enabled: boolean; schemata: boolean; monitoring: boolean };
+    memoryPolicy: { modes: MemoryPolicyMode[]; flags: MemoryPolicyFlag[] };
     mountExtensions: { idmap: { enabled: boolean } };
     netDevices: { enabled: boolean };
   };
   annotations: Record<string, string>;
+  potentiallyUnsafeConfigAnnotations: string[];
 }
+
+// Compile-time: no property the spec's features schema lacks (features.md: the structure "MUST NOT contain
+// properties that are not defined in this version"); the values' types are held to it in features() below.
+type Extra =
+  | Exclude<keyof Features, keyof FeaturesDocument>
+  | Exclude<keyof Features['linux'], keyof NonNullable<FeaturesDocument['linux']>>;
+type NoExtra<T extends never> = T;
+export type FeaturesHaveNoExtraProperty = NoExtra<Extra>;
 
 /** What the cgroup code can use on this host, as vendor annotations (strings, as the spec requires). */
 function cgroupAnnotations(cg: CgroupFeatures): Record<string, string> {
@@ -60,7 +79,7 @@ export function features(
   const cg = readCgroups();
   const hasV1 = Object.values(cg.controllers).includes(1);
   const hasV2 = cg.mode !== 'v1';
-  return {
+  const doc: Features = {
     ociVersionMin: OCI_VERSION_MIN,
     ociVersionMax: OCI_VERSION_MAX,
     hooks: [...HOOKS],
@@ -80,7 +99,8 @@ export function features(
       // tsrun applies profiles, but only where AppArmor is the host's LSM; elsewhere it refuses them.
       apparmor: { enabled: apparmorEnabled() },
       selinux: { enabled: false },
-      intelRdt: { enabled: false },
+      // linux.intelRdt (with schemata, enableMonitoring) is refused by name: src/spec/unimplemented.ts.
+      intelRdt: { enabled: false, schemata: false, monitoring: false },
       memoryPolicy: { modes: [...MEMORY_POLICY_MODES].sort(), flags: [...MEMORY_POLICY_FLAGS].sort() },
       // MOUNT_ATTR_IDMAP came with mount_setattr (Linux 5.12); whether a given filesystem can be id-mapped is its own
       // matter.
@@ -93,5 +113,7 @@ export function features(
       'io.github.tsrun.rootless': 'true',
       ...cgroupAnnotations(cg),
     },
+    potentiallyUnsafeConfigAnnotations: [...UNSAFE_ANNOTATIONS],
   };
+  return doc satisfies FeaturesDocument;
 }

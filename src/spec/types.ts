@@ -37,6 +37,7 @@ export type {
   Annotations,
 } from './generated/config';
 export type { State, ContainerState } from './generated/state';
+export type { Features as FeaturesDocument } from './generated/features';
 
 /** The hook lists of config.json, in the order the lifecycle runs them. */
 export type HookKind = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
