@@ -84,8 +84,8 @@ t.test('schema failures are all reported, one per line', async (t) => {
   );
 });
 
-t.test('ociVersion must be 1.0.0 through 1.2.x', async (t) => {
-  for (const v of ['1.0.0', '1.0.2-dev', '1.1.0', '1.2.0', '1.2.7']) {
+t.test('ociVersion must be 1.0.0 through 1.3.x', async (t) => {
+  for (const v of ['1.0.0', '1.0.2-dev', '1.1.0', '1.2.0', '1.2.7', '1.3.0', '1.3.9']) {
     t.doesNotThrow(() => loadBundle(makeBundle(t, { ...spec(), ociVersion: v })), v);
   }
   t.equal(

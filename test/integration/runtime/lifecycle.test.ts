@@ -21,7 +21,7 @@ if (!isRoot) {
     t.equal(created.status, 'created');
     t.equal(created.id, id);
     t.equal(created.bundle, bundle);
-    t.equal(created.ociVersion, '1.2.1');
+    t.equal(created.ociVersion, '1.3.0');
     t.ok(Number(created.pid) > 0, 'pid is set');
     t.equal(readFileSync(pidFile, 'utf8'), String(created.pid), 'pid file holds the init pid');
     t.ok(existsSync(`/proc/${created.pid}`), 'init process exists');
