@@ -79,4 +79,17 @@ if (!isRoot) {
     }
     env.done();
   });
+
+  t.test('with a user namespace, a value the kernel refuses fails create naming the file; nothing left', async (t) => {
+    const env = testEnv(t);
+    const id = uniqueId('usbad');
+    const r = env.run(['create', '-b', env.bundle(config(id, 'many', true)), id], {
+      output: join(env.dir, `${id}.out`),
+    });
+    t.not(r.code, 0, 'refused');
+    t.match(r.stderr, /user[./]max_user_namespaces[^\n]*many[^\n]*EINVAL/, r.stderr.trim());
+    t.equal(hostValue(), before, `the host's ${FILE} is still ${before}`);
+    t.same(cgroupDirsOf(testCgroupPath(id)), [], 'no cgroup left');
+    env.done();
+  });
 }
