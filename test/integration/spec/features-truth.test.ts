@@ -556,6 +556,16 @@ if (!isRoot) {
     } else {
       t.not(r.status, 0, `claimed false: an unprivileged caller's run fails (${r.stderr.trim()})`);
     }
+    if (!f.linux.cgroup.systemdUser) {
+      // The user-scoped systemd driver is runc's --systemd-cgroup for an unprivileged caller.
+      const sd = spawnSync(
+        asNobody[0],
+        [...asNobody.slice(1), '--root', state, '--systemd-cgroup', 'run', '-b', bundle, uniqueId('ftsdu')],
+        { encoding: 'utf8', env: cleanEnv({ HOME: env.dir, XDG_RUNTIME_DIR: join(env.dir, 'xdg') }), timeout: 30000 },
+      );
+      t.not(sd.status, 0, 'systemdUser claimed false: --systemd-cgroup of an unprivileged caller is refused');
+      t.match(sd.stderr, /systemd/, `naming systemd (${sd.stderr.trim()})`);
+    }
     env.done();
   });
 }
