@@ -20,9 +20,10 @@ const NAMESPACES: LinuxNamespaceType[] = ['cgroup', 'ipc', 'mount', 'network', '
 
 /**
  * config.json annotations that change what tsrun does: none. It stores annotations for `state` and the
- * hooks and reads none of them: runc's three (a "bundle" annotation overriding the bundle path its state
- * reports, "org.systemd.property." prefixed unit properties, "org.criu.config") have no counterpart here,
- * as tsrun has neither a systemd cgroup driver nor checkpoint/restore.
+ * hooks and reads none of them. runc's three have no counterpart here: "bundle" (runc keeps annotations
+ * beside its own bundle label, which `runc exec` reads back first, and drops it from state), the
+ * "org.systemd.property." unit properties and "org.criu.config" (tsrun has neither a systemd cgroup driver
+ * nor checkpoint/restore).
  */
 const UNSAFE_ANNOTATIONS: string[] = [];
 
