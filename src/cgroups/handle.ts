@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { LinuxResources } from '../spec/types';
 import { CgroupError, cgHas, cgTryRead, cgWrite } from './files';
 import { sleepMs } from '../sys/sleep';
+import { errnoText } from '../sys/errno';
 import { type CgroupMode, controllersOf } from './layout';
 import { freeze, isFrozen, thaw, type Freezer } from './freezer';
 import type { ControllerDir } from './stats';
@@ -62,25 +63,32 @@ export class CgroupHandle {
 
   /** Moves one more process (an exec'd one) into every hierarchy. */
   join(pid: number): void {
-    for (const dir of this.allDirs()) cgWrite(dir, 'cgroup.procs', String(pid));
+    for (const dir of this.allDirs()) addProc(dir, pid);
   }
 
   /**
    * join() into existing sub-cgroups of the container's (runc's exec
-   * --cgroup): a path for every hierarchy, or for one controller's; paths
-   * are relative and already checked not to climb out.
+   * --cgroup): a path for every hierarchy, or for some controllers'
+   * ("cpu,cpuacct"); paths are relative ("." the container's own) and
+   * already checked not to climb out.
    */
   joinSub(pid: number, subs: { controller?: string; path: string }[]): void {
     const target = new Map(this.allDirs().map((d) => [d, d]));
     for (const s of subs) {
-      const dirs = s.controller === undefined ? this.allDirs() : [this.locate(s.controller)?.dir];
-      for (const d of dirs) {
-        if (d === undefined) throw new CgroupError(`cgroups: the container has no ${s.controller} controller`);
-        target.set(d, join(d, s.path));
-      }
+      const dirs = s.controller === undefined ? this.allDirs() : s.controller.split(',').map((c) => this.dirOf(c));
+      for (const d of dirs) target.set(d, join(d, s.path));
     }
-    for (const dir of target.values()) if (!existsSync(dir)) throw new CgroupError(`cgroups: ${dir}: no such cgroup`);
-    for (const dir of target.values()) cgWrite(dir, 'cgroup.procs', String(pid));
+    for (const dir of target.values()) addProc(dir, pid);
+  }
+
+  /** A controller's directory; runc's words first for one the container has not. */
+  private dirOf(controller: string): string {
+    const dir = this.locate(controller)?.dir;
+    if (dir !== undefined) return dir;
+    const known = [...Object.keys(this.saved.v1).flatMap((k) => k.split(',')), ...this.saved.v2Controllers];
+    throw new CgroupError(
+      `unknown controller ${controller}: the container's cgroup has no such controller (it has ${known.join(', ')})`,
+    );
   }
 
   // --- freezer, processes, signals ------------------------------------------
@@ -177,6 +185,18 @@ export class CgroupHandle {
         }
       }
     }
+  }
+}
+
+/** cgroup.procs gets `pid`; a failure starts with runc's words ("error adding pid N to cgroups"), then the errno. */
+function addProc(dir: string, pid: number): void {
+  try {
+    cgWrite(dir, 'cgroup.procs', String(pid));
+  } catch (err) {
+    if (!(err instanceof CgroupError) || !err.code) throw err;
+    const text = errnoText(err.code);
+    const why = text ? `${text} (${err.code})` : err.code;
+    throw new CgroupError(`error adding pid ${pid} to cgroups: write ${join(dir, 'cgroup.procs')}: ${why}`, err.code);
   }
 }
 
