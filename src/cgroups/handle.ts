@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { LinuxResources } from '../spec/types';
 import { CgroupError, cgHas, cgTryRead, cgWrite } from './files';
 import { sleepMs } from '../sys/sleep';
+import { debug } from '../log';
 import { errnoText } from '../sys/errno';
 import { type CgroupMode, controllersOf } from './layout';
 import { freeze, isFrozen, thaw, type Freezer } from './freezer';
@@ -36,6 +37,8 @@ export interface SavedCgroup {
 const V2_CORE = ['devices', 'freezer', 'unified'];
 const SIGKILL = 9;
 const DRAIN_MS = 2000;
+/** How long tasks killed through cgroup.kill get to exit before they are signalled one by one. */
+const KILL_DRAIN_MS = 1000;
 
 export class CgroupHandle {
   constructor(readonly saved: SavedCgroup) {}
@@ -135,9 +138,14 @@ export class CgroupHandle {
   signalAll(signal: number): void {
     const unified = this.saved.unified;
     if (signal === SIGKILL && unified && cgHas(unified, 'cgroup.kill')) {
-      // Atomic for the whole subtree, forks in flight included.
+      // Atomic for the whole subtree, forks in flight included (runc 1.2+ does the same).
+      debug(`kill: SIGKILL through ${unified}/cgroup.kill`);
       cgWrite(unified, 'cgroup.kill', '1');
-      if (this.pids().length === 0) return;
+      // A task frozen by the v1 freezer only dies once thawed; killed, it cannot fork any more.
+      const f = this.freezer();
+      if (f && isFrozen(f)) thaw(f);
+      if (this.drained(KILL_DRAIN_MS)) return;
+      debug(`kill: processes still in the cgroup after cgroup.kill: ${this.pids().join(' ')}`);
     }
     const f = this.freezer();
     const wasFrozen = f ? isFrozen(f) : false;
@@ -154,6 +162,16 @@ export class CgroupHandle {
       // A frozen task only acts on SIGKILL once thawed.
       if (f && (!wasFrozen || signal === SIGKILL)) thaw(f);
     }
+  }
+
+  /** Waits up to `ms` for the killed tasks to leave cgroup.procs (they do as they exit). */
+  private drained(ms: number): boolean {
+    const deadline = Date.now() + ms;
+    while (this.pids().length > 0) {
+      if (Date.now() > deadline) return false;
+      sleepMs(5);
+    }
+    return true;
   }
 
   exists(): boolean {
