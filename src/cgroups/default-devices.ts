@@ -1,7 +1,9 @@
 // The device rules every container gets after its own, as runc does
 // (specconv.AllowedDevices): mknod of anything, the standard character
 // devices, ptys and tun. Without them a container on the deny-all default
-// could not even open /dev/null.
+// could not even open /dev/null. The list is the same in runc 1.1.5 and in
+// 1.2.4 through 1.4: runc 1.2.0-1.2.3 left tun out, and 1.2.4 put it back
+// because containers that mknod it themselves broke (docs/conformance.md).
 import type { LinuxDeviceCgroup, LinuxResources } from '../spec/types';
 
 const allow = (

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import type { LinuxResources } from '../spec/types';
 import { CgroupError, cgHas, cgTryRead, cgWrite } from './files';
 import { sleepMs } from '../sys/sleep';
+import { debug } from '../log';
+import { errnoText } from '../sys/errno';
 import { type CgroupMode, controllersOf } from './layout';
 import { freeze, isFrozen, thaw, type Freezer } from './freezer';
 import type { ControllerDir } from './stats';
@@ -35,6 +37,8 @@ export interface SavedCgroup {
 const V2_CORE = ['devices', 'freezer', 'unified'];
 const SIGKILL = 9;
 const DRAIN_MS = 2000;
+/** How long tasks killed through cgroup.kill get to exit before they are signalled one by one. */
+const KILL_DRAIN_MS = 1000;
 
 export class CgroupHandle {
   constructor(readonly saved: SavedCgroup) {}
@@ -62,25 +66,32 @@ export class CgroupHandle {
 
   /** Moves one more process (an exec'd one) into every hierarchy. */
   join(pid: number): void {
-    for (const dir of this.allDirs()) cgWrite(dir, 'cgroup.procs', String(pid));
+    for (const dir of this.allDirs()) addProc(dir, pid);
   }
 
   /**
    * join() into existing sub-cgroups of the container's (runc's exec
-   * --cgroup): a path for every hierarchy, or for one controller's; paths
-   * are relative and already checked not to climb out.
+   * --cgroup): a path for every hierarchy, or for some controllers'
+   * ("cpu,cpuacct"); paths are relative ("." the container's own) and
+   * already checked not to climb out.
    */
   joinSub(pid: number, subs: { controller?: string; path: string }[]): void {
     const target = new Map(this.allDirs().map((d) => [d, d]));
     for (const s of subs) {
-      const dirs = s.controller === undefined ? this.allDirs() : [this.locate(s.controller)?.dir];
-      for (const d of dirs) {
-        if (d === undefined) throw new CgroupError(`cgroups: the container has no ${s.controller} controller`);
-        target.set(d, join(d, s.path));
-      }
+      const dirs = s.controller === undefined ? this.allDirs() : s.controller.split(',').map((c) => this.dirOf(c));
+      for (const d of dirs) target.set(d, join(d, s.path));
     }
-    for (const dir of target.values()) if (!existsSync(dir)) throw new CgroupError(`cgroups: ${dir}: no such cgroup`);
-    for (const dir of target.values()) cgWrite(dir, 'cgroup.procs', String(pid));
+    for (const dir of target.values()) addProc(dir, pid);
+  }
+
+  /** A controller's directory; runc's words first for one the container has not. */
+  private dirOf(controller: string): string {
+    const dir = this.locate(controller)?.dir;
+    if (dir !== undefined) return dir;
+    const known = [...Object.keys(this.saved.v1).flatMap((k) => k.split(',')), ...this.saved.v2Controllers];
+    throw new CgroupError(
+      `unknown controller ${controller}: the container's cgroup has no such controller (it has ${known.join(', ')})`,
+    );
   }
 
   // --- freezer, processes, signals ------------------------------------------
@@ -127,9 +138,14 @@ export class CgroupHandle {
   signalAll(signal: number): void {
     const unified = this.saved.unified;
     if (signal === SIGKILL && unified && cgHas(unified, 'cgroup.kill')) {
-      // Atomic for the whole subtree, forks in flight included.
+      // Atomic for the whole subtree, forks in flight included (runc 1.2+ does the same).
+      debug(`kill: SIGKILL through ${unified}/cgroup.kill`);
       cgWrite(unified, 'cgroup.kill', '1');
-      if (this.pids().length === 0) return;
+      // A task frozen by the v1 freezer only dies once thawed; killed, it cannot fork any more.
+      const f = this.freezer();
+      if (f && isFrozen(f)) thaw(f);
+      if (this.drained(KILL_DRAIN_MS)) return;
+      debug(`kill: processes still in the cgroup after cgroup.kill: ${this.pids().join(' ')}`);
     }
     const f = this.freezer();
     const wasFrozen = f ? isFrozen(f) : false;
@@ -146,6 +162,16 @@ export class CgroupHandle {
       // A frozen task only acts on SIGKILL once thawed.
       if (f && (!wasFrozen || signal === SIGKILL)) thaw(f);
     }
+  }
+
+  /** Waits up to `ms` for the killed tasks to leave cgroup.procs (they do as they exit). */
+  private drained(ms: number): boolean {
+    const deadline = Date.now() + ms;
+    while (this.pids().length > 0) {
+      if (Date.now() > deadline) return false;
+      sleepMs(5);
+    }
+    return true;
   }
 
   exists(): boolean {
@@ -177,6 +203,18 @@ export class CgroupHandle {
         }
       }
     }
+  }
+}
+
+/** cgroup.procs gets `pid`; a failure starts with runc's words ("error adding pid N to cgroups"), then the errno. */
+function addProc(dir: string, pid: number): void {
+  try {
+    cgWrite(dir, 'cgroup.procs', String(pid));
+  } catch (err) {
+    if (!(err instanceof CgroupError) || !err.code) throw err;
+    const text = errnoText(err.code);
+    const why = text ? `${text} (${err.code})` : err.code;
+    throw new CgroupError(`error adding pid ${pid} to cgroups: write ${join(dir, 'cgroup.procs')}: ${why}`, err.code);
   }
 }
 

@@ -97,7 +97,7 @@ export function planResources(r: LinuxResources | undefined, t: Target, where = 
   if (!r) return p.plan;
   if (r.memory && Object.values(r.memory).some((v) => v !== undefined)) planMemory(p, r.memory, `${where}.memory`);
   if (r.cpu) planCpu(p, r.cpu, `${where}.cpu`);
-  if (r.pids && r.pids.limit) planPids(p, r.pids.limit, `${where}.pids.limit`);
+  if (r.pids?.limit !== undefined) planPids(p, r.pids.limit, `${where}.pids.limit`);
   if (r.blockIO && Object.values(r.blockIO).some((x) => x !== undefined && !(Array.isArray(x) && x.length === 0)))
     planBlockIO(p, r.blockIO, `${where}.blockIO`);
   (r.hugepageLimits ?? []).forEach((h, i) => planHugepages(p, h, `${where}.hugepageLimits[${i}]`));
@@ -193,6 +193,10 @@ function planCpuV2({ add, plan }: Planning, c: Cpu, w: string): void {
   if (c.idle !== undefined) add(`${w}.idle`, 'cpu', 'cpu.idle', str(c.idle));
 }
 
+/**
+ * runtime-spec 1.3: -1 is "max", 0 a real limit (runc 1.1 skipped it; runc 1.4 writes 1, for systemd's sake,
+ * which tsrun does not drive), an absent limit leaves pids.max as it is.
+ */
 function planPids({ need, add }: Planning, limit: number, w: string): void {
   if (need('pids', w)) add(w, 'pids', 'pids.max', limit < 0 ? 'max' : str(limit));
 }

@@ -58,7 +58,7 @@ t.test('update flags: only what is given, with runc names and errors', async (t)
 });
 
 t.test(
-  'normalizeUpdate: zero is unchanged, quota/period keep their partner, kernel memory and devices dropped',
+  'normalizeUpdate: 0 is unchanged (not for pids), quota/period keep their partner, kernel memory, devices dropped',
   async (t) => {
     const prev = { memory: { limit: 100 }, cpu: { quota: 5000, period: 100000 } };
     t.same(
@@ -66,13 +66,16 @@ t.test(
         {
           memory: { limit: 0, swap: 0, reservation: 0 },
           cpu: { shares: 0, cpus: '' },
-          pids: { limit: 0 },
+          pids: {},
           blockIO: { weight: 0 },
         },
         prev,
       ),
       {},
     );
+    // runtime-spec 1.3 and runc 1.4: 0 is a real pids limit, -1 is "max".
+    t.same(normalizeUpdate({ pids: { limit: 0 } }, prev), { pids: { limit: 0 } });
+    t.same(normalizeUpdate({ pids: { limit: -1 } }, prev), { pids: { limit: -1 } });
     t.same(normalizeUpdate({ cpu: { quota: 20000 } }, prev), { cpu: { quota: 20000, period: 100000 } });
     t.same(normalizeUpdate({ cpu: { period: 50000 } }, prev), { cpu: { period: 50000, quota: 5000 } });
     t.same(

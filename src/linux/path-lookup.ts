@@ -2,16 +2,11 @@
 // in the container, after pivot_root.
 import { statSync } from 'node:fs';
 import { delimiter, isAbsolute, resolve as resolvePath } from 'node:path';
+import { errnoText } from '../sys/errno';
 
-function errnoText(err: unknown): string {
+function errText(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
-  const texts: Record<string, string> = {
-    ENOENT: 'no such file or directory',
-    EACCES: 'permission denied',
-    ENOTDIR: 'not a directory',
-    ELOOP: 'too many levels of symbolic links',
-  };
-  return (e.code && texts[e.code]) ?? e.message;
+  return (e.code && errnoText(e.code)) ?? e.message;
 }
 
 /** Like Go's exec.LookPath check: a regular-ish file with some execute bit. */
@@ -20,7 +15,7 @@ function executableProblem(path: string): string | undefined {
   try {
     st = statSync(path);
   } catch (err) {
-    return `stat ${path}: ${errnoText(err)}`;
+    return `stat ${path}: ${errText(err)}`;
   }
   if (st.isDirectory()) return `is a directory`;
   if ((st.mode & 0o111) === 0) return 'permission denied';

@@ -49,14 +49,17 @@ export interface SubCgroup {
   path: string;
 }
 
-/** --cgroup [controller:]path, relative to the container's cgroup and inside it. */
+/**
+ * --cgroup [controller[,controller…]:]path, relative to the container's cgroup and inside it; "/" is the
+ * container's cgroup itself, as in runc.
+ */
 export function parseSubCgroup(flag: string): SubCgroup {
   const colon = flag.indexOf(':');
   const controller = colon >= 0 ? flag.slice(0, colon) : undefined;
   const given = colon >= 0 ? flag.slice(colon + 1) : flag;
-  const path = posix.normalize(given.replace(/^\/+/, ''));
-  if (controller === '' || path === '.' || path === '')
-    throw new InvalidInputError(`--cgroup ${JSON.stringify(flag)}: must be [controller:]path`);
+  const path = posix.normalize(given.replace(/^\/+/, '') || '.');
+  if (controller === '' || controller?.split(',').includes('') || given === '' || given.includes(':'))
+    throw new InvalidInputError(`invalid --cgroup argument: ${flag} (must be [controller[,controller…]:]path)`);
   // runc's words first: tools (and runc's own tests) look for them.
   if (path === '..' || path.startsWith('../'))
     throw new InvalidInputError(
@@ -172,7 +175,10 @@ function joinCgroup(cg: CgroupHandle, pid: number, subs: SubCgroup[]): void {
     if (subs.length) cg.joinSub(pid, subs);
     else cg.join(pid);
   } catch (e) {
-    if (e instanceof CgroupError) throw new InvalidInputError(`--cgroup: ${e.message}`);
+    // runc's words lead the message (tools match them); which flag it was follows.
+    const flags = subs.map((c) => `--cgroup ${c.controller ? `${c.controller}:` : ''}${c.path === '.' ? '/' : c.path}`);
+    if (e instanceof CgroupError)
+      throw new InvalidInputError(subs.length ? `${e.message} (${flags.join(' ')})` : e.message);
     throw e;
   }
 }

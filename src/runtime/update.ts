@@ -1,7 +1,8 @@
 // `update`: new resource limits for a live container, in runc's terms —
-// a zero or empty value means "leave as it is", a rejected update leaves the
-// previous values in place, and state.json keeps what was applied. The
-// CLI's flags become a LinuxResources in src/cli/update-flags.ts.
+// a zero or empty value means "leave as it is" (a pids limit of 0 excepted:
+// runtime-spec 1.3), a rejected update leaves the previous values in place,
+// and state.json keeps what was applied. The CLI's flags become a
+// LinuxResources in src/cli/update-flags.ts.
 import { InvalidInputError, ContainerStateError } from '../errors';
 import { warn } from '../log';
 import type { LinuxResources } from '../spec/types';
@@ -11,8 +12,8 @@ import { openContainerCgroup } from './container-cgroup';
 const isUnchanged = (v: unknown) => v === undefined || v === null || v === 0 || v === '';
 
 /**
- * Drops runc's "unchanged" values (0, ""), kernel memory (ignored, as runc does) and devices (runc's update cannot
- * change them).
+ * Drops runc's "unchanged" values (0, "", except a pids limit), kernel memory (ignored, as runc does) and
+ * devices (runc's update cannot change them).
  */
 export function normalizeUpdate(input: LinuxResources, previous: LinuxResources | undefined): LinuxResources {
   const r = JSON.parse(JSON.stringify(input ?? {})) as LinuxResources;
@@ -44,7 +45,8 @@ export function normalizeUpdate(input: LinuxResources, previous: LinuxResources 
   }
   if (r.blockIO && isUnchanged(r.blockIO.weight)) delete r.blockIO.weight;
   if (r.blockIO && Object.keys(r.blockIO).length === 0) delete r.blockIO;
-  if (r.pids && isUnchanged(r.pids.limit)) delete r.pids;
+  // runtime-spec 1.3 and runc 1.4: a pids limit of 0 is a limit; only an absent one leaves pids.max alone.
+  if (r.pids && (r.pids.limit === undefined || r.pids.limit === null)) delete r.pids;
   return r;
 }
 
