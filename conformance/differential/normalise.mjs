@@ -8,6 +8,7 @@
  * Returns { fields: {name: string}, probeError?: string }.
  */
 export function normalise(record, suite) {
+  if (record.setupError) return { fields: {}, setupError: record.setupError };
   const fields = { accepted: String(record.accepted) };
   if (!record.accepted) return { fields, refusal: `refused (${record.create}): ${lastLine(record.stderr)}` };
   fields.start = record.start;

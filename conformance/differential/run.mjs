@@ -77,7 +77,7 @@ async function pool(items, n, fn) {
 
 /** One variant's verdict: its differences (each explained or not) and its problems. */
 function judge(variant, a, b, explanations) {
-  const problems = [];
+  const problems = [a, b].filter((n) => n.setupError).map((n) => `the variant's setup failed: ${n.setupError}`);
   for (const [name, n] of [
     ['runtime', a],
     ['reference', b],

@@ -49,7 +49,9 @@ async function startHolder(flags) {
     } catch {}
     await new Promise((r) => setTimeout(r, 10));
   }
-  process.kill(child.pid, 'SIGKILL');
+  try {
+    process.kill(child.pid, 'SIGKILL');
+  } catch {}
   throw new Error(`unshare ${flags.join(' ')} did not start`);
 }
 
@@ -89,15 +91,21 @@ export async function runVariant(suite, runtime, variant) {
     rootDevice: suite.rootDevice,
     hostDir: (name) => hostDir(bundle, name),
     hook: (name) => hook(bundle, name),
-    holder: async (name, flags) => {
+    holder: async (name, flags, idMap) => {
       const pid = await startHolder(flags);
       holders.push({ name, pid });
+      // Root of the parent namespace may write any map of a child user namespace (no newuidmap needed).
+      if (idMap) for (const f of ['uid_map', 'gid_map']) fs.writeFileSync(`/proc/${pid}/${f}`, idMap);
       return pid;
     },
   };
   const id = `diff-${process.pid}-${runtime.name}-${variant.name}`;
   try {
-    await variant.edit(config, ctx);
+    try {
+      await variant.edit(config, ctx);
+    } catch (e) {
+      return { bundle, id, setupError: e.message };
+    }
     fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config, null, 2));
     const record = { bundle, id, cgroupsPath, holders: holderInodes(holders) };
     await lifecycle(runtime, suite, bundle, id, record);

@@ -6,10 +6,10 @@
 //   { name, section, expect: 'accept' | 'refuse', edit(config, ctx) }
 //
 // `section` is the config.md / config-linux.md section the variant exercises.
-// ctx (runner.mjs): rootfs, bundle,
-// hostDir(name) → a host directory with a file in it, holder(name, unshareFlags)
-// → a pid holding new namespaces, hook(name) → a hook recording its run,
-// rootDevice → "major:minor" of the filesystem holding the bundles.
+// ctx (runner.mjs): rootfs, bundle; hostDir(name) → a host directory with a
+// file in it; holder(name, unshareFlags, idMap?) → a pid holding new namespaces
+// (idMap: its user namespace's uid and gid map); hook(name) → a hook recording
+// its run; rootDevice → "major:minor" of the filesystem holding the bundles.
 const MiB = 1024 * 1024;
 /** process.args running the probe (/probe in the rootfs) with these options. */
 const probe = (...args) => ['/probe', ...args];
@@ -273,19 +273,33 @@ export const variants = [
     ['network', '--net'],
     ['ipc', '--ipc'],
     ['uts', '--uts'],
+    ['cgroup', '--cgroup'],
   ].map(([type, flag]) => ({
     name: `ns-path-${type}`,
     section: `config-linux.md#namespaces (path: join an existing ${type} namespace)`,
     expect: 'accept',
     edit: async (c, x) => {
       const pid = await x.holder(type, [flag]);
-      const file = { network: 'net', ipc: 'ipc', uts: 'uts' }[type];
-      c.linux.namespaces = c.linux.namespaces.map((n) =>
-        n.type === type ? { type, path: `/proc/${pid}/ns/${file}` } : n,
-      );
+      const file = { network: 'net', ipc: 'ipc', uts: 'uts', cgroup: 'cgroup' }[type];
+      const joined = { type, path: `/proc/${pid}/ns/${file}` };
+      c.linux.namespaces = [...c.linux.namespaces.filter((n) => n.type !== type), joined];
       if (type === 'uts') delete c.hostname;
     },
   })),
+  {
+    name: 'ns-path-user',
+    section: 'config-linux.md#namespaces (path: join an existing user namespace, with its mappings)',
+    expect: 'accept',
+    edit: async (c, x) => {
+      const pid = await x.holder('user', ['--user', '--net'], '0 100000 65536');
+      c.linux.namespaces = c.linux.namespaces.map((n) =>
+        n.type === 'network' ? { type: 'network', path: `/proc/${pid}/ns/net` } : n,
+      );
+      c.linux.namespaces.push({ type: 'user', path: `/proc/${pid}/ns/user` });
+      c.linux.uidMappings = userMapping;
+      c.linux.gidMappings = userMapping;
+    },
+  },
   // ---- config-linux.md: devices, cgroups, sysctl, seccomp, paths, propagation, personality ----
   {
     name: 'devices',
@@ -389,7 +403,7 @@ export const variants = [
       delete c.linux.readonlyPaths;
     },
   },
-  ...['slave', 'private', 'rslave', 'rprivate', 'shared'].map((p) => ({
+  ...['slave', 'private', 'rslave', 'rprivate', 'shared', 'rshared', 'unbindable'].map((p) => ({
     name: `rootfs-propagation-${p}`,
     section: 'config-linux.md#rootfs-mount-propagation',
     expect: 'accept',
