@@ -334,6 +334,16 @@ export const variants = [
     },
   },
   {
+    name: 'cgroup-pids-small',
+    section: 'config-linux.md#pids (a limit of 5: the init must work under it, as runc)',
+    expect: 'accept',
+    edit: (c) => {
+      c.mounts.push(cgroupMount);
+      c.linux.resources.pids = { limit: 5 };
+      c.process.args = probe('--file', '/sys/fs/cgroup/pids/pids.max');
+    },
+  },
+  {
     name: 'cgroup-blockio',
     section: 'config-linux.md#block-io',
     expect: 'accept',
