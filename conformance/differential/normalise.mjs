@@ -14,7 +14,7 @@ export function normalise(record, suite) {
   fields.start = record.start;
   fields.exit = record.exit;
   const swap = replacer(record, suite);
-  for (const [k, v] of Object.entries(record.hooks)) fields[`hooks.${k}`] = hookValue(k, v, swap);
+  for (const [k, v] of Object.entries(record.hooks)) Object.assign(fields, hookFields(k, v, swap));
   if (!record.stdout.trim()) return { fields, probeError: `no probe output; stderr: ${record.stderr.trim()}` };
   let probe;
   try {
@@ -58,16 +58,30 @@ function replacer(record, suite) {
   return (text) => pairs.reduce((t, [from, to]) => t.split(from).join(to), text);
 }
 
-/** A hook's record: the state it read on stdin (pid dropped: it differs per run) or the order file. */
-function hookValue(name, text, swap) {
-  if (!name.endsWith('.json')) return swap(text).trim().split('\n').join(',');
+/**
+ * A hook's record: the order file as one field, or each member of the state
+ * the hook read on stdin as its own field (pid only as "number": it differs per run).
+ */
+function hookFields(name, text, swap) {
+  if (!name.endsWith('.json')) return { [`hooks.${name}`]: swap(text).trim().split('\n').join(',') };
+  const hook = name.replace(/\.json$/, '');
   try {
     const state = JSON.parse(swap(text));
     if (typeof state.pid === 'number') state.pid = 'number';
-    return JSON.stringify(state, Object.keys(state).sort());
+    return Object.fromEntries(Object.entries(state).map(([k, v]) => [`hooks.${hook}.${k}`, JSON.stringify(sorted(v))]));
   } catch {
-    return `not JSON: ${text.slice(0, 100)}`;
+    return { [`hooks.${hook}`]: `not JSON: ${text.slice(0, 100)}` };
   }
+}
+
+function sorted(v) {
+  return v && typeof v === 'object' && !Array.isArray(v)
+    ? Object.fromEntries(
+        Object.keys(v)
+          .sort()
+          .map((k) => [k, sorted(v[k])]),
+      )
+    : v;
 }
 
 /** env as NAME → value (repeated names: every value, in order). */
