@@ -112,7 +112,10 @@ export async function runVariant(suite, runtime, variant) {
     return record;
   } finally {
     await exec(runtime.binary, ['--root', runtime.stateRoot, 'delete', '--force', id], files(bundle, 'cleanup'));
-    for (const h of holders) process.kill(h.pid, 'SIGKILL');
+    for (const h of holders)
+      try {
+        process.kill(h.pid, 'SIGKILL');
+      } catch {}
   }
 }
 
@@ -131,7 +134,7 @@ async function lifecycle(runtime, suite, bundle, id, record) {
     read(report)
       .split('\n')
       .filter(Boolean)
-      .map((l) => [l.split(' ').slice(0, -2).join(' '), l.split(' ').slice(-2).join(' ')]),
+      .map((l) => l.match(/^(cmd \d+|container) (.*)$/)?.slice(1) ?? ['?', l]),
   );
   record.accepted = steps['cmd 0'] === 'exit 0';
   record.create = steps['cmd 0'] ?? 'did not finish';
