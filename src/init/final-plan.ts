@@ -6,6 +6,7 @@ import type { Hook, Process, State } from '../spec/types';
 import type { CompiledSeccompJSON } from '../seccomp/compile';
 import { prepareFilter } from '../seccomp/load';
 import { prepareUserSwitch } from '../linux/credentials';
+import { dedupEnv } from './environ';
 import { withHome } from '../linux/passwd';
 import { hookName, hookFailure, hookCommand, hookError } from '../hooks/run';
 import { FINISH_STEP, type FinalPlan, type FinishFailure } from '../sys/native';
@@ -45,7 +46,7 @@ export function finalPlan(proc: Process, exe: string, s: FinalInputs): FinalPlan
     path: exe,
     argv: proc.args ?? [],
     // Read while / is the container's and nothing stops the read yet (user switch, seccomp).
-    env: withHome(proc.env, proc.user?.uid ?? 0),
+    env: withHome(dedupEnv(proc.env ?? []), proc.user?.uid ?? 0),
     stderrFd: s.stderrFd,
   };
 }

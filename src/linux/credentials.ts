@@ -63,8 +63,8 @@ export interface UserSwitch {
   groups?: number[];
   uid: number;
   gid: number;
-  /** The sets to capset after the switch, and the ambient caps the kernel will raise; undefined: leave caps alone. */
-  caps?: { effective: bigint; permitted: bigint; inheritable: bigint; ambient: bigint };
+  /** The sets to capset after the switch, and the ambient caps the kernel will raise. */
+  caps: { effective: bigint; permitted: bigint; inheritable: bigint; ambient: bigint };
 }
 
 /**
@@ -74,12 +74,13 @@ export interface UserSwitch {
  * on the thread that will execve: by tsrun_finish, or by applyUser.
  */
 export function prepareUserSwitch(user: User, capabilities: LinuxCapabilities | undefined): UserSwitch {
-  const plan = capabilities ? planCaps(capabilities) : undefined;
-  if (plan) dropBoundingSet(plan.bounding);
+  // No capabilities object means no capabilities, the bounding set included, as in runc: keeping the
+  // runtime's own would hand a container every capability of its caller.
+  const plan = planCaps(capabilities ?? {});
+  dropBoundingSet(plan.bounding);
   giveStdioTo(user.uid);
   const groups = groupsToSet(user);
   if (user.umask !== undefined) umask(user.umask);
-  if (!plan) return { groups, uid: user.uid, gid: user.gid };
   // The kernel only raises what is both permitted and inheritable; runc goes
   // on silently (runc spec's own default asks for ambient caps without
   // inheritable ones), so only --debug says so.
@@ -95,21 +96,18 @@ export function prepareUserSwitch(user: User, capabilities: LinuxCapabilities | 
  * Switches to the container user and sets the capability sets. Order matters:
  * the bounding set is dropped while still root (needs CAP_SETPCAP), caps are
  * kept across setresuid with PR_SET_KEEPCAPS, then capset and ambient.
- * Without a capabilities object nothing is changed about capabilities (a
- * non-root user then loses them all at setresuid, as the kernel does).
+ * Without a capabilities object every set ends empty, as with empty lists.
  * A container's process gets the same from tsrun_finish, in native code.
  */
 export function applyUser(user: User, capabilities: LinuxCapabilities | undefined): void {
   const s = prepareUserSwitch(user, capabilities);
   if (s.groups) setgroups(s.groups);
-  if (s.caps) setKeepCaps(true);
+  setKeepCaps(true);
   setresgid(s.gid);
   setresuid(s.uid);
-  if (s.caps) {
-    setKeepCaps(false);
-    capset(s.caps);
-    raiseAmbient(s.caps.ambient);
-  }
+  setKeepCaps(false);
+  capset(s.caps);
+  raiseAmbient(s.caps.ambient);
 }
 
 export function applyNoNewPrivileges(on: boolean | undefined): void {

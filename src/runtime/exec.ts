@@ -159,7 +159,8 @@ type ExecFds = Pick<ExecPlan, 'mntFd' | 'consoleFd' | 'stderrFd' | 'log'>;
 
 function execPlan(o: ExecOptions, saved: Saved, config: Spec, fds: ExecFds): ExecPlan {
   return {
-    process: o.process,
+    // A process without capabilities (exec --process) gets the container's, as in runc; none if it has none.
+    process: { ...o.process, capabilities: o.process.capabilities ?? config.process?.capabilities },
     ...fds,
     preserveFds: o.preserveFds,
     seccomp: config.linux?.seccomp ? compiledToJSON(compileSeccomp(config.linux.seccomp)) : undefined,
