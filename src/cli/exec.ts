@@ -154,6 +154,7 @@ async function runExec(a: ExecArgs): Promise<number> {
       detach: a.detach,
       pidFile: last(a['pid-file']),
       consoleSocket: last(a['console-socket']),
+      processFile,
       preserveFds,
       ignorePaused: a['ignore-paused'],
       cgroups,

@@ -45,6 +45,8 @@ export interface ChildSpec {
   terminal: boolean;
   consoleSocket?: string;
   executable?: string;
+  /** Wraps the clone (exec: on execCPUAffinity.initial's CPUs, so the child starts there). */
+  aroundClone?: (clone: () => number) => number;
   /**
    * exec: the child goes into the container's cgroup (in `prepare`) only
    * once it runs tsrun init from the read-only bind (waitUntilExecd), never
@@ -151,8 +153,8 @@ function spawnThroughHelper(s: ChildSpec, io: ChildEnds): number {
   const keep = [0, 1, 2, ...s.keepFds, io.childEnd];
   if (io.consoleFd !== undefined) keep.push(io.consoleFd);
   if (io.stderr.stderrFd !== undefined) keep.push(io.stderr.stderrFd);
-  try {
-    return nativeSpawn({
+  const clone = () =>
+    nativeSpawn({
       syncFd: io.childEnd,
       joins: s.namespaces.joins,
       unshareFlags: s.namespaces.unshareFlags,
@@ -163,6 +165,8 @@ function spawnThroughHelper(s: ChildSpec, io: ChildEnds): number {
       argv: ['tsrun', INIT_COMMAND, String(io.childEnd)],
       env: CHILD_ENV,
     });
+  try {
+    return s.aroundClone ? s.aroundClone(clone) : clone();
   } finally {
     closeQuiet(io.childEnd);
   }
