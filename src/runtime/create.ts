@@ -37,6 +37,8 @@ export interface CreateOptions {
   bundle: string;
   pidFile?: string;
   consoleSocket?: string;
+  /** An AF_UNIX socket that gets a pidfd of the init (runc's --pidfd-socket). */
+  pidfdSocket?: string;
   noPivot: boolean;
   noNewKeyring: boolean;
   preserveFds: number;
@@ -159,6 +161,7 @@ function initSpec(c: Creating): ChildSpec {
     keepFds,
     terminal: !!b.config.process?.terminal,
     consoleSocket: opts.consoleSocket,
+    pidfdSocket: opts.pidfdSocket ? { path: opts.pidfdSocket, name: 'standard' } : undefined,
     executable: opts.executable,
     waitForExecve: false,
     prepare: (pid, { consoleFd, stderrFd }) => {

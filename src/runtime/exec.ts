@@ -35,6 +35,8 @@ export interface ExecOptions {
   detach: boolean;
   pidFile?: string;
   consoleSocket?: string;
+  /** An AF_UNIX socket that gets a pidfd of the process (runc's --pidfd-socket). */
+  pidfdSocket?: string;
   /** Where `process` came from, for its errors (a --process file); the container's config.json otherwise. */
   processFile?: string;
   preserveFds: number;
@@ -171,6 +173,7 @@ function execSpec(
     keepFds,
     terminal: !!o.process.terminal,
     consoleSocket: o.consoleSocket,
+    pidfdSocket: o.pidfdSocket ? { path: o.pidfdSocket, name: 'setns' } : undefined,
     executable: o.executable,
     aroundClone: (clone) => withInitialAffinity(affinity, clone),
     waitForExecve: true,
