@@ -157,22 +157,30 @@ if (!isRoot) {
     env.done();
   });
 
-  t.test('bad execCPUAffinity: exec fails with 255, names the JSON path, leaves nothing', async (t) => {
+  t.test('bad execCPUAffinity or scheduler: exec fails with 255, names the JSON path, leaves nothing', async (t) => {
     const env = testEnv(t);
     const { id } = running(env, first);
     const before = psCount(env, id);
-    const cases: [Process['execCPUAffinity'], RegExp][] = [
-      [{ final: '1000' }, /: \/execCPUAffinity\/final "1000": no CPU of the list is online and allowed/],
-      [{ initial: '999' }, /: \/execCPUAffinity\/initial "999": no CPU of the list is online and allowed/],
-      [{ initial: '3-1' }, /: \/execCPUAffinity\/initial: invalid CPU range "3-1"/],
-      [{ final: '0-2000' }, /: \/execCPUAffinity\/final: invalid CPU range "0-2000"/],
-      [{ final: '0-x' }, /: \/execCPUAffinity\/final: must match pattern/],
+    const cases: [Partial<Process>, RegExp][] = [
+      [
+        { execCPUAffinity: { final: '1000' } },
+        /: \/execCPUAffinity\/final "1000": no CPU of the list is online and allowed/,
+      ],
+      [
+        { execCPUAffinity: { initial: '999' } },
+        /: \/execCPUAffinity\/initial "999": no CPU of the list is online and allowed/,
+      ],
+      [{ execCPUAffinity: { initial: '3-1' } }, /: \/execCPUAffinity\/initial: invalid CPU range "3-1"/],
+      [{ execCPUAffinity: { final: '0-2000' } }, /: \/execCPUAffinity\/final: invalid CPU range "0-2000"/],
+      [{ execCPUAffinity: { final: '0-x' } }, /: \/execCPUAffinity\/final: must match pattern/],
+      // The checks config.json's process gets at create, for exec's process.json.
+      [{ scheduler: { policy: 'SCHED_OTHER', nice: 30 } }, /: \/scheduler\/nice: 30 is outside -20..19/],
     ];
-    for (const [aff, want] of cases) {
-      const file = processFile(env, { execCPUAffinity: aff });
+    for (const [extra, want] of cases) {
+      const file = processFile(env, extra);
       const r = env.run(['exec', '-p', file, id]);
-      t.equal(r.code, 255, `${JSON.stringify(aff)}: exit 255`);
-      t.match(r.stderr, want, `${JSON.stringify(aff)}: ${r.stderr.trim()}`);
+      t.equal(r.code, 255, `${JSON.stringify(extra)}: exit 255`);
+      t.match(r.stderr, want, `${JSON.stringify(extra)}: ${r.stderr.trim()}`);
       t.ok(r.stderr.includes(file), 'names the process file');
       t.equal(psCount(env, id), before, 'no process left in the container');
     }
