@@ -28,6 +28,8 @@ export interface ExecOptions {
   /** Resolve once the process runs instead of when it exits. */
   detach?: boolean;
   consoleSocket?: string;
+  /** AF_UNIX socket that receives a pidfd of the process (runc's --pidfd-socket). */
+  pidfdSocket?: string;
   pidFile?: string;
   /** Hand the caller's fds 3 … 3+N-1 to the process. */
   preserveFds?: number;
@@ -91,6 +93,7 @@ export class Container {
     if (!opts.detach) {
       const pidFile = checkOptionalPath('pidFile', opts.pidFile);
       const consoleSocket = checkOptionalPath('consoleSocket', opts.consoleSocket);
+      const pidfdSocket = checkOptionalPath('pidfdSocket', opts.pidfdSocket);
       return execInForeground({
         root: this.root,
         id: this.id,
@@ -98,6 +101,7 @@ export class Container {
         executable: this.executable,
         pidFile,
         consoleSocket,
+        pidfdSocket,
         preserveFds,
         ignorePaused: !!opts.ignorePaused,
       });
@@ -110,6 +114,7 @@ export class Container {
         detach: !!opts.detach,
         pidFile: checkOptionalPath('pidFile', opts.pidFile),
         consoleSocket: checkOptionalPath('consoleSocket', opts.consoleSocket),
+        pidfdSocket: checkOptionalPath('pidfdSocket', opts.pidfdSocket),
         preserveFds,
         ignorePaused: !!opts.ignorePaused,
         cgroups: [],

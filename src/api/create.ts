@@ -24,6 +24,8 @@ export interface CreateContainerOptions {
   config?: Spec;
   /** AF_UNIX socket that receives the pty master of a process.terminal container. */
   consoleSocket?: string;
+  /** AF_UNIX socket that receives a pidfd of the init (runc's --pidfd-socket). */
+  pidfdSocket?: string;
   pidFile?: string;
   /** Hand the caller's fds 3 … 3+N-1 to the container's process. */
   preserveFds?: number;
@@ -67,6 +69,7 @@ export async function createContainer(opts: CreateContainerOptions): Promise<Con
     loaded,
     pidFile: checkOptionalPath('pidFile', opts.pidFile),
     consoleSocket: checkOptionalPath('consoleSocket', opts.consoleSocket),
+    pidfdSocket: checkOptionalPath('pidfdSocket', opts.pidfdSocket),
     noPivot: !!opts.noPivot,
     noNewKeyring: !!opts.noNewKeyring,
     preserveFds: checkCount('preserveFds', opts.preserveFds),

@@ -17,6 +17,7 @@ export interface ForegroundExec {
   process: Process;
   executable: string;
   consoleSocket?: string;
+  pidfdSocket?: string;
   pidFile?: string;
   preserveFds: number;
   ignorePaused: boolean;
@@ -34,6 +35,7 @@ function execArgs(o: ForegroundExec, processFile: string, log: string): string[]
     '--process',
     processFile,
     ...(o.consoleSocket ? ['--console-socket', o.consoleSocket] : []),
+    ...(o.pidfdSocket ? ['--pidfd-socket', o.pidfdSocket] : []),
     ...(o.pidFile ? ['--pid-file', o.pidFile] : []),
     ...(o.preserveFds ? ['--preserve-fds', String(o.preserveFds)] : []),
     ...(o.ignorePaused ? ['--ignore-paused'] : []),

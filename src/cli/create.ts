@@ -7,6 +7,7 @@ export interface CreateArgs extends GlobalArgs {
   bundle: string;
   'pid-file'?: string;
   'console-socket'?: string;
+  'pidfd-socket'?: string;
   'no-pivot': boolean;
   'no-new-keyring': boolean;
   'preserve-fds': number;
@@ -17,6 +18,10 @@ export const createFlags = {
   bundle: { alias: 'b', type: 'string', default: '.', describe: 'path to the root of the bundle directory' },
   'pid-file': { type: 'string', describe: 'file to write the process id to' },
   'console-socket': { type: 'string', describe: 'AF_UNIX socket to which the pty master is sent' },
+  'pidfd-socket': {
+    type: 'string',
+    describe: 'path to an AF_UNIX socket which will receive a file descriptor referencing the init process',
+  },
   'no-pivot': {
     type: 'boolean',
     default: false,
@@ -37,6 +42,7 @@ export function createOptions(args: CreateArgs, detach: boolean) {
     bundle: args.bundle,
     pidFile: args['pid-file'],
     consoleSocket: args['console-socket'],
+    pidfdSocket: args['pidfd-socket'],
     noPivot: args['no-pivot'],
     noNewKeyring: args['no-new-keyring'],
     preserveFds: args['preserve-fds'],

@@ -24,6 +24,7 @@ interface ExecArgs extends GlobalArgs {
   command?: string[];
   '--'?: string[];
   'console-socket'?: string | string[];
+  'pidfd-socket'?: string | string[];
   cwd?: string | string[];
   env?: string | string[];
   tty: boolean;
@@ -47,6 +48,10 @@ export const execFlags = {
     describe:
       'path to an AF_UNIX socket which will receive a file descriptor referencing ' +
       "the master end of the console's pseudoterminal",
+  },
+  'pidfd-socket': {
+    type: 'string',
+    describe: 'path to an AF_UNIX socket which will receive a file descriptor referencing the exec process',
   },
   cwd: { type: 'string', describe: 'current working directory in the container' },
   env: { alias: 'e', type: 'string', describe: 'set environment variables' },
@@ -154,6 +159,8 @@ async function runExec(a: ExecArgs): Promise<number> {
       detach: a.detach,
       pidFile: last(a['pid-file']),
       consoleSocket: last(a['console-socket']),
+      pidfdSocket: last(a['pidfd-socket']),
+      processFile,
       preserveFds,
       ignorePaused: a['ignore-paused'],
       cgroups,

@@ -11,7 +11,7 @@ import { applyRlimits } from '../linux/rlimits';
 import { applyOomScoreAdj } from '../linux/oom-score';
 import { applyApparmor } from '../linux/lsm';
 import { resolveExecutable } from '../linux/path-lookup';
-import { applyPersonality } from '../linux/sched';
+import { applySchedulingAttrs } from '../linux/sched';
 import { applyMemoryPolicy } from '../linux/mempolicy';
 import { setupConsole } from '../linux/terminal';
 import { CLONE, setns, unshare } from '../sys/ns';
@@ -61,7 +61,8 @@ export function enterAndExec(chan: ChildChannel, handed: ExecPlan): never {
   enterCwd(cwd);
   const exe = resolveExecutable(proc.args?.[0] ?? '', proc.env, cwd);
   refuseOwnExecutable(exe, proc.args?.[0] ?? '');
-  applyPersonality(plan.personality);
+  // As the init's (runc 1.2+ gives exec's process scheduler and ioPriority too).
+  applySchedulingAttrs(proc, plan.personality);
   // The container's policy, as runc gives an exec'd process.
   applyMemoryPolicy(plan.memoryPolicy);
   chan.send({ type: Msg.Ready });

@@ -30,7 +30,7 @@ import { releaseMemoryFds } from '../sys/memory-library';
 import type { Process, Spec, State } from '../spec/types';
 import { createCwd, enterCwd } from './cwd';
 import { receiveBindSources } from '../protocol/bind-sources';
-import { applyScheduler, applyIoPriority, applyCpuAffinity, applyPersonality } from '../linux/sched';
+import { applySchedulingAttrs } from '../linux/sched';
 import { applyMemoryPolicy } from '../linux/mempolicy';
 
 let chan: ChildChannel;
@@ -188,10 +188,7 @@ function prepareProcess(config: Spec, proc: Process): string {
 /** After start: scheduling, then the user, capabilities, seccomp and execve (become.ts). */
 function becomeAfterStart(plan: InitPlan, proc: Process, exe: string, notifySocket: number | undefined): never {
   const { config } = plan;
-  applyScheduler(proc.scheduler);
-  applyIoPriority(proc.ioPriority);
-  applyCpuAffinity(0, proc.execCPUAffinity?.final, '/process/execCPUAffinity/final');
-  applyPersonality(config.linux?.personality);
+  applySchedulingAttrs(proc, config.linux?.personality);
   return becomeProcess(proc, exe, {
     preserveFds: plan.preserveFds,
     keepOpen: [startFd, plan.log.fd],

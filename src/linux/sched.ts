@@ -1,8 +1,12 @@
-// process.scheduler, process.ioPriority, process.execCPUAffinity and
-// linux.personality: applied to the init's main thread just before execve,
-// so they are what the container's program starts with.
-import type { Scheduler, LinuxIOPriority, LinuxPersonality } from '../spec/types';
-import { schedSetattr, ioprioSet, setAffinity, personality } from '../sys/sched';
+// process.scheduler, process.ioPriority and linux.personality: applied to
+// the main thread of the init and of exec's process just before execve, so
+// they are what the container's program starts with. CPU affinity: reset for
+// every new process, process.execCPUAffinity for exec's (never the init's).
+import type { Scheduler, LinuxIOPriority, LinuxPersonality, Process } from '../spec/types';
+import { schedSetattr, ioprioSet, setAffinity, getAffinity, personality } from '../sys/sched';
+import { InvalidInputError } from '../errors';
+import { isErrno } from '../sys/libc';
+import { warn, debug } from '../log';
 import { listMask } from './id-list';
 
 const POLICY: Record<Scheduler['policy'], number> = {
@@ -57,8 +61,91 @@ export function cpuListMask(list: string, where: string): Uint8Array {
   return listMask(list, 128, 'CPU', where);
 }
 
-export function applyCpuAffinity(pid: number, list: string | undefined, where: string): void {
-  if (list) setAffinity(pid, cpuListMask(list, where), list);
+/** The process's scheduling attributes, shared by the init and exec's process (the calling thread). */
+export function applySchedulingAttrs(proc: Pick<Process, 'scheduler' | 'ioPriority'>, p?: LinuxPersonality): void {
+  applyScheduler(proc.scheduler);
+  applyIoPriority(proc.ioPriority);
+  applyPersonality(p);
+}
+
+/** 64K CPUs, runc 1.4's bound (1.4.0 used 1024; the kernel clamps either to the same set here). */
+const MASK_BYTES = (64 * 1024) / 8;
+
+/**
+ * As runc 1.4 (tryResetCPUAffinity): every bit of a 64K-CPU mask set. The
+ * kernel clamps it to the CPUs that exist and to the task's cpuset, so a new
+ * process gets what its cgroup allows, not the caller's (e.g. taskset's)
+ * affinity; since Linux 6.2 joining a cpuset no longer resets it. A failure
+ * is a warning there too.
+ */
+export function resetCpuAffinity(pid: number): void {
+  try {
+    setAffinity(pid, new Uint8Array(MASK_BYTES).fill(0xff), `${pid}, all CPUs`);
+    debug('CPU affinity reset to all CPUs', { pid });
+  } catch (e) {
+    warn(`resetting the CPU affinity of pid ${pid} failed -- the container process may inherit tsrun's: ${String(e)}`);
+  }
+}
+
+/** process.execCPUAffinity parsed: `where` names the JSON object ("/process/execCPUAffinity"). */
+export interface ExecAffinity {
+  initial?: { list: string; mask: Uint8Array };
+  final?: { list: string; mask: Uint8Array };
+  where: string;
+}
+
+export function execAffinity(aff: Process['execCPUAffinity'], where: string): ExecAffinity {
+  const parse = (which: 'initial' | 'final') => {
+    const list = aff?.[which];
+    if (!list) return undefined;
+    try {
+      return { list, mask: cpuListMask(list, `${where}/${which}`) };
+    } catch (e) {
+      throw new InvalidInputError((e as Error).message);
+    }
+  };
+  return { initial: parse('initial'), final: parse('final'), where };
+}
+
+/** EINVAL: no CPU of the list is there (or in the cpuset): said with the JSON path. */
+function pin(pid: number, a: ExecAffinity, which: 'initial' | 'final'): void {
+  const { list, mask } = a[which]!;
+  try {
+    setAffinity(pid, mask, `${pid}, ${list}`);
+  } catch (e) {
+    const why = isErrno(e, 'EINVAL') ? ': no CPU of the list is online and allowed' : '';
+    throw new InvalidInputError(`${a.where}/${which} ${JSON.stringify(list)}${why} (${String((e as Error).message)})`);
+  }
+}
+
+/**
+ * Runs `clone` (the child is cloned from this thread) on the `initial` CPUs,
+ * so that the child starts there and stays there until it is in the
+ * container's cgroup (runc: a thread set aside for the clone); this thread
+ * gets its own affinity back at once.
+ */
+export function withInitialAffinity<T>(a: ExecAffinity, clone: () => T): T {
+  if (!a.initial) return clone();
+  const own = getAffinity(0, MASK_BYTES);
+  pin(0, a, 'initial');
+  debug(`exec: CPU affinity ${a.initial.list} (initial, before the cgroup)`);
+  try {
+    return clone();
+  } finally {
+    setAffinity(0, own, "the caller's own");
+  }
+}
+
+/**
+ * Once the child is in the container's cgroup: `final`, or, with no
+ * execCPUAffinity at all, the reset every new process gets (runc 1.2+).
+ * With `initial` alone the affinity stays (config.md: the kernel decides).
+ */
+export function applyFinalAffinity(pid: number, a: ExecAffinity): void {
+  if (a.final) {
+    pin(pid, a, 'final');
+    debug(`exec: CPU affinity ${a.final.list} (final, in the cgroup)`, { pid });
+  } else if (!a.initial) resetCpuAffinity(pid);
 }
 
 const PER_LINUX = 0x0000;

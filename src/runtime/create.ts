@@ -19,7 +19,7 @@ import { planNamespaces, closeNamespaces, type NamespacePlan } from '../linux/na
 import { open, O, mkfifo, closeQuiet } from '../sys/fs';
 import { createCgroup, CgroupError, type CgroupManager } from '../cgroups';
 import { compileSeccomp, compiledToJSON, type CompiledSeccompJSON } from '../seccomp/compile';
-import { applyCpuAffinity } from '../linux/sched';
+import { resetCpuAffinity } from '../linux/sched';
 import { cleanPath } from '../linux/in-root';
 import { Msg } from '../protocol/messages';
 import type { InitPlan } from '../protocol/plans';
@@ -37,6 +37,8 @@ export interface CreateOptions {
   bundle: string;
   pidFile?: string;
   consoleSocket?: string;
+  /** An AF_UNIX socket that gets a pidfd of the init (runc's --pidfd-socket). */
+  pidfdSocket?: string;
   noPivot: boolean;
   noNewKeyring: boolean;
   preserveFds: number;
@@ -159,6 +161,7 @@ function initSpec(c: Creating): ChildSpec {
     keepFds,
     terminal: !!b.config.process?.terminal,
     consoleSocket: opts.consoleSocket,
+    pidfdSocket: opts.pidfdSocket ? { path: opts.pidfdSocket, name: 'standard' } : undefined,
     executable: opts.executable,
     waitForExecve: false,
     prepare: (pid, { consoleFd, stderrFd }) => {
@@ -176,7 +179,7 @@ function initSpec(c: Creating): ChildSpec {
 
 /**
  * The init's pid recorded, then what must precede its plan: its cgroup
- * (before it makes its cgroup namespace), CPU affinity, network devices,
+ * (before it makes its cgroup namespace), CPU affinity reset, network devices,
  * and the bind sources it may not reach itself. Returns those.
  */
 function placeInit(c: Creating, initPid: number): BindSource[] {
@@ -189,7 +192,8 @@ function placeInit(c: Creating, initPid: number): BindSource[] {
   c.container.write(st);
   // The device rules follow once the init has made the device nodes (its "hooks" request).
   c.cgroup.apply(initPid, { deferDevices: true });
-  applyCpuAffinity(initPid, config.process?.execCPUAffinity?.initial, '/process/execCPUAffinity/initial');
+  // Not the caller's affinity, but what its cpuset allows (runc 1.2+); execCPUAffinity is exec's only (config.md).
+  resetCpuAffinity(initPid);
   // Now that the init has its network namespace, before it sets up the rootfs and any hook runs (as crun).
   c.netDevices = moveNetDevices(config, initPid, c.opts.id);
   // A user-namespaced init may not reach every source: opened for it, as runc.

@@ -13,6 +13,7 @@ import { CgroupHandle, type SavedCgroup } from '../cgroups/handle';
 import { CgroupError } from '../cgroups/files';
 import { compileSeccomp, compiledToJSON } from '../seccomp/compile';
 import { NS_FLAG, NS_PROC_NAME } from '../linux/namespaces';
+import { execAffinity, withInitialAffinity, applyFinalAffinity, type ExecAffinity } from '../linux/sched';
 import { open, O, closeQuiet } from '../sys/fs';
 import { setChildSubreaper } from '../sys/process';
 import { Msg } from '../protocol/messages';
@@ -34,6 +35,10 @@ export interface ExecOptions {
   detach: boolean;
   pidFile?: string;
   consoleSocket?: string;
+  /** An AF_UNIX socket that gets a pidfd of the process (runc's --pidfd-socket). */
+  pidfdSocket?: string;
+  /** Where `process` came from, for its errors (a --process file); the container's config.json otherwise. */
+  processFile?: string;
   preserveFds: number;
   ignorePaused: boolean;
   /** --user as typed, resolved inside the container. */
@@ -117,18 +122,48 @@ function closeJoins(j: Joins): void {
   closeQuiet(j.mntFd);
 }
 
+/**
+ * runc's exec: the process's own scheduler, ioPriority and execCPUAffinity,
+ * or the container's (config.json's process) where it has none.
+ */
+function withContainerDefaults(p: Process, base: Process | undefined): Process {
+  const pick = <K extends 'scheduler' | 'ioPriority' | 'execCPUAffinity'>(k: K) => p[k] ?? base?.[k];
+  return {
+    ...p,
+    scheduler: pick('scheduler'),
+    ioPriority: pick('ioPriority'),
+    execCPUAffinity: pick('execCPUAffinity'),
+  };
+}
+
+/** The JSON object its execCPUAffinity came from, for errors. */
+function affinityWhere(o: ExecOptions): string {
+  return o.process.execCPUAffinity && o.processFile
+    ? `${o.processFile}: /execCPUAffinity`
+    : 'config.json: /process/execCPUAffinity';
+}
+
 /** Spawns the process into the container and waits until it runs (or says why not). */
 function startProcess(o: ExecOptions, saved: Saved, config: Spec, preserved: number[]): Spawned {
+  const process = withContainerDefaults(o.process, config.process);
+  const affinity = execAffinity(process.execCPUAffinity, affinityWhere(o));
   const j = openJoins(saved.pid, config);
   try {
-    return spawnChild(execSpec(o, saved, config, j, preserved));
+    return spawnChild(execSpec({ ...o, process }, saved, config, j, preserved, affinity));
   } finally {
     closeJoins(j);
   }
 }
 
 /** The process: the init's namespaces joined, its cgroup once it runs tsrun init, its plan. */
-function execSpec(o: ExecOptions, saved: Saved, config: Spec, j: Joins, preserved: number[]): ChildSpec {
+function execSpec(
+  o: ExecOptions,
+  saved: Saved,
+  config: Spec,
+  j: Joins,
+  preserved: number[],
+  affinity: ExecAffinity,
+): ChildSpec {
   const log = logForChild();
   const keepFds = [...preserved, ...log.keep];
   if (j.mntFd !== undefined) keepFds.push(j.mntFd);
@@ -141,12 +176,15 @@ function execSpec(o: ExecOptions, saved: Saved, config: Spec, j: Joins, preserve
     keepFds,
     terminal: !!o.process.terminal,
     consoleSocket: o.consoleSocket,
+    pidfdSocket: o.pidfdSocket ? { path: o.pidfdSocket, name: 'setns' } : undefined,
     executable: o.executable,
+    aroundClone: (clone) => withInitialAffinity(affinity, clone),
     waitForExecve: true,
     prepare: (pid, { consoleFd, stderrFd }) => {
       // In every hierarchy before it runs anything: limits, freezing and kill --all cover it.
       if (saved.cgroup) joinCgroup(new CgroupHandle(saved.cgroup as SavedCgroup), pid, o.cgroups);
       else if (o.cgroups.length) throw new InvalidInputError(`--cgroup: container ${saved.id} has no cgroup`);
+      applyFinalAffinity(pid, affinity);
       const plan = execPlan(o, saved, config, { mntFd: j.mntFd, consoleFd, stderrFd, log: log.target });
       return { plan: { type: Msg.Exec, plan } };
     },

@@ -20,7 +20,7 @@ import { INIT_COMMAND, Msg, exhausted, unexpectedMessage, type ParentMessage } f
 import { sendBindSources } from '../protocol/bind-sources';
 import { ownExecutable, reportedError, spawnHandshake, waitUntilExecd } from './spawn-handshake';
 import { receiveConsoleMaster } from './tty-proxy';
-import { connectConsole, writePidFile } from './handover';
+import { connectConsole, connectPidfdSocket, sendPidfd, writePidFile } from './handover';
 import { quietStderr, type QuietStderr } from './child-stdio';
 
 /** What the child gets once it is in place: its plan, and the bind sources that follow it (create). */
@@ -44,7 +44,11 @@ export interface ChildSpec {
   keepFds: number[];
   terminal: boolean;
   consoleSocket?: string;
+  /** --pidfd-socket: a pidfd of the process is sent there once it is ready, with runc's word for its kind. */
+  pidfdSocket?: { path: string; name: 'standard' | 'setns' };
   executable?: string;
+  /** Wraps the clone (exec: on execCPUAffinity.initial's CPUs, so the child starts there). */
+  aroundClone?: (clone: () => number) => number;
   /**
    * exec: the child goes into the container's cgroup (in `prepare`) only
    * once it runs tsrun init from the read-only bind (waitUntilExecd), never
@@ -89,6 +93,8 @@ export function spawnChild(s: ChildSpec): Spawned {
     if (bindSources) sendBindSources(chan, bindSources);
     awaitReady(chan, s, pid);
     if (s.readUntilExecve) awaitExecve(chan, s);
+    // As runc: after the console's master, before the pid file.
+    if (io.pidfdSocket !== undefined) sendPidfd(io.pidfdSocket, pid, s.pidfdSocket!.name);
     if (s.pidFile) writePidFile(s.pidFile, pid);
     const consoleMaster = io.consoleReceiver !== undefined ? receiveConsoleMaster(io.consoleReceiver) : undefined;
     return { pid, consoleMaster };
@@ -112,6 +118,8 @@ interface ChildEnds {
   consoleReceiver?: number;
   /** /dev/null on its fd 2 while it runs tsrun, its stderr kept aside (child-stdio.ts). */
   stderr: QuietStderr;
+  /** --pidfd-socket, connected before anything starts. */
+  pidfdSocket?: number;
 }
 
 function openChildEnds(s: ChildSpec, fds: number[]): ChildEnds {
@@ -121,12 +129,14 @@ function openChildEnds(s: ChildSpec, fds: number[]): ChildEnds {
   else if (s.terminal) [consoleReceiver, consoleFd] = socketpair('stream');
   if (consoleFd !== undefined) fds.push(consoleFd);
   if (consoleReceiver !== undefined) fds.push(consoleReceiver);
+  const pidfdSocket = s.pidfdSocket ? connectPidfdSocket(s.pidfdSocket.path) : undefined;
+  if (pidfdSocket !== undefined) fds.push(pidfdSocket);
   const [parentEnd, childEnd] = socketpair('stream');
   fds.push(parentEnd);
   // Above every fd the child keeps, so that none is taken for it.
   const keep = [...s.keepFds, childEnd, consoleFd ?? 2];
   const stderr = quietStderr(Math.max(2, ...keep) + 1, fds);
-  return { parentEnd, childEnd, consoleFd, consoleReceiver, stderr };
+  return { parentEnd, childEnd, consoleFd, consoleReceiver, stderr, pidfdSocket };
 }
 
 /**
@@ -151,8 +161,8 @@ function spawnThroughHelper(s: ChildSpec, io: ChildEnds): number {
   const keep = [0, 1, 2, ...s.keepFds, io.childEnd];
   if (io.consoleFd !== undefined) keep.push(io.consoleFd);
   if (io.stderr.stderrFd !== undefined) keep.push(io.stderr.stderrFd);
-  try {
-    return nativeSpawn({
+  const clone = () =>
+    nativeSpawn({
       syncFd: io.childEnd,
       joins: s.namespaces.joins,
       unshareFlags: s.namespaces.unshareFlags,
@@ -163,6 +173,8 @@ function spawnThroughHelper(s: ChildSpec, io: ChildEnds): number {
       argv: ['tsrun', INIT_COMMAND, String(io.childEnd)],
       env: CHILD_ENV,
     });
+  try {
+    return s.aroundClone ? s.aroundClone(clone) : clone();
   } finally {
     closeQuiet(io.childEnd);
   }

@@ -4,7 +4,7 @@
 // behaviour is the default where the spec is silent. Every problem names the
 // JSON path it is about.
 import { statSync } from 'node:fs';
-import type { Spec, LinuxNamespaceType } from './types';
+import type { Spec, LinuxNamespaceType, Process } from './types';
 import { capabilityWarnings } from './capabilities';
 import { cpuListMask } from '../linux/sched';
 import { memoryPolicyErrors } from '../linux/mempolicy';
@@ -30,7 +30,6 @@ export function semanticDiagnostics(config: Spec): Diagnostic[] {
   checkTimeNamespace(config, ns, r);
   checkPathRestrictions(config, ns, r);
   checkSysctl(config, ns, r);
-  checkScheduler(config, r);
   checkProcessValues(config, r);
   checkDeviceRules(config, r);
   if (config.linux?.memoryPolicy)
@@ -223,11 +222,22 @@ function checkPathRestrictions(config: Spec, ns: NamespaceTable, r: Found): void
 function checkProcessValues(config: Spec, r: Found): void {
   const p = config.process;
   if (!p) return;
+  r.errors.push(...processValueErrors(p, '/process'));
+  r.warnings.push(...capabilityWarnings(p.capabilities, '/process/capabilities'));
+}
+
+/**
+ * A process's values the schema cannot check (scheduler, execCPUAffinity),
+ * their paths under `base`: "/process" in config.json, "" in exec's process.json.
+ */
+export function processValueErrors(p: Process, base: string): Problem[] {
+  const r: Found = { errors: [], warnings: [] };
+  checkScheduler(p.scheduler, base, r);
   for (const which of ['initial', 'final'] as const) {
     const list = p.execCPUAffinity?.[which];
-    if (list) collect(r, () => cpuListMask(list, `/process/execCPUAffinity/${which}`));
+    if (list) collect(r, () => cpuListMask(list, `${base}/execCPUAffinity/${which}`));
   }
-  r.warnings.push(...capabilityWarnings(p.capabilities, '/process/capabilities'));
+  return r.errors;
 }
 
 function collect(r: Found, check: () => unknown): void {
@@ -308,13 +318,12 @@ function isHostNetns(path: string): boolean {
   }
 }
 
-function checkScheduler(config: Spec, r: Found): void {
-  const s = config.process?.scheduler;
+function checkScheduler(s: Process['scheduler'], base: string, r: Found): void {
   if (!s) return;
   if (s.nice !== undefined && (s.nice < -20 || s.nice > 19))
-    r.errors.push(at('/process/scheduler/nice', `${s.nice} is outside -20..19`));
+    r.errors.push(at(`${base}/scheduler/nice`, `${s.nice} is outside -20..19`));
   if (s.priority && s.policy !== 'SCHED_FIFO' && s.policy !== 'SCHED_RR')
-    r.errors.push(at('/process/scheduler/priority', 'only applies to SCHED_FIFO and SCHED_RR'));
+    r.errors.push(at(`${base}/scheduler/priority`, 'only applies to SCHED_FIFO and SCHED_RR'));
   if ((s.runtime || s.deadline || s.period) && s.policy !== 'SCHED_DEADLINE')
-    r.errors.push(at('/process/scheduler', 'runtime, deadline and period only apply to SCHED_DEADLINE'));
+    r.errors.push(at(`${base}/scheduler`, 'runtime, deadline and period only apply to SCHED_DEADLINE'));
 }

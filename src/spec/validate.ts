@@ -9,6 +9,8 @@ import {
 } from './generated/validators';
 import { OCI_VERSION } from './version';
 import { configError, type Diagnostic } from './diagnostic';
+import { processValueErrors } from './semantics';
+import type { Process } from './types';
 
 export function validateConfig(doc: unknown): string[] {
   return run(configValidator, doc, 'config.json');
@@ -25,9 +27,12 @@ export function validateState(doc: unknown): string[] {
 
 /** A process.json of `exec --process`: the config's process schema, paths relative to the file. */
 export function validateProcess(doc: unknown, file: string): string[] {
-  return run(configValidator, { ociVersion: OCI_VERSION, root: { path: 'rootfs' }, process: doc }, file).map((l) =>
-    l.replace(`${file}: /process`, `${file}: `).replace(`${file}: : `, `${file}: /: `),
+  const schema = run(configValidator, { ociVersion: OCI_VERSION, root: { path: 'rootfs' }, process: doc }, file).map(
+    (l) => l.replace(`${file}: /process`, `${file}: `).replace(`${file}: : `, `${file}: /: `),
   );
+  if (schema.length) return schema;
+  // What config.json's check adds for its process (semantics.ts), relative to the file.
+  return processValueErrors(doc as Process, '').map((p) => `${file}: ${p.path}: ${p.message}`);
 }
 
 function run(validator: Validator, doc: unknown, file: string): string[] {

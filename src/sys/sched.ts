@@ -21,6 +21,7 @@ const SchedAttr = koffi.struct('tsrun_sched_attr', {
 const _schedSetattr = libc.func('long syscall(long nr, int pid, tsrun_sched_attr *attr, unsigned int flags)');
 const _ioprioSet = libc.func('long syscall(long nr, int which, int who, int ioprio)');
 const _setaffinity = libc.func('int sched_setaffinity(int pid, size_t size, const uint8_t *mask)');
+const _getaffinity = libc.func('int sched_getaffinity(int pid, size_t size, _Out_ uint8_t *mask)');
 const _personality = libc.func('int personality(unsigned long persona)');
 
 export interface SchedAttrs {
@@ -58,6 +59,13 @@ export function ioprioSet(ioprio: number, label: string): void {
 /** pid 0: the calling thread. */
 export function setAffinity(pid: number, mask: Uint8Array, label: string): void {
   check(_setaffinity(pid, mask.length, mask), 'sched_setaffinity', label);
+}
+
+/** The affinity of `pid` (0: the calling thread), as a mask of `bytes` bytes (enough for the kernel's CPUs). */
+export function getAffinity(pid: number, bytes: number): Uint8Array {
+  const mask = new Uint8Array(bytes);
+  check(_getaffinity(pid, bytes, mask), 'sched_getaffinity', String(pid));
+  return mask;
 }
 
 export function personality(persona: number, label: string): void {
