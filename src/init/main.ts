@@ -16,6 +16,7 @@ import { runHooks } from '../hooks/run';
 import { prepareRootfs, pivotRoot, finishRootfs, type RootfsPlan } from '../linux/rootfs';
 import { applyRlimits } from '../linux/rlimits';
 import { applyOomScoreAdj } from '../linux/oom-score';
+import { takeProcfsHandle } from '../linux/proc-file';
 import { applyApparmor, checkSelinuxLabel } from '../linux/lsm';
 import { resolveExecutable } from '../linux/path-lookup';
 import { setupConsole } from '../linux/terminal';
@@ -82,6 +83,9 @@ function main(): void {
   // No container process may ptrace or read this process: it still sees the host.
   setDumpable(false);
   const first = chan.receive();
+  // Before anything of the container is mounted or entered: every later
+  // /proc access goes through this handle, not the container's /proc.
+  takeProcfsHandle();
   if (first?.type === Msg.Exec) enterAndExec(chan, first.plan);
   if (first?.type !== Msg.Plan) process.exit(1);
   const plan = withContainerStderr(first.plan);

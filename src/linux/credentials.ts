@@ -2,12 +2,14 @@
 // will execve (the raw setres*id calls, capset and no_new_privs are
 // per-thread): supplementary groups, gid and uid with the capability sets
 // kept across the switch, umask, no_new_privs.
-import { readFileSync, fstatSync, fchownSync } from 'node:fs';
+import { fstatSync, fchownSync } from 'node:fs';
 import type { User, LinuxCapabilities } from '../spec/types';
 import { setgroups, setresgid, setresuid, capset, setKeepCaps, setNoNewPrivs, umask } from '../sys/process';
 import { dropBoundingSet, planCaps, raiseAmbient } from './capability-sets';
 import { capNames } from './capabilities';
 import { debug } from '../log';
+import { isErrno } from '../sys/libc';
+import { readProcFile } from './proc-file';
 
 const DEV_NULL_RDEV = (1 << 8) | 3;
 
@@ -36,11 +38,16 @@ function giveStdioTo(uid: number): void {
 }
 
 function setgroupsDenied(): boolean {
+  let text: string;
   try {
-    return readFileSync('/proc/self/setgroups', 'utf8').trim() === 'deny';
-  } catch {
-    return false;
+    // Through the runtime's procfs handle: a file the container put over its
+    // /proc/self/setgroups must not make tsrun keep the init's groups.
+    text = readProcFile('/proc/self/setgroups');
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return false; // kernels before 3.19: setgroups always allowed
+    throw err;
   }
+  return text.trim() === 'deny';
 }
 
 /** The groups to set: the additionalGids (none is an empty list), or undefined where setgroups is denied. */
