@@ -33,7 +33,7 @@ export function becomeProcess(proc: Process, exe: string, s: FinalSteps): never 
     }
   }
   const plan = finalPlan(proc, exe, s);
-  // Its last use was the plan (setgroups); the program gets no procfs of the runtime's.
+  // exec's process: its last /proc use was the plan (setgroups). The init released it before waiting.
   releaseProcfsHandle();
   s.beforeExec?.();
   // Returns only on failure. If the filter is on by then, what follows runs

@@ -16,7 +16,8 @@ import { runHooks } from '../hooks/run';
 import { prepareRootfs, pivotRoot, finishRootfs, type RootfsPlan } from '../linux/rootfs';
 import { applyRlimits } from '../linux/rlimits';
 import { applyOomScoreAdj } from '../linux/oom-score';
-import { takeProcfsHandle } from '../linux/proc-file';
+import { releaseProcfsHandle, takeProcfsHandle } from '../linux/proc-file';
+import { readSetgroupsPolicy } from '../linux/credentials';
 import { applyApparmor, checkSelinuxLabel } from '../linux/lsm';
 import { resolveExecutable } from '../linux/path-lookup';
 import { setupConsole } from '../linux/terminal';
@@ -101,6 +102,9 @@ function main(): void {
   const notifySocket = setUpRootfs(plan, proc, bindSourceFds);
   const exe = prepareProcess(config, proc);
 
+  // The init's last /proc read (the user switch after start needs it); then the handle goes.
+  readSetgroupsPolicy();
+  releaseProcfsHandle();
   debug('init: ready, waiting for start');
   chan.send({ type: Msg.Ready });
   stopListening();

@@ -37,24 +37,30 @@ function giveStdioTo(uid: number): void {
   }
 }
 
-function setgroupsDenied(): boolean {
-  let text: string;
+let setgroupsDeny: boolean | undefined;
+
+/**
+ * Reads this user namespace's setgroups policy, once (it cannot change
+ * afterwards), through the runtime's procfs handle: a file the container put
+ * over its /proc/self/setgroups must not make tsrun keep the init's groups.
+ * The init calls it before it waits for start, while it still holds the handle.
+ */
+export function readSetgroupsPolicy(): boolean {
+  if (setgroupsDeny !== undefined) return setgroupsDeny;
   try {
-    // Through the runtime's procfs handle: a file the container put over its
-    // /proc/self/setgroups must not make tsrun keep the init's groups.
-    text = readProcFile('/proc/self/setgroups');
+    setgroupsDeny = readProcFile('/proc/self/setgroups').trim() === 'deny';
   } catch (err) {
-    if (isErrno(err, 'ENOENT')) return false; // kernels before 3.19: setgroups always allowed
-    throw err;
+    if (!isErrno(err, 'ENOENT')) throw err;
+    setgroupsDeny = false; // kernels before 3.19: setgroups always allowed
   }
-  return text.trim() === 'deny';
+  return setgroupsDeny;
 }
 
 /** The groups to set: the additionalGids (none is an empty list), or undefined where setgroups is denied. */
 function groupsToSet(user: User): number[] | undefined {
   // Also with no additionalGids: the init must not pass on the groups it inherited.
   const gids = user.additionalGids ?? [];
-  if (!setgroupsDenied()) return gids;
+  if (!readSetgroupsPolicy()) return gids;
   if (gids.length > 0) {
     throw new Error(
       `cannot set additional groups [${gids.join(', ')}] (process.user.additionalGids): ` +

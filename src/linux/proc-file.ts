@@ -29,6 +29,8 @@ const PROC_ROOT_INO = 1;
 const RESOLVE_PROC = RESOLVE.BENEATH | RESOLVE.NO_XDEV | RESOLVE.NO_MAGICLINKS;
 
 let handle: { fd: number; source: ProcfsSource } | undefined;
+// Once released it is not taken again: by then the container's mounts exist.
+let released = false;
 
 /**
  * Takes the procfs handle every later /proc access goes through. Call it
@@ -39,6 +41,8 @@ export function takeProcfsHandle(
   sources: readonly ProcfsSource[] = Object.keys(PROCFS_SOURCES) as ProcfsSource[],
 ): void {
   if (handle) return;
+  if (released)
+    throw new Error("the runtime's procfs handle was released: no /proc access after that (internal error)");
   const failures: string[] = [];
   for (const source of sources) {
     let fd: number;
@@ -59,10 +63,15 @@ export function takeProcfsHandle(
   throw new Error(`no verified procfs handle: ${failures.join('; ')}`);
 }
 
-/** Closes the handle (before the container's process starts: it must not hold a procfs of the runtime). */
+/**
+ * Closes the handle for good: while the init waits for start, and when any
+ * program runs, no runtime process holds a directory that is not the
+ * container's (CVE-2024-21626).
+ */
 export function releaseProcfsHandle(): void {
   if (handle) closeQuiet(handle.fd);
   handle = undefined;
+  released = true;
 }
 
 /** Which source the handle came from (tests, debug logs). */
