@@ -16,7 +16,7 @@ import { runHooks } from '../hooks/run';
 import { prepareRootfs, pivotRoot, finishRootfs, type RootfsPlan } from '../linux/rootfs';
 import { applyRlimits } from '../linux/rlimits';
 import { applyOomScoreAdj } from '../linux/oom-score';
-import { releaseProcfsHandle, takeProcfsHandle } from '../linux/proc-file';
+import { procfsHandleSource, releaseProcfsHandle, takeProcfsHandle } from '../linux/proc-file';
 import { readSetgroupsPolicy } from '../linux/credentials';
 import { applyApparmor, checkSelinuxLabel } from '../linux/lsm';
 import { resolveExecutable } from '../linux/path-lookup';
@@ -91,6 +91,7 @@ function main(): void {
   if (first?.type !== Msg.Plan) process.exit(1);
   const plan = withContainerStderr(first.plan);
   setLogTarget(plan.log);
+  debug(`init: procfs handle from ${procfsHandleSource()}`);
   const { config } = plan;
   // Without a process (allowed until start, which then refuses) the init
   // sets up everything else and waits to be deleted.
