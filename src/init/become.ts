@@ -7,6 +7,7 @@ import { statSync } from 'node:fs';
 import type { Process } from '../spec/types';
 import { closeRange, setCloexec, CLOSE_RANGE_CLOEXEC } from '../sys/fs';
 import { nativeFinish } from '../sys/native';
+import { releaseProcfsHandle } from '../linux/proc-file';
 import { finalPlan, finalError, type FinalInputs } from './final-plan';
 
 export interface FinalSteps extends FinalInputs {
@@ -32,6 +33,8 @@ export function becomeProcess(proc: Process, exe: string, s: FinalSteps): never 
     }
   }
   const plan = finalPlan(proc, exe, s);
+  // exec's process: its last /proc use was the plan (setgroups). The init released it before waiting.
+  releaseProcfsHandle();
   s.beforeExec?.();
   // Returns only on failure. If the filter is on by then, what follows runs
   // under it: only to report the failure and exit.

@@ -10,6 +10,7 @@ import type { State } from '../spec/types';
 import { applyRlimits } from '../linux/rlimits';
 import { applyOomScoreAdj } from '../linux/oom-score';
 import { applyApparmor } from '../linux/lsm';
+import { procfsHandleSource } from '../linux/proc-file';
 import { resolveExecutable } from '../linux/path-lookup';
 import { applySchedulingAttrs } from '../linux/sched';
 import { applyMemoryPolicy } from '../linux/mempolicy';
@@ -30,6 +31,7 @@ import { setLogTarget, debug } from '../log';
 export function enterAndExec(chan: ChildChannel, handed: ExecPlan): never {
   const plan = withContainerStderr(handed);
   setLogTarget(plan.log);
+  debug(`exec: procfs handle from ${procfsHandleSource()}`);
   const proc = plan.process;
   // A seccomp notify agent's socket is a host path: connect while it is reachable.
   const notifySocket = plan.seccomp?.notify ? connectUnix(plan.seccomp.listenerPath!) : undefined;

@@ -16,6 +16,8 @@ import { runHooks } from '../hooks/run';
 import { prepareRootfs, pivotRoot, finishRootfs, type RootfsPlan } from '../linux/rootfs';
 import { applyRlimits } from '../linux/rlimits';
 import { applyOomScoreAdj } from '../linux/oom-score';
+import { procfsHandleSource, releaseProcfsHandle, takeProcfsHandle } from '../linux/proc-file';
+import { readSetgroupsPolicy } from '../linux/credentials';
 import { applyApparmor, checkSelinuxLabel } from '../linux/lsm';
 import { resolveExecutable } from '../linux/path-lookup';
 import { setupConsole } from '../linux/terminal';
@@ -82,10 +84,14 @@ function main(): void {
   // No container process may ptrace or read this process: it still sees the host.
   setDumpable(false);
   const first = chan.receive();
+  // Before anything of the container is mounted or entered: every later
+  // /proc access goes through this handle, not the container's /proc.
+  takeProcfsHandle();
   if (first?.type === Msg.Exec) enterAndExec(chan, first.plan);
   if (first?.type !== Msg.Plan) process.exit(1);
   const plan = withContainerStderr(first.plan);
   setLogTarget(plan.log);
+  debug(`init: procfs handle from ${procfsHandleSource()}`);
   const { config } = plan;
   // Without a process (allowed until start, which then refuses) the init
   // sets up everything else and waits to be deleted.
@@ -97,6 +103,9 @@ function main(): void {
   const notifySocket = setUpRootfs(plan, proc, bindSourceFds);
   const exe = prepareProcess(config, proc);
 
+  // The init's last /proc read (the user switch after start needs it); then the handle goes.
+  readSetgroupsPolicy();
+  releaseProcfsHandle();
   debug('init: ready, waiting for start');
   chan.send({ type: Msg.Ready });
   stopListening();

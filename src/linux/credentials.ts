@@ -2,12 +2,14 @@
 // will execve (the raw setres*id calls, capset and no_new_privs are
 // per-thread): supplementary groups, gid and uid with the capability sets
 // kept across the switch, umask, no_new_privs.
-import { readFileSync, fstatSync, fchownSync } from 'node:fs';
+import { fstatSync, fchownSync } from 'node:fs';
 import type { User, LinuxCapabilities } from '../spec/types';
 import { setgroups, setresgid, setresuid, capset, setKeepCaps, setNoNewPrivs, umask } from '../sys/process';
 import { dropBoundingSet, planCaps, raiseAmbient } from './capability-sets';
 import { capNames } from './capabilities';
 import { debug } from '../log';
+import { isErrno } from '../sys/libc';
+import { readProcFile } from './proc-file';
 
 const DEV_NULL_RDEV = (1 << 8) | 3;
 
@@ -35,19 +37,30 @@ function giveStdioTo(uid: number): void {
   }
 }
 
-function setgroupsDenied(): boolean {
+let setgroupsDeny: boolean | undefined;
+
+/**
+ * Reads this user namespace's setgroups policy, once (it cannot change
+ * afterwards), through the runtime's procfs handle: a file the container put
+ * over its /proc/self/setgroups must not make tsrun keep the init's groups.
+ * The init calls it before it waits for start, while it still holds the handle.
+ */
+export function readSetgroupsPolicy(): boolean {
+  if (setgroupsDeny !== undefined) return setgroupsDeny;
   try {
-    return readFileSync('/proc/self/setgroups', 'utf8').trim() === 'deny';
-  } catch {
-    return false;
+    setgroupsDeny = readProcFile('/proc/self/setgroups').trim() === 'deny';
+  } catch (err) {
+    if (!isErrno(err, 'ENOENT')) throw err;
+    setgroupsDeny = false; // kernels before 3.19: setgroups always allowed
   }
+  return setgroupsDeny;
 }
 
 /** The groups to set: the additionalGids (none is an empty list), or undefined where setgroups is denied. */
 function groupsToSet(user: User): number[] | undefined {
   // Also with no additionalGids: the init must not pass on the groups it inherited.
   const gids = user.additionalGids ?? [];
-  if (!setgroupsDenied()) return gids;
+  if (!readSetgroupsPolicy()) return gids;
   if (gids.length > 0) {
     throw new Error(
       `cannot set additional groups [${gids.join(', ')}] (process.user.additionalGids): ` +

@@ -2,7 +2,9 @@
 // (process.apparmorProfile) and an SELinux label (process.selinuxLabel),
 // which tsrun refuses rather than ignores.
 import { readFileSync, existsSync } from 'node:fs';
-import { writeProcFile } from './proc-file';
+import { closeQuiet, O } from '../sys/fs';
+import { isErrno } from '../sys/libc';
+import { openProcFile, readProcFile, writeProcFile } from './proc-file';
 
 export function apparmorEnabled(): boolean {
   try {
@@ -11,7 +13,7 @@ export function apparmorEnabled(): boolean {
     // No sysfs (e.g. after pivot_root into a rootfs without /sys): the
     // AppArmor attr files only read when AppArmor is the active LSM.
     try {
-      readFileSync('/proc/thread-self/attr/apparmor/current', 'utf8');
+      readProcFile('/proc/thread-self/attr/apparmor/current');
       return true;
     } catch {
       return false;
@@ -29,7 +31,18 @@ export function applyApparmor(profile: string | undefined): void {
   }
   // attr is per thread: thread-self, not self.
   const modern = '/proc/thread-self/attr/apparmor/exec';
-  writeProcFile(existsSync(modern) ? modern : '/proc/thread-self/attr/exec', `exec ${profile}`);
+  writeProcFile(procFileExists(modern) ? modern : '/proc/thread-self/attr/exec', `exec ${profile}`);
+}
+
+/** Whether the kernel has a /proc file, asked through the runtime's procfs handle. */
+function procFileExists(path: string): boolean {
+  try {
+    closeQuiet(openProcFile(path, O.PATH));
+    return true;
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return false;
+    throw err;
+  }
 }
 
 export function selinuxEnabled(): boolean {

@@ -1,7 +1,7 @@
 // Mounts one entry of config.json's `mounts` inside the rootfs: creates the
 // target, mounts through the target's /proc/self/fd handle, then applies the
 // remount, propagation and recursive attributes the options ask for.
-import { statSync, fstatSync, mkdtempSync, rmdirSync, chmodSync } from 'node:fs';
+import { statSync, fstatSync, mkdtempSync, rmdirSync, chmodSync, readlinkSync } from 'node:fs';
 import { isAbsolute, join, posix } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Mount } from '../spec/types';
@@ -120,6 +120,24 @@ function checkProcTarget(rm: ResolvedMount): void {
   }
 }
 
+/**
+ * The same check on the target as resolved (runc 1.1 checks the resolved
+ * path): a symlink in the image must not lead a mount into /proc, where it
+ * could cover a file the runtime writes (CVE-2025-52881).
+ */
+function checkResolvedProcTarget(ctx: MountContext, rm: ResolvedMount, fd: number): void {
+  if (rm.destination === '/proc' || allowedProcTargets.has(rm.destination)) return;
+  const resolved = readlinkSync(procFdPath(fd));
+  if (!resolved.startsWith(ctx.rootfs + '/')) return;
+  const inRoot = resolved.slice(ctx.rootfs.length);
+  if (inRoot === rm.destination) return;
+  try {
+    checkProcTarget({ ...rm, destination: inRoot });
+  } catch (err) {
+    throw new Error(`${(err as Error).message} (${rm.destination} resolves to ${inRoot})`, { cause: err });
+  }
+}
+
 function isProcfs(path: string): boolean {
   try {
     const fd = open(path, O.PATH);
@@ -146,6 +164,7 @@ function mountBind(ctx: MountContext, rm: ResolvedMount): void {
   }
   const fd = ensureInRoot(ctx.rootFd, rm.destination, isDir);
   try {
+    checkResolvedProcTarget(ctx, rm, fd);
     if (rm.opts.idmap) moveMount(rm.sourceFd!, fd, `${rm.source} → ${rm.destination}`);
     else
       mount(source, procFdPath(fd), 'bind', rm.opts.flags & (MS.BIND | MS.REC), null, {
@@ -189,6 +208,12 @@ function mountFilesystem(ctx: MountContext, rm: ResolvedMount): void {
     }
   }
   const fd = mkdirAllInRoot(ctx.rootFd, dest);
+  try {
+    checkResolvedProcTarget(ctx, rm, fd);
+  } catch (err) {
+    closeQuiet(fd);
+    throw err;
+  }
   // tmpfs and /dev are mounted writable and made read-only afterwards: their
   // content (copy-up, devices) is written first (runc does the same).
   const delayReadonly = rm.type === 'tmpfs' || dest === '/dev';

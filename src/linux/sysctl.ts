@@ -1,37 +1,30 @@
-// linux.sysctl: writes under /proc/sys of the container's own procfs. Each
-// file is opened beneath an fd on /proc with no symlinks and no mount
-// crossings, and checked to be procfs, so a container-made link or mount
-// cannot redirect the write.
+// linux.sysctl: writes under /proc/sys through the runtime's verified
+// procfs handle (proc-file.ts), never through the container's /proc, so a
+// container-made link or mount cannot redirect the write (CVE-2025-52881).
+// /proc/sys acts on the writer's namespaces, whichever procfs it is reached by.
 import { writeSync } from 'node:fs';
 import type { Spec } from '../spec/types';
-import { FS_MAGIC, O, RESOLVE, closeQuiet, fsType, open, openat2 } from '../sys/fs';
+import { O, RESOLVE, closeQuiet } from '../sys/fs';
 import { SysError } from '../sys/libc';
+import { openProcFile } from './proc-file';
 
 export function applySysctl(config: Spec): void {
-  const entries = Object.entries(config.linux?.sysctl ?? {});
-  if (entries.length === 0) return;
-  const proc = open('/proc', O.PATH | O.DIRECTORY);
-  try {
-    if (fsType(proc, '/proc') !== FS_MAGIC.PROC) throw new Error('sysctl: /proc is not a procfs');
-    for (const [key, value] of entries) writeSysctl(proc, key, value ?? '');
-  } finally {
-    closeQuiet(proc);
-  }
+  for (const [key, value] of Object.entries(config.linux?.sysctl ?? {})) writeSysctl(key, value ?? '');
 }
 
-function writeSysctl(proc: number, key: string, value: string): void {
-  const rel = 'sys/' + key.replace(/\./g, '/');
-  const label = '/proc/' + rel;
-  const resolve = RESOLVE.BENEATH | RESOLVE.NO_SYMLINKS | RESOLVE.NO_MAGICLINKS | RESOLVE.NO_XDEV;
-  const fd = openat2(proc, rel, O.WRONLY | O.NOFOLLOW, resolve, 0, label);
+function writeSysctl(key: string, value: string): void {
+  const label = '/proc/sys/' + key.replace(/\./g, '/');
+  let fd: number;
   try {
-    if (fsType(fd, label) !== FS_MAGIC.PROC) throw new Error(`sysctl ${key}: ${label} is not on procfs`);
-    try {
-      writeSync(fd, value);
-    } catch (err) {
-      const errno = -((err as NodeJS.ErrnoException).errno ?? -5);
-      throw new SysError('write', `${label} = ${value}`, errno);
-    }
+    fd = openProcFile(label, O.WRONLY, RESOLVE.NO_SYMLINKS);
+  } catch (err) {
+    throw new Error(`sysctl ${key}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    writeSync(fd, value);
+  } catch (err) {
+    const errno = -((err as NodeJS.ErrnoException).errno ?? -5);
+    throw new SysError('write', `${label} = ${value}`, errno);
   } finally {
     closeQuiet(fd);
   }

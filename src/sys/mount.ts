@@ -1,8 +1,10 @@
 // Mount-table system calls: mount(2), umount2, pivot_root, chroot, the new
-// mount API (open_tree, move_mount, mount_setattr), plus the uts setters and fstatvfs (for the flags a mount
-// currently carries). Errors name the call, source → destination and errno.
+// mount API (open_tree, move_mount, mount_setattr, fsopen/fsconfig/fsmount),
+// plus the uts setters and fstatvfs (for the flags a mount currently carries).
+// Errors name the call, source → destination and errno.
 import { constants } from 'node:os';
 import { libc, koffi, check, lastErrno } from './libc';
+import { closeQuiet } from './fs';
 
 export const MS = {
   RDONLY: 0x1,
@@ -58,6 +60,9 @@ export const AT_RECURSIVE = 0x8000;
 // pivot_root does not.
 const SYS_open_tree = 428;
 const SYS_move_mount = 429;
+const SYS_fsopen = 430;
+const SYS_fsconfig = 431;
+const SYS_fsmount = 432;
 const SYS_mount_setattr = 442;
 const SYS_pivot_root = process.arch === 'arm64' ? 41 : 155;
 
@@ -84,6 +89,11 @@ const _openTree = libc.func('long syscall(long nr, int dirfd, const char *path, 
 const _moveMount = libc.func(
   'long syscall(long nr, int from_dirfd, const char *from_path, int to_dirfd, const char *to_path, unsigned int flags)',
 );
+const _fsopen = libc.func('long syscall(long nr, const char *fsname, unsigned int flags)');
+const _fsconfig = libc.func(
+  'long syscall(long nr, int fsfd, unsigned int cmd, const char *key, const char *value, int aux)',
+);
+const _fsmount = libc.func('long syscall(long nr, int fsfd, unsigned int flags, unsigned int attr_flags)');
 const _fstatvfs = libc.func('int fstatvfs(int fd, _Out_ uint8_t *buf)');
 const STATVFS_SIZE = 112;
 const STATVFS_FLAG_OFFSET = 72;
@@ -150,6 +160,25 @@ export function hasMountSetattr(): boolean {
 /** open_tree(2): with OPEN_TREE_CLONE, a detached copy of the mount (tree, AT_RECURSIVE) at path; returns its fd. */
 export function openTree(dirfd: number, path: string, flags: number, label = path): number {
   return check(Number(_openTree(SYS_open_tree, dirfd, path, flags)), 'open_tree', label);
+}
+
+const FSOPEN_CLOEXEC = 0x1;
+const FSCONFIG_CMD_CREATE = 6;
+const FSMOUNT_CLOEXEC = 0x1;
+
+/**
+ * A new, detached (close-on-exec) mount of filesystem `fsname` made with
+ * fsopen, fsconfig(FSCONFIG_CMD_CREATE) and fsmount with MOUNT_ATTR_* `attrs`;
+ * no other process's mount can cover anything in it.
+ */
+export function fsmountNew(fsname: string, attrs: number): number {
+  const ctx = check(Number(_fsopen(SYS_fsopen, fsname, FSOPEN_CLOEXEC)), 'fsopen', fsname);
+  try {
+    check(Number(_fsconfig(SYS_fsconfig, ctx, FSCONFIG_CMD_CREATE, null, null, 0)), 'fsconfig(CMD_CREATE)', fsname);
+    return check(Number(_fsmount(SYS_fsmount, ctx, FSMOUNT_CLOEXEC, attrs)), 'fsmount', fsname);
+  } finally {
+    closeQuiet(ctx);
+  }
 }
 
 /** move_mount(2) of the (detached) mount under fromFd onto the object under toFd. */
