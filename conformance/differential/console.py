@@ -17,8 +17,11 @@ import time
 def receive_master(sock_path, timeout):
     """The first descriptor sent over one connection to sock_path, or None."""
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(sock_path)
+    # Bound under another name and renamed once listening: the runner waits for
+    # sock_path to exist, and a connect between bind and listen would be refused.
+    server.bind(sock_path + ".tmp")
     server.listen(1)
+    os.rename(sock_path + ".tmp", sock_path)
     server.settimeout(timeout)
     try:
         conn, _ = server.accept()
