@@ -270,6 +270,16 @@ export const variants = [
     terminal: true,
   },
   {
+    name: 'terminal-user',
+    section: 'config.md#process (terminal: the pty belongs to the user)',
+    expect: 'accept',
+    edit: (c) => {
+      c.process.terminal = true;
+      c.process.user = { uid: 1000, gid: 1000 };
+    },
+    terminal: true,
+  },
+  {
     name: 'taskset',
     section: 'config.md#process (affinity of the init under taskset -c 1: reset, runc 1.2.7+)',
     expect: 'accept',
