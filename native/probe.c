@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -205,6 +206,31 @@ static void sched_fields(void) {
   close_obj();
 }
 
+// The process's view of its stdio as a terminal (process.terminal): which fds
+// are a tty, that tty's mode and owner, whether it is the controlling terminal
+// of a session the process leads, and whether the process is in its foreground.
+static void tty_fields(void) {
+  open_obj("tty");
+  for (int fd = 0; fd <= 2; fd++) {
+    char k[8], v[300];
+    struct stat st;
+    snprintf(k, sizeof(k), "fd%d", fd);
+    if (!isatty(fd) || fstat(fd, &st) != 0)
+      snprintf(v, sizeof(v), "not a tty");
+    else
+      snprintf(v, sizeof(v), "%s %04o %u:%u", ttyname(fd) ? ttyname(fd) : strerrorname_np(errno), st.st_mode & 07777,
+               st.st_uid, st.st_gid);
+    kv_str(k, v);
+  }
+  kv_long("session_leader", getsid(0) == getpid());
+  // /dev/tty opens only for a process with a controlling terminal (ENXIO otherwise).
+  int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  kv_errno("ctty", fd < 0 ? errno : 0);
+  if (fd >= 0) close(fd);
+  kv_long("foreground", isatty(0) && tcgetpgrp(0) == getpgrp());
+  close_obj();
+}
+
 static void ns_fields(void) {
   static const char *types[] = {"cgroup", "ipc", "mnt", "net", "pid", "pid_for_children", "time",
                                 "time_for_children", "user", "uts", NULL};
@@ -301,6 +327,7 @@ int main(int argc, char **argv) {
   rlimit_fields();
   fd_fields();
   sched_fields();
+  tty_fields();
   ns_fields();
   open_obj("dev");
   dev_walk("/dev", 0);

@@ -12,9 +12,9 @@ export function differences(runtime, reference) {
     .map((field) => ({ field, runtime: runtime[field] ?? '(absent)', reference: reference[field] ?? '(absent)' }));
 }
 
-/** A glob ("*" = any run of characters) as an anchored RegExp. */
-function glob(pattern) {
-  return new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+/** A glob ("*" = any run of characters, "[abc]" = one of them) as an anchored RegExp. */
+export function glob(pattern) {
+  return new RegExp(`^${pattern.replace(/[.+?^${}()|\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
 }
 
 /** explained.json: [{ variant, field, why, ref }], variant and field globs; checked for shape on load. */

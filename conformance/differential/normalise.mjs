@@ -13,6 +13,7 @@ export function normalise(record, suite) {
   if (!record.accepted) return { fields, refusal: `refused (${record.create}): ${lastLine(record.stderr)}` };
   fields.start = record.start;
   fields.exit = record.exit;
+  if (record.exec) fields.exec = record.exec;
   const swap = replacer(record, suite);
   for (const [k, v] of Object.entries(record.hooks)) Object.assign(fields, hookFields(k, v, swap));
   if (!record.stdout.trim()) return { fields, probeError: `no probe output; stderr: ${record.stderr.trim()}` };
@@ -26,6 +27,8 @@ export function normalise(record, suite) {
   const groups = {
     ...probe,
     env: envMap(probe.env),
+    // Names in the order the program sees them: runc keeps a name given twice in its first place.
+    envOrder: probe.env.map((e) => e.split('=', 1)[0]).join(' '),
     cgroup: lines(probe.cgroup, (l) => [l.split(':').slice(0, 2).join(':'), l.split(':').slice(2).join(':')]),
     mounts: mounts(probe.mountinfo),
     fds: mapValues(probe.fds, (v) => v.replace(/^(pipe|socket|anon_inode):\[?[^\] ]*\]?/, '$1')),

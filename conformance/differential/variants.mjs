@@ -3,8 +3,15 @@
 // (../lib/config.mjs: runc spec's shape, read-only root, /out bind mount,
 // args ['/probe']) and says whether a runtime should accept it.
 //
-//   { name, section, expect: 'accept' | 'refuse', edit(config, ctx) }
+//   { name, section, expect: 'accept' | 'refuse', edit(config, ctx), exec?, terminal?, taskset? }
 //
+// exec: the container runs sleep and the probe is `exec`'d into it (then the
+// container is killed): { flags: [exec's flags], args: [process args, default
+// /probe], process(config) → process.json's object (--process), preserveFds: N
+// files opened as fds 3... of the runtime's caller, noProbe: the exec fails,
+// no output expected }; exec's status is the field "exec". terminal: create
+// gets --console-socket and the probe's output is read from the pty master.
+// taskset: the CPU list the runtime's caller runs on (taskset -c LIST).
 // `section` is the config.md / config-linux.md section the variant exercises.
 // ctx (runner.mjs): rootfs, bundle; hostDir(name) → a host directory with a
 // file in it; holder(name, unshareFlags, idMap?) → a pid holding new namespaces
@@ -156,6 +163,129 @@ export const variants = [
     expect: 'accept',
     edit: (c) => (c.process.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 3 }),
   },
+  // ---- runtime.md#exec (runc's exec command): a process joining a running container ----
+  {
+    name: 'exec-default',
+    section: 'runc exec (config.json process defaults)',
+    expect: 'accept',
+    edit: () => {},
+    exec: {},
+  },
+  {
+    name: 'exec-exit-status',
+    section: "runc exec (exit status: the process's)",
+    expect: 'accept',
+    edit: () => {},
+    exec: { args: probe('--exit', '7') },
+  },
+  {
+    name: 'exec-missing-program',
+    section: 'runc exec (exit status 255: exec itself failed)',
+    expect: 'accept',
+    edit: () => {},
+    exec: { args: ['/nonexistent'], noProbe: true },
+  },
+  {
+    name: 'exec-flags',
+    section: 'runc exec (--env, --cwd, --user, --additional-gids, --cap)',
+    expect: 'accept',
+    edit: () => {},
+    exec: {
+      // prettier-ignore
+      flags: ['--env', 'A=1', '--env', 'PATH=/bin', '--cwd', '/tmp', '--user', '1000:1000', '--additional-gids', '10',
+        '--cap', 'CAP_NET_RAW'],
+    },
+  },
+  {
+    name: 'exec-no-new-privs',
+    section: 'runc exec (--no-new-privs with noNewPrivileges false in config.json)',
+    expect: 'accept',
+    edit: (c) => (c.process.noNewPrivileges = false),
+    exec: { flags: ['--no-new-privs'] },
+  },
+  {
+    name: 'exec-preserve-fds',
+    section: 'runc exec (--preserve-fds)',
+    expect: 'accept',
+    edit: () => {},
+    exec: { flags: ['--preserve-fds', '1'], preserveFds: 1 },
+  },
+  {
+    name: 'exec-process',
+    section: 'runc exec --process (user, env, cwd, capabilities, rlimits, noNewPrivileges)',
+    expect: 'accept',
+    edit: () => {},
+    exec: {
+      process: (c) => ({
+        ...c.process,
+        args: probe(),
+        user: { uid: 1000, gid: 1000, umask: 0o027, additionalGids: [10, 2000] },
+        env: ['PATH=/bin', 'FROM=process.json'],
+        cwd: '/tmp',
+        capabilities: capSets(['CAP_NET_RAW', 'CAP_KILL', 'CAP_CHOWN']),
+        rlimits: [
+          { type: 'RLIMIT_NOFILE', soft: 256, hard: 512 },
+          { type: 'RLIMIT_CORE', soft: 1000, hard: 2000 },
+        ],
+        noNewPrivileges: false,
+      }),
+    },
+  },
+  {
+    name: 'exec-process-no-caps',
+    section: "runc exec --process (no capabilities object: the container's)",
+    expect: 'accept',
+    edit: () => {},
+    exec: { process: (c) => ({ ...c.process, args: probe(), capabilities: undefined }) },
+  },
+  {
+    name: 'exec-process-sched',
+    section: 'config.md#scheduler, #ioprio, #process (execCPUAffinity) in exec --process',
+    expect: 'accept',
+    edit: () => {},
+    exec: {
+      process: (c) => ({
+        ...c.process,
+        args: probe(),
+        scheduler: { policy: 'SCHED_BATCH', nice: 3 },
+        ioPriority: { class: 'IOPRIO_CLASS_BE', priority: 5 },
+        execCPUAffinity: { final: '0' },
+      }),
+    },
+  },
+  {
+    name: 'exec-taskset',
+    section: 'runc exec under taskset -c 1 (CPU affinity: reset, runc 1.2.7+)',
+    expect: 'accept',
+    edit: () => {},
+    exec: {},
+    taskset: '1',
+  },
+  // ---- a terminal, the caller's CPU list ----
+  {
+    name: 'terminal',
+    section: 'config.md#process (terminal), runtime.md console socket',
+    expect: 'accept',
+    edit: (c) => (c.process.terminal = true),
+    terminal: true,
+  },
+  {
+    name: 'terminal-user',
+    section: 'config.md#process (terminal: the pty belongs to the user)',
+    expect: 'accept',
+    edit: (c) => {
+      c.process.terminal = true;
+      c.process.user = { uid: 1000, gid: 1000 };
+    },
+    terminal: true,
+  },
+  {
+    name: 'taskset',
+    section: 'config.md#process (affinity of the init under taskset -c 1: reset, runc 1.2.7+)',
+    expect: 'accept',
+    edit: () => {},
+    taskset: '1',
+  },
   // ---- config.md: root, hostname, mounts, hooks, annotations ----
   { name: 'root-writable', section: 'config.md#root', expect: 'accept', edit: (c) => (c.root.readonly = false) },
   {
@@ -287,6 +417,30 @@ export const variants = [
     },
   })),
   {
+    name: 'ns-path-pid',
+    section: 'config-linux.md#namespaces (path: join an existing pid namespace, whose first process is a holder)',
+    expect: 'accept',
+    edit: async (c, x) => {
+      const pid = await x.holder('pid', ['--pid', '--fork']);
+      c.linux.namespaces = [
+        ...c.linux.namespaces.filter((n) => n.type !== 'pid'),
+        { type: 'pid', path: `/proc/${pid}/ns/pid` },
+      ];
+    },
+  },
+  {
+    name: 'ns-path-mount',
+    section: 'config-linux.md#namespaces (path: join an existing mount namespace)',
+    expect: 'accept',
+    edit: async (c, x) => {
+      const pid = await x.holder('mount', ['--mount']);
+      c.linux.namespaces = [
+        ...c.linux.namespaces.filter((n) => n.type !== 'mount'),
+        { type: 'mount', path: `/proc/${pid}/ns/mnt` },
+      ];
+    },
+  },
+  {
     name: 'ns-path-user',
     section: 'config-linux.md#namespaces (path: join an existing user namespace, with its mappings)',
     expect: 'accept',
@@ -343,6 +497,20 @@ export const variants = [
       c.process.args = probe('--file', '/sys/fs/cgroup/pids/pids.max');
     },
   },
+  ...[
+    ['empty', {}],
+    ['zero', { limit: 0 }],
+    ['minus-one', { limit: -1 }],
+  ].map(([name, pids]) => ({
+    name: `cgroup-pids-${name}`,
+    section: 'config-linux.md#pids (limit optional, 0 a limit, -1 max: runtime-spec 1.3)',
+    expect: 'accept',
+    edit: (c) => {
+      c.mounts.push(cgroupMount);
+      c.linux.resources.pids = pids;
+      c.process.args = probe('--file', '/sys/fs/cgroup/pids/pids.max');
+    },
+  })),
   {
     name: 'cgroup-blockio',
     section: 'config-linux.md#block-io',
@@ -365,6 +533,18 @@ export const variants = [
         'kernel/shm_rmid_forced',
         'net/core/somaxconn',
       ]);
+    },
+  },
+  {
+    name: 'sysctl-user-userns',
+    section: 'config-linux.md#sysctl (user.* in a user namespace: runc 1.4)',
+    expect: 'accept',
+    edit: (c) => {
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = userMapping;
+      c.linux.gidMappings = userMapping;
+      c.linux.sysctl = { 'user.max_user_namespaces': '7' };
+      c.process.args = probe('--file', '/proc/sys/user/max_user_namespaces');
     },
   },
   {

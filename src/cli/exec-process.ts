@@ -39,13 +39,14 @@ function checkUser(spec: string): void {
     throw new InvalidInputError(`--user ${JSON.stringify(spec)}: must be user[:group]`);
 }
 
-/** env with each of `extra` set: a name given again replaces the earlier value. */
+/**
+ * env with `extra` appended, as runc's exec does: the init's dedupEnv gives a
+ * name set again its last value in its first place (a config variable keeps its place).
+ */
 function withEnv(env: string[], extra: string[]): string[] {
-  const name = (e: string) => e.split('=', 1)[0];
   for (const e of extra)
     if (!e.includes('=')) throw new InvalidInputError(`--env ${JSON.stringify(e)}: must be NAME=value`);
-  const names = new Set(extra.map(name));
-  return [...env.filter((e) => !names.has(name(e))), ...extra];
+  return [...env, ...extra];
 }
 
 function withCaps(base: Process['capabilities'], caps: string[]): Process['capabilities'] {
