@@ -66,7 +66,8 @@ function checkCommandWord(argv: string[]): string[] {
   }
   if (!commandNamed(argv[i]))
     throw new InvalidInputError(
-      `command "${argv[i]}" does not exist (tsrun --help lists the commands)`,
+      // runc's (urfave/cli's) words first: runc's help.bats and tools look for them.
+      `No help topic for '${argv[i]}': command "${argv[i]}" does not exist (tsrun --help lists the commands)`,
       NO_SUCH_COMMAND,
     );
   return argv;

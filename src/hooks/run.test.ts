@@ -116,7 +116,7 @@ t.test('a failing hook is named with the first line of its stderr', async (t) =>
     { message: 'error running hook: prestart hook 0 (/bin/sh): exited with status 2: first problem' },
   );
   t.throws(() => runHooks('prestart', [{ path: '/bin/sh', args: ['sh', '-c', 'kill -SEGV $$'] }], state), {
-    message: 'error running hook: prestart hook 0 (/bin/sh): killed by signal SIGSEGV',
+    message: 'error running hook: prestart hook 0 (/bin/sh): killed by signal SIGSEGV (segmentation fault)',
   });
 });
 

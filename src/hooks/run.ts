@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { debug, warn } from '../log';
+import { describeSignal } from '../sys/signal-text';
 import type { Hook } from '../spec/types';
 
 export interface RunHooksOptions {
@@ -61,7 +62,7 @@ export function hookFailure(hook: Hook, o: HookOutcome): string | undefined {
   // A hook may exit without reading the state (EPIPE), and output beyond
   // maxBuffer (ENOBUFS, pipes only) is just not kept: neither is a failure.
   if (o.errorCode && o.errorCode !== 'EPIPE' && o.errorCode !== 'ENOBUFS') return `cannot be run: ${o.errorCode}`;
-  if (o.signal) return `killed by signal ${o.signal}${firstLine(o.stderr)}`;
+  if (o.signal) return `killed by signal ${describeSignal(o.signal)}${firstLine(o.stderr)}`;
   if (o.status !== 0) return `exited with status ${o.status}${firstLine(o.stderr)}`;
   return undefined;
 }

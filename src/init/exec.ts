@@ -17,7 +17,7 @@ import { applyMemoryPolicy } from '../linux/mempolicy';
 import { setupConsole } from '../linux/terminal';
 import { CLONE, setns, unshare } from '../sys/ns';
 import { closeQuiet } from '../sys/fs';
-import { connectUnix } from '../sys/socket';
+import { connectAgent } from '../seccomp/load';
 import { enterCwd } from './cwd';
 import { resolveUser } from '../linux/passwd';
 import { becomeProcess, refuseOwnExecutable } from './become';
@@ -34,7 +34,7 @@ export function enterAndExec(chan: ChildChannel, handed: ExecPlan): never {
   debug(`exec: procfs handle from ${procfsHandleSource()}`);
   const proc = plan.process;
   // A seccomp notify agent's socket is a host path: connect while it is reachable.
-  const notifySocket = plan.seccomp?.notify ? connectUnix(plan.seccomp.listenerPath!) : undefined;
+  const notifySocket = plan.seccomp?.notify ? connectAgent(plan.seccomp.listenerPath!) : undefined;
   if (plan.mntFd !== undefined) {
     // setns(mnt) needs a thread that does not share its fs_struct; it leaves
     // the process at the root of the container's mount namespace.

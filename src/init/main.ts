@@ -25,7 +25,7 @@ import { setDumpable } from '../sys/process';
 import { joinSessionKeyring } from '../sys/keyring';
 import { CLONE, setns, unshare } from '../sys/ns';
 import { closeQuiet, setNonblocking } from '../sys/fs';
-import { connectUnix } from '../sys/socket';
+import { connectAgent } from '../seccomp/load';
 import { becomeProcess, refuseOwnExecutable } from './become';
 import { withContainerStderr } from './stderr';
 import { releaseMemoryFds } from '../sys/memory-library';
@@ -158,7 +158,7 @@ function setUpRootfs(
     // Host objects opened by the parent: none may reach the container's process.
     bindSourceFds.forEach((fd) => closeQuiet(fd));
   }
-  const notifySocket = plan.seccomp?.notify ? connectUnix(plan.seccomp.listenerPath!) : undefined;
+  const notifySocket = plan.seccomp?.notify ? connectAgent(plan.seccomp.listenerPath!) : undefined;
 
   chan.send({ type: Msg.Hooks });
   // abort: a runtime hook failed, and the parent reports it.

@@ -95,8 +95,14 @@ function requireOrdinaryDirectory(ctx: MountContext, rm: ResolvedMount): void {
     const fd = openat(parent, posix.basename(rm.destination), O.PATH | O.NOFOLLOW, 0, rm.destination);
     try {
       // fstat on an O_PATH|O_NOFOLLOW fd describes a symlink itself.
-      if (!fstatSync(fd).isDirectory()) {
-        throw new Error(`mount ${rm.source} → ${rm.destination}: ${rm.type} must be mounted on an ordinary directory`);
+      const st = fstatSync(fd);
+      if (!st.isDirectory()) {
+        // runc's words first (its mask.bats and tools match them), then what is there.
+        const what = st.isSymbolicLink() ? 'a symlink' : 'not a directory';
+        throw new Error(
+          `mount ${rm.source} → ${rm.destination}: filesystem "${rm.type}" must be mounted on ordinary directory` +
+            ` (${rm.destination} is ${what})`,
+        );
       }
     } finally {
       closeQuiet(fd);

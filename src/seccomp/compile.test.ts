@@ -318,7 +318,7 @@ t.test('bad input is an error naming the JSON path', (t) => {
   );
   bad(
     (s) => ((s.syscalls[0].action = 'SCMP_ACT_NOTIFY'), (s.syscalls[0].names = ['write']), (s.listenerPath = '/x')),
-    /^linux\.seccomp\.syscalls\[0\]\.names: SCMP_ACT_NOTIFY cannot be used for write/,
+    /^linux\.seccomp\.syscalls\[0\]\.names: SCMP_ACT_NOTIFY cannot be used for the write syscall: the runtime/,
     'NOTIFY on write',
   );
   t.throws(

@@ -73,8 +73,21 @@ export function prepareFilter(compiled: CompiledSeccomp | CompiledSeccompJSON, n
   const c = compiledFromJSON(compiled);
   const flags = checkedFlags(c);
   if (!c.notify) return { program: c.program, flags };
-  const fd = notify.socketFd ?? connectUnix(c.listenerPath!);
+  const fd = notify.socketFd ?? connectAgent(c.listenerPath!);
   return { program: c.program, flags, notify: { fd, message: agentMessage(notify.state, c.listenerMetadata) } };
+}
+
+/**
+ * Connects to the seccomp agent at listenerPath. The error opens with runc's
+ * words, which tools and runc's seccomp-notify.bats look for; the call,
+ * path and errno follow.
+ */
+export function connectAgent(listenerPath: string): number {
+  try {
+    return connectUnix(listenerPath);
+  } catch (err) {
+    throw new Error(`failed to connect with seccomp agent: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 export function loadSeccomp(compiled: CompiledSeccomp | CompiledSeccompJSON, notify?: NotifyContext): LoadResult {
@@ -102,7 +115,7 @@ export function sendSeccompListener(
   state: State,
   metadata?: string,
 ): void {
-  const sock = typeof listener === 'number' ? listener : connectUnix(listener);
+  const sock = typeof listener === 'number' ? listener : connectAgent(listener);
   try {
     sendFds(sock, agentMessage(state, metadata), [listenerFd]);
   } finally {

@@ -217,7 +217,7 @@ function policyRules(sc: SyscallRule, p: string): Rule[] {
   if (ret === SECCOMP_RET.USER_NOTIF && sc.names.includes('write')) {
     throw new SeccompConfigError(
       `${p}.names`,
-      'SCMP_ACT_NOTIFY cannot be used for write: the runtime itself writes after loading the filter',
+      'SCMP_ACT_NOTIFY cannot be used for the write syscall: the runtime itself writes after loading the filter',
     );
   }
   const conds = (sc.args ?? []).map((arg, k) => policyCond(arg, `${p}.args[${k}]`));

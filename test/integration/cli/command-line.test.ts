@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TSRUN, cleanEnv } from '../../helpers/harness';
+import { hasRunc } from '../../helpers/runc';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsrun-cli-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -119,10 +120,14 @@ t.test('a word that names no command', async (t) => {
     t.equal(r.code, 3, `${args.join(' ')}: exit 3, as runc`);
     t.equal(
       r.err,
-      'tsrun: command "foo" does not exist (tsrun --help lists the commands)\n',
-      `${args.join(' ')}: names the word`,
+      'tsrun: No help topic for \'foo\': command "foo" does not exist (tsrun --help lists the commands)\n',
+      `${args.join(' ')}: runc's words, then names the word`,
     );
     t.equal(r.out, '', `${args.join(' ')}: no help on stdout`);
+    if (!hasRunc) continue;
+    const runc = spawnSync('runc', args, { encoding: 'utf8', timeout: 10000, input: '' });
+    t.equal(runc.status, 3, `runc ${args.join(' ')}: exit 3`);
+    t.match(runc.stderr, /No help topic for 'foo'/, `runc ${args.join(' ')}: the same words`);
   }
   // Global flags come first and win, as with runc.
   t.match(tsrun(['--help', 'foo']).out, /^Commands:$/m, '--help foo: the global help');
@@ -189,7 +194,7 @@ t.test('the lifecycle commands: arguments as typed', async (t) => {
     [
       ['--root', root, 'stat', 'c1'],
       3,
-      /^tsrun: command "stat" does not exist \(tsrun --help lists the commands\)\n$/,
+      /^tsrun: No help topic for 'stat': command "stat" does not exist \(tsrun --help lists the commands\)\n$/,
       'an unknown command',
     ],
     [

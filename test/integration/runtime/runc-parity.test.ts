@@ -2,6 +2,7 @@
 // suite, under runc and tsrun (issue 18): each test runs the same command
 // lines with both runtimes when runc is installed, and expects the same.
 import t from 'tap';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmdirSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -12,6 +13,7 @@ import {
   uniqueId,
   sharedRootfs,
   cgroupDirsOf,
+  REPO,
   testCgroupPath,
   type Env,
 } from '../../helpers/harness';
@@ -140,8 +142,30 @@ if (!isRoot) {
       const s = runOnce(env, rt, start, uniqueId(`schook-${rt.name}`));
       t.not(s.code, 0, `${rt.name}: the killed hook fails run`);
       t.match(s.out, /error running hook/, `${rt.name}: runc's words`);
+      t.match(s.out, /bad system call/, `${rt.name}: the signal in Go's words, as runc's seccomp.bats expects`);
       if (rt.name === 'tsrun')
-        t.match(s.out, /error running hook: startContainer hook 0 \(\/bin\/sh\): killed by signal SIGSYS/);
+        t.match(
+          s.out,
+          /error running hook: startContainer hook 0 \(\/bin\/sh\): killed by signal SIGSYS \(bad system call\)/,
+        );
+    }
+    env.done();
+  });
+
+  t.test("proc on a symlink is refused in runc's words (runc's mask.bats)", async (t) => {
+    const env = testEnv(t);
+    const rootfs = join(env.dir, 'rootfs');
+    execFileSync(join(REPO, 'hack', 'mkrootfs.sh'), [rootfs], { stdio: 'ignore' });
+    rmdirSync(join(rootfs, 'proc'));
+    symlinkSync('/symlink', join(rootfs, 'proc'));
+    for (const rt of runtimes(t, env)) {
+      const c = testConfig('x', ['true']);
+      c.root = { path: rootfs, readonly: true };
+      const r = runOnce(env, rt, c, uniqueId(`procln-${rt.name}`));
+      t.equal(r.code, 1, `${rt.name}: refused`);
+      t.match(r.out, /filesystem \\?"proc\\?" must be mounted on ordinary directory/, `${rt.name}: runc's words`);
+      if (rt.name === 'tsrun') t.match(r.out, /mount proc → \/proc: .* \(\/proc is a symlink\)/, 'what is there');
+      t.notOk(existsSync(join(rootfs, 'symlink')), `${rt.name}: nothing made through the symlink`);
     }
     env.done();
   });

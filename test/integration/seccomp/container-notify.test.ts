@@ -231,6 +231,29 @@ if (!isRoot) {
     const text = readFileSync(out, 'utf8');
     t.equal(r.code, 1, text);
     t.match(text, /nobody\.sock/, 'the error names the listener path');
+    t.match(text, /failed to connect with seccomp agent: connect\(.*nobody\.sock\): ENOENT/, "runc's words first");
+    const theirs = runRunc(env, c, ['true']);
+    if (theirs) {
+      t.not(theirs.code, 0, `runc fails too: ${theirs.out}`);
+      t.match(theirs.out, /failed to connect with seccomp agent/, 'runc: the same words');
+    }
+    cleanupRunc(env);
+    env.done();
+  });
+
+  t.test("SCMP_ACT_NOTIFY on write is refused in runc's words", async (t) => {
+    const env = testEnv(t);
+    const c = notifyConfig(join(env.dir, 'nobody.sock'));
+    c.linux!.seccomp!.syscalls = [{ names: ['write'], action: 'SCMP_ACT_NOTIFY' }];
+    const mine = runTsrun(env, c, ['true']);
+    t.equal(mine.code, 1, mine.out);
+    t.match(mine.out, /syscalls\[0\]\.names: SCMP_ACT_NOTIFY cannot be used for the write syscall: /);
+    const theirs = runRunc(env, c, ['true']);
+    if (theirs) {
+      t.not(theirs.code, 0, `runc refuses too: ${theirs.out}`);
+      t.match(theirs.out, /SCMP_ACT_NOTIFY cannot be used for the write syscall/, 'runc: the same words');
+    }
+    cleanupRunc(env);
     env.done();
   });
 }
