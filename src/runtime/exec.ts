@@ -145,11 +145,11 @@ function affinityWhere(o: ExecOptions): string {
 
 /** Spawns the process into the container and waits until it runs (or says why not). */
 function startProcess(o: ExecOptions, saved: Saved, config: Spec, preserved: number[]): Spawned {
-  const process = withContainerDefaults(o.process, config.process);
-  const affinity = execAffinity(process.execCPUAffinity, affinityWhere(o));
+  const proc = withContainerDefaults(o.process, config.process);
+  const affinity = execAffinity(proc.execCPUAffinity, affinityWhere(o));
   const j = openJoins(saved.pid, config);
   try {
-    return spawnChild(execSpec({ ...o, process }, saved, config, j, preserved, affinity));
+    return spawnChild(execSpec({ ...o, process: proc }, saved, config, j, preserved, affinity));
   } finally {
     closeJoins(j);
   }
