@@ -35,6 +35,11 @@ const ALL_CAPS = [
 const capSets = (list, sets = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient']) =>
   Object.fromEntries(sets.map((s) => [s, [...list]]));
 const dropNs = (c, type) => (c.linux.namespaces = c.linux.namespaces.filter((n) => n.type !== type));
+/** Replaces a new namespace of `type` with the one at `path`. */
+const joinNs = (c, type, path) => {
+  dropNs(c, type);
+  c.linux.namespaces.push({ type, path });
+};
 const cgroupMount = { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'ro'] };
 const userMapping = [{ containerID: 0, hostID: 100000, size: 65536 }];
 
@@ -411,8 +416,7 @@ export const variants = [
     edit: async (c, x) => {
       const pid = await x.holder(type, [flag]);
       const file = { network: 'net', ipc: 'ipc', uts: 'uts', cgroup: 'cgroup' }[type];
-      const joined = { type, path: `/proc/${pid}/ns/${file}` };
-      c.linux.namespaces = [...c.linux.namespaces.filter((n) => n.type !== type), joined];
+      joinNs(c, type, `/proc/${pid}/ns/${file}`);
       if (type === 'uts') delete c.hostname;
     },
   })),
@@ -422,10 +426,7 @@ export const variants = [
     expect: 'accept',
     edit: async (c, x) => {
       const pid = await x.holder('pid', ['--pid', '--fork']);
-      c.linux.namespaces = [
-        ...c.linux.namespaces.filter((n) => n.type !== 'pid'),
-        { type: 'pid', path: `/proc/${pid}/ns/pid` },
-      ];
+      joinNs(c, 'pid', `/proc/${pid}/ns/pid`);
     },
   },
   {
@@ -434,10 +435,7 @@ export const variants = [
     expect: 'accept',
     edit: async (c, x) => {
       const pid = await x.holder('mount', ['--mount']);
-      c.linux.namespaces = [
-        ...c.linux.namespaces.filter((n) => n.type !== 'mount'),
-        { type: 'mount', path: `/proc/${pid}/ns/mnt` },
-      ];
+      joinNs(c, 'mount', `/proc/${pid}/ns/mnt`);
     },
   },
   {
