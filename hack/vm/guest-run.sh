@@ -1,0 +1,40 @@
+#!/bin/bash
+# Guest side of hack/vm/run.sh, run by the image's bootstrap (guest/run) from
+# the host's control directory /run/tsrun-vm/ctl (9p tag tsrun.ctl), which
+# also holds argv (NUL-separated), cwd and share (the checkout's path, 9p tag
+# tsrun.src). stdout, stderr and the exit status go back over the
+# virtio-serial ports tsrun.stdout, tsrun.stderr and tsrun.status.
+set -u
+
+port() { # the /dev node of the virtio-serial port named $1; the ports appear asynchronously
+	local p i
+	for i in $(seq 50); do
+		for p in /sys/class/virtio-ports/vport*; do
+			[ "$(cat "$p/name" 2>/dev/null)" = "$1" ] && [ -c "/dev/${p##*/}" ] && { echo "/dev/${p##*/}"; return 0; }
+		done
+		sleep 0.2
+	done
+	return 1
+}
+
+finish() { # report status $1 and power off at once
+	echo "$1" >"$status"
+	sync
+	systemctl poweroff --force --force
+}
+
+status=$(port tsrun.status) || { echo "tsrun-vm: no virtio port tsrun.status" >&2; systemctl poweroff --force --force; }
+out=$(port tsrun.stdout) && err=$(port tsrun.stderr) || { echo "tsrun-vm: no virtio port tsrun.stdout/stderr" >&2; finish 125; }
+exec 2>"$err"
+
+ctl=/run/tsrun-vm/ctl
+share=$(cat "$ctl/share")
+mkdir -p "$share"
+# cache=loose: ~10x faster than the default for the read-only checkout (docs/vm.md)
+mount -t 9p -o trans=virtio,version=9p2000.L,cache=loose,msize=262144,ro tsrun.src "$share" ||
+	{ echo "tsrun-vm: mount of the checkout at $share failed" >&2; finish 125; }
+
+mapfile -d '' argv <"$ctl/argv"
+cd "$(cat "$ctl/cwd")" 2>/dev/null || cd /
+"${argv[@]}" >"$out" 2>"$err" </dev/null
+finish $?
