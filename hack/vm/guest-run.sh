@@ -20,12 +20,13 @@ port() { # the /dev node of the virtio-serial port named $1; the ports appear as
 finish() { # report status $1 and power off at once
 	echo "$1" >"$status"
 	sync
-	systemctl poweroff --force --force
+	systemctl poweroff --force --force >/dev/null 2>&1
 }
 
 status=$(port tsrun.status) || { echo "tsrun-vm: no virtio port tsrun.status" >&2; systemctl poweroff --force --force; }
 out=$(port tsrun.stdout) && err=$(port tsrun.stderr) || { echo "tsrun-vm: no virtio port tsrun.stdout/stderr" >&2; finish 125; }
-exec 2>"$err"
+# A virtio-serial port opens once (EBUSY after): the command inherits these.
+exec >"$out" 2>"$err"
 
 ctl=/run/tsrun-vm/ctl
 share=$(cat "$ctl/share")
@@ -36,5 +37,5 @@ mount -t 9p -o trans=virtio,version=9p2000.L,cache=loose,msize=262144,ro tsrun.s
 
 mapfile -d '' argv <"$ctl/argv"
 cd "$(cat "$ctl/cwd")" 2>/dev/null || cd /
-"${argv[@]}" >"$out" 2>"$err" </dev/null
+"${argv[@]}" </dev/null
 finish $?
