@@ -68,7 +68,7 @@ start=$(date +%s)
 qemu-system-x86_64 $accel -smp "${TSRUN_VM_CPUS:-2}" -m "${TSRUN_VM_MEM:-4096}" \
 	-nodefaults -display none -no-reboot -nic none -serial "file:$tmp/console" \
 	-kernel "$img/vmlinuz" -initrd "$img/initrd.img" \
-	-append "root=/dev/vda rw console=ttyS0 quiet panic=-1 systemd.unified_cgroup_hierarchy=1 systemd.unit=tsrun-vm.target systemd.getty_auto=0" \
+	-append "root=/dev/vda rw console=ttyS0 quiet systemd.show_status=1 panic=-1 systemd.unified_cgroup_hierarchy=1 systemd.unit=tsrun-vm.target systemd.getty_auto=0" \
 	-drive "file=$tmp/disk.qcow2,if=virtio,format=qcow2" \
 	-virtfs "local,path=$share,mount_tag=tsrun.src,security_model=none,readonly=on" \
 	-virtfs "local,path=$tmp/ctl,mount_tag=tsrun.ctl,security_model=none,readonly=on" \
