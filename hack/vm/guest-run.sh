@@ -35,7 +35,27 @@ mkdir -p "$share"
 mount -t 9p -o trans=virtio,version=9p2000.L,cache=loose,msize=262144,ro tsrun.src "$share" ||
 	{ echo "tsrun-vm: mount of the checkout at $share failed" >&2; finish 125; }
 
+user_session() { # create user $1 if needed (with subordinate ids) and start its systemd user manager
+	local uid
+	if ! id "$1" >/dev/null 2>&1; then
+		useradd -m -s /bin/bash "$1" || return 1
+	fi
+	grep -q "^$1:" /etc/subuid || usermod --add-subuids 100000-165535 "$1" || return 1
+	grep -q "^$1:" /etc/subgid || usermod --add-subgids 100000-165535 "$1" || return 1
+	uid=$(id -u "$1")
+	# user@UID.service is the user's manager; systemd delegates its cgroup to it.
+	systemctl start "user@$uid.service"
+}
+
 mapfile -d '' argv <"$ctl/argv"
 cd "$(cat "$ctl/cwd")" 2>/dev/null || cd /
-"${argv[@]}" </dev/null
+user=$(cat "$ctl/user")
+if [ -z "$user" ]; then
+	"${argv[@]}" </dev/null
+	finish $?
+fi
+user_session "$user" || { echo "tsrun-vm: cannot set up user $user's session" >&2; finish 125; }
+# A transient service of the user's manager: in its delegated cgroup, with its
+# environment (XDG_RUNTIME_DIR, the session bus); --wait passes the status.
+systemd-run --quiet --machine="$user@.host" --user --wait --pipe --same-dir --collect -- "${argv[@]}" </dev/null
 finish $?

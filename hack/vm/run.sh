@@ -2,8 +2,9 @@
 # hack/vm/run.sh [--user NAME] -- CMD [ARG...]
 # Boots the Debian 12 systemd + cgroup v2 test VM (hack/vm/build-image.sh) on a
 # throwaway copy-on-write layer, with this checkout shared read-only at the same
-# absolute path, runs CMD there as root, streams its stdout and stderr here and
-# exits with its status. 124: timeout; 125: the VM or the runner failed (the
+# absolute path, runs CMD there, streams its stdout and stderr here and
+# exits with its status (as root, or as user NAME with a systemd user session
+# and a delegated cgroup). 124: timeout; 125: the VM or the runner failed (the
 # console's last lines are printed). See docs/vm.md.
 # Environment: TSRUN_VM_TIMEOUT (s, default 900), TSRUN_VM_MEM (MiB, 4096),
 # TSRUN_VM_CPUS (2), TSRUN_VM_CACHE (image cache, default /var/cache/tsrun-vm).
@@ -21,10 +22,6 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ $# -ge 1 ] || usage
-if [ -n "$user" ]; then
-	echo "hack/vm/run.sh: --user is not implemented yet (issue 19)" >&2
-	exit 2
-fi
 command -v qemu-system-x86_64 >/dev/null 2>&1 && command -v qemu-img >/dev/null 2>&1 || {
 	echo "hack/vm/run.sh: missing packages: qemu-system-x86 qemu-utils (hack/setup.sh installs them)" >&2
 	exit 1
@@ -55,6 +52,7 @@ cp "$here/guest-run.sh" "$tmp/ctl/"
 printf '%s\0' "$@" >"$tmp/ctl/argv"
 pwd >"$tmp/ctl/cwd"
 printf '%s' "$share" >"$tmp/ctl/share"
+printf '%s' "$user" >"$tmp/ctl/user"
 : >"$tmp/stdout"
 : >"$tmp/stderr"
 : >"$tmp/status"
