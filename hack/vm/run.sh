@@ -80,6 +80,8 @@ pids="$pids $!"
 fail() { # $1: exit code, $2: why
 	echo "hack/vm/run.sh: $2; the console's last lines:" >&2
 	tail -n 30 "$tmp/console" >&2
+	# a panic's own line is above its stack trace, often out of the tail's reach
+	grep -m1 'Kernel panic' "$tmp/console" >&2 || true
 	exit "$1"
 }
 while kill -0 "$qpid" 2>/dev/null; do
