@@ -62,8 +62,9 @@ qemu-img create -q -f qcow2 -b "$img/root.img" -F raw "$tmp/disk.qcow2"
 if [ -w /dev/kvm ]; then accel="-accel kvm -cpu host"; else accel="-accel tcg,thread=multi -cpu max"; fi
 port() { echo "-chardev file,id=$1,path=$tmp/$1 -device virtserialport,chardev=$1,name=tsrun.$1"; }
 start=$(date +%s)
+# --pdeathsig: qemu dies with run.sh even if run.sh is SIGKILLed (no trap runs then)
 # shellcheck disable=SC2046,SC2086 # $accel and port's output are lists of words
-qemu-system-x86_64 $accel -smp "${TSRUN_VM_CPUS:-2}" -m "${TSRUN_VM_MEM:-4096}" \
+setpriv --pdeathsig KILL -- qemu-system-x86_64 $accel -smp "${TSRUN_VM_CPUS:-2}" -m "${TSRUN_VM_MEM:-4096}" \
 	-nodefaults -display none -no-reboot -nic none -serial "file:$tmp/console" \
 	-kernel "$img/vmlinuz" -initrd "$img/initrd.img" \
 	-append "root=/dev/vda rw console=ttyS0 quiet systemd.show_status=1 panic=-1 systemd.unified_cgroup_hierarchy=1 systemd.unit=tsrun-vm.target systemd.getty_auto=0" \
