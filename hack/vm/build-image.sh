@@ -9,6 +9,14 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${TSRUN_VM_CACHE:-/var/cache/tsrun-vm}
 
+hash=$(cat "$here/build-image.sh" "$here/customize.sh" "$here"/guest/* | sha256sum | cut -c1-16)
+dir=$cache/$hash
+# A cached image needs neither the build tools nor root.
+if [ -f "$dir/root.img" ]; then
+	echo "$dir"
+	exit 0
+fi
+
 missing=""
 command -v mmdebstrap >/dev/null 2>&1 || missing="$missing mmdebstrap"
 command -v mkfs.ext4 >/dev/null 2>&1 || missing="$missing e2fsprogs"
@@ -17,13 +25,6 @@ if [ -n "$missing" ]; then
 	exit 1
 fi
 [ "$(id -u)" -eq 0 ] || { echo "hack/vm/build-image.sh: must run as root (mmdebstrap, mkfs.ext4 -d)" >&2; exit 1; }
-
-hash=$(cat "$here/build-image.sh" "$here/customize.sh" "$here"/guest/* | sha256sum | cut -c1-16)
-dir=$cache/$hash
-if [ -f "$dir/root.img" ]; then
-	echo "$dir"
-	exit 0
-fi
 
 mkdir -p "$cache"
 exec 9>"$cache/.lock"
