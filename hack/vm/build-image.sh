@@ -56,8 +56,10 @@ deb http://deb.debian.org/debian-security bookworm-security main"
 start=$(date +%s)
 echo "hack/vm/build-image.sh: building $dir (mmdebstrap, ~2-3 min)" >&2
 echo "$sources" | mmdebstrap --variant=minbase --include="$pkgs" \
-	--essential-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" && echo MODULES=list >"$1/etc/initramfs-tools/conf.d/tsrun-vm"' \
-	--customize-hook='copy-in "'"$here"'/guest/tsrun-vm.target" "'"$here"'/guest/tsrun-vm-run.service" /etc/systemd/system/' \
+	--essential-hook='mkdir -p "$1/etc/initramfs-tools/conf.d"' \
+	--essential-hook='echo MODULES=list >"$1/etc/initramfs-tools/conf.d/tsrun-vm"' \
+	--customize-hook='copy-in "'"$here"'/guest/tsrun-vm.target" /etc/systemd/system/' \
+	--customize-hook='copy-in "'"$here"'/guest/tsrun-vm-run.service" /etc/systemd/system/' \
 	--customize-hook='mkdir -p "$1/usr/local/lib/tsrun-vm"' \
 	--customize-hook='copy-in "'"$here"'/guest/run" /usr/local/lib/tsrun-vm/' \
 	--customize-hook="$here/customize.sh" \

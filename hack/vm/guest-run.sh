@@ -24,7 +24,8 @@ finish() { # report status $1 and power off at once
 }
 
 status=$(port tsrun.status) || { echo "tsrun-vm: no virtio port tsrun.status" >&2; systemctl poweroff --force --force; }
-out=$(port tsrun.stdout) && err=$(port tsrun.stderr) || { echo "tsrun-vm: no virtio port tsrun.stdout/stderr" >&2; finish 125; }
+out=$(port tsrun.stdout) && err=$(port tsrun.stderr) ||
+	{ echo "tsrun-vm: no virtio port tsrun.stdout/stderr" >&2; finish 125; }
 # A virtio-serial port opens once (EBUSY after): the command inherits these.
 exec >"$out" 2>"$err"
 

@@ -61,13 +61,17 @@ qemu-img create -q -f qcow2 -b "$img/root.img" -F raw "$tmp/disk.qcow2"
 
 if [ -w /dev/kvm ]; then accel="-accel kvm -cpu host"; else accel="-accel tcg,thread=multi -cpu max"; fi
 port() { echo "-chardev file,id=$1,path=$tmp/$1 -device virtserialport,chardev=$1,name=tsrun.$1"; }
+# cgroup v2 only; the runner's target; no serial getty (it would take the console);
+# panic=-1 with -no-reboot: a panicking VM ends at once.
+cmdline="root=/dev/vda rw console=ttyS0 quiet systemd.show_status=1 panic=-1"
+cmdline="$cmdline systemd.unified_cgroup_hierarchy=1 systemd.unit=tsrun-vm.target systemd.getty_auto=0"
 start=$(date +%s)
 # --pdeathsig: qemu dies with run.sh even if run.sh is SIGKILLed (no trap runs then)
 # shellcheck disable=SC2046,SC2086 # $accel and port's output are lists of words
 setpriv --pdeathsig KILL -- qemu-system-x86_64 $accel -smp "${TSRUN_VM_CPUS:-2}" -m "${TSRUN_VM_MEM:-4096}" \
 	-nodefaults -display none -no-reboot -nic none -serial "file:$tmp/console" \
 	-kernel "$img/vmlinuz" -initrd "$img/initrd.img" \
-	-append "root=/dev/vda rw console=ttyS0 quiet systemd.show_status=1 panic=-1 systemd.unified_cgroup_hierarchy=1 systemd.unit=tsrun-vm.target systemd.getty_auto=0" \
+	-append "$cmdline" \
 	-drive "file=$tmp/disk.qcow2,if=virtio,format=qcow2" \
 	-virtfs "local,path=$share,mount_tag=tsrun.src,security_model=none,readonly=on" \
 	-virtfs "local,path=$tmp/ctl,mount_tag=tsrun.ctl,security_model=none,readonly=on" \
