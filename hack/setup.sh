@@ -20,6 +20,10 @@ done
 # The CRI test's pod network (test/clients/cri.test.ts): a tap device (ip) and Debian's CNI plugins.
 command -v ip >/dev/null 2>&1 || need="$need iproute2"
 [ -x /usr/lib/cni/host-device ] && [ -x /usr/lib/cni/static ] || need="$need containernetworking-plugins"
+# The systemd + cgroup v2 test VM (hack/vm/, docs/vm.md).
+for c in qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils mmdebstrap:mmdebstrap mkfs.ext4:e2fsprogs; do
+	command -v "${c%%:*}" >/dev/null 2>&1 || need="$need ${c#*:}"
+done
 if [ -n "$need" ]; then
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "hack/setup.sh: missing packages:$need (run as root, or install them with apt-get)" >&2

@@ -1,0 +1,62 @@
+#!/bin/bash
+# Guest side of hack/vm/run.sh, run by the image's bootstrap (guest/run) from
+# the host's control directory /run/tsrun-vm/ctl (9p tag tsrun.ctl), which
+# also holds argv (NUL-separated), cwd and share (the checkout's path, 9p tag
+# tsrun.src). stdout, stderr and the exit status go back over the
+# virtio-serial ports tsrun.stdout, tsrun.stderr and tsrun.status.
+set -u
+
+port() { # the /dev node of the virtio-serial port named $1; the ports appear asynchronously
+	local p i
+	for i in $(seq 50); do
+		for p in /sys/class/virtio-ports/vport*; do
+			[ "$(cat "$p/name" 2>/dev/null)" = "$1" ] && [ -c "/dev/${p##*/}" ] && { echo "/dev/${p##*/}"; return 0; }
+		done
+		sleep 0.2
+	done
+	return 1
+}
+
+finish() { # report status $1 and power off at once
+	echo "$1" >"$status"
+	sync
+	systemctl poweroff --force --force >/dev/null 2>&1
+}
+
+status=$(port tsrun.status) || { echo "tsrun-vm: no virtio port tsrun.status" >&2; systemctl poweroff --force --force; }
+out=$(port tsrun.stdout) && err=$(port tsrun.stderr) ||
+	{ echo "tsrun-vm: no virtio port tsrun.stdout/stderr" >&2; finish 125; }
+# A virtio-serial port opens once (EBUSY after): the command inherits these.
+exec >"$out" 2>"$err"
+
+ctl=/run/tsrun-vm/ctl
+share=$(cat "$ctl/share")
+mkdir -p "$share"
+# cache=loose: ~10x faster than the default for the read-only checkout (docs/vm.md)
+mount -t 9p -o trans=virtio,version=9p2000.L,cache=loose,msize=262144,ro tsrun.src "$share" ||
+	{ echo "tsrun-vm: mount of the checkout at $share failed" >&2; finish 125; }
+
+user_session() { # create user $1 if needed (with subordinate ids) and start its systemd user manager
+	local uid
+	if ! id "$1" >/dev/null 2>&1; then
+		useradd -m -s /bin/bash "$1" || return 1
+	fi
+	grep -q "^$1:" /etc/subuid || usermod --add-subuids 100000-165535 "$1" || return 1
+	grep -q "^$1:" /etc/subgid || usermod --add-subgids 100000-165535 "$1" || return 1
+	uid=$(id -u "$1")
+	# user@UID.service is the user's manager; systemd delegates its cgroup to it.
+	systemctl start "user@$uid.service"
+}
+
+mapfile -d '' argv <"$ctl/argv"
+cd "$(cat "$ctl/cwd")" 2>/dev/null || cd /
+user=$(cat "$ctl/user")
+if [ -z "$user" ]; then
+	"${argv[@]}" </dev/null
+	finish $?
+fi
+user_session "$user" || { echo "tsrun-vm: cannot set up user $user's session" >&2; finish 125; }
+# A transient service of the user's manager: in its delegated cgroup, with its
+# environment (XDG_RUNTIME_DIR, the session bus); --wait passes the status.
+systemd-run --quiet --machine="$user@.host" --user --wait --pipe --same-dir --collect -- "${argv[@]}" </dev/null
+finish $?
