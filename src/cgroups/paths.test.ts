@@ -2,6 +2,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCgroup, hostLayout, CgroupError } from './index';
+import { relativeBase } from './paths';
 import { parseMountinfo, parseProcCgroup, ownCgroups, dirOf } from './layout';
 import { skipBecause } from '../../test/helpers/skip';
 
@@ -81,4 +82,20 @@ t.test('cgroupsPath resolution', async (t) => {
   }
   t.ok(err instanceof CgroupError, '--systemd-cgroup without a reachable systemd fails');
   t.match((err as Error).message, /linux\.cgroupsPath: .*systemd/);
+});
+
+t.test('a relative path on a v2-only host is below the parent of our own cgroup, as runc fs2', async (t) => {
+  const v2 = parseMountinfo('30 23 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n');
+  const service = parseProcCgroup('0::/system.slice/containerd.service\n');
+  t.equal(relativeBase(v2, v2.unified!, service), '/sys/fs/cgroup/system.slice', 'the service itself holds processes');
+  const atRoot = relativeBase(v2, v2.unified!, parseProcCgroup('0::/\n'));
+  t.equal(join(atRoot!, 'c'), '/sys/fs/cgroup/c', 'the root has no parent');
+  const hybrid = parseMountinfo(
+    '32 31 0:29 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n' +
+      '30 23 0:26 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n',
+  );
+  const own = parseProcCgroup('4:memory:/user.slice/session-1.scope\n0::/user.slice/session-1.scope\n');
+  t.equal(relativeBase(hybrid, hybrid.v1[0], own), '/sys/fs/cgroup/memory/user.slice/session-1.scope');
+  t.equal(relativeBase(hybrid, hybrid.unified!, own), '/sys/fs/cgroup/unified/user.slice/session-1.scope');
+  t.equal(relativeBase(v2, v2.unified!, parseProcCgroup('4:memory:/x\n')), undefined, 'not in the hierarchy');
 });

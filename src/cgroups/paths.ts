@@ -1,12 +1,13 @@
 // linux.cgroupsPath → one directory per hierarchy.
 //  - absolute: below the root of each hierarchy (as mounted here);
 //  - relative: below this process's own cgroup in each hierarchy, as runc does;
+//    on a cgroup v2-only host below its parent (see relativeBase);
 //  - empty: the relative path "<id>" (what runc 1.1 does with cgroupfs:
 //    measured here, `runc create x` lands in "<own cgroup>/x" everywhere).
 // The systemd form "slice:prefix:name" needs the systemd driver.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { dirOf, type Layout, ownCgroups } from './layout';
+import { dirname, join } from 'node:path';
+import { dirOf, type Hierarchy, type Layout, ownCgroups } from './layout';
 import { CgroupError } from './files';
 
 export interface CgroupDirs {
@@ -51,6 +52,20 @@ export function innerPath(cgroupsPath: string | undefined, id: string): { path: 
   return { path: parts.join('/'), absolute };
 }
 
+/**
+ * The directory a relative cgroupsPath is below, on hierarchy h: this
+ * process's own cgroup there. On a v2-only host runc's fs2 driver takes the
+ * parent instead: the own cgroup (a systemd service or scope) holds
+ * processes, so no controller could be enabled below it (the "no internal
+ * processes" rule: EBUSY on cgroup.subtree_control). On v1 and hybrid hosts
+ * runc keeps the own cgroup, and so does tsrun.
+ */
+export function relativeBase(layout: Layout, h: Hierarchy, own: Map<string, string>): string | undefined {
+  const mine = own.get(h.key);
+  if (mine === undefined) return undefined;
+  return dirOf(h, layout.mode === 'v2' ? dirname(mine) : mine);
+}
+
 export function resolveDirs(layout: Layout, cgroupsPath: string | undefined, id: string, systemd: boolean): CgroupDirs {
   if (systemd) {
     if (!systemdReachable()) {
@@ -72,11 +87,7 @@ export function resolveDirs(layout: Layout, cgroupsPath: string | undefined, id:
   }
   const inner = innerPath(cgroupsPath, id);
   const own = inner.absolute ? undefined : ownCgroups();
-  const base = (h: { key: string; mountpoint: string; root: string }): string | undefined => {
-    if (inner.absolute) return h.mountpoint;
-    const mine = own!.get(h.key);
-    return mine === undefined ? undefined : dirOf(h, mine);
-  };
+  const base = (h: Hierarchy): string | undefined => (inner.absolute ? h.mountpoint : relativeBase(layout, h, own!));
   const dirs: CgroupDirs = { v1: {} };
   for (const h of layout.v1) {
     const b = base(h);
