@@ -31,10 +31,18 @@ exec >"$out" 2>"$err"
 
 ctl=/run/tsrun-vm/ctl
 share=$(cat "$ctl/share")
-mkdir -p "$share"
-# cache=loose: ~10x faster than the default for the read-only checkout (docs/vm.md)
-mount -t 9p -o trans=virtio,version=9p2000.L,cache=loose,msize=262144,ro tsrun.src "$share" ||
-	{ echo "tsrun-vm: mount of the checkout at $share failed" >&2; finish 125; }
+mount9p() { # tag dir; cache=loose: ~10x faster than the default for read-only shares (docs/vm.md)
+	mkdir -p "$2" && mount -t 9p -o trans=virtio,version=9p2000.L,cache=loose,msize=262144,ro "$1" "$2"
+}
+# The checkout appears writable at its own path (tap writes .tap/, builds
+# write build/): an overlay whose changes stay in the throwaway disk layer.
+mkdir -p "$share" /var/tmp/tsrun-vm/upper /var/tmp/tsrun-vm/work
+mount9p tsrun.src /run/tsrun-vm/src &&
+	mount -t overlay overlay -o lowerdir=/run/tsrun-vm/src,upperdir=/var/tmp/tsrun-vm/upper,workdir=/var/tmp/tsrun-vm/work \
+		"$share" || { echo "tsrun-vm: mount of the checkout at $share failed" >&2; finish 125; }
+# The host's node, so the tests run inside as they do outside (Debian 12's is 18).
+mount9p tsrun.node /run/tsrun-vm/node && ln -sf /run/tsrun-vm/node/node /usr/local/bin/node ||
+	{ echo "tsrun-vm: mount of the host's node failed" >&2; finish 125; }
 
 user_session() { # create user $1 if needed (with subordinate ids) and start its systemd user manager
 	local uid

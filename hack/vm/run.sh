@@ -47,7 +47,11 @@ trap 'cleanup; exit 130' INT
 trap 'cleanup; exit 143' TERM
 trap 'cleanup; exit 129' HUP
 
-mkdir "$tmp/ctl"
+mkdir "$tmp/ctl" "$tmp/node"
+# The host's node, shared as the guest's /usr/local/bin/node (a hard link when it can be)
+node=$(command -v node) || { echo "hack/vm/run.sh: no node on PATH (the guest runs the host's)" >&2; exit 1; }
+node=$(readlink -f "$node")
+ln "$node" "$tmp/node/node" 2>/dev/null || cp "$node" "$tmp/node/node"
 cp "$here/guest-run.sh" "$tmp/ctl/"
 printf '%s\0' "$@" >"$tmp/ctl/argv"
 pwd >"$tmp/ctl/cwd"
@@ -75,6 +79,7 @@ setpriv --pdeathsig KILL -- qemu-system-x86_64 $accel -smp "${TSRUN_VM_CPUS:-2}"
 	-drive "file=$tmp/disk.qcow2,if=virtio,format=qcow2" \
 	-virtfs "local,path=$share,mount_tag=tsrun.src,security_model=none,readonly=on" \
 	-virtfs "local,path=$tmp/ctl,mount_tag=tsrun.ctl,security_model=none,readonly=on" \
+	-virtfs "local,path=$tmp/node,mount_tag=tsrun.node,security_model=none,readonly=on" \
 	-device virtio-serial-pci $(port stdout) $(port stderr) $(port status) &
 qpid=$!
 tail -c +1 -f --pid="$qpid" "$tmp/stdout" &

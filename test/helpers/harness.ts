@@ -14,7 +14,7 @@ import {
   rmdirSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Test } from 'tap';
 import type { Spec } from '../../src/spec/types';
 import { defaultSpec } from '../../src/spec/default';
@@ -183,13 +183,19 @@ export function waitStatus(env: Env, id: string, want: string, timeoutMs = 10000
   return waitForSync(() => parseState(env.run(['state', id])), { timeoutMs, done: (st) => st.status === want });
 }
 
-/** Where a relative cgroupsPath lands in each hierarchy (below our own cgroup), made or not. */
+/**
+ * Where a relative cgroupsPath lands in each hierarchy, made or not: below
+ * our own cgroup on this hybrid host; on a v2-only host (the test VM) below
+ * its parent, as runc's fs2 driver does.
+ */
 export function cgroupPathsOf(relative: string): string[] {
+  const v2Only = existsSync('/sys/fs/cgroup/cgroup.controllers');
   return readFileSync('/proc/self/cgroup', 'utf8')
     .trim()
     .split('\n')
     .map((line) => {
       const [, controllers, path] = line.split(':');
+      if (v2Only) return join('/sys/fs/cgroup', dirname(path), relative);
       const mountDir = controllers === '' ? 'unified' : controllers.replace(/^name=/, '');
       return join('/sys/fs/cgroup', mountDir, path, relative);
     });

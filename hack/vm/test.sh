@@ -1,0 +1,11 @@
+#!/bin/sh
+# npm run test:vm [FILE...]: the VM test files (test/vm/*.test.ts, or FILEs)
+# under tap inside the systemd + cgroup v2 VM (hack/vm/run.sh), as root;
+# their TAP summary comes back here and so does tap's status. Needs the
+# built executable (npm run build) and the VM image (built on first use).
+set -eu
+cd "$(dirname "$0")/../.."
+[ -x dist/tsrun ] || { echo "hack/vm/test.sh: no dist/tsrun: run npm run build first" >&2; exit 1; }
+[ $# -gt 0 ] || set -- test/vm/*.test.ts
+# Under emulation a tsrun command takes 0.3-1 s (docs/vm.md): files get 15 min each.
+exec hack/vm/run.sh -- node_modules/.bin/tap --timeout=900 "$@"
