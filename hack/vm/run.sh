@@ -110,7 +110,11 @@ wait $pids 2>/dev/null || true
 pids=""
 status=$(cat "$tmp/status")
 case $status in
-'' | *[!0-9]*) fail 125 "the VM stopped (qemu status $qrc) without the command's status" ;;
+'' | *[!0-9]*)
+	# a panic with panic=-1 ends qemu before the loop above may have seen it
+	! grep -q -e 'Kernel panic' -e '(initramfs)' "$tmp/console" || fail 125 "the VM did not boot"
+	fail 125 "the VM stopped (qemu status $qrc) without the command's status"
+	;;
 esac
 [ -z "${TSRUN_VM_VERBOSE:-}" ] || echo "hack/vm/run.sh: VM ran for $(($(date +%s) - start)) s" >&2
 exit "$status"
