@@ -76,6 +76,22 @@ if (!isRoot) {
     t.same(r.left(), { files: [], procs: [] }, 'no qemu, no temporary directory');
   });
 
+  t.test('--user: the command runs as that user, in its delegated cgroup', async (t) => {
+    const script =
+      'id -un; id -u; c=$(sed -n "s/^0:://p" /proc/self/cgroup); echo "$c"; ' +
+      'cat "/sys/fs/cgroup${c%/*/*}/cgroup.controllers"; grep "^tester:" /etc/subuid; echo "$XDG_RUNTIME_DIR"';
+    const r = vmRun(t, ['--user', 'tester', '--', 'sh', '-c', script]);
+    t.equal(r.status, 0, r.stderr);
+    const [name, uid, cgroup, controllers, subuid, runtimeDir] = r.stdout.trim().split('\n');
+    t.equal(name, 'tester');
+    t.not(uid, '0');
+    t.match(cgroup, new RegExp(`^/user\\.slice/user-${uid}\\.slice/user@${uid}\\.service/`), 'below user@UID.service');
+    t.match(controllers, /\bmemory\b.*\bpids\b/, 'memory and pids delegated');
+    t.match(subuid, /^tester:\d+:65536$/, 'subordinate ids');
+    t.equal(runtimeDir, `/run/user/${uid}`);
+    t.same(r.left(), { files: [], procs: [] });
+  });
+
   t.test('a VM that does not boot fails fast with the console, leaving nothing', async (t) => {
     const start = Date.now();
     const r = vmRun(t, ['--', 'true'], { TSRUN_VM_MEM: '96' });
