@@ -180,9 +180,17 @@ export class CgroupHandle {
 
   // --- removal ---------------------------------------------------------------
 
+  /**
+   * Whether create made the cgroup the container's processes are in. One the
+   * caller made and named may hold the caller's own processes (its service,
+   * its shell): those are not ours to kill.
+   */
+  isOwn(): boolean {
+    return this.saved.created?.includes(this.procsDir() ?? '') ?? true;
+  }
+
   destroy(force = false): void {
-    // Whatever else is in a cgroup the caller made is not ours to kill.
-    force &&= this.saved.created?.includes(this.procsDir() ?? '') ?? true;
+    force &&= this.isOwn();
     if (force && this.exists() && this.pids().length > 0) this.signalAll(SIGKILL);
     const deadline = Date.now() + DRAIN_MS;
     const ours = this.saved.created;

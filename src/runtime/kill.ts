@@ -52,10 +52,14 @@ export function signalContainer(saved: Saved, signal: number, all: boolean): voi
 
 /**
  * SIGKILL to every process in the container's cgroup (the init alone if none
- * was recorded), and wait until the init is gone: the container is stopped.
+ * was recorded, or if the cgroup is one the caller made), and wait until the
+ * init is gone: the container is stopped.
  */
 export function stopContainer(saved: Saved): void {
-  signalContainer(saved, SIGKILL, !!saved.cgroup);
+  const own = saved.cgroup ? new CgroupHandle(saved.cgroup).isOwn() : false;
+  if (saved.cgroup && !own)
+    debug(`kill: the cgroup of container ${saved.id} is the caller's: SIGKILL to its init only`);
+  signalContainer(saved, SIGKILL, own);
   if (!waitGone(saved.pid, saved.pidStart, 10000)) {
     throw new InvalidInputError(`container ${saved.id}: init ${saved.pid} did not exit after SIGKILL`);
   }

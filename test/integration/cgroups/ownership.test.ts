@@ -126,6 +126,32 @@ if (!isRoot) {
     },
   );
 
+  t.test(
+    "delete --force of a container in a cgroup that holds the caller's process kills only the container",
+    async (t) => {
+      const env = testEnv(t);
+      const leaf = testCgroupPath(uniqueId('shared'));
+      const dirs = premade(t, leaf).filter((d) => !d.includes('/cpuset/'));
+      const other = spawn('sleep', ['1000'], { stdio: 'ignore' });
+      t.teardown(() => other.kill('SIGKILL'));
+      await new Promise((ok) => other.once('spawn', ok));
+      for (const d of dirs) writeFileSync(join(d, 'cgroup.procs'), String(other.pid));
+      const { id, r } = runIn(env, leaf, ['sleep', '1000'], ['-d'], [], join(env.dir, 'shared.out'));
+      t.equal(r.code, 0, r.stderr);
+      t.equal(env.run(['delete', '--force', id]).code, 0, 'delete --force');
+      t.equal(other.exitCode, null, "the caller's process still runs (found dead in a systemd service on cgroup v2)");
+      t.equal(other.signalCode, null);
+      t.same(
+        dirs.map((d) => readFileSync(join(d, 'cgroup.procs'), 'utf8').trim()),
+        dirs.map(() => String(other.pid)),
+        'and it is all that is left in the cgroup',
+      );
+      other.kill('SIGKILL');
+      await new Promise((ok) => other.once('exit', ok));
+      env.done();
+    },
+  );
+
   for (const where of ['the cgroup itself', 'its parent'] as const) {
     t.test(`a frozen cgroup (${where}): create fails at once, nothing left`, async (t) => {
       const env = testEnv(t);
