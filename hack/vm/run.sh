@@ -29,7 +29,7 @@ command -v qemu-system-x86_64 >/dev/null 2>&1 && command -v qemu-img >/dev/null 
 
 timeout=${TSRUN_VM_TIMEOUT:-900}
 img=$("$here/build-image.sh")
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/tsrun-vm.XXXXXX")
+tmp=""
 qpid=""
 pids=""
 cleanup() {
@@ -40,12 +40,14 @@ cleanup() {
 		kill -9 "$qpid" 2>/dev/null || true
 	fi
 	wait 2>/dev/null || true
-	rm -rf "$tmp"
+	[ -z "$tmp" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'cleanup; exit 130' INT
 trap 'cleanup; exit 143' TERM
 trap 'cleanup; exit 129' HUP
+# after the traps: a signal during mktemp must not leave the directory behind
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/tsrun-vm.XXXXXX")
 
 mkdir "$tmp/ctl" "$tmp/node"
 # The host's node, shared as the guest's /usr/local/bin/node (a hard link when it can be)

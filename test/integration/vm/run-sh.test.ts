@@ -12,6 +12,9 @@ import { isRoot } from '../../helpers/root';
 import { skipBecause } from '../../helpers/skip';
 import { waitFor } from '../../helpers/wait';
 
+// Six VM boots of ~25 s each on an idle host; more beside other tests.
+t.setTimeout(900000);
+
 const RUN = join(REPO, 'hack', 'vm', 'run.sh');
 const BUILD = join(REPO, 'hack', 'vm', 'build-image.sh');
 
@@ -34,6 +37,14 @@ function processesMentioning(text: string): number[] {
     }
   }
   return pids;
+}
+
+function commandOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
 }
 
 function vmRun(t: Pick<Test, 'teardown'>, args: string[], env: Record<string, string> = {}) {
@@ -102,6 +113,16 @@ if (!isRoot) {
     t.same(r.left(), { files: [], procs: [] });
   });
 
+  t.test('a runner killed inside (CMD killing its own cgroup) ends the VM at once: 125', async (t) => {
+    const start = Date.now();
+    const r = vmRun(t, ['--', 'sh', '-c', 'kill -9 $PPID; sleep 600'], { TSRUN_VM_TIMEOUT: '300' });
+    t.equal(r.status, 125);
+    t.match(r.stderr, /the VM stopped \(qemu status 0\) without the command's status/);
+    t.match(r.stderr, /Failed to start .*tsrun VM test runner/);
+    t.ok(Date.now() - start < 200000, `not at the timeout (${Date.now() - start} ms)`);
+    t.same(r.left(), { files: [], procs: [] });
+  });
+
   t.test('the timeout stops the VM: 124', async (t) => {
     const r = vmRun(t, ['--', 'sleep', '600'], { TSRUN_VM_TIMEOUT: '5' });
     t.equal(r.status, 124);
@@ -114,7 +135,9 @@ if (!isRoot) {
     t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
     const child = spawn(RUN, ['--', 'sleep', '600'], { env: cleanEnv({ TMPDIR: tmp }), stdio: 'ignore' });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const qemu = await waitFor(() => processesMentioning(join(tmp, 'tsrun-vm.')).length > 0, { timeoutMs: 60000 });
+    const qemuOfRun = () =>
+      processesMentioning(join(tmp, 'tsrun-vm.')).filter((p) => commandOf(p)?.startsWith('qemu-system'));
+    const qemu = await waitFor(() => qemuOfRun().length > 0, { timeoutMs: 60000 });
     t.ok(qemu, 'qemu started');
     child.kill('SIGTERM');
     t.equal(await exited, 143);
