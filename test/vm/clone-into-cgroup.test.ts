@@ -101,6 +101,27 @@ if (requireV2Host(t)) {
     env.done();
   });
 
+  t.test('a create that fails before or after the clone leaves no cgroup and no state', async (t) => {
+    const env = testEnv(t);
+    const cases: [string, (c: Spec) => void, RegExp][] = [
+      // A limit the kernel refuses: the cgroup was made before the clone, no process yet.
+      ['cpuset.cpus 63', (c) => (c.linux!.resources = { cpu: { cpus: '63' } }), /cpuset\.cpus/],
+      // After the init was cloned into its cgroup.
+      ['a failing prestart hook', (c) => (c.hooks = { prestart: [{ path: '/bin/false' }] }), /prestart/],
+    ];
+    for (const [name, change, why] of cases) {
+      const id = uniqueId('cf');
+      const c = testConfig(id, ['true']);
+      change(c);
+      const r = env.run(['create', '--bundle', env.bundle(c), id], { output: join(env.dir, `${id}.out`) });
+      t.not(r.code, 0, `${name}: create fails`);
+      t.match(r.stderr, why, `${name}: ${r.stderr}`);
+      const dir = cgroupPathsOf(testCgroupPath(id))[0];
+      t.notOk(existsSync(dir), `${name}: no cgroup ${dir}`);
+    }
+    env.done();
+  });
+
   t.test(
     'exec: cloned into the cgroup (and an --cgroup sub-cgroup); moved in where pids.max has no room',
     async (t) => {
