@@ -44,6 +44,12 @@
 #ifndef SYS_mount_setattr
 #define SYS_mount_setattr 442
 #endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
 #ifndef SYS_memfd_create
 #define SYS_memfd_create 319
 #endif
@@ -256,6 +262,39 @@ static int protected_exe(int sync_fd, const char *path)
 }
 
 /*
+ * fork() without glibc's bookkeeping: no atfork handlers, no malloc locks.
+ * After clone3 (below) this process is a copy of a multithreaded one made
+ * without that bookkeeping, where a lock another thread held stays held.
+ */
+static pid_t raw_fork(void)
+{
+	return syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
+/* clone3's arguments up to `cgroup` (CLONE_ARGS_SIZE_VER2, Linux 5.7). */
+struct clone_args_v2 {
+	unsigned long long flags, pidfd, child_tid, parent_tid, exit_signal;
+	unsigned long long stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+
+/*
+ * A fork straight into the cgroup v2 directory open at cgroup_fd, so the
+ * child is in it from its first instruction; plain fork() without one.
+ */
+static pid_t spawn_fork(int cgroup_fd)
+{
+	struct clone_args_v2 args;
+
+	if (cgroup_fd < 0)
+		return fork();
+	memset(&args, 0, sizeof(args));
+	args.flags = CLONE_INTO_CGROUP;
+	args.exit_signal = SIGCHLD;
+	args.cgroup = (unsigned int)cgroup_fd;
+	return syscall(SYS_clone3, &args, sizeof(args));
+}
+
+/*
  * The child's side of spawn: protect the executable, join namespaces given
  * by fd (user first), create the new ones (user first, so it owns the rest,
  * with the parent writing the id maps), fork once more when a pid or time
@@ -310,7 +349,7 @@ static __attribute__((noreturn)) void child(int sync_fd, const int *join_fds, co
 	}
 
 	if (fork_again) {
-		pid_t pid = fork();
+		pid_t pid = raw_fork();
 		if (pid < 0)
 			fail(sync_fd, "fork", "init");
 		if (pid > 0) {
@@ -339,13 +378,15 @@ static __attribute__((noreturn)) void child(int sync_fd, const int *join_fds, co
 
 /*
  * Returns the pid of the child (the container init, or the intermediate
- * process when fork_again is set), or -errno.
+ * process when fork_again is set), or -errno. With cgroup_fd >= 0 the
+ * child is cloned into that cgroup (clone3's errno is returned as it is:
+ * whether to fork without is the caller's choice).
  */
 int tsrun_spawn(int sync_fd, const int *join_fds, const int *join_types, int njoin,
 		int unshare_flags, int fork_again, const int *keep_fds, int nkeep, int quiet_fd,
-		const char *path, char *const argv[], char *const envp[])
+		const char *path, char *const argv[], char *const envp[], int cgroup_fd)
 {
-	pid_t pid = fork();
+	pid_t pid = spawn_fork(cgroup_fd);
 
 	if (pid < 0)
 		return -errno;

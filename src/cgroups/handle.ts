@@ -5,12 +5,12 @@
 import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LinuxResources } from '../spec/types';
-import { CgroupError, cgHas, cgTryRead, cgWrite } from './files';
+import { CgroupError, cgHas, cgTryRead, cgWrite, readNumber } from './files';
 import { sleepMs } from '../sys/sleep';
 import { debug } from '../log';
 import { errnoText } from '../sys/errno';
 import { type CgroupMode, controllersOf } from './layout';
-import { freeze, isFrozen, thaw, type Freezer } from './freezer';
+import { freeze, isEffectivelyFrozen, isFrozen, thaw, type Freezer } from './freezer';
 import type { ControllerDir } from './stats';
 
 /** What state.json keeps to find the cgroup again. */
@@ -33,6 +33,14 @@ export interface SavedCgroup {
    */
   created?: string[];
 }
+
+/** A sub-cgroup of the container's (exec --cgroup): relative, for every hierarchy or some controllers'. */
+export interface SubPath {
+  controller?: string;
+  path: string;
+}
+
+export type CloneTarget = { dir: string } | { why: string };
 
 const V2_CORE = ['devices', 'freezer', 'unified'];
 const SIGKILL = 9;
@@ -75,13 +83,38 @@ export class CgroupHandle {
    * ("cpu,cpuacct"); paths are relative ("." the container's own) and
    * already checked not to climb out.
    */
-  joinSub(pid: number, subs: { controller?: string; path: string }[]): void {
+  joinSub(pid: number, subs: SubPath[]): void {
+    for (const dir of this.subTargets(subs).values()) addProc(dir, pid);
+  }
+
+  /** Each hierarchy's directory → the one a process goes to with these sub-cgroups. */
+  private subTargets(subs: SubPath[]): Map<string, string> {
     const target = new Map(this.allDirs().map((d) => [d, d]));
     for (const s of subs) {
       const dirs = s.controller === undefined ? this.allDirs() : s.controller.split(',').map((c) => this.dirOf(c));
       for (const d of dirs) target.set(d, join(d, s.path));
     }
-    for (const dir of target.values()) addProc(dir, pid);
+    return target;
+  }
+
+  /**
+   * Where a new process can be cloned straight into (clone3's
+   * CLONE_INTO_CGROUP), with `tasks` the tasks the clone makes before one
+   * exits; otherwise why it joins through cgroup.procs after the clone.
+   * Only on a v2-only host, as runc: on hybrid the v1 hierarchies, where
+   * the controllers are, need cgroup.procs anyway. Not into a frozen cgroup
+   * (a copy of the CLI would freeze there), nor where pids.max has no room
+   * for those tasks: a migration may exceed pids.max, a fork may not.
+   */
+  cloneTarget(tasks: number, subs: SubPath[] = []): CloneTarget {
+    const unified = this.saved.unified;
+    if (this.saved.mode !== 'v2' || !unified) return { why: `a ${this.saved.mode} host` };
+    const dir = this.subTargets(subs).get(unified)!;
+    if (isEffectivelyFrozen({ version: 2, dir })) return { why: 'the cgroup is frozen' };
+    const max = readNumber(dir, 'pids.max');
+    if (max !== undefined && (readNumber(dir, 'pids.current') ?? 0) + tasks > max)
+      return { why: `pids.max ${max} has no room for ${tasks} more task(s)` };
+    return { dir };
   }
 
   /** A controller's directory; runc's words first for one the container has not. */

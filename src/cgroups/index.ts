@@ -8,6 +8,7 @@ import { hostLayout } from './layout';
 import { resolveDirs } from './paths';
 import { Cgroup, savedFromLayout, type SavedCgroup } from './manager';
 import { CgroupError } from './files';
+import type { CloneTarget } from './handle';
 import { withDefaultDeviceRules } from './default-devices';
 
 export { validateResources } from './validate';
@@ -16,6 +17,7 @@ export { statsToJson } from './stats';
 export { CgroupError } from './files';
 export { hostLayout, type Layout, type CgroupMode } from './layout';
 export type { SavedCgroup } from './manager';
+export type { CloneTarget } from './handle';
 
 export interface CgroupConfig {
   id: string;
@@ -34,11 +36,14 @@ export interface CgroupManager {
   /** What create should warn about (a non-empty cgroup). */
   warnings: string[];
   /**
-   * Creates the cgroup in every hierarchy, applies the resources, moves pid in. Undoes itself on failure.
+   * Creates the cgroup in every hierarchy, applies the resources, moves pid in (none: for a process cloned
+   * into it; not rootless). Undoes itself on failure.
    * With deferDevices the device rules wait for applyDeviceRules(): like runc, which sets them once the
    * init has made the rootfs' device nodes, so a node whose mknod the rules deny is still made.
    */
-  apply(pid: number, opts?: { deferDevices?: boolean }): void;
+  apply(pid: number | undefined, opts?: { deferDevices?: boolean }): void;
+  /** Where a new process can be cloned straight into, or why not (handle.ts). */
+  cloneTarget(tasks: number): CloneTarget;
   /** Applies the device rules of the resources given at creation (after apply with deferDevices). */
   applyDeviceRules(): void;
   /** Moves another process (e.g. an exec'd one) into every hierarchy. */

@@ -83,11 +83,17 @@ export class Cgroup extends CgroupHandle {
 
   // --- lifecycle -----------------------------------------------------------
 
-  apply(pid: number, opts: { deferDevices?: boolean } = {}): void {
+  /**
+   * Without a pid: everything but moving a process in, for one cloned
+   * straight into it (CLONE_INTO_CGROUP). Not rootless: which hierarchies a
+   * rootless caller may use is found by moving the process in.
+   */
+  apply(pid: number | undefined, opts: { deferDevices?: boolean } = {}): void {
     const plan = this.plan(this.saved.resources);
     const created: string[] = [];
     try {
       if (this.rootless) {
+        if (pid === undefined) throw new Error('cgroups: a rootless cgroup is made with its first process');
         this.keepReachable(pid, plan, created);
       } else {
         for (const dir of this.allDirs()) mkdirs(dir, created);
@@ -96,7 +102,7 @@ export class Cgroup extends CgroupHandle {
       if (cpuset?.version === 1) fillCpuset(this.saved.mounts[this.v1Key('cpuset')!], cpuset.dir);
       this.enableV2Controllers(plan);
       applyPlan(plan, !opts.deferDevices && !this.rootless);
-      this.join(pid);
+      if (pid !== undefined) this.join(pid);
     } catch (err) {
       for (const dir of created.reverse()) rmdirQuiet(dir);
       throw err;

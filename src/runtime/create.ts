@@ -1,5 +1,6 @@
 // `tsrun create`: validate and plan in the parent, start the init (spawn.ts:
-// through the native helper, answering its requests), put it in its cgroup,
+// through the native helper, answering its requests) and put it in its cgroup
+// (on cgroup v2 the cgroup is made first and the init cloned into it),
 // run the runtime's hooks when it asks, record the state. Any failure kills
 // what was started and removes every trace.
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ import { ContainerDir, type Saved } from '../state/store';
 import { procStat } from '../state/proc';
 import { planNamespaces, closeNamespaces, type NamespacePlan } from '../linux/namespaces';
 import { open, O, mkfifo, closeQuiet } from '../sys/fs';
-import { createCgroup, CgroupError, type CgroupManager } from '../cgroups';
+import { createCgroup, CgroupError, type CgroupManager, type CloneTarget } from '../cgroups';
 import { compileSeccomp, compiledToJSON, type CompiledSeccompJSON } from '../seccomp/compile';
 import { resetCpuAffinity } from '../linux/sched';
 import { cleanPath } from '../linux/in-root';
@@ -114,6 +115,7 @@ export function createContainer(opts: CreateOptions): Created {
     ns = planNamespaces(b.config);
     c = { opts, b, ns, st: initialState(opts, b, ns), container, cgroup, fds: [] };
     container.write(c.st);
+    c.cloneInto = cgroupBeforeClone(c);
     const started = spawnChild(initSpec(c));
     initPid = started.pid;
     c.st.phase = 'created';
@@ -142,6 +144,32 @@ interface Creating {
   cgroup: CgroupManager;
   fds: number[];
   netDevices?: MovedNetDevices;
+  /** The cgroup was made before the clone (cgroupBeforeClone), and where the init is to be cloned into. */
+  cgroupMade?: boolean;
+  cloneInto?: CloneTarget;
+}
+
+/**
+ * On a v2-only host the init is cloned straight into its cgroup, so it is made
+ * first: directories, controllers, limits (the device rules still wait for
+ * the init's device nodes, see runtimeHooks). Elsewhere it is made once the
+ * init's pid is known (placeInit). Returns where to clone the init, or why not.
+ */
+function cgroupBeforeClone(c: Creating): CloneTarget {
+  if (c.opts.rootless) return { why: 'rootless: its cgroups are found by moving the init in' };
+  if (c.cgroup.saved.mode === 'v2') {
+    recordCgroup(c);
+    c.cgroup.apply(undefined, { deferDevices: true });
+    c.cgroupMade = true;
+  }
+  // The helper's intermediate process (a second fork for a pid or time namespace) counts as a task too.
+  return c.cgroup.cloneTarget(c.ns.forkAgain ? 2 : 1);
+}
+
+/** Recorded before it exists, so that delete --force finds it whenever create dies. */
+function recordCgroup({ st, cgroup, container }: Creating): void {
+  st.cgroup = cgroup.saved;
+  container.write(st);
 }
 
 /** The init: new namespaces, the exec fifo, a plan to set the container up, hooks on its request. */
@@ -163,9 +191,10 @@ function initSpec(c: Creating): ChildSpec {
     consoleSocket: opts.consoleSocket,
     pidfdSocket: opts.pidfdSocket ? { path: opts.pidfdSocket, name: 'standard' } : undefined,
     executable: opts.executable,
+    cloneInto: c.cloneInto,
     waitForExecve: false,
-    prepare: (pid, { consoleFd, stderrFd }) => {
-      const sources = placeInit(c, pid);
+    prepare: (pid, { consoleFd, stderrFd, inCgroup }) => {
+      const sources = placeInit(c, pid, inCgroup);
       const bindSources = sources.map((s) => s.index);
       const plan = initPlan(c, { fifoFd, consoleFd, stderrFd, log: log.target, bindSources });
       return { plan: { type: Msg.Plan, plan }, bindSources: sources.map((s) => s.fd) };
@@ -179,19 +208,20 @@ function initSpec(c: Creating): ChildSpec {
 
 /**
  * The init's pid recorded, then what must precede its plan: its cgroup
- * (before it makes its cgroup namespace), CPU affinity reset, network devices,
- * and the bind sources it may not reach itself. Returns those.
+ * (before it makes its cgroup namespace; unless cloned into it), CPU affinity
+ * reset, network devices, and the bind sources it may not reach itself.
+ * Returns those.
  */
-function placeInit(c: Creating, initPid: number): BindSource[] {
+function placeInit(c: Creating, initPid: number, inCgroup: boolean): BindSource[] {
   const { st } = c;
   const { config, bundle } = c.b;
   st.pid = initPid;
   st.pidStart = procStat(initPid)?.startTime;
-  // Recorded before it exists, so that delete --force finds it whenever create dies.
-  st.cgroup = c.cgroup.saved;
-  c.container.write(st);
+  recordCgroup(c);
   // The device rules follow once the init has made the device nodes (its "hooks" request).
-  c.cgroup.apply(initPid, { deferDevices: true });
+  if (c.cgroupMade) {
+    if (!inCgroup) c.cgroup.join(initPid);
+  } else c.cgroup.apply(initPid, { deferDevices: true });
   // Not the caller's affinity, but what its cpuset allows (runc 1.2+); execCPUAffinity is exec's only (config.md).
   resetCpuAffinity(initPid);
   // Now that the init has its network namespace, before it sets up the rootfs and any hook runs (as crun).

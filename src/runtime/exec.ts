@@ -3,13 +3,14 @@
 // for the pid namespace) and execs this executable, which enters the mount
 // namespace on its main thread and becomes the process (src/init/exec.ts);
 // the parent's side is create's (spawn.ts) with other data. It is in the
-// container's cgroup before it runs anything of the user's.
+// container's cgroup before it runs anything of the user's: on cgroup v2 from
+// its first instruction (cloned into it), else moved in once it runs tsrun.
 import { posix } from 'node:path';
 import type { Process, Spec } from '../spec/types';
 import { InvalidInputError, ContainerStateError } from '../errors';
 import { loadBundle } from '../spec/bundle';
 import { ContainerFiles, statusOf, type Saved } from '../state/status';
-import { CgroupHandle, type SavedCgroup } from '../cgroups/handle';
+import { CgroupHandle, type SavedCgroup, type SubPath } from '../cgroups/handle';
 import { CgroupError } from '../cgroups/files';
 import { compileSeccomp, compiledToJSON } from '../seccomp/compile';
 import { NS_FLAG, NS_PROC_NAME } from '../linux/namespaces';
@@ -49,10 +50,7 @@ export interface ExecOptions {
   executable?: string;
 }
 
-export interface SubCgroup {
-  controller?: string;
-  path: string;
-}
+export type SubCgroup = SubPath;
 
 /**
  * --cgroup [controller[,controller…]:]path, relative to the container's cgroup and inside it; "/" is the
@@ -155,7 +153,7 @@ function startProcess(o: ExecOptions, saved: Saved, config: Spec, preserved: num
   }
 }
 
-/** The process: the init's namespaces joined, its cgroup once it runs tsrun init, its plan. */
+/** The process: the init's namespaces joined, its cgroup (cloned into, or once it runs tsrun init), its plan. */
 function execSpec(
   o: ExecOptions,
   saved: Saved,
@@ -167,6 +165,7 @@ function execSpec(
   const log = logForChild();
   const keepFds = [...preserved, ...log.keep];
   if (j.mntFd !== undefined) keepFds.push(j.mntFd);
+  const cg = saved.cgroup ? new CgroupHandle(saved.cgroup as SavedCgroup) : undefined;
   return {
     who: 'exec',
     started: 'exec: process started',
@@ -178,12 +177,14 @@ function execSpec(
     consoleSocket: o.consoleSocket,
     pidfdSocket: o.pidfdSocket ? { path: o.pidfdSocket, name: 'setns' } : undefined,
     executable: o.executable,
+    // The helper's intermediate process (a second fork for the pid namespace) counts as a task too.
+    cloneInto: cg && withFlags(o.cgroups, () => cg.cloneTarget(j.forkAgain ? 2 : 1, o.cgroups)),
     aroundClone: (clone) => withInitialAffinity(affinity, clone),
     waitForExecve: true,
-    prepare: (pid, { consoleFd, stderrFd }) => {
+    prepare: (pid, { consoleFd, stderrFd, inCgroup }) => {
       // In every hierarchy before it runs anything: limits, freezing and kill --all cover it.
-      if (saved.cgroup) joinCgroup(new CgroupHandle(saved.cgroup as SavedCgroup), pid, o.cgroups);
-      else if (o.cgroups.length) throw new InvalidInputError(`--cgroup: container ${saved.id} has no cgroup`);
+      if (cg && !inCgroup) withFlags(o.cgroups, () => joinCgroup(cg, pid, o.cgroups));
+      else if (!cg && o.cgroups.length) throw new InvalidInputError(`--cgroup: container ${saved.id} has no cgroup`);
       applyFinalAffinity(pid, affinity);
       const plan = execPlan(o, saved, config, { mntFd: j.mntFd, consoleFd, stderrFd, log: log.target });
       return { plan: { type: Msg.Exec, plan } };
@@ -210,9 +211,14 @@ function execPlan(o: ExecOptions, saved: Saved, config: Spec, fds: ExecFds): Exe
 }
 
 function joinCgroup(cg: CgroupHandle, pid: number, subs: SubCgroup[]): void {
+  if (subs.length) cg.joinSub(pid, subs);
+  else cg.join(pid);
+}
+
+/** A cgroup error of `f` as the request's: runc's words, then the --cgroup flags it came from. */
+function withFlags<T>(subs: SubCgroup[], f: () => T): T {
   try {
-    if (subs.length) cg.joinSub(pid, subs);
-    else cg.join(pid);
+    return f();
   } catch (e) {
     // runc's words lead the message (tools match them); which flag it was follows.
     const flags = subs.map((c) => `--cgroup ${c.controller ? `${c.controller}:` : ''}${c.path === '.' ? '/' : c.path}`);

@@ -2,7 +2,8 @@
 // (the container's init) and exec (one more process in a running one): the
 // native helper clones the child into its namespaces and execs `tsrun init`
 // from the protected executable; the parent answers the helper (id maps,
-// time offsets), puts the child in its cgroup, hands it its plan over the
+// time offsets), puts the child in its cgroup (unless it was cloned into it,
+// clone-into-cgroup.ts), hands it its plan over the
 // sync socket (protocol/messages.ts) and waits until it is ready, raising
 // the child's own errors as the request's. What differs between create and
 // exec is a ChildSpec. Any failure kills what was started.
@@ -22,6 +23,8 @@ import { ownExecutable, reportedError, spawnHandshake, waitUntilExecd } from './
 import { receiveConsoleMaster } from './tty-proxy';
 import { connectConsole, connectPidfdSocket, sendPidfd, writePidFile } from './handover';
 import { quietStderr, type QuietStderr } from './child-stdio';
+import { cloneIntoCgroup, type Cloned } from './clone-into-cgroup';
+import type { CloneTarget } from '../cgroups/handle';
 
 /** What the child gets once it is in place: its plan, and the bind sources that follow it (create). */
 export interface Handover {
@@ -47,17 +50,23 @@ export interface ChildSpec {
   /** --pidfd-socket: a pidfd of the process is sent there once it is ready, with runc's word for its kind. */
   pidfdSocket?: { path: string; name: 'standard' | 'setns' };
   executable?: string;
+  /** cgroup v2: the directory to clone it straight into, or why not (CgroupHandle.cloneTarget). */
+  cloneInto?: CloneTarget;
   /** Wraps the clone (exec: on execCPUAffinity.initial's CPUs, so the child starts there). */
   aroundClone?: (clone: () => number) => number;
   /**
    * exec: the child goes into the container's cgroup (in `prepare`) only
    * once it runs tsrun init from the read-only bind (waitUntilExecd), never
    * as a copy of the caller. create's init goes in at once: its cgroup is
-   * new, and it must be there before it makes its cgroup namespace.
+   * new, and it must be there before it makes its cgroup namespace. Neither
+   * waits when it was cloned into its cgroup (never into a frozen one).
    */
   waitForExecve: boolean;
-  /** Between its pid and its plan: its cgroup, and whatever else must come first; `io` goes into the plan. */
-  prepare(pid: number, io: { consoleFd?: number; stderrFd?: number }): Handover;
+  /**
+   * Between its pid and its plan: its cgroup (unless `inCgroup`: cloned into it), and whatever else must come
+   * first; `io` goes into the plan.
+   */
+  prepare(pid: number, io: { consoleFd?: number; stderrFd?: number; inCgroup: boolean }): Handover;
   /** create: the init asks for the runtime's hooks once its rootfs is up; a throw aborts it. Unexpected elsewhere. */
   onHooks?: () => void;
   /**
@@ -83,12 +92,14 @@ export function spawnChild(s: ChildSpec): Spawned {
   let pid = 0;
   try {
     const io = openChildEnds(s, fds);
-    childPid = spawnThroughHelper(s, io);
+    const cloned = spawnThroughHelper(s, io);
+    childPid = cloned.pid;
     const chan = parentChannel(io.parentEnd);
     pid = spawnHandshake(chan, s.config, childPid, s.namespaces.forkAgain, s.who);
-    if (s.waitForExecve) waitUntilExecd(pid);
+    if (s.waitForExecve && !cloned.inCgroup) waitUntilExecd(pid);
     debug(s.started, { pid });
-    const { plan, bindSources } = s.prepare(pid, { consoleFd: io.consoleFd, stderrFd: io.stderr.stderrFd });
+    const { inCgroup } = cloned;
+    const { plan, bindSources } = s.prepare(pid, { consoleFd: io.consoleFd, stderrFd: io.stderr.stderrFd, inCgroup });
     chan.send(plan);
     if (bindSources) sendBindSources(chan, bindSources);
     awaitReady(chan, s, pid);
@@ -156,12 +167,12 @@ export const CHILD_ENV = [
   'BUN_ENABLE_CRASH_REPORTING=0',
 ];
 
-/** The native helper clones the child into its namespaces; it keeps exactly these fds. */
-function spawnThroughHelper(s: ChildSpec, io: ChildEnds): number {
+/** The native helper clones the child into its namespaces (and cgroup, where it can); it keeps exactly these fds. */
+function spawnThroughHelper(s: ChildSpec, io: ChildEnds): Cloned {
   const keep = [0, 1, 2, ...s.keepFds, io.childEnd];
   if (io.consoleFd !== undefined) keep.push(io.consoleFd);
   if (io.stderr.stderrFd !== undefined) keep.push(io.stderr.stderrFd);
-  const clone = () =>
+  const clone = (cgroup?: { fd: number; path: string }) =>
     nativeSpawn({
       syncFd: io.childEnd,
       joins: s.namespaces.joins,
@@ -172,9 +183,11 @@ function spawnThroughHelper(s: ChildSpec, io: ChildEnds): number {
       path: ownExecutable(s.executable),
       argv: ['tsrun', INIT_COMMAND, String(io.childEnd)],
       env: CHILD_ENV,
+      cgroup,
     });
+  const around = s.aroundClone ?? ((f: () => number) => f());
   try {
-    return s.aroundClone ? s.aroundClone(clone) : clone();
+    return cloneIntoCgroup(s.who, s.cloneInto, (cgroup) => around(() => clone(cgroup)));
   } finally {
     closeQuiet(io.childEnd);
   }

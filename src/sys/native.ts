@@ -7,7 +7,7 @@ const lib = loadHelperLibrary((path) => koffi.load(path));
 const _spawn = lib.func(
   'int tsrun_spawn(int sync_fd, const int *join_fds, const int *join_types, int njoin, int unshare_flags, ' +
     'int fork_again, const int *keep_fds, int nkeep, int quiet_fd, ' +
-    'const char *path, const char **argv, const char **envp)',
+    'const char *path, const char **argv, const char **envp, int cgroup_fd)',
 );
 const Hook = koffi.struct('tsrun_hook', {
   path: 'const char *',
@@ -69,11 +69,13 @@ export interface SpawnPlan {
   path: string;
   argv: string[];
   env: string[];
+  /** A cgroup v2 directory (an O_PATH fd and its path) to clone the child into with clone3's CLONE_INTO_CGROUP. */
+  cgroup?: { fd: number; path: string };
 }
 
 const nullTerminated = (a: string[]) => [...a, null];
 
-/** fork + namespace setup + execve in C; returns the child's pid. */
+/** fork (or clone3 into a cgroup) + namespace setup + execve in C; returns the child's pid. */
 export function nativeSpawn(p: SpawnPlan): number {
   const pid = _spawn(
     p.syncFd,
@@ -88,7 +90,9 @@ export function nativeSpawn(p: SpawnPlan): number {
     p.path,
     nullTerminated(p.argv),
     nullTerminated(p.env),
+    p.cgroup?.fd ?? -1,
   ) as number;
+  if (pid < 0 && p.cgroup) throw new SysError('clone3', `CLONE_INTO_CGROUP ${p.cgroup.path}`, -pid);
   if (pid < 0) throw new SysError('fork', p.path, -pid);
   return pid;
 }
