@@ -340,7 +340,10 @@ function planUnified({ add, t, plan }: Planning, key: string, value: string, w: 
     return void plan.errors.push(
       `${w}: the ${controller} controller is not available on this host's cgroup v2 hierarchy`,
     );
-  add(w, controller || 'unified', key, value, !value.includes('\n'));
+  if (!value.includes('\n')) return void add(w, controller || 'unified', key, value);
+  // The kernel parses one line a write ("MAJ:MIN rbps=…" of io.max): one write per line, as runc 1.2+.
+  for (const line of value.split('\n').filter((l) => l.trim() !== ''))
+    add(w, controller || 'unified', key, line, false);
 }
 
 function planDevices({ t, plan }: Planning, rules: NonNullable<Resources['devices']>, w: string): void {
