@@ -68,7 +68,7 @@ t.test('createCgroup rejects before creating anything, with host-specific errors
   );
   t.throws(
     () => createCgroup({ id: 'v', systemd: false, resources: { hugepageLimits: [{ pageSize: '4TB', limit: 0 }] } }),
-    /hugepageLimits\[0\]\.pageSize/,
+    /hugepageLimits\[0\]\.pageSize: the hugetlb controller has no 4TB huge pages on this host/,
   );
   // A key unknown to tsrun is a file to write (the spec's MUST); its controller must exist.
   t.throws(
