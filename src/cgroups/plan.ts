@@ -174,7 +174,17 @@ function planCpu(p: Planning, c: Cpu, w: string): void {
   }
 }
 
-function planCpuV1({ add }: Planning, c: Cpu, w: string): void {
+/**
+ * The kernel refuses a weight (shares) for an idle group and resets it to the default when the group leaves
+ * idle: so idle 0 is written before the weight, idle 1 after everything else.
+ */
+function planIdle(p: Planning, c: Cpu, w: string, at: 'first' | 'last'): void {
+  if (c.idle !== undefined && (c.idle === 0) === (at === 'first')) p.add(`${w}.idle`, 'cpu', 'cpu.idle', str(c.idle));
+}
+
+function planCpuV1(p: Planning, c: Cpu, w: string): void {
+  const { add } = p;
+  planIdle(p, c, w, 'first');
   if (c.shares) add(`${w}.shares`, 'cpu', 'cpu.shares', str(c.shares));
   if (c.period) add(`${w}.period`, 'cpu', 'cpu.cfs_period_us', str(c.period));
   if (c.quota) add(`${w}.quota`, 'cpu', 'cpu.cfs_quota_us', str(c.quota));
@@ -182,10 +192,12 @@ function planCpuV1({ add }: Planning, c: Cpu, w: string): void {
     add(`${w}.burst`, 'cpu', 'cpu.cfs_burst_us', str(c.burst), true, 'the kernel has no CFS burst');
   if (c.realtimePeriod) add(`${w}.realtimePeriod`, 'cpu', 'cpu.rt_period_us', str(c.realtimePeriod));
   if (c.realtimeRuntime) add(`${w}.realtimeRuntime`, 'cpu', 'cpu.rt_runtime_us', str(c.realtimeRuntime));
-  if (c.idle !== undefined) add(`${w}.idle`, 'cpu', 'cpu.idle', str(c.idle));
+  planIdle(p, c, w, 'last');
 }
 
-function planCpuV2({ add, plan }: Planning, c: Cpu, w: string): void {
+function planCpuV2(p: Planning, c: Cpu, w: string): void {
+  const { add, plan } = p;
+  planIdle(p, c, w, 'first');
   if (c.shares) add(`${w}.shares`, 'cpu', 'cpu.weight', str(sharesToWeight(c.shares)));
   if (c.quota || c.period) {
     const quota = c.quota ? limitValue(c.quota, 2) : 'max';
@@ -194,7 +206,7 @@ function planCpuV2({ add, plan }: Planning, c: Cpu, w: string): void {
   if (c.burst !== undefined) add(`${w}.burst`, 'cpu', 'cpu.max.burst', str(c.burst));
   for (const k of ['realtimeRuntime', 'realtimePeriod'] as const)
     if (c[k]) plan.errors.push(`${w}.${k}: the cpu controller of cgroup v2 has no real-time limits (cpu.rt_*)`);
-  if (c.idle !== undefined) add(`${w}.idle`, 'cpu', 'cpu.idle', str(c.idle));
+  planIdle(p, c, w, 'last');
 }
 
 /**

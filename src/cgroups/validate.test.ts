@@ -198,3 +198,11 @@ t.test('features reports what this host offers', async (t) => {
   t.ok(f.hugepageSizes.includes('2MB'));
   t.equal(typeof f.files['memory.memsw'], 'boolean');
 });
+
+t.test('cpu.idle: 0 before the weight, 1 after it (the kernel refuses a weight for an idle group)', async (t) => {
+  const target: Target = { version: () => 2, dir: () => '/cg/c', hasFile: () => true, hasUnified: true };
+  const files = (idle: number) =>
+    planResources({ cpu: { shares: 1024, idle, quota: 50000 } }, target).writes.map((w) => `${w.file}=${w.value}`);
+  t.same(files(0), ['cpu.idle=0', 'cpu.weight=39', 'cpu.max=50000']);
+  t.same(files(1), ['cpu.weight=39', 'cpu.max=50000', 'cpu.idle=1']);
+});
