@@ -96,7 +96,8 @@ export class Cgroup extends CgroupHandle {
       const cpuset = this.locate('cpuset');
       if (cpuset?.version === 1) fillCpuset(this.saved.mounts[this.v1Key('cpuset')!], cpuset.dir);
       this.enableV2Controllers(plan);
-      applyPlan(plan, !opts.deferDevices && !this.rootless);
+      // Which optional v2 files exist (hugetlb.*.rsvd.max…) shows only once the controllers are enabled.
+      applyPlan(this.plan(this.saved.resources), !opts.deferDevices && !this.rootless);
       this.join(pid);
     } catch (err) {
       for (const dir of created.reverse()) rmdirQuiet(dir);
