@@ -38,6 +38,14 @@ function writeAll(writes: Write[]): Failure[] {
   return failed;
 }
 
+/** The kernel's refusal in the plan's words when it has some for that errno (which device is missing…). */
+function explained({ write, err }: Failure): CgroupError {
+  const why = err.code ? write.why?.[err.code] : undefined;
+  if (!why) return err;
+  const detail = err.message.startsWith(`${write.where}: `) ? err.message.slice(write.where.length + 2) : err.message;
+  return new CgroupError(`${write.where}: ${why} (${detail})`, err.code);
+}
+
 /** Every write of the plan; the device rules too unless `devices` is false (see CgroupManager.apply). */
 export function applyPlan(plan: Plan, devices = true): void {
   for (const line of plan.ignored) debug(line);
@@ -53,7 +61,7 @@ export function applyPlan(plan: Plan, devices = true): void {
   const failed = writeAll(plan.writes);
   if (failed.length > 0) {
     writeAll(snapshot.reverse());
-    throw failed[0].err;
+    throw explained(failed[0]);
   }
   if (devices && plan.devices) applyDevices(plan.devices.version, plan.devices.dir, plan.devices.state);
 }

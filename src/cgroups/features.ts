@@ -1,9 +1,10 @@
 // What the cgroup code can do on this host, for `tsrun features` and for
 // callers that want to know before they ask.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { release } from 'node:os';
 import { controllerVersions, hostLayout, type CgroupMode } from './layout';
 import { cgHasBelow } from './files';
+import { hugePageSizes } from './hugepages';
 
 export interface CgroupFeatures {
   mode: CgroupMode;
@@ -30,15 +31,7 @@ export function cgroupFeatures(): CgroupFeatures {
     const mount = h ? h.mountpoint : unified;
     return mount !== undefined && cgHasBelow(mount, mount, file);
   };
-  const sizes: string[] = [];
-  try {
-    for (const e of readdirSync('/sys/kernel/mm/hugepages')) {
-      const kb = Number(/hugepages-(\d+)kB/.exec(e)?.[1]);
-      if (kb) sizes.push(kb >= 1048576 ? `${kb / 1048576}GB` : kb >= 1024 ? `${kb / 1024}MB` : `${kb}KB`);
-    }
-  } catch {
-    // no hugetlb support
-  }
+  const sizes = hugePageSizes();
   return {
     mode: layout.mode,
     controllers,

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LinuxResources } from '../spec/types';
-import { CgroupError, cgHasBelow, cgRead, cgTryRead, cgWrite, readNumber } from './files';
+import { CgroupError, cgHasBelow, cgRead, cgWrite, readNumber } from './files';
 import { hostLayout, type Layout, unifiedControllers } from './layout';
 import { planResources, type Plan, type Target } from './plan';
 import { warn } from '../log';
@@ -13,6 +13,7 @@ import { collectStats } from './stats';
 import { watchOomV1, watchOomV2 } from './oom';
 import { CgroupHandle, type SavedCgroup } from './handle';
 import { isEffectivelyFrozen } from './freezer';
+import { enableControllers } from './enable';
 
 export type { SavedCgroup } from './handle';
 
@@ -101,7 +102,8 @@ export class Cgroup extends CgroupHandle {
       const cpuset = this.locate('cpuset');
       if (cpuset?.version === 1) fillCpuset(this.saved.mounts[this.v1Key('cpuset')!], cpuset.dir);
       this.enableV2Controllers(plan);
-      applyPlan(plan, !opts.deferDevices && !this.rootless);
+      // Which optional v2 files exist (hugetlb.*.rsvd.max…) shows only once the controllers are enabled.
+      applyPlan(this.plan(this.saved.resources), !opts.deferDevices && !this.rootless);
       if (pid !== undefined) this.join(pid);
     } catch (err) {
       for (const dir of created.reverse()) rmdirQuiet(dir);
@@ -189,28 +191,18 @@ export class Cgroup extends CgroupHandle {
     }
   }
 
-  /** v2 controllers must be enabled in every ancestor's subtree_control. */
+  /** v2 controllers must be enabled in every ancestor's subtree_control (enable.ts). */
   private enableV2Controllers(plan: Plan): void {
     const unified = this.saved.unified;
     const mount = this.saved.mounts[''];
     if (!unified || !mount) return;
-    const wanted = new Set(
-      plan.writes
-        .filter((w) => w.dir === unified && this.saved.v2Controllers.includes(w.controller))
-        .map((w) => w.controller),
-    );
-    if (this.saved.mode === 'v2') for (const c of this.saved.v2Controllers) wanted.add(c);
-    if (wanted.size === 0) return;
-    const chain: string[] = [];
-    for (let d = dirname(unified); d.startsWith(mount); d = dirname(d)) {
-      chain.unshift(d);
-      if (d === mount) break;
+    const needed = new Map<string, string[]>();
+    for (const w of plan.writes) {
+      if (w.dir !== unified || !this.saved.v2Controllers.includes(w.controller)) continue;
+      needed.set(w.controller, [...new Set([...(needed.get(w.controller) ?? []), w.where])]);
     }
-    for (const d of chain) {
-      const enabled = (cgTryRead(d, 'cgroup.subtree_control') ?? '').trim().split(/\s+/);
-      const missing = [...wanted].filter((c) => !enabled.includes(c));
-      if (missing.length > 0) cgWrite(d, 'cgroup.subtree_control', missing.map((c) => `+${c}`).join(' '));
-    }
+    const wanted = new Set(this.saved.mode === 'v2' ? this.saved.v2Controllers : needed.keys());
+    if (wanted.size > 0) enableControllers(mount, unified, wanted, needed);
   }
 
   // --- observation -----------------------------------------------------------

@@ -1,11 +1,11 @@
 // linux.resources → the interface-file writes that express it on this
 // host, per controller and cgroup version. Pure: nothing is written here,
 // so the same plan doubles as the host-capability check before creation.
-import { existsSync } from 'node:fs';
 import type { LinuxResources } from '../spec/types';
 
 type LinuxThrottleDevice = { major: number; minor: number; rate: number };
 import { controllerOfKey } from './unified-keys';
+import { hugePageSizes, hugePageSupported } from './hugepages';
 import { type DeviceState, reduceDeviceRules } from './device-rules';
 import { isDefaultDeviceRule } from './default-devices';
 
@@ -19,6 +19,8 @@ export interface Write {
   optional?: string;
   /** A single value that can be read back and written again (for rollback). */
   restorable: boolean;
+  /** What the kernel's refusal means for this write, by errno code ("ENODEV"). */
+  why?: Partial<Record<string, string>>;
 }
 
 export interface Plan {
@@ -42,12 +44,6 @@ export interface Target {
 
 const str = (n: number) => String(n);
 const limitValue = (n: number, v: 1 | 2) => (n < 0 ? (v === 1 ? '-1' : 'max') : str(n));
-const pageSizeKb: Record<string, number> = { KB: 1, MB: 1024, GB: 1024 ** 2, TB: 1024 ** 3, PB: 1024 ** 4 };
-
-export function hugePageSupported(pageSize: string): boolean {
-  const m = /^(\d+)(KB|MB|GB|TB|PB)$/.exec(pageSize);
-  return m !== null && existsSync(`/sys/kernel/mm/hugepages/hugepages-${Number(m[1]) * pageSizeKb[m[2]]}kB`);
-}
 
 /** runc's shares → cpu.weight mapping ([2, 262144] → [1, 10000]). */
 export function sharesToWeight(shares: number): number {
@@ -71,7 +67,15 @@ interface Planning {
   t: Target;
   /** The controller's version, or an error at w when the host lacks it. */
   need(controller: string, w: string): 1 | 2 | undefined;
-  add(w: string, controller: string, file: string, value: string, restorable?: boolean, optional?: string): void;
+  add(
+    w: string,
+    controller: string,
+    file: string,
+    value: string,
+    restorable?: boolean,
+    optional?: string,
+    why?: Write['why'],
+  ): void;
   ignore(w: string, why: string): void;
 }
 
@@ -85,8 +89,8 @@ function planning(t: Target): Planning {
       if (v === undefined) plan.errors.push(`${w}: the ${controller} controller is not available on this host`);
       return v;
     },
-    add: (w, controller, file, value, restorable = true, optional) =>
-      plan.writes.push({ where: w, controller, dir: t.dir(controller), file, value, restorable, optional }),
+    add: (w, controller, file, value, restorable = true, optional, why) =>
+      plan.writes.push({ where: w, controller, dir: t.dir(controller), file, value, restorable, optional, why }),
     ignore: (w, why) => plan.ignored.push(`${w}: ignored, ${why}`),
   };
 }
@@ -170,7 +174,17 @@ function planCpu(p: Planning, c: Cpu, w: string): void {
   }
 }
 
-function planCpuV1({ add }: Planning, c: Cpu, w: string): void {
+/**
+ * The kernel refuses a weight (shares) for an idle group and resets it to the default when the group leaves
+ * idle: so idle 0 is written before the weight, idle 1 after everything else.
+ */
+function planIdle(p: Planning, c: Cpu, w: string, at: 'first' | 'last'): void {
+  if (c.idle !== undefined && (c.idle === 0) === (at === 'first')) p.add(`${w}.idle`, 'cpu', 'cpu.idle', str(c.idle));
+}
+
+function planCpuV1(p: Planning, c: Cpu, w: string): void {
+  const { add } = p;
+  planIdle(p, c, w, 'first');
   if (c.shares) add(`${w}.shares`, 'cpu', 'cpu.shares', str(c.shares));
   if (c.period) add(`${w}.period`, 'cpu', 'cpu.cfs_period_us', str(c.period));
   if (c.quota) add(`${w}.quota`, 'cpu', 'cpu.cfs_quota_us', str(c.quota));
@@ -178,19 +192,21 @@ function planCpuV1({ add }: Planning, c: Cpu, w: string): void {
     add(`${w}.burst`, 'cpu', 'cpu.cfs_burst_us', str(c.burst), true, 'the kernel has no CFS burst');
   if (c.realtimePeriod) add(`${w}.realtimePeriod`, 'cpu', 'cpu.rt_period_us', str(c.realtimePeriod));
   if (c.realtimeRuntime) add(`${w}.realtimeRuntime`, 'cpu', 'cpu.rt_runtime_us', str(c.realtimeRuntime));
-  if (c.idle !== undefined) add(`${w}.idle`, 'cpu', 'cpu.idle', str(c.idle));
+  planIdle(p, c, w, 'last');
 }
 
-function planCpuV2({ add, plan }: Planning, c: Cpu, w: string): void {
+function planCpuV2(p: Planning, c: Cpu, w: string): void {
+  const { add, plan } = p;
+  planIdle(p, c, w, 'first');
   if (c.shares) add(`${w}.shares`, 'cpu', 'cpu.weight', str(sharesToWeight(c.shares)));
   if (c.quota || c.period) {
     const quota = c.quota ? limitValue(c.quota, 2) : 'max';
     add(c.quota ? `${w}.quota` : `${w}.period`, 'cpu', 'cpu.max', c.period ? `${quota} ${c.period}` : quota);
   }
   if (c.burst !== undefined) add(`${w}.burst`, 'cpu', 'cpu.max.burst', str(c.burst));
-  if (c.realtimePeriod || c.realtimeRuntime)
-    plan.errors.push(`${w}.realtimeRuntime: real-time CPU scheduling limits do not exist on cgroup v2`);
-  if (c.idle !== undefined) add(`${w}.idle`, 'cpu', 'cpu.idle', str(c.idle));
+  for (const k of ['realtimeRuntime', 'realtimePeriod'] as const)
+    if (c[k]) plan.errors.push(`${w}.${k}: the cpu controller of cgroup v2 has no real-time limits (cpu.rt_*)`);
+  planIdle(p, c, w, 'last');
 }
 
 /**
@@ -255,32 +271,30 @@ function planBlkioV1({ add, t, plan }: Planning, b: BlockIO, w: string): void {
 
 function planIoV2({ add, ignore, t }: Planning, b: BlockIO, w: string): void {
   const bfq = t.hasFile('io', 'io.bfq.weight');
+  const weightFile = bfq ? 'io.bfq.weight' : 'io.weight';
   if (b.weight)
-    add(
-      `${w}.weight`,
-      'io',
-      bfq ? 'io.bfq.weight' : 'io.weight',
-      bfq ? str(b.weight) : `default ${blkioToIoWeight(b.weight)}`,
-      false,
-    );
+    add(`${w}.weight`, 'io', weightFile, bfq ? str(b.weight) : `default ${blkioToIoWeight(b.weight)}`, false);
   if (b.leafWeight) ignore(`${w}.leafWeight`, 'cgroup v2 has no leaf weight');
   (b.weightDevice ?? []).forEach((d, i) => {
+    const dev = `${d.major}:${d.minor}`;
     if (d.weight !== undefined) {
       const value = bfq ? str(d.weight) : str(blkioToIoWeight(d.weight));
-      add(
-        `${w}.weightDevice[${i}].weight`,
-        'io',
-        bfq ? 'io.bfq.weight' : 'io.weight',
-        `${d.major}:${d.minor} ${value}`,
-        false,
-      );
+      const why =
+        `the io controller cannot weigh device ${dev}: per-device weights need BFQ as its I/O scheduler ` +
+        '(io.bfq.weight) or the io cost model enabled for it (io.cost.qos)';
+      const hints = { ENOTSUP: why, EOPNOTSUPP: why, ENODEV: `the io controller has no block device ${dev}` };
+      add(`${w}.weightDevice[${i}].weight`, 'io', weightFile, `${dev} ${value}`, false, undefined, hints);
     }
     if (d.leafWeight !== undefined) ignore(`${w}.weightDevice[${i}].leafWeight`, 'cgroup v2 has no leaf weight');
   });
   for (const [key, , name] of THROTTLES) {
-    ((b[key] ?? []) as LinuxThrottleDevice[]).forEach((d, i) =>
-      add(`${w}.${key}[${i}]`, 'io', 'io.max', `${d.major}:${d.minor} ${name}=${d.rate === 0 ? 'max' : d.rate}`, false),
-    );
+    ((b[key] ?? []) as LinuxThrottleDevice[]).forEach((d, i) => {
+      const dev = `${d.major}:${d.minor}`;
+      const line = `${dev} ${name}=${d.rate === 0 ? 'max' : d.rate}`;
+      add(`${w}.${key}[${i}]`, 'io', 'io.max', line, false, undefined, {
+        ENODEV: `the io controller has no block device ${dev}`,
+      });
+    });
   }
 }
 
@@ -290,7 +304,9 @@ function planHugepages(
   w: string,
 ): void {
   if (!hugePageSupported(h.pageSize)) {
-    plan.errors.push(`${w}.pageSize: ${h.pageSize} huge pages are not supported by this host`);
+    const sizes = hugePageSizes();
+    const has = sizes.length > 0 ? `it has ${sizes.join(', ')}` : 'the kernel has no huge pages';
+    plan.errors.push(`${w}.pageSize: the hugetlb controller has no ${h.pageSize} huge pages on this host (${has})`);
     return;
   }
   const v = need('hugetlb', w);
@@ -319,7 +335,10 @@ function planRdma(
 ): void {
   if (!need('rdma', w)) return;
   const val = (x: number | undefined) => (x === undefined ? 'max' : str(x));
-  add(w, 'rdma', 'rdma.max', `${dev} hca_handle=${val(lim.hcaHandles)} hca_object=${val(lim.hcaObjects)}`, false);
+  const line = `${dev} hca_handle=${val(lim.hcaHandles)} hca_object=${val(lim.hcaObjects)}`;
+  add(w, 'rdma', 'rdma.max', line, false, undefined, {
+    ENODEV: `the rdma controller has no device ${dev} on this host`,
+  });
 }
 
 /** runc's words for unified keys on cgroup v1 (ErrV1NoUnified), which tools look for. */
@@ -340,7 +359,10 @@ function planUnified({ add, t, plan }: Planning, key: string, value: string, w: 
     return void plan.errors.push(
       `${w}: the ${controller} controller is not available on this host's cgroup v2 hierarchy`,
     );
-  add(w, controller || 'unified', key, value, !value.includes('\n'));
+  if (!value.includes('\n')) return void add(w, controller || 'unified', key, value);
+  // The kernel parses one line a write ("MAJ:MIN rbps=…" of io.max): one write per line, as runc 1.2+.
+  for (const line of value.split('\n').filter((l) => l.trim() !== ''))
+    add(w, controller || 'unified', key, line, false);
 }
 
 function planDevices({ t, plan }: Planning, rules: NonNullable<Resources['devices']>, w: string): void {

@@ -2,7 +2,7 @@ import t from 'tap';
 import { validateResources, createCgroup } from './index';
 import { permits, reduceDeviceRules, ACCESS } from './device-rules';
 import { compileDeviceFilter } from './device-filter';
-import { sharesToWeight, swapForV2, blkioToIoWeight } from './plan';
+import { sharesToWeight, swapForV2, blkioToIoWeight, planResources, type Target } from './plan';
 import { skipBecause } from '../../test/helpers/skip';
 
 t.test('errors name the JSON path', async (t) => {
@@ -12,7 +12,7 @@ t.test('errors name the JSON path', async (t) => {
     pids: { limit: 1.5 },
     blockIO: { weight: 5, throttleReadBpsDevice: [{ major: -1, minor: 0, rate: 1 }] },
     hugepageLimits: [{ pageSize: '3XB', limit: 1 }],
-    unified: { 'bogus.key': '1', 'cgroup.procs': '1' },
+    unified: { bogus: '1', 'cgroup.procs': '1', '../memory.max': '1' },
     devices: [{ allow: true, type: 'x' as 'a', access: 7 as unknown as string }],
   });
   const text = errs.join('\n');
@@ -28,8 +28,9 @@ t.test('errors name the JSON path', async (t) => {
     'linux.resources.blockIO.weight',
     'linux.resources.blockIO.throttleReadBpsDevice[0].major',
     'linux.resources.hugepageLimits[0].pageSize',
-    'linux.resources.unified["bogus.key"]',
+    'linux.resources.unified["bogus"]',
     'linux.resources.unified["cgroup.procs"]',
+    'linux.resources.unified["../memory.max"]',
     'linux.resources.devices[0].type',
     'linux.resources.devices[0].access',
   ])
@@ -67,7 +68,39 @@ t.test('createCgroup rejects before creating anything, with host-specific errors
   );
   t.throws(
     () => createCgroup({ id: 'v', systemd: false, resources: { hugepageLimits: [{ pageSize: '4TB', limit: 0 }] } }),
-    /hugepageLimits\[0\]\.pageSize/,
+    /hugepageLimits\[0\]\.pageSize: the hugetlb controller has no 4TB huge pages on this host/,
+  );
+  // A key unknown to tsrun is a file to write (the spec's MUST); its controller must exist.
+  t.throws(
+    () => createCgroup({ id: 'v', systemd: false, resources: { unified: { 'bogus.key': '1' } } }),
+    /linux\.resources\.unified\["bogus\.key"\]: the bogus controller is not available/,
+  );
+});
+
+t.test('unified: any interface file of an available controller, one write per line', async (t) => {
+  const target = (controllers: string[]): Target => ({
+    version: (c) => (controllers.includes(c) ? 2 : undefined),
+    dir: () => '/cg/c',
+    hasFile: () => true,
+    hasUnified: true,
+  });
+  const plan = planResources(
+    { unified: { 'io.max': '254:0 rbps=1\n\n254:0 wiops=2\n', 'memory.future.knob': 'x', 'cgroup.max.depth': '3' } },
+    target(['io', 'memory']),
+  );
+  t.same(plan.errors, []);
+  t.same(
+    plan.writes.map((w) => [w.where, w.controller, w.file, w.value]),
+    [
+      ['linux.resources.unified["io.max"]', 'io', 'io.max', '254:0 rbps=1'],
+      ['linux.resources.unified["io.max"]', 'io', 'io.max', '254:0 wiops=2'],
+      ['linux.resources.unified["memory.future.knob"]', 'memory', 'memory.future.knob', 'x'],
+      ['linux.resources.unified["cgroup.max.depth"]', 'unified', 'cgroup.max.depth', '3'],
+    ],
+  );
+  t.match(
+    planResources({ unified: { 'rdma.max': 'x' } }, target(['io'])).errors.join(),
+    /^linux\.resources\.unified\["rdma\.max"\]: the rdma controller is not available/,
   );
 });
 
@@ -164,4 +197,12 @@ t.test('features reports what this host offers', async (t) => {
   t.equal(f.systemd, false);
   t.ok(f.hugepageSizes.includes('2MB'));
   t.equal(typeof f.files['memory.memsw'], 'boolean');
+});
+
+t.test('cpu.idle: 0 before the weight, 1 after it (the kernel refuses a weight for an idle group)', async (t) => {
+  const target: Target = { version: () => 2, dir: () => '/cg/c', hasFile: () => true, hasUnified: true };
+  const files = (idle: number) =>
+    planResources({ cpu: { shares: 1024, idle, quota: 50000 } }, target).writes.map((w) => `${w.file}=${w.value}`);
+  t.same(files(0), ['cpu.idle=0', 'cpu.weight=39', 'cpu.max=50000']);
+  t.same(files(1), ['cpu.weight=39', 'cpu.max=50000', 'cpu.idle=1']);
 });

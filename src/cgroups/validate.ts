@@ -3,7 +3,7 @@
 import type { LinuxResources } from '../spec/types';
 
 type LinuxThrottleDevice = { major: number; minor: number; rate: number };
-import { isKnownUnifiedKey } from './unified-keys';
+import { unifiedKeyProblem } from './unified-keys';
 
 const MAX_INT64 = 2n ** 63n - 1n;
 
@@ -184,7 +184,8 @@ function validateRdma(errs: Errors, rdma: NonNullable<Resources['rdma']>, where:
 function validateUnified(errs: Errors, unified: NonNullable<Resources['unified']>, where: string): void {
   for (const [key, v] of Object.entries(unified)) {
     const w = `${where}.unified[${JSON.stringify(key)}]`;
-    if (!isKnownUnifiedKey(key)) errs.push(`${w}: unknown cgroup v2 key`);
+    const problem = unifiedKeyProblem(key);
+    if (problem) errs.push(`${w}: ${problem}`);
     else if (typeof v !== 'string') errs.push(`${w}: the value must be a string`);
     else if (/[\n\0]/.test(v) && !key.endsWith('.max') && !key.startsWith('io.'))
       errs.push(`${w}: the value has a newline or NUL`);

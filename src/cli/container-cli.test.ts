@@ -79,6 +79,12 @@ t.test(
     t.same(normalizeUpdate({ cpu: { quota: 20000 } }, prev), { cpu: { quota: 20000, period: 100000 } });
     t.same(normalizeUpdate({ cpu: { period: 50000 } }, prev), { cpu: { period: 50000, quota: 5000 } });
     t.same(
+      normalizeUpdate({ cpu: { idle: 0 } }, { cpu: { shares: 1024, idle: 1 } }),
+      { cpu: { idle: 0, shares: 1024 } },
+      'leaving idle writes the shares in force again (the kernel resets the weight)',
+    );
+    t.same(normalizeUpdate({ cpu: { idle: 1 } }, { cpu: { shares: 1024 } }), { cpu: { idle: 1 } });
+    t.same(
       normalizeUpdate({ memory: { swap: 200 } }, prev),
       { memory: { swap: 200, limit: 100 } },
       'swap is checked against the limit in force',

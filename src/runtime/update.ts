@@ -41,6 +41,8 @@ export function normalizeUpdate(input: LinuxResources, previous: LinuxResources 
     // runc: quota or period alone keeps the other at its previous value (cgroup v2 writes both at once).
     if (c.quota !== undefined && c.period === undefined && previous?.cpu?.period) c.period = previous.cpu.period;
     if (c.period !== undefined && c.quota === undefined && previous?.cpu?.quota) c.quota = previous.cpu.quota;
+    // Leaving idle resets the kernel's weight to its default: the shares in force are written again.
+    if (c.idle === 0 && c.shares === undefined && previous?.cpu?.shares) c.shares = previous.cpu.shares;
     if (Object.keys(c).length === 0) delete r.cpu;
   }
   if (r.blockIO && isUnchanged(r.blockIO.weight)) delete r.blockIO.weight;

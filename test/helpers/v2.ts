@@ -40,3 +40,17 @@ export function cgroupDir(path: string): string {
 export function cgroupFile(path: string, file: string): string {
   return readFileSync(join(cgroupDir(path), file), 'utf8').trim();
 }
+
+// --- linux.resources checks (test/vm/resources.test.ts) ---
+
+/** A file of the v2 cgroup, lines joined by "|", or "<absent>": one string to compare. */
+export function cgroupValue(path: string, file: string): string {
+  const f = join(cgroupDir(path), file);
+  return existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').join('|') : '<absent>';
+}
+
+/** "MAJ:MIN" of a block device of this host (/sys/block/NAME/dev): the VM's disk is vda. */
+export function blockDevice(name = 'vda'): { major: number; minor: number } {
+  const [major, minor] = readFileSync(`/sys/block/${name}/dev`, 'utf8').trim().split(':').map(Number);
+  return { major, minor };
+}

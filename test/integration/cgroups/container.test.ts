@@ -459,8 +459,9 @@ if (!isRoot) {
       ],
       [
         'unified',
-        (c) => (c.linux!.resources = { unified: { 'memory.bogus': '1' } }),
-        /linux\.resources\.unified\["memory\.bogus"\]: unknown cgroup v2 key/,
+        // Written as the spec asks of keys the runtime does not know: the kernel has no such file.
+        (c) => (c.linux!.resources = { unified: { 'hugetlb.bogus': '1' } }),
+        /linux\.resources\.unified\["hugetlb\.bogus"\]: write "1" to \/sys\/fs\/cgroup\/\S+\/hugetlb\.bogus: ENOENT/,
       ],
       [
         'devtype',
