@@ -75,12 +75,35 @@ export function mountResolved(ctx: MountContext, rm: ResolvedMount): void {
   try {
     mountFilesystem(ctx, rm);
   } catch (err) {
-    // In a user namespace that does not own the network namespace the
-    // kernel refuses a new sysfs; the host's, bound read-only, stands in.
-    if (!(rm.type === 'sysfs' && ctx.userns && isErrno(err, 'EPERM'))) throw err;
-    const flags = rm.opts.flags | MS.BIND | MS.REC | MS.RDONLY;
-    mountResolved(ctx, { ...rm, source: '/sys', type: 'bind', opts: { ...rm.opts, flags, data: '' } });
+    const standIn = hostStandIn(ctx, rm, err);
+    if (!standIn) throw err;
+    mountResolved(ctx, standIn);
   }
+}
+
+/**
+ * The host's filesystem, bound, where the kernel refuses a new one:
+ * - a sysfs, in a user namespace that does not own the network namespace:
+ *   the host's /sys, read-only;
+ * - a cgroup2 without a cgroup namespace (EPERM in a user namespace, EBUSY
+ *   elsewhere): the host's hierarchy, as runc 1.1 binds it (its options, ro
+ *   included, stay). With a cgroup namespace runc binds only the container's
+ *   own cgroup; tsrun keeps the kernel's error there.
+ */
+function hostStandIn(ctx: MountContext, rm: ResolvedMount, err: unknown): ResolvedMount | undefined {
+  if (rm.type === 'sysfs' && ctx.userns && isErrno(err, 'EPERM')) {
+    const flags = rm.opts.flags | MS.BIND | MS.REC | MS.RDONLY;
+    return { ...rm, source: '/sys', type: 'bind', opts: { ...rm.opts, flags, data: '' } };
+  }
+  if (rm.type === 'cgroup2' && !ctx.cgroupns && (isErrno(err, 'EPERM') || isErrno(err, 'EBUSY'))) {
+    return {
+      ...rm,
+      source: '/sys/fs/cgroup',
+      type: 'bind',
+      opts: { ...rm.opts, flags: rm.opts.flags | MS.BIND, data: '' },
+    };
+  }
+  return undefined;
 }
 
 /**
