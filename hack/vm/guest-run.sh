@@ -44,18 +44,6 @@ mount9p tsrun.src /run/tsrun-vm/src &&
 mount9p tsrun.node /run/tsrun-vm/node && ln -sf /run/tsrun-vm/node/node /usr/local/bin/node ||
 	{ echo "tsrun-vm: mount of the host's node failed" >&2; finish 125; }
 
-user_session() { # create user $1 if needed (with subordinate ids) and start its systemd user manager
-	local uid
-	if ! id "$1" >/dev/null 2>&1; then
-		useradd -m -s /bin/bash "$1" || return 1
-	fi
-	grep -q "^$1:" /etc/subuid || usermod --add-subuids 100000-165535 "$1" || return 1
-	grep -q "^$1:" /etc/subgid || usermod --add-subgids 100000-165535 "$1" || return 1
-	uid=$(id -u "$1")
-	# user@UID.service is the user's manager; systemd delegates its cgroup to it.
-	systemctl start "user@$uid.service"
-}
-
 mapfile -d '' argv <"$ctl/argv"
 cd "$(cat "$ctl/cwd")" 2>/dev/null || cd /
 user=$(cat "$ctl/user")
@@ -63,8 +51,9 @@ if [ -z "$user" ]; then
 	"${argv[@]}" </dev/null
 	finish $?
 fi
-user_session "$user" || { echo "tsrun-vm: cannot set up user $user's session" >&2; finish 125; }
-# A transient service of the user's manager: in its delegated cgroup, with its
-# environment (XDG_RUNTIME_DIR, the session bus); --wait passes the status.
-systemd-run --quiet --machine="$user@.host" --user --wait --pipe --same-dir --collect -- "${argv[@]}" </dev/null
+# As the user, in its systemd user session (hack/vm/user-session.sh: set up
+# first, so that its failure is not taken for CMD's status).
+session=$share/hack/vm/user-session.sh
+"$session" "$user" </dev/null || { echo "tsrun-vm: cannot set up user $user's session" >&2; finish 125; }
+"$session" "$user" "${argv[@]}" </dev/null
 finish $?
