@@ -58,9 +58,19 @@ export function runRuntime(
   args: string[],
   opts: { input?: string; timeout?: number; output?: string } = {},
 ): Result {
+  return runCaptured(binary, ['--root', root, ...args], opts);
+}
+
+/** Any command with tsrun()'s stdio: pipes, or the file `output` for both stdout and stderr. */
+export function runCaptured(
+  cmd: string,
+  args: string[],
+  opts: { input?: string; timeout?: number; output?: string; cwd?: string } = {},
+): Result {
   const outFd = opts.output ? openSync(opts.output, 'a') : undefined;
   try {
-    const r = spawnSync(binary, ['--root', root, ...args], {
+    const r = spawnSync(cmd, args, {
+      cwd: opts.cwd,
       input: outFd === undefined ? (opts.input ?? '') : undefined,
       stdio: outFd === undefined ? 'pipe' : ['ignore', outFd, outFd],
       timeout: opts.timeout ?? 60000,

@@ -1,0 +1,143 @@
+// Rootless on a systemd + cgroup v2 host (issue 19, item 4): a non-root user
+// with a systemd user session (user@UID.service, whose cgroup systemd
+// delegates to the user: cpu memory pids) runs `tsrun --rootless true` on a
+// `tsrun spec --rootless` bundle with memory and pids limits, which the
+// kernel enforces, and updates them; runc 1.1.5 does the same on the same
+// bundle in the same session. Then rootless podman, with the user's defaults
+// but the cgroupfs manager, drives tsrun.
+import t from 'tap';
+import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Spec } from '../../src/spec/types';
+import { REPO, sharedRootfs } from '../helpers/harness';
+import { hasRunc } from '../helpers/runc';
+import { cgroupDir, cgroupFile, cgroupOf, requireV2Host } from '../helpers/v2';
+import { sessionUser, type SessionUser } from '../helpers/vm-user';
+import { rootfsTar } from '../clients/client-env';
+
+const TSRUN = join(REPO, 'dist', 'tsrun');
+const MEMORY = 128 << 20;
+const PIDS = 20;
+const IMAGE = 'localhost/busybox:rootless';
+
+/** `tsrun spec --rootless` as the user, then the test's process and limits; the bundle's path. */
+function rootlessBundle(user: SessionUser, args: string[]): string {
+  const b = join(user.dir, 'bundle');
+  mkdirSync(b);
+  chownSync(b, user.uid, user.gid);
+  const r = user.run(TSRUN, ['spec', '--rootless', '--bundle', b]);
+  if (r.code !== 0) throw new Error(`tsrun spec --rootless: ${r.stderr}`);
+  const c = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')) as Spec;
+  c.root = { path: sharedRootfs(), readonly: true };
+  c.process!.terminal = false;
+  c.process!.args = args;
+  c.linux!.resources = { memory: { limit: MEMORY }, pids: { limit: PIDS } };
+  writeFileSync(join(b, 'config.json'), JSON.stringify(c, null, 2));
+  return b;
+}
+
+/** `key N` of a flat-keyed cgroup file (pids.events, memory.events). */
+function keyed(cg: string, file: string, key: string): number {
+  const m = new RegExp(`^${key} (\\d+)$`, 'm').exec(cgroupFile(cg, file));
+  return m ? Number(m[1]) : NaN;
+}
+
+if (requireV2Host(t)) {
+  const user = sessionUser(t, 'tsrun-rl');
+  const own = user.run('cat', ['/proc/self/cgroup']).stdout.trim().replace(/^0::/, '');
+  const appSlice = dirname(own);
+
+  t.test('the user session: a transient service below the delegated user@UID.service', async (t) => {
+    t.match(own, new RegExp(`^${user.manager.replace(/\./g, '\\.')}/app\\.slice/run-[^/]+\\.service$`), own);
+    t.equal(statSync(cgroupDir(user.manager)).uid, user.uid, 'the user owns user@UID.service (delegated)');
+    t.equal(statSync(cgroupDir(appSlice)).uid, user.uid, 'and app.slice, where its containers go');
+    t.match(cgroupFile(user.manager, 'cgroup.controllers'), /\bmemory\b.*\bpids\b/, 'memory and pids delegated');
+  });
+
+  t.test('tsrun --rootless true run: limits enforced and updated, as runc', async (t) => {
+    const bundle = rootlessBundle(user, ['sleep', '600']);
+    for (const [name, bin] of hasRunc
+      ? [
+          ['tsrun', TSRUN],
+          ['runc', 'runc'],
+        ]
+      : [['tsrun', TSRUN]]) {
+      const rt = (args: string[], output?: string) => user.run(bin, ['--rootless', 'true', ...args], { output });
+      const id = `rl-${name}`;
+      const out = join(user.dir, `${id}.out`);
+      const r = rt(['run', '-d', '--bundle', bundle, id], out);
+      t.equal(r.code, 0, `${name} run -d: ${r.stderr}`);
+      t.notMatch(r.stderr, /warn/, `${name}: no warning (the cgroup is writable)`);
+      const st = rt(['state', id]);
+      const pid = JSON.parse(st.stdout).pid as number;
+      if (!t.ok(pid > 0, `${name}: running`)) t.comment(st.stdout, st.stderr, readFileSync(out, 'utf8'));
+      const cg = `${appSlice}/${id}`;
+      t.equal(cgroupOf(pid), cg, `${name}: the init is in ${cg} (the parent of the caller's cgroup, as runc)`);
+      t.equal(cgroupFile(cg, 'memory.max'), String(MEMORY), `${name}: memory.max`);
+      t.equal(cgroupFile(cg, 'pids.max'), String(PIDS), `${name}: pids.max`);
+
+      const alive = (what: string) => {
+        const now = JSON.parse(rt(['state', id]).stdout || '{}') as { status?: string };
+        if (!t.equal(now.status, 'running', `${name}: still running after ${what}`))
+          t.comment(cgroupFile(cg, 'memory.events'), cgroupFile(cg, 'pids.events'));
+      };
+      const mnt = rt(['exec', id, 'grep', ' /sys/fs/cgroup ', '/proc/self/mountinfo']);
+      t.match(
+        mnt.stdout,
+        /^\S+ \S+ \S+ \/ \/sys\/fs\/cgroup ro,.* - cgroup2 /m,
+        `${name}: the host's cgroup2, read-only`,
+      );
+      const up = rt(['update', '--memory', String(2 * MEMORY), '--pids-limit', String(2 * PIDS), id]);
+      t.equal(up.code, 0, `${name} update: ${up.stderr}`);
+      t.equal(cgroupFile(cg, 'memory.max'), String(2 * MEMORY), `${name} update: memory.max`);
+      t.equal(cgroupFile(cg, 'pids.max'), String(2 * PIDS), `${name} update: pids.max`);
+      const hog = rt(['exec', id, 'tail', '-n', '1', '/dev/zero']);
+      t.equal(hog.code, 137, `${name}: a memory hog is killed (SIGKILL): ${hog.stderr}`);
+      t.ok(keyed(cg, 'memory.events', 'oom_kill') > 0, `${name}: memory.events counts the OOM kill`);
+      alive('the OOM kill');
+      const forks = rt(['exec', id, 'sh', '-c', `for i in $(seq ${4 * PIDS}); do sleep 600 & done; echo looped`]);
+      t.match(forks.stderr, /can't fork/, `${name}: the fork loop is refused (${forks.stdout.trim()})`);
+      t.ok(keyed(cg, 'pids.events', 'max') > 0, `${name}: pids.events counts the refusals`);
+      t.ok(Number(cgroupFile(cg, 'pids.current')) <= 2 * PIDS, `${name}: pids.current stays within pids.max`);
+      alive('the fork loop');
+
+      t.equal(rt(['delete', '--force', id]).code, 0, `${name} delete --force`);
+      t.notOk(existsSync(cgroupDir(cg)), `${name}: the cgroup is gone`);
+    }
+  });
+
+  t.test('rootless podman with its defaults but --cgroup-manager cgroupfs drives tsrun', async (t) => {
+    const tar = rootfsTar(user.dir);
+    chownSync(tar, user.uid, user.gid);
+    const podman = (args: string[]) => user.run('podman', ['--runtime', TSRUN, ...args]);
+    const im = podman(['import', tar, IMAGE]);
+    t.equal(im.code, 0, `podman import: ${im.stderr}`);
+    // podman's default for a user is the systemd manager: tsrun has no systemd driver (issue 20).
+    const sd = podman(['run', '--rm', IMAGE, 'true']);
+    t.not(sd.code, 0, 'with the systemd cgroup manager: refused');
+    t.match(sd.stderr, /the systemd cgroup driver \(--systemd-cgroup\) is not supported by tsrun/, 'saying why');
+
+    const cgfs = (args: string[]) => podman(['--cgroup-manager', 'cgroupfs', ...args]);
+    const fg = cgfs(['run', '--rm', IMAGE, 'sh', '-c', 'echo hi; id -u; exit 3']);
+    t.equal(fg.code, 3, `podman run: the exit status: ${fg.stderr}`);
+    t.equal(fg.stdout, 'hi\n0\n', 'podman run: output, root inside');
+    const run = cgfs(['run', '-d', '--memory', String(MEMORY), '--pids-limit', String(PIDS), IMAGE, 'sleep', '600']);
+    t.equal(run.code, 0, `podman run -d: ${run.stderr}`);
+    const id = run.stdout.trim();
+    const pid = Number(cgfs(['inspect', '-f', '{{.State.Pid}}', id]).stdout.trim());
+    const cg = `${appSlice}/${id}`;
+    t.equal(cgroupOf(pid), cg, `the container is in ${cg}`);
+    t.equal(cgroupFile(cg, 'memory.max'), String(MEMORY), 'memory.max');
+    t.equal(cgroupFile(cg, 'pids.max'), String(PIDS), 'pids.max');
+    const ex = cgfs(['exec', id, 'sh', '-c', 'echo in-exec; exit 5']);
+    t.equal(ex.code, 5, `podman exec: the exit status: ${ex.stderr}`);
+    t.equal(ex.stdout, 'in-exec\n', 'podman exec: output');
+    const stats = cgfs(['stats', '--no-stream', '--format', '{{.MemUsage}}', id]);
+    t.match(stats.stdout, /\/ 134\.2MB/, `podman stats: the limit (${stats.stderr})`);
+    const up = cgfs(['update', '--memory', String(2 * MEMORY), id]);
+    t.equal(up.code, 0, `podman update: ${up.stderr}`);
+    t.equal(cgroupFile(cg, 'memory.max'), String(2 * MEMORY), 'podman update: memory.max');
+    t.equal(cgfs(['rm', '--force', '--time', '0', id]).code, 0, 'podman rm --force');
+    t.notOk(existsSync(cgroupDir(cg)), 'the cgroup is gone');
+  });
+}
