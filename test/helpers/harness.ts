@@ -104,8 +104,13 @@ process.on('exit', () => {
 
 let rootfsDir: string | undefined;
 
-/** One busybox rootfs per test process, shared read-only by its bundles. */
+/**
+ * One busybox rootfs per test process, shared read-only by its bundles; or
+ * the one named by TSRUN_TEST_ROOTFS (hack/vm/test.sh makes it once: in the
+ * VM, mkrootfs.sh's fork per applet takes ~40 s).
+ */
 export function sharedRootfs(): string {
+  if (!rootfsDir && process.env.TSRUN_TEST_ROOTFS) rootfsDir = process.env.TSRUN_TEST_ROOTFS;
   if (!rootfsDir) {
     rootfsDir = mkdtempSync(join(tmpdir(), 'tsrun-rootfs-'));
     chmodSync(rootfsDir, 0o755); // the container's / must be searchable by non-root users
