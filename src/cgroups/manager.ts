@@ -6,13 +6,14 @@ import type { LinuxResources } from '../spec/types';
 import { CgroupError, cgHasBelow, cgRead, cgTryRead, cgWrite, readNumber } from './files';
 import { hostLayout, type Layout, unifiedControllers } from './layout';
 import { planResources, type Plan, type Target } from './plan';
-import { warn } from '../log';
+import { debug, warn } from '../log';
 import { applyDevices, applyPlan } from './apply';
 import { validateResources } from './validate';
 import { collectStats } from './stats';
 import { watchOomV1, watchOomV2 } from './oom';
 import { CgroupHandle, type SavedCgroup } from './handle';
 import { isEffectivelyFrozen } from './freezer';
+import { delegateCgroup } from './owner';
 
 export type { SavedCgroup } from './handle';
 
@@ -39,6 +40,8 @@ export class Cgroup extends CgroupHandle {
   warnings: string[] = [];
   /** Set by createCgroup for a rootless caller (see keepReachable). */
   rootless = false;
+  /** The host uid the v2 cgroup is delegated to (cgroupOwner in owner.ts), if any. */
+  owner?: number;
   private target(): Target {
     return {
       version: (c) => this.locate(c)?.version,
@@ -96,6 +99,9 @@ export class Cgroup extends CgroupHandle {
       if (cpuset?.version === 1) fillCpuset(this.saved.mounts[this.v1Key('cpuset')!], cpuset.dir);
       this.enableV2Controllers(plan);
       applyPlan(plan, !opts.deferDevices && !this.rootless);
+      // Only a v2-only host: delegation is not safe on v1 (the spec's word), and hybrid's v2 tree has no controllers.
+      if (this.owner !== undefined && !this.rootless && this.saved.mode === 'v2' && this.saved.unified)
+        delegateCgroup(this.saved.unified, this.owner);
       this.join(pid);
     } catch (err) {
       for (const dir of created.reverse()) rmdirQuiet(dir);
@@ -183,28 +189,28 @@ export class Cgroup extends CgroupHandle {
     }
   }
 
-  /** v2 controllers must be enabled in every ancestor's subtree_control. */
+  /**
+   * v2 controllers must be enabled in every ancestor's subtree_control. On a
+   * v2-only host runc enables every controller, ignoring what fails (a busy
+   * parent, a delegation without it); here too, but a controller that a
+   * limit needs must be enabled, or that limit fails naming why.
+   */
   private enableV2Controllers(plan: Plan): void {
     const unified = this.saved.unified;
     const mount = this.saved.mounts[''];
     if (!unified || !mount) return;
-    const wanted = new Set(
-      plan.writes
-        .filter((w) => w.dir === unified && this.saved.v2Controllers.includes(w.controller))
-        .map((w) => w.controller),
-    );
-    if (this.saved.mode === 'v2') for (const c of this.saved.v2Controllers) wanted.add(c);
-    if (wanted.size === 0) return;
+    const needed = new Map<string, string>();
+    for (const w of plan.writes)
+      if (w.dir === unified && this.saved.v2Controllers.includes(w.controller) && !needed.has(w.controller))
+        needed.set(w.controller, w.where);
+    const extra = this.saved.mode === 'v2' ? this.saved.v2Controllers.filter((c) => !needed.has(c)) : [];
+    if (needed.size === 0 && extra.length === 0) return;
     const chain: string[] = [];
     for (let d = dirname(unified); d.startsWith(mount); d = dirname(d)) {
       chain.unshift(d);
       if (d === mount) break;
     }
-    for (const d of chain) {
-      const enabled = (cgTryRead(d, 'cgroup.subtree_control') ?? '').trim().split(/\s+/);
-      const missing = [...wanted].filter((c) => !enabled.includes(c));
-      if (missing.length > 0) cgWrite(d, 'cgroup.subtree_control', missing.map((c) => `+${c}`).join(' '));
-    }
+    for (const d of chain) enableIn(d, needed, extra);
   }
 
   // --- observation -----------------------------------------------------------
@@ -225,6 +231,32 @@ export class Cgroup extends CgroupHandle {
     const m = this.locate('memory');
     if (!m || !existsSync(m.dir)) return () => {};
     return m.version === 1 ? watchOomV1(m.dir, onOom) : watchOomV2(m.dir, onOom);
+  }
+}
+
+/** Enables the controllers in dir's subtree_control: all at once, else one by one; only `needed` ones must succeed. */
+function enableIn(dir: string, needed: Map<string, string>, extra: string[]): void {
+  const enabled = (cgTryRead(dir, 'cgroup.subtree_control') ?? '').trim().split(/\s+/);
+  const missing = [...needed.keys(), ...extra].filter((c) => !enabled.includes(c));
+  if (missing.length === 0) return;
+  try {
+    return cgWrite(dir, 'cgroup.subtree_control', missing.map((c) => `+${c}`).join(' '));
+  } catch {
+    // one by one below
+  }
+  for (const c of missing) {
+    try {
+      cgWrite(dir, 'cgroup.subtree_control', `+${c}`);
+    } catch (err) {
+      const e = err as CgroupError;
+      const where = needed.get(c);
+      if (where === undefined) {
+        debug(`cgroup: controller ${c} left disabled: ${e.message}`);
+        continue;
+      }
+      const busy = e.code === 'EBUSY' ? ` (${dir} holds processes: it cannot enable controllers for its children)` : '';
+      throw new CgroupError(`${where}: needs the ${c} controller: ${e.message}${busy}`, e.code);
+    }
   }
 }
 
