@@ -99,6 +99,7 @@ export class Cgroup extends CgroupHandle {
       if (cpuset?.version === 1) fillCpuset(this.saved.mounts[this.v1Key('cpuset')!], cpuset.dir);
       this.enableV2Controllers(plan);
       applyPlan(plan, !opts.deferDevices && !this.rootless);
+      if (this.saved.mode === 'v2') this.settleCgroupType(plan);
       // Only a v2-only host: delegation is not safe on v1 (the spec's word), and hybrid's v2 tree has no controllers.
       if (this.owner !== undefined && !this.rootless && this.saved.mode === 'v2' && this.saved.unified)
         delegateCgroup(this.saved.unified, this.owner);
@@ -213,6 +214,22 @@ export class Cgroup extends CgroupHandle {
     for (const d of chain) enableIn(d, needed, extra);
   }
 
+  /**
+   * A cgroup made below one that holds processes is "domain invalid" (the
+   * no-internal-processes rule): no process can join it. As runc, it is made
+   * threaded when no limit of a domain controller is asked for; with one,
+   * enabling that controller has already failed naming the limit.
+   */
+  private settleCgroupType(plan: Plan): void {
+    const dir = this.saved.unified;
+    if (!dir || cgTryRead(dir, 'cgroup.type')?.trim() !== 'domain invalid') return;
+    const domain = plan.writes.find((w) => w.dir === dir && DOMAIN_CONTROLLERS.has(w.controller));
+    if (domain)
+      throw new CgroupError(`${domain.where}: ${dir} is "domain invalid" (its parent holds processes)`, 'ENOTSUP');
+    debug(`cgroup: ${dir} is "domain invalid" (its parent holds processes): made threaded, as runc does`);
+    cgWrite(dir, 'cgroup.type', 'threaded');
+  }
+
   // --- observation -----------------------------------------------------------
 
   stats(): Record<string, unknown> {
@@ -233,6 +250,9 @@ export class Cgroup extends CgroupHandle {
     return m.version === 1 ? watchOomV1(m.dir, onOom) : watchOomV2(m.dir, onOom);
   }
 }
+
+/** runc's containsDomainController: limits that a threaded cgroup cannot take. */
+const DOMAIN_CONTROLLERS = new Set(['memory', 'io', 'blkio', 'cpu', 'hugetlb']);
 
 /** Enables the controllers in dir's subtree_control: all at once, else one by one; only `needed` ones must succeed. */
 function enableIn(dir: string, needed: Map<string, string>, extra: string[]): void {
