@@ -14,6 +14,7 @@ import { withDefaultDeviceRules } from './default-devices';
 export { validateResources } from './validate';
 export { cgroupFeatures, type CgroupFeatures } from './features';
 export { statsToJson } from './stats';
+export { cgroupOwner } from './owner';
 export { CgroupError } from './files';
 export { hostLayout, type Layout, type CgroupMode } from './layout';
 export type { SavedCgroup } from './manager';
@@ -28,6 +29,8 @@ export interface CgroupConfig {
   devicePaths?: readonly string[];
   /** Rootless (--rootless): cgroups the caller cannot write are left out when no limit needs them. */
   rootless?: boolean;
+  /** The host uid to delegate the v2 cgroup to (cgroupOwner), when the spec's ownership rules say so. */
+  owner?: number;
 }
 
 export interface CgroupManager {
@@ -79,6 +82,7 @@ export function createCgroup(cfg: CgroupConfig): CgroupManager {
   const resources = canFilterDevices ? withDefaultDeviceRules(cfg.resources, cfg.devicePaths) : cfg.resources;
   const cg = new Cgroup(savedFromLayout(layout, dirs, resources));
   cg.rootless = cfg.rootless ?? false;
+  cg.owner = cfg.owner;
   cg.plan(resources);
   cg.warnings = cg.preflight();
   return cg;

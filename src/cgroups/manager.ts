@@ -3,10 +3,10 @@
 import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LinuxResources } from '../spec/types';
-import { CgroupError, cgHasBelow, cgRead, cgWrite, readNumber } from './files';
+import { CgroupError, cgHasBelow, cgRead, cgTryRead, cgWrite, readNumber } from './files';
 import { hostLayout, type Layout, unifiedControllers } from './layout';
 import { planResources, type Plan, type Target } from './plan';
-import { warn } from '../log';
+import { debug, warn } from '../log';
 import { applyDevices, applyPlan } from './apply';
 import { validateResources } from './validate';
 import { collectStats } from './stats';
@@ -14,6 +14,7 @@ import { watchOomV1, watchOomV2 } from './oom';
 import { CgroupHandle, type SavedCgroup } from './handle';
 import { isEffectivelyFrozen } from './freezer';
 import { enableControllers } from './enable';
+import { delegateCgroup } from './owner';
 
 export type { SavedCgroup } from './handle';
 
@@ -40,6 +41,8 @@ export class Cgroup extends CgroupHandle {
   warnings: string[] = [];
   /** Set by createCgroup for a rootless caller (see keepReachable). */
   rootless = false;
+  /** The host uid the v2 cgroup is delegated to (cgroupOwner in owner.ts), if any. */
+  owner?: number;
   private target(): Target {
     return {
       version: (c) => this.locate(c)?.version,
@@ -103,7 +106,12 @@ export class Cgroup extends CgroupHandle {
       if (cpuset?.version === 1) fillCpuset(this.saved.mounts[this.v1Key('cpuset')!], cpuset.dir);
       this.enableV2Controllers(plan);
       // Which optional v2 files exist (hugetlb.*.rsvd.max…) shows only once the controllers are enabled.
-      applyPlan(this.plan(this.saved.resources), !opts.deferDevices && !this.rootless);
+      const written = this.plan(this.saved.resources);
+      applyPlan(written, !opts.deferDevices && !this.rootless);
+      if (this.saved.mode === 'v2') this.settleCgroupType(written);
+      // Only a v2-only host: delegation is not safe on v1 (the spec's word), and hybrid's v2 tree has no controllers.
+      if (this.owner !== undefined && !this.rootless && this.saved.mode === 'v2' && this.saved.unified)
+        delegateCgroup(this.saved.unified, this.owner);
       if (pid !== undefined) this.join(pid);
     } catch (err) {
       for (const dir of created.reverse()) rmdirQuiet(dir);
@@ -205,6 +213,22 @@ export class Cgroup extends CgroupHandle {
     if (wanted.size > 0) enableControllers(mount, unified, wanted, needed);
   }
 
+  /**
+   * A cgroup made below one that holds processes is "domain invalid" (the
+   * no-internal-processes rule): no process can join it. As runc, it is made
+   * threaded when no limit of a domain controller is asked for; with one,
+   * enabling that controller has already failed naming the limit.
+   */
+  private settleCgroupType(plan: Plan): void {
+    const dir = this.saved.unified;
+    if (!dir || cgTryRead(dir, 'cgroup.type')?.trim() !== 'domain invalid') return;
+    const domain = plan.writes.find((w) => w.dir === dir && DOMAIN_CONTROLLERS.has(w.controller));
+    if (domain)
+      throw new CgroupError(`${domain.where}: ${dir} is "domain invalid" (its parent holds processes)`, 'ENOTSUP');
+    debug(`cgroup: ${dir} is "domain invalid" (its parent holds processes): made threaded, as runc does`);
+    cgWrite(dir, 'cgroup.type', 'threaded');
+  }
+
   // --- observation -----------------------------------------------------------
 
   stats(): Record<string, unknown> {
@@ -225,6 +249,9 @@ export class Cgroup extends CgroupHandle {
     return m.version === 1 ? watchOomV1(m.dir, onOom) : watchOomV2(m.dir, onOom);
   }
 }
+
+/** runc's containsDomainController: limits that a threaded cgroup cannot take. */
+const DOMAIN_CONTROLLERS = new Set(['memory', 'io', 'blkio', 'cpu', 'hugetlb']);
 
 /** dir or its nearest existing ancestor (a v1 child of a frozen parent is made frozen). */
 function nearestExisting(dir: string): string | undefined {

@@ -91,12 +91,13 @@ function cpuStats(locate: Locate) {
 }
 
 function cpusetStats(locate: Locate) {
-  const d = locate('cpuset');
+  // runc reads cpuset statistics from v1 only (its fs2 driver has none): on v2 every field stays empty.
+  const d = locate('cpuset')?.version === 1 ? locate('cpuset') : undefined;
   // runc's types.CPUSet: only cpus and mems are omitempty, the rest is always there.
   const out: Record<string, unknown> = {
-    cpus: d ? expandList(cgTryRead(d.dir, d.version === 1 ? 'cpuset.cpus' : 'cpuset.cpus.effective')) : [],
+    cpus: d ? expandList(cgTryRead(d.dir, 'cpuset.cpus')) : [],
     cpu_exclusive: 0,
-    mems: d ? expandList(cgTryRead(d.dir, d.version === 1 ? 'cpuset.mems' : 'cpuset.mems.effective')) : [],
+    mems: d ? expandList(cgTryRead(d.dir, 'cpuset.mems')) : [],
     mem_hardwall: 0,
     mem_exclusive: 0,
     memory_migrate: 0,
@@ -106,7 +107,7 @@ function cpusetStats(locate: Locate) {
     sched_load_balance: 0,
     sched_relax_domain_level: 0,
   };
-  if (d?.version === 1) {
+  if (d) {
     for (const [key, file] of [
       ['cpu_exclusive', 'cpu_exclusive'],
       ['mem_hardwall', 'mem_hardwall'],
@@ -161,16 +162,7 @@ function memoryStats(locate: Locate) {
     } as Record<string, unknown>,
     ['usage', 'max'],
   );
-  const swapEvents = readKeyed(d.dir, 'memory.swap.events');
-  const swap = omitEmpty(
-    {
-      limit: read(d, 'memory.swap.max') ?? 0,
-      usage: read(d, 'memory.swap.current'),
-      max: read(d, 'memory.swap.peak'),
-      failcnt: swapEvents.max ?? 0,
-    } as Record<string, unknown>,
-    ['usage', 'max'],
-  );
+  const swap = v2SwapEntry(d, usage);
   return omitEmpty(
     {
       cache: raw.file,
@@ -181,6 +173,32 @@ function memoryStats(locate: Locate) {
       raw,
     } as Record<string, unknown>,
     ['cache', 'raw'],
+  );
+}
+
+const add = (a: Num, b: Num): Num => {
+  const sum = BigInt(a) + BigInt(b);
+  return sum <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(sum) : sum;
+};
+
+/**
+ * runc's v2 swap entry: v1's memsw counted memory and swap together, so
+ * runc reports memory.swap.current + memory.current, and swap.max +
+ * memory.max unless unlimited; no peak (mem+swap has none).
+ */
+function v2SwapEntry(d: ControllerDir, mem: Record<string, unknown>): Record<string, unknown> {
+  const swapUsage = read(d, 'memory.swap.current');
+  // No swap accounting in this kernel: runc leaves the entry empty.
+  if (swapUsage === undefined) return { limit: 0, failcnt: 0 };
+  const swapLimit = read(d, 'memory.swap.max') ?? 0;
+  const memLimit = (mem.limit as Num | undefined) ?? 0;
+  return omitEmpty(
+    {
+      limit: swapLimit === MAX_UINT64 || memLimit === MAX_UINT64 ? MAX_UINT64 : add(swapLimit, memLimit),
+      usage: add(swapUsage, (mem.usage as Num | undefined) ?? 0),
+      failcnt: readKeyed(d.dir, 'memory.swap.events').max ?? 0,
+    },
+    ['usage'],
   );
 }
 

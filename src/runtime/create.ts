@@ -18,7 +18,7 @@ import { ContainerDir, type Saved } from '../state/store';
 import { procStat } from '../state/proc';
 import { planNamespaces, closeNamespaces, type NamespacePlan } from '../linux/namespaces';
 import { open, O, mkfifo, closeQuiet } from '../sys/fs';
-import { createCgroup, CgroupError, type CgroupManager, type CloneTarget } from '../cgroups';
+import { createCgroup, cgroupOwner, CgroupError, type CgroupManager, type CloneTarget } from '../cgroups';
 import { compileSeccomp, compiledToJSON, type CompiledSeccompJSON } from '../seccomp/compile';
 import { resetCpuAffinity } from '../linux/sched';
 import { cleanPath } from '../linux/in-root';
@@ -84,6 +84,7 @@ function planCgroup(config: Spec, opts: CreateOptions): CgroupManager {
       resources: config.linux?.resources,
       devicePaths,
       rootless: opts.rootless,
+      owner: cgroupOwner(config),
     });
     for (const w of cgroup.warnings) warn(w);
     return cgroup;

@@ -11,15 +11,17 @@ export const hasRunc = spawnSync('runc', ['--version'], { stdio: 'ignore' }).sta
 
 export interface Runtime {
   name: 'tsrun' | 'runc';
+  /** Its --root (state directory), for a command spawned without run(). */
+  root: string;
   run: Env['run'];
 }
 
 /** tsrun, and runc when installed (its own --root: what it leaves is deleted at teardown, whatever the order). */
 export function runtimes(t: TestLike, env: Env): Runtime[] {
-  const list: Runtime[] = [{ name: 'tsrun', run: env.run }];
+  const list: Runtime[] = [{ name: 'tsrun', root: env.root, run: env.run }];
   if (!hasRunc) return list;
   const root = join(mkdtempSync(join(tmpdir(), 'tsrun-runc-')), 'state');
-  list.push({ name: 'runc', run: (args, opts): Result => runRuntime('runc', root, args, opts) });
+  list.push({ name: 'runc', root, run: (args, opts): Result => runRuntime('runc', root, args, opts) });
   t.teardown(() => {
     if (existsSync(root)) for (const id of readdirSync(root)) runRuntime('runc', root, ['delete', '--force', id]);
     rmSync(join(root, '..'), { recursive: true, force: true });
