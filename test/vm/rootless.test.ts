@@ -61,8 +61,10 @@ if (requireV2Host(t)) {
       [
         'sh',
         '-c',
-        `for i in $(seq ${4 * PIDS}); do sleep 30 & done; c=$(sed -n 's/^0:://p' /proc/self/cgroup); ` +
-          'grep max /sys/fs/cgroup$c/pids.events; echo current $(cat /sys/fs/cgroup$c/pids.current)',
+        // Only shell builtins after the loop: with pids.max reached, the shell cannot fork a cat.
+        'read -r c </proc/self/cgroup; d=/sys/fs/cgroup${c#0::}; ' +
+          `for i in $(seq ${4 * PIDS}); do sleep 30 & done; ` +
+          'while read -r l; do echo "$l"; done <$d/pids.events; read -r n <$d/pids.current; echo current $n',
       ],
       'forks',
     );
