@@ -61,9 +61,9 @@ if (requireV2Host(t)) {
       [
         'sh',
         '-c',
-        // Only shell builtins after the loop: with pids.max reached, the shell cannot fork a cat.
+        // The loop in a shell of its own (ash exits at a failed fork); after it only builtins: no fork is left.
         'read -r c </proc/self/cgroup; d=/sys/fs/cgroup${c#0::}; ' +
-          `for i in $(seq ${4 * PIDS}); do sleep 30 & done; ` +
+          `sh -c 'for i in $(seq ${4 * PIDS}); do sleep 30 & done'; ` +
           'while read -r l; do echo "$l"; done <$d/pids.events; read -r n <$d/pids.current; echo current $n',
       ],
       'forks',
