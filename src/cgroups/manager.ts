@@ -105,8 +105,9 @@ export class Cgroup extends CgroupHandle {
       const cpuset = this.locate('cpuset');
       if (cpuset?.version === 1) fillCpuset(this.saved.mounts[this.v1Key('cpuset')!], cpuset.dir);
       this.enableV2Controllers(plan);
-      // Which optional v2 files exist (hugetlb.*.rsvd.max…) shows only once the controllers are enabled.
-      const written = this.plan(this.saved.resources);
+      // Which optional v2 files exist (hugetlb.*.rsvd.max…) shows only once the controllers are enabled. Not
+      // rootless: there the hierarchies left out as unwritable (keepReachable) would now fail the plan.
+      const written = this.rootless ? plan : this.plan(this.saved.resources);
       applyPlan(written, !opts.deferDevices && !this.rootless);
       if (this.saved.mode === 'v2') this.settleCgroupType(written);
       // Only a v2-only host: delegation is not safe on v1 (the spec's word), and hybrid's v2 tree has no controllers.

@@ -11,6 +11,8 @@ import { runtimes, type Runtime } from '../../helpers/runc';
 import type { LinuxDeviceCgroup } from '../../../src/spec/types';
 
 const SCRIPT = [
+  // one open file for both streams, so their lines keep their order in the output file
+  'exec 2>&1',
   'mknod /dev/tun c 10 200 && mknod /dev/fuse c 10 229 || exit 9',
   'for d in tun fuse; do (exec 3<>/dev/$d) && echo $d:opened; done; true',
 ].join('; ');
