@@ -9,8 +9,9 @@
 #                                               handler "tsrun" (runc shim, BinaryName
 #                                               TSRUN, Root DIR/tsrun-root), CNI from
 #                                               DIR/cni (one tap device, see below)
-#   daemons.sh start-dockerd DIR TSRUN          dockerd on DIR/docker.sock, using
-#                                               DIR's containerd, runtime "tsrun"
+#   daemons.sh start-dockerd DIR TSRUN [ARG...] dockerd on DIR/docker.sock, using
+#                                               DIR's containerd, runtime "tsrun",
+#                                               and ARGs (e.g. --exec-opt …)
 #   daemons.sh stop DIR                         stop both, their shims, unmount DIR/*
 set -eu
 
@@ -113,10 +114,11 @@ CONF
 	;;
 start-dockerd)
 	tsrun=$3
+	shift 3
 	dockerd --iptables=false --ip6tables=false --bridge=none --storage-driver vfs \
 		--data-root "$dir/docker/data" --exec-root "$dir/docker/exec" \
 		-H "unix://$dir/docker.sock" --containerd "$dir/containerd.sock" \
-		--pidfile "$dir/docker/dockerd.pid" --add-runtime "tsrun=$tsrun" \
+		--pidfile "$dir/docker/dockerd.pid" --add-runtime "tsrun=$tsrun" "$@" \
 		>"$dir/dockerd.log" 2>&1 &
 	echo $! >"$dir/dockerd.pid"
 	wait_for_socket "$dir/docker.sock" "$dir/dockerd.pid" "$dir/dockerd.log"
@@ -147,7 +149,7 @@ stop)
 	done
 	;;
 *)
-	echo "usage: $0 start-containerd DIR | start-containerd-cri DIR TSRUN SANDBOX_IMAGE | start-dockerd DIR TSRUN | stop DIR" >&2
+	echo "usage: $0 start-containerd DIR | start-containerd-cri DIR TSRUN SANDBOX_IMAGE | start-dockerd DIR TSRUN [ARG...] | stop DIR" >&2
 	exit 2
 	;;
 esac

@@ -2,9 +2,20 @@
 // scratch dir, the busybox image made from the test rootfs, a cgroup parent
 // below our own cgroup that is removed afterwards, and a command runner.
 import { spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, readFileSync, readdirSync, rmdirSync, cpSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  mkdtempSync,
+  mkdirSync,
+  rmSync,
+  existsSync,
+  readFileSync,
+  readdirSync,
+  rmdirSync,
+  cpSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { REPO, cleanEnv, sharedRootfs, cgroupDirsOf, type TestLike } from '../helpers/harness';
 
 export const DAEMONS = join(REPO, 'hack', 'clients', 'daemons.sh');
@@ -76,6 +87,42 @@ export function ociImageTar(dir: string, more: Record<string, string[]> = {}): s
   return tar;
 }
 
+/**
+ * The same image as ociImageTar's "latest", as an OCI layout written here
+ * without umoci (the test VM has none): one uncompressed layer of the
+ * rootfs, a config that runs /bin/sh, its manifest tagged "latest".
+ */
+export function ociLayoutTar(dir: string): string {
+  const layout = join(dir, 'oci-layout');
+  mkdirSync(join(layout, 'blobs', 'sha256'), { recursive: true });
+  const blob = (mediaType: string, data: Buffer) => {
+    const digest = createHash('sha256').update(data).digest('hex');
+    writeFileSync(join(layout, 'blobs', 'sha256', digest), data);
+    return { mediaType, digest: `sha256:${digest}`, size: data.length };
+  };
+  const json = (v: unknown) => Buffer.from(JSON.stringify(v));
+  const layer = blob('application/vnd.oci.image.layer.v1.tar', readFileSync(rootfsTar(dir)));
+  const config = blob(
+    'application/vnd.oci.image.config.v1+json',
+    json({
+      architecture: 'amd64',
+      os: 'linux',
+      config: { Cmd: ['/bin/sh'], Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] },
+      rootfs: { type: 'layers', diff_ids: [layer.digest] },
+    }),
+  );
+  const manifest = blob(
+    'application/vnd.oci.image.manifest.v1+json',
+    json({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [layer] }),
+  );
+  const ref = { 'org.opencontainers.image.ref.name': 'latest' };
+  writeFileSync(join(layout, 'index.json'), json({ schemaVersion: 2, manifests: [{ ...manifest, annotations: ref }] }));
+  writeFileSync(join(layout, 'oci-layout'), json({ imageLayoutVersion: '1.0.0' }));
+  const tar = join(dir, 'oci-layout.tar');
+  execFileSync('tar', ['-C', layout, '-cf', tar, '.']);
+  return tar;
+}
+
 function cgroupMounts(): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
@@ -90,7 +137,9 @@ function cgroupMounts(): string[] {
 /**
  * An absolute cgroup path below our own cgroup in every hierarchy: our
  * deepest own path (on this hybrid host the memory controller's; the others
- * are at "/") plus a name. Absolute, because podman makes --cgroup-parent
+ * are at "/") plus a name. On a v2-only host (the test VM) below its parent
+ * instead, as runc's fs2 driver places a relative path: our own cgroup holds
+ * processes, so no controller can be enabled below it. Absolute, because podman makes --cgroup-parent
  * absolute. Cleanup removes every directory under it and the ancestors the
  * clients had to create, in every hierarchy.
  *
@@ -108,7 +157,8 @@ export function cgroupParent(t: TestLike, name: string): string {
     .map((l) => l.split(':').slice(2).join(':'))
     .reduce((a, b) => (b.length > a.length ? b : a), '/');
   const ownDirs = new Set(cgroupDirsOf(''));
-  const parent = `${own === '/' ? '' : own}/${name}-${process.pid}`;
+  const base = existsSync('/sys/fs/cgroup/cgroup.controllers') ? dirname(own) : own;
+  const parent = `${base === '/' ? '' : base}/${name}-${process.pid}`;
   const chain: string[] = [];
   for (let p = parent; p !== '' && p !== '/'; p = p.slice(0, p.lastIndexOf('/'))) chain.push(p);
   const mounts = cgroupMounts();
