@@ -39,12 +39,13 @@ rm -rf "$work"
 mkdir -p "$work"
 trap 'rm -rf "$work"' EXIT
 
-# Docker, containerd and podman for the client tests; busybox-static, jq and
+# Docker, containerd and podman for the client tests (umoci makes the OCI
+# image ctr imports: the VM has no network); busybox-static, jq and
 # iproute2 for bundles and checks; libpam-systemd and dbus-user-session for
 # `run.sh --user` (a systemd user session with a delegated cgroup).
 pkgs="systemd-sysv,dbus,udev,kmod,initramfs-tools,linux-image-amd64,e2fsprogs,procps,util-linux,
 libpam-systemd,dbus-user-session,
-runc,crun,containerd,docker.io,podman,catatonit,fuse-overlayfs,slirp4netns,uidmap,
+runc,crun,containerd,docker.io,podman,catatonit,fuse-overlayfs,slirp4netns,uidmap,umoci,
 busybox-static,jq,iproute2,iptables"
 pkgs=$(echo "$pkgs" | tr -d '\n')
 

@@ -2,18 +2,7 @@
 // scratch dir, the busybox image made from the test rootfs, a cgroup parent
 // below our own cgroup that is removed afterwards, and a command runner.
 import { spawnSync, execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import {
-  mkdtempSync,
-  mkdirSync,
-  rmSync,
-  existsSync,
-  readFileSync,
-  readdirSync,
-  rmdirSync,
-  cpSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync, readdirSync, rmdirSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { REPO, cleanEnv, sharedRootfs, cgroupDirsOf, type TestLike } from '../helpers/harness';
@@ -84,42 +73,6 @@ export function ociImageTar(dir: string, more: Record<string, string[]> = {}): s
   const tar = join(dir, 'oci.tar');
   execFileSync('tar', ['-C', layout, '-cf', tar, '.']);
   rmSync(unpacked, { recursive: true, force: true });
-  return tar;
-}
-
-/**
- * The same image as ociImageTar's "latest", as an OCI layout written here
- * without umoci (the test VM has none): one uncompressed layer of the
- * rootfs, a config that runs /bin/sh, its manifest tagged "latest".
- */
-export function ociLayoutTar(dir: string): string {
-  const layout = join(dir, 'oci-layout');
-  mkdirSync(join(layout, 'blobs', 'sha256'), { recursive: true });
-  const blob = (mediaType: string, data: Buffer) => {
-    const digest = createHash('sha256').update(data).digest('hex');
-    writeFileSync(join(layout, 'blobs', 'sha256', digest), data);
-    return { mediaType, digest: `sha256:${digest}`, size: data.length };
-  };
-  const json = (v: unknown) => Buffer.from(JSON.stringify(v));
-  const layer = blob('application/vnd.oci.image.layer.v1.tar', readFileSync(rootfsTar(dir)));
-  const config = blob(
-    'application/vnd.oci.image.config.v1+json',
-    json({
-      architecture: 'amd64',
-      os: 'linux',
-      config: { Cmd: ['/bin/sh'], Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] },
-      rootfs: { type: 'layers', diff_ids: [layer.digest] },
-    }),
-  );
-  const manifest = blob(
-    'application/vnd.oci.image.manifest.v1+json',
-    json({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [layer] }),
-  );
-  const ref = { 'org.opencontainers.image.ref.name': 'latest' };
-  writeFileSync(join(layout, 'index.json'), json({ schemaVersion: 2, manifests: [{ ...manifest, annotations: ref }] }));
-  writeFileSync(join(layout, 'oci-layout'), json({ imageLayoutVersion: '1.0.0' }));
-  const tar = join(dir, 'oci-layout.tar');
-  execFileSync('tar', ['-C', layout, '-cf', tar, '.']);
   return tar;
 }
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { REPO, type TestLike } from '../helpers/harness';
 import { cgroupDir, cgroupFile, cgroupOf, requireV2Host } from '../helpers/v2';
 import { waitForSync } from '../helpers/wait';
-import { DAEMONS, sh, scratch, ociLayoutTar, rootfsTar } from '../clients/client-env';
+import { DAEMONS, sh, scratch, ociImageTar, rootfsTar } from '../clients/client-env';
 
 const TSRUN = join(REPO, 'dist', 'tsrun');
 const MiB = 1 << 20;
@@ -64,7 +64,7 @@ if (requireV2Host(t)) {
     const runcRoot = join(dir, 'tsrun-root');
     const flags = ['--runc-binary', TSRUN, '--runc-root', runcRoot];
     const image = 'localhost/busybox:latest';
-    const im = ctr(['image', 'import', '--base-name', 'localhost/busybox', ociLayoutTar(dir)]);
+    const im = ctr(['image', 'import', '--base-name', 'localhost/busybox', ociImageTar(dir)]);
     t.equal(im.code, 0, `ctr image import: ${im.stderr}`);
 
     const fg = ctr(['run', '--rm', ...flags, image, 'fg', 'sh', '-c', 'echo hi; cat /proc/self/cgroup; exit 3']);
