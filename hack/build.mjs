@@ -25,8 +25,9 @@ function buildNative() {
   // Built beside and renamed into place: a tsrun running meanwhile never loads a half-written library.
   run(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-fPIC', '-shared', '-o', 'build/libtsrun.so.tmp', 'native/tsrun.c']);
   renameSync(join(root, 'build/libtsrun.so.tmp'), join(root, 'build/libtsrun.so'));
-  // The differential harness's probe and reaper (conformance/differential/): static test tools, not in dist/tsrun.
-  for (const tool of ['probe', 'reaper']) {
+  // Static test tools, not in dist/tsrun: the differential harness's probe and reaper (conformance/differential/),
+  // and sd-notify (a container's READY=1 for the NOTIFY_SOCKET tests).
+  for (const tool of ['probe', 'reaper', 'sd-notify']) {
     run(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-static', '-o', `build/${tool}.tmp`, `native/${tool}.c`]);
     renameSync(join(root, `build/${tool}.tmp`), join(root, `build/${tool}`));
   }

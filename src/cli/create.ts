@@ -49,6 +49,8 @@ export function createOptions(args: CreateArgs, detach: boolean) {
     detach,
     systemdCgroup: args.systemdCgroup,
     rootless: rootlessMode(args.rootless),
+    // runc's: systemd (Type=notify) or podman hands the runtime its socket in the environment.
+    notifySocket: process.env.NOTIFY_SOCKET || undefined,
   };
 }
 

@@ -31,7 +31,7 @@ export const run: CommandModule<GlobalArgs, RunArgs> = {
       warn('--no-subreaper: ignored; the foreground run reaps its init as subreaper');
     if (args.detach) {
       const { runDetached } = await import('../runtime/run');
-      runDetached(createOptions(args, true));
+      await runDetached(createOptions(args, true));
       return;
     }
     const { runForeground } = await import('../runtime/run');

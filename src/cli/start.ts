@@ -5,10 +5,13 @@ export const start: CommandModule<GlobalArgs, GlobalArgs & { id: string }> = {
   command: 'start <id>',
   describe: 'executes the user defined process in a created container',
   handler: async (args) => {
-    const [{ ContainerDir }, { startContainer }] = await Promise.all([
+    const [{ ContainerDir }, { startContainer, startNotifying }] = await Promise.all([
       import('../state/store'),
       import('../runtime/start'),
     ]);
-    startContainer(ContainerDir.open(args.root, args.id));
+    const c = ContainerDir.open(args.root, args.id);
+    // runc's: the container's READY=1 goes on to the caller's NOTIFY_SOCKET.
+    if (process.env.NOTIFY_SOCKET) startNotifying(c, process.env.NOTIFY_SOCKET);
+    else startContainer(c);
   },
 };

@@ -31,6 +31,7 @@ import { checkTerminal } from './handover';
 import { ociState as hookState } from '../state/status';
 import { openInitBindSources, type BindSource } from '../linux/bind-sources';
 import { checkNetDevices, moveNetDevices, type MovedNetDevices } from '../linux/netdevices';
+import { makeNotifyDir, withNotifySocket } from './notify-socket';
 
 export interface CreateOptions {
   root: string;
@@ -52,6 +53,8 @@ export interface CreateOptions {
   executable?: string;
   /** A bundle already loaded and checked (the library's in-memory config): loaded from `bundle` otherwise. */
   loaded?: Bundle;
+  /** The caller's NOTIFY_SOCKET: the container gets a notify socket of its own (notify-socket.ts). */
+  notifySocket?: string;
 }
 
 export interface Created {
@@ -105,14 +108,15 @@ function planSeccomp(config: Spec): CompiledSeccompJSON | undefined {
 }
 
 export function createContainer(opts: CreateOptions): Created {
-  const b = opts.loaded ?? loadBundle(opts.bundle);
-  checkConfig(b.config, opts);
-  const cgroup = planCgroup(b.config, opts);
+  const loaded = opts.loaded ?? loadBundle(opts.bundle);
+  checkConfig(loaded.config, opts);
+  const cgroup = planCgroup(loaded.config, opts);
   const container = ContainerDir.claim(opts.root, opts.id);
   let ns: NamespacePlan | undefined;
   let c: Creating | undefined;
   let initPid = 0;
   try {
+    const b = withNotify(loaded, opts, container);
     ns = planNamespaces(b.config);
     c = { opts, b, ns, st: initialState(opts, b, ns), container, cgroup, fds: [] };
     container.write(c.st);
@@ -133,6 +137,13 @@ export function createContainer(opts: CreateOptions): Created {
     if (ns) closeNamespaces(ns);
     c?.fds.forEach(closeQuiet);
   }
+}
+
+/** With the caller's NOTIFY_SOCKET, the container is made from runc's config plus its notify mount. */
+function withNotify(b: Bundle, opts: CreateOptions, container: ContainerDir): Bundle {
+  if (!opts.notifySocket) return b;
+  makeNotifyDir(container);
+  return { ...b, config: withNotifySocket(b.config, container) };
 }
 
 /** What create holds while the init starts; `fds` are closed when create ends. */

@@ -7,6 +7,7 @@ import { ContainerDir, statusOf, ociState, type Saved } from '../state/store';
 import { isSameLiveProcess } from '../state/proc';
 import { poll, POLL } from '../sys/poll';
 import { stopContainer } from './kill';
+import { NotifyRelay } from './notify-socket';
 
 /**
  * Read the exec fifo (the init blocks until we drain it), until the init
@@ -52,6 +53,42 @@ function releaseInit(fifo: string, saved: Saved): string | undefined {
 }
 
 export function startContainer(c: ContainerDir): Saved {
+  const saved = startable(c);
+  release(c, saved);
+  return saved;
+}
+
+/**
+ * `start` with NOTIFY_SOCKET in the caller's environment (runc 1.1): the
+ * container's notify socket bound, the container started and unlocked (kill
+ * and delete may act on it meanwhile), then its READY=… passed on with MAINPID
+ * its process, or nothing if that process ends first. A NOTIFY_SOCKET nobody
+ * listens on fails start after the container started, as runc's does.
+ */
+export function startNotifying(c: ContainerDir, notifySocket: string): void {
+  const { saved, relay } = startRelaying(c, notifySocket);
+  c.unlock();
+  try {
+    relay.passReady(saved.pid, saved.pidStart, saved.pid);
+  } finally {
+    relay.close();
+  }
+}
+
+/** Started, with its notify socket bound first (run passes READY on as it must); the caller closes the relay. */
+export function startRelaying(c: ContainerDir, notifySocket: string): { saved: Saved; relay: NotifyRelay } {
+  const saved = startable(c);
+  const relay = NotifyRelay.bind(c, notifySocket);
+  try {
+    release(c, saved);
+  } catch (e) {
+    relay.close();
+    throw e;
+  }
+  return { saved, relay };
+}
+
+function startable(c: ContainerDir): Saved {
   const saved = c.read();
   const status = statusOf(c, saved);
   if (status !== 'created' || !saved) {
@@ -64,12 +101,15 @@ export function startContainer(c: ContainerDir): Saved {
     throw new InvalidInputError(
       'config.json: /process: required when start is called (config.md#process); the container stays created',
     );
+  return saved;
+}
+
+function release(c: ContainerDir, saved: Saved): void {
   debug('start: releasing the container init', { pid: saved.pid });
   const failure = releaseInit(c.fifoPath, saved);
   unlinkSync(c.fifoPath);
   if (failure) throw new InvalidInputError(failure);
   runPoststart(saved);
-  return saved;
 }
 
 /**

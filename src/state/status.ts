@@ -80,6 +80,10 @@ export class ContainerFiles {
   get fifoPath(): string {
     return join(this.dir, 'exec.fifo');
   }
+  /** Where the container's sd_notify socket is bound, mounted at /run/notify inside (runtime/notify-socket.ts). */
+  get notifyDir(): string {
+    return join(this.dir, 'notify');
+  }
 
   /** A directory without state.json still counts: `create` was killed before its first write. */
   protected mustExist(): void {

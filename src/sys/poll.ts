@@ -48,11 +48,11 @@ export function poll(fds: PollFd[], timeoutMs: number): number[] {
   }
 }
 
-/** poll(…, -1) on a koffi worker thread, so the event loop keeps running meanwhile. */
-export function pollAsync(fds: PollFd[]): Promise<number[]> {
+/** poll on a koffi worker thread (no timeout unless given), so the event loop keeps running meanwhile. */
+export function pollAsync(fds: PollFd[], timeoutMs = -1): Promise<number[]> {
   const { ptr, revents } = layout(fds);
   return new Promise((resolve, reject) => {
-    _poll.async(ptr, fds.length, -1, (err: unknown, ret: number) => {
+    _poll.async(ptr, fds.length, timeoutMs, (err: unknown, ret: number) => {
       try {
         if (err) return reject(err);
         // The errno of a worker thread is not ours to read; an interrupted poll just reports nothing.

@@ -1,18 +1,22 @@
 // AF_UNIX sockets and descriptor passing (SCM_RIGHTS): the sync channel
-// between tsrun and its init, and the console socket through which the
-// terminal's master end goes to containerd/podman/conmon.
+// between tsrun and its init, the console socket through which the
+// terminal's master end goes to containerd/podman/conmon, and the datagram
+// sockets of sd_notify (NOTIFY_SOCKET).
 import { koffi, libc, check, retryEintr, SysError } from './libc';
 import { closeQuiet } from './fs';
 
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;
+const SOCK_DGRAM = 2;
 const SOCK_SEQPACKET = 5;
 const SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1;
 const SCM_RIGHTS = 1;
 const MSG_CTRUNC = 0x8;
+const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
 const MSG_CMSG_CLOEXEC = 0x40000000;
+const EAGAIN = 11;
 
 const _socket = libc.func('int socket(int domain, int type, int protocol)');
 const _socketpair = libc.func('int socketpair(int domain, int type, int protocol, _Out_ int *sv)');
@@ -22,6 +26,8 @@ const _listen = libc.func('int listen(int fd, int backlog)');
 const _accept4 = libc.func('int accept4(int fd, void *addr, void *len, int flags)');
 const _sendmsg = libc.func('long sendmsg(int fd, void *msg, int flags)');
 const _recvmsg = libc.func('long recvmsg(int fd, void *msg, int flags)');
+const _send = libc.func('long send(int fd, const void *buf, unsigned long len, int flags)');
+const _recv = libc.func('long recv(int fd, _Out_ void *buf, unsigned long len, int flags)');
 
 export function socketpair(type: 'stream' | 'seqpacket' = 'stream'): [number, number] {
   const sv = new Int32Array(2);
@@ -81,6 +87,55 @@ export function connectUnix(path: string): number {
     throw err;
   }
   return fd;
+}
+
+/** An AF_UNIX datagram socket bound at path (the receiving end of sd_notify). */
+export function bindUnixDgram(path: string): number {
+  const { addr, len } = unixAddress('bind', path);
+  const fd = check(_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), 'socket', `AF_UNIX datagram for ${path}`);
+  try {
+    check(_bind(fd, addr, len), 'bind', path);
+  } catch (err) {
+    closeQuiet(fd);
+    throw err;
+  }
+  return fd;
+}
+
+/** An AF_UNIX datagram socket connected to path: it fails here when nobody is bound there. */
+export function connectUnixDgram(path: string): number {
+  const { addr, len } = unixAddress('connect', path);
+  const fd = check(_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), 'socket', `AF_UNIX datagram for ${path}`);
+  try {
+    check(
+      retryEintr(() => _connect(fd, addr, len)),
+      'connect',
+      path,
+    );
+  } catch (err) {
+    closeQuiet(fd);
+    throw err;
+  }
+  return fd;
+}
+
+/** One datagram on a connected socket, whole or not at all. */
+export function sendDatagram(fd: number, data: Buffer): void {
+  check(
+    retryEintr(() => _send(fd, data, data.length, MSG_NOSIGNAL)),
+    'send',
+    `fd ${fd}, ${data.length} bytes`,
+  );
+}
+
+/** The next datagram (cut to max bytes), or undefined when none is waiting. */
+export function recvDatagram(fd: number, max: number): Buffer | undefined {
+  const buf = Buffer.alloc(max);
+  const n = Number(retryEintr(() => _recv(fd, buf, max, MSG_DONTWAIT)));
+  if (n >= 0) return buf.subarray(0, n);
+  const errno = koffi.errno();
+  if (errno === EAGAIN) return undefined;
+  throw new SysError('recv', `fd ${fd}`, errno);
 }
 
 // struct msghdr (x86_64/aarch64, 56 bytes): name ptr @0, namelen @8, iov ptr @16,
