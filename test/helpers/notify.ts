@@ -39,19 +39,15 @@ export function notifyingConfig(config: Spec, shared: string): Spec {
   return config;
 }
 
-/** A runtime command running in the background with NOTIFY_SOCKET set; its output goes to `output`. */
+/** A command (a runtime's, podman) running in the background with NOTIFY_SOCKET set; its output goes to `output`. */
 export function spawnNotified(
-  binary: string,
-  root: string,
+  cmd: string,
   args: string[],
   notifySocket: string,
   output: string,
 ): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
   const fd = openSync(output, 'a');
-  const child = spawn(binary, ['--root', root, ...args], {
-    stdio: ['ignore', fd, fd],
-    env: cleanEnv({ NOTIFY_SOCKET: notifySocket }),
-  });
+  const child = spawn(cmd, args, { stdio: ['ignore', fd, fd], env: cleanEnv({ NOTIFY_SOCKET: notifySocket }) });
   closeSync(fd);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, exited, output: () => readFileSync(output, 'utf8') };

@@ -49,7 +49,7 @@ async function waitReady(
   cmd: string[],
   mainPid: () => number,
 ): Promise<{ seen: string; got: string[] }> {
-  const bg = spawnNotified(binary(rt), rt.root, cmd, c.systemd.path, join(c.shared, 'out'));
+  const bg = spawnNotified(binary(rt), ['--root', rt.root, ...cmd], c.systemd.path, join(c.shared, 'out'));
   const seenFile = join(c.shared, 'seen');
   await waitFor(() => existsSync(seenFile) && readFileSync(seenFile, 'utf8').includes('\n'), { timeoutMs: 20000 });
   await sleep(300);
@@ -102,8 +102,7 @@ if (!isRoot) {
       const c = setUp(t, env, rt, 'exec sleep 300');
       const created = spawnNotified(
         binary(rt),
-        rt.root,
-        ['create', '-b', c.bundle, c.id],
+        ['--root', rt.root, 'create', '-b', c.bundle, c.id],
         c.systemd.path,
         join(c.shared, 'out'),
       );
@@ -122,8 +121,7 @@ if (!isRoot) {
       const c = setUp(t, env, rt, 'while [ ! -e /shared/stop ]; do sleep 0.05; done; exit 7');
       const bg = spawnNotified(
         binary(rt),
-        rt.root,
-        ['run', '-b', c.bundle, c.id],
+        ['--root', rt.root, 'run', '-b', c.bundle, c.id],
         c.systemd.path,
         join(c.shared, 'out'),
       );
@@ -145,15 +143,20 @@ if (!isRoot) {
       const [a, b] = [uniqueId('nfy'), uniqueId('nfy')];
       const config = (id: string) => env.bundle(testConfig(id, ['sleep', '300']));
       const out = join(env.dir, `${rt.name}-out`);
-      const runD = spawnNotified(binary(rt), rt.root, ['run', '-d', '-b', config(a), a], nowhere, out);
+      const runD = spawnNotified(binary(rt), ['--root', rt.root, 'run', '-d', '-b', config(a), a], nowhere, out);
       t.equal(await runD.exited, 0, `${rt.name} run -d: the container runs whatever became of READY`);
       t.equal(parseState(rt.run(['state', a])).status, 'running', `${rt.name}: running`);
       // runc 1.1.5 says nothing; tsrun warns.
       if (rt.name === 'tsrun') t.match(runD.output(), `NOTIFY_SOCKET ${nowhere}: connect(`, 'tsrun: a warning');
       deleted(t, rt, a);
-      const created = spawnNotified(binary(rt), rt.root, ['create', '-b', config(b), b], nowhere, out);
+      const created = spawnNotified(binary(rt), ['--root', rt.root, 'create', '-b', config(b), b], nowhere, out);
       t.equal(await created.exited, 0, `${rt.name} create: the socket is not used yet`);
-      const started = spawnNotified(binary(rt), rt.root, ['start', b], nowhere, join(env.dir, `${rt.name}-start`));
+      const started = spawnNotified(
+        binary(rt),
+        ['--root', rt.root, 'start', b],
+        nowhere,
+        join(env.dir, `${rt.name}-start`),
+      );
       t.equal(await started.exited, 1, `${rt.name} start fails`);
       t.match(started.output(), nowhere, `${rt.name}: the error names the socket: ${started.output()}`);
       t.equal(parseState(rt.run(['state', b])).status, 'running', `${rt.name}: after starting the container`);
@@ -161,7 +164,12 @@ if (!isRoot) {
 
       const c = uniqueId('nfy');
       t.equal(rt.run(['create', '-b', config(c), c], { output: out }).code, 0, `${rt.name}: create without`);
-      const late = spawnNotified(binary(rt), rt.root, ['start', c], nowhere, join(env.dir, `${rt.name}-late`));
+      const late = spawnNotified(
+        binary(rt),
+        ['--root', rt.root, 'start', c],
+        nowhere,
+        join(env.dir, `${rt.name}-late`),
+      );
       t.equal(await late.exited, 1, `${rt.name} start with NOTIFY_SOCKET after a create without fails`);
       t.match(late.output(), join(rt.root, c, 'notify', 'notify.sock'), `${rt.name}: naming its socket`);
       t.equal(parseState(rt.run(['state', c])).status, 'created', `${rt.name}: the container stays created`);
@@ -182,7 +190,7 @@ if (!isRoot) {
       const systemd = new FakeSystemd(join(shared, 'systemd.sock'));
       t.teardown(() => systemd.close());
       const bundle = env.bundle(testConfig(id, ['sh', '-c', 'sleep 0.5; exit 3']));
-      const bg = spawnNotified(TSRUN, rt.root, [...cmd, '-b', bundle, id], systemd.path, join(shared, 'out'));
+      const bg = spawnNotified(TSRUN, ['--root', rt.root, ...cmd, '-b', bundle, id], systemd.path, join(shared, 'out'));
       t.equal(await bg.exited, cmd.length === 2 ? 0 : 3, `${cmd.join(' ')}: returns: ${bg.output()}`);
       t.same(systemd.read(), [], `${cmd.join(' ')}: nothing passed on`);
       if (cmd.length === 2) deleted(t, rt, id);
