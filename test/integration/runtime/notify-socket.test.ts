@@ -136,6 +136,28 @@ if (!isRoot) {
     env.done();
   });
 
+  t.test('in a user namespace, the container (root mapped to 100000) reaches its socket', async (t) => {
+    const env = testEnv(t);
+    for (const rt of runtimes(t, env)) {
+      const id = uniqueId('nfy');
+      const shared = join(env.dir, `${id}-${rt.name}`);
+      mkdirSync(shared);
+      const config = notifyingConfig(testConfig(id, ['sh', '-c', '/sd-notify READY=1 && exec sleep 300']), shared);
+      config.linux!.namespaces!.push({ type: 'user' });
+      config.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      config.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      const systemd = new FakeSystemd(join(shared, 'systemd.sock'));
+      t.teardown(() => systemd.close());
+      const cmd = ['--root', rt.root, 'run', '-d', '-b', env.bundle(config), id];
+      const bg = spawnNotified(binary(rt), cmd, systemd.path, join(shared, 'out'));
+      t.equal(await bg.exited, 0, `${rt.name} run -d: ${bg.output()}`);
+      const pid = statePid(rt, id)();
+      t.same(systemd.read(), ['READY=1\n', `MAINPID=${pid}\n`], `${rt.name}: READY=1 from the user namespace`);
+      deleted(t, rt, id);
+    }
+    env.done();
+  });
+
   t.test('bad input: NOTIFY_SOCKET nobody listens on; start with it after create without', async (t) => {
     const env = testEnv(t);
     for (const rt of runtimes(t, env)) {
