@@ -75,7 +75,7 @@ export class Container {
 
   /** Removes the container; `force` kills it first if it still runs. */
   async delete(opts: { force?: boolean } = {}): Promise<void> {
-    deleteContainer(this.root, this.id, !!opts.force);
+    await deleteContainer(this.root, this.id, !!opts.force);
   }
 
   /**
@@ -138,7 +138,7 @@ export class Container {
   async update(resources: LinuxResources): Promise<void> {
     if (typeof resources !== 'object' || resources === null || Array.isArray(resources))
       throw new InvalidInputError('resources: must be a LinuxResources object');
-    updateContainer(this.root, this.id, resources);
+    await updateContainer(this.root, this.id, resources);
   }
 
   /** runc's stats "data" (cpu, memory, pids, blkio, hugetlb); counters past 2^53 are BigInt. */

@@ -10,6 +10,7 @@ import { Container } from './container';
 import { checkCount, checkId, checkOptionalPath, checkRoot } from './args';
 import { resolveExecutable } from './executable';
 import { acceptedConfig } from './validate';
+import { loadSystemdDriver } from '../cgroups/systemd-link';
 
 export interface CreateContainerOptions {
   id: string;
@@ -62,6 +63,7 @@ export async function createContainer(opts: CreateContainerOptions): Promise<Con
     const config = acceptedConfig(opts.config);
     loaded = bundleOfConfig(config, bundleFor(config, bundle));
   }
+  if (opts.systemdCgroup) await loadSystemdDriver();
   const { container } = createInit({
     root,
     id,

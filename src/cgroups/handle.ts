@@ -12,6 +12,8 @@ import { errnoText } from '../sys/errno';
 import { type CgroupMode, controllersOf } from './layout';
 import { freeze, isEffectivelyFrozen, isFrozen, thaw, type Freezer } from './freezer';
 import type { ControllerDir } from './stats';
+import type { ScopeRecord } from '../systemd/driver';
+import { systemdDriver } from './systemd-link';
 
 /** What state.json keeps to find the cgroup again. */
 export interface SavedCgroup {
@@ -32,6 +34,8 @@ export interface SavedCgroup {
    * (absent in state written by older versions: every directory is ours).
    */
   created?: string[];
+  /** The systemd unit the cgroup belongs to (--systemd-cgroup): systemd made it and removes it. */
+  systemd?: ScopeRecord;
 }
 
 /** A sub-cgroup of the container's (exec --cgroup): relative, for every hierarchy or some controllers'. */
@@ -225,6 +229,8 @@ export class CgroupHandle {
   destroy(force = false): void {
     force &&= this.isOwn();
     if (force && this.exists() && this.pids().length > 0) this.signalAll(SIGKILL);
+    // systemd stops the scope (and removes its cgroup) once its processes are gone; stopping it says so at once.
+    if (this.saved.systemd) systemdDriver().stopScope(this.saved.systemd);
     const deadline = Date.now() + DRAIN_MS;
     const ours = this.saved.created;
     for (const dir of this.allDirs().filter((d) => !ours || ours.includes(d))) {

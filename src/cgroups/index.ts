@@ -31,6 +31,8 @@ export interface CgroupConfig {
   rootless?: boolean;
   /** The host uid to delegate the v2 cgroup to (cgroupOwner), when the spec's ownership rules say so. */
   owner?: number;
+  /** config.json's annotations (org.systemd.property.* under the systemd driver). */
+  annotations?: Record<string, string | undefined>;
 }
 
 export interface CgroupManager {
@@ -75,7 +77,11 @@ export interface CgroupManager {
  */
 export function createCgroup(cfg: CgroupConfig): CgroupManager {
   const layout = hostLayout();
-  const dirs = resolveDirs(layout, cfg.cgroupsPath, cfg.id, cfg.systemd);
+  const dirs = resolveDirs(layout, cfg.cgroupsPath, cfg.id, {
+    systemd: cfg.systemd,
+    rootless: !!cfg.rootless,
+    annotations: cfg.annotations,
+  });
   if (Object.keys(dirs.v1).length === 0 && !dirs.unified)
     throw new CgroupError('cgroups: no cgroup hierarchy is mounted on this host');
   const canFilterDevices = layout.v1.some((h) => h.key.split(',').includes('devices')) || layout.unified !== undefined;

@@ -8,6 +8,7 @@ import { hostLayout, type Layout, unifiedControllers } from './layout';
 import { planResources, type Plan, type Target } from './plan';
 import { debug, warn } from '../log';
 import { applyDevices, applyPlan } from './apply';
+import { accessString } from './device-rules';
 import { validateResources } from './validate';
 import { collectStats } from './stats';
 import { watchOomV1, watchOomV2 } from './oom';
@@ -15,14 +16,12 @@ import { CgroupHandle, type SavedCgroup } from './handle';
 import { isEffectivelyFrozen } from './freezer';
 import { enableControllers } from './enable';
 import { delegateCgroup } from './owner';
+import type { CgroupDirs } from './paths';
+import { systemdDriver } from './systemd-link';
 
 export type { SavedCgroup } from './handle';
 
-export function savedFromLayout(
-  layout: Layout,
-  dirs: { v1: Record<string, string>; unified?: string },
-  resources?: LinuxResources,
-): SavedCgroup {
+export function savedFromLayout(layout: Layout, dirs: CgroupDirs, resources?: LinuxResources): SavedCgroup {
   const mounts: Record<string, string> = {};
   for (const h of layout.v1) mounts[h.key] = h.mountpoint;
   if (layout.unified) mounts[''] = layout.unified.mountpoint;
@@ -33,6 +32,7 @@ export function savedFromLayout(
     mounts,
     v2Controllers: dirs.unified ? unifiedControllers(layout) : [],
     resources,
+    systemd: dirs.systemd,
   };
 }
 
@@ -62,7 +62,8 @@ export class Cgroup extends CgroupHandle {
    * caller to log) and whether it is frozen (an init put there would hang).
    */
   preflight(): string[] {
-    this.saved.created = this.allDirs().filter((d) => !existsSync(d));
+    // A systemd scope is made by systemd, but it is the container's alone.
+    this.saved.created = this.saved.systemd ? this.allDirs() : this.allDirs().filter((d) => !existsSync(d));
     const f = this.locate('freezer');
     const near = f && nearestExisting(f.dir);
     if (f && near && isEffectivelyFrozen({ version: f.version, dir: near }))
@@ -96,7 +97,10 @@ export class Cgroup extends CgroupHandle {
     const plan = this.plan(this.saved.resources);
     const created: string[] = [];
     try {
-      if (this.rootless) {
+      if (this.saved.systemd) {
+        if (pid === undefined) throw new Error('cgroups: a systemd scope is made with its first process');
+        this.startScope(pid, plan);
+      } else if (this.rootless) {
         if (pid === undefined) throw new Error('cgroups: a rootless cgroup is made with its first process');
         this.keepReachable(pid, plan, created);
       } else {
@@ -176,12 +180,19 @@ export class Cgroup extends CgroupHandle {
   applyDeviceRules(): void {
     if (this.rootless) return;
     const devices = this.plan(this.saved.resources).devices;
-    if (devices) applyDevices(devices.version, devices.dir, devices.state);
+    if (!devices) return;
+    if (this.saved.systemd) {
+      const { defaultAllow, exceptions } = devices.state;
+      const rules = { defaultAllow, exceptions: exceptions.map((e) => ({ ...e, access: accessString(e.access) })) };
+      systemdDriver().setScopeDevices(this.saved.systemd, rules);
+    }
+    applyDevices(devices.version, devices.dir, devices.state);
   }
 
   set(resources: LinuxResources): void {
     const plan = this.plan(resources);
     this.checkBeforeUpdate(resources);
+    if (this.saved.systemd) systemdDriver().updateScope(this.saved.systemd, this.v2Writes(plan));
     this.enableV2Controllers(plan);
     applyPlan(plan);
     this.saved.resources = mergeResources(this.saved.resources, resources);
@@ -198,6 +209,26 @@ export class Cgroup extends CgroupHandle {
         `linux.resources.memory.limit: ${m.limit} is below the current usage ${usage} (checkBeforeUpdate)`,
       );
     }
+  }
+
+  /**
+   * A scope systemd refused (one of that name already runs, a property it
+   * rejects) is not ours: forgotten, so that undoing the create neither
+   * stops it nor kills what is in it.
+   */
+  private startScope(pid: number, plan: Plan): void {
+    try {
+      systemdDriver().startScope(this.saved.systemd!, pid, this.v2Writes(plan));
+    } catch (err) {
+      this.saved.systemd = undefined;
+      this.saved.created = [];
+      throw err;
+    }
+  }
+
+  /** The plan's writes to the container's v2 directory: what systemd is told as unit properties. */
+  private v2Writes(plan: Plan): { file: string; value: string }[] {
+    return plan.writes.filter((w) => w.dir === this.saved.unified);
   }
 
   /** v2 controllers must be enabled in every ancestor's subtree_control (enable.ts). */

@@ -4,17 +4,24 @@
 //    on a cgroup v2-only host below its parent (see relativeBase);
 //  - empty: the relative path "<id>" (what runc 1.1 does with cgroupfs:
 //    measured here, `runc create x` lands in "<own cgroup>/x" everywhere).
-// The systemd form "slice:prefix:name" needs the systemd driver.
+// With --systemd-cgroup (cgroup v2 only): the form "slice:prefix:name", the
+// container in the transient scope prefix-name.scope of that slice.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { dirOf, type Hierarchy, type Layout, ownCgroups } from './layout';
 import { CgroupError } from './files';
+import { expandSlice, systemdUnit, UnitNameError } from '../systemd/unit-name';
+import { annotationProperties, AnnotationError } from '../systemd/annotation-properties';
+import { systemdDriver } from './systemd-link';
+import type { ScopeRecord } from '../systemd/driver';
 
 export interface CgroupDirs {
   /** v1 hierarchy key ("memory", "cpu,cpuacct", "name=systemd") → directory */
   v1: Record<string, string>;
   /** the directory in the cgroup2 hierarchy */
   unified?: string;
+  /** the systemd unit that holds it (--systemd-cgroup) */
+  systemd?: ScopeRecord;
 }
 
 const SYSTEMD_FORM = /^[^:/]*:[^:/]*:[^:/]+$/;
@@ -23,11 +30,39 @@ export function isSystemdForm(path: string): boolean {
   return SYSTEMD_FORM.test(path);
 }
 
-function systemdReachable(): boolean {
-  return (
-    existsSync('/run/systemd/system') &&
-    (existsSync('/run/systemd/private') || existsSync('/run/dbus/system_bus_socket'))
-  );
+/**
+ * --systemd-cgroup: the scope's directory, below its slice; for a rootless
+ * caller in the user's systemd instance, below its own cgroup (as runc).
+ * cgroup v2 only.
+ */
+function systemdDirs(layout: Layout, cgroupsPath: string | undefined, id: string, opts: DirOptions): CgroupDirs {
+  if (!existsSync('/run/systemd/system'))
+    throw new CgroupError(
+      'linux.cgroupsPath: --systemd-cgroup needs systemd as the init system; ' +
+        'this host has none (no /run/systemd/system)',
+    );
+  if (layout.mode !== 'v2' || !layout.unified)
+    throw new CgroupError(
+      `linux.cgroupsPath: tsrun's systemd cgroup driver needs a cgroup v2 host; this one is ${layout.mode}: ` +
+        'run without --systemd-cgroup',
+    );
+  let systemd: ScopeRecord;
+  try {
+    const { slice, unit } = systemdUnit(cgroupsPath, id, opts.rootless);
+    const name = cgroupsPath ? cgroupsPath.split(':')[2] : id;
+    systemd = { unit, slice, name, properties: annotationProperties(opts.annotations) };
+    if (opts.rootless) systemd.user = true;
+  } catch (err) {
+    if (err instanceof UnitNameError || err instanceof AnnotationError) throw new CgroupError(err.message);
+    throw err;
+  }
+  let base = '/';
+  try {
+    if (opts.rootless) base = systemdDriver().userManagerCgroup();
+  } catch (err) {
+    throw new CgroupError(`linux.cgroupsPath: --systemd-cgroup --rootless: ${(err as Error).message}`);
+  }
+  return { v1: {}, unified: join(layout.unified.mountpoint, base, expandSlice(systemd.slice), systemd.unit), systemd };
 }
 
 /** The cleaned inner path, or an error naming linux.cgroupsPath. */
@@ -66,19 +101,15 @@ export function relativeBase(layout: Layout, h: Hierarchy, own: Map<string, stri
   return dirOf(h, layout.mode === 'v2' ? dirname(mine) : mine);
 }
 
-export function resolveDirs(layout: Layout, cgroupsPath: string | undefined, id: string, systemd: boolean): CgroupDirs {
-  if (systemd) {
-    if (!systemdReachable()) {
-      throw new CgroupError(
-        'linux.cgroupsPath: --systemd-cgroup needs systemd as the init system, reachable over D-Bus; ' +
-          'this host has none (no /run/systemd/system)',
-      );
-    }
-    throw new CgroupError(
-      'linux.cgroupsPath: the systemd cgroup driver (--systemd-cgroup) is not supported by tsrun; ' +
-        'run without --systemd-cgroup',
-    );
-  }
+export interface DirOptions {
+  systemd: boolean;
+  rootless: boolean;
+  /** config.json's annotations: the systemd driver passes org.systemd.property.* on. */
+  annotations?: Record<string, string | undefined>;
+}
+
+export function resolveDirs(layout: Layout, cgroupsPath: string | undefined, id: string, opts: DirOptions): CgroupDirs {
+  if (opts.systemd) return systemdDirs(layout, cgroupsPath, id, opts);
   if (cgroupsPath && isSystemdForm(cgroupsPath)) {
     throw new CgroupError(
       `linux.cgroupsPath: ${JSON.stringify(cgroupsPath)} is in the systemd form "slice:prefix:name", ` +

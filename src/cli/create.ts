@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from './globals';
 import { rootlessMode } from '../linux/rootless';
+import { loadSystemdDriver } from '../cgroups/systemd-link';
 
 export interface CreateArgs extends GlobalArgs {
   id: string;
@@ -60,6 +61,7 @@ export const create: CommandModule<GlobalArgs, CreateArgs> = {
   builder: (y) => y.options(createFlags) as never,
   handler: async (args) => {
     const { createContainer } = await import('../runtime/create');
+    if (args.systemdCgroup) await loadSystemdDriver();
     createContainer(createOptions(args, true));
   },
 };

@@ -16,6 +16,6 @@ export const del: CommandModule<GlobalArgs, GlobalArgs & { id: string; force: bo
   builder: (y) => y.options(deleteFlags) as never,
   handler: async (args) => {
     const { deleteContainer } = await import('../runtime/delete');
-    deleteContainer(args.root, args.id, args.force);
+    await deleteContainer(args.root, args.id, args.force);
   },
 };

@@ -47,7 +47,7 @@ t.test('features lists what tsrun implements', async (t) => {
   ]);
   t.same(f.linux.memoryPolicy.flags, ['MPOL_F_NUMA_BALANCING', 'MPOL_F_RELATIVE_NODES', 'MPOL_F_STATIC_NODES']);
   t.same(f.linux.intelRdt, { enabled: false, schemata: false, monitoring: false }, 'linux.intelRdt is refused');
-  t.same(f.potentiallyUnsafeConfigAnnotations, [], 'no config.json annotation changes what tsrun does');
+  t.same(f.potentiallyUnsafeConfigAnnotations, ['org.systemd.property.'], 'the systemd unit properties, as runc');
   // Each claim against a container: test/integration/spec/features-truth.test.ts.
 });
 

@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from './globals';
 import { warn } from './log';
 import { createFlags, createOptions, type CreateArgs } from './create';
+import { loadSystemdDriver } from '../cgroups/systemd-link';
 
 interface RunArgs extends CreateArgs {
   detach: boolean;
@@ -29,6 +30,7 @@ export const run: CommandModule<GlobalArgs, RunArgs> = {
     // subreaper, a foreground run could not wait for it.
     if (args['no-subreaper'] && !args.detach)
       warn('--no-subreaper: ignored; the foreground run reaps its init as subreaper');
+    if (args.systemdCgroup) await loadSystemdDriver();
     if (args.detach) {
       const { runDetached } = await import('../runtime/run');
       await runDetached(createOptions(args, true));

@@ -106,6 +106,6 @@ export const update: CommandModule<GlobalArgs, UpdateArgs> = {
     refuseIntelRdt(args);
     if (!args.resources && (args['kernel-memory'] || args['kernel-memory-tcp']))
       warn('Kernel memory settings are ignored and will be removed');
-    updateContainer(args.root, args.id, resources);
+    await updateContainer(args.root, args.id, resources);
   },
 };

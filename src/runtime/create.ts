@@ -88,6 +88,7 @@ function planCgroup(config: Spec, opts: CreateOptions): CgroupManager {
       devicePaths,
       rootless: opts.rootless,
       owner: cgroupOwner(config),
+      annotations: config.annotations,
     });
     for (const w of cgroup.warnings) warn(w);
     return cgroup;
@@ -169,6 +170,7 @@ interface Creating {
  */
 function cgroupBeforeClone(c: Creating): CloneTarget {
   if (c.opts.rootless) return { why: 'rootless: its cgroups are found by moving the init in' };
+  if (c.cgroup.saved.systemd) return { why: "systemd: the scope is started with the init's pid" };
   if (c.cgroup.saved.mode === 'v2') {
     recordCgroup(c);
     c.cgroup.apply(undefined, { deferDevices: true });

@@ -2,8 +2,9 @@
 import { NoSuchContainerError } from '../errors';
 import { ContainerDir } from '../state/store';
 import { destroyContainer } from './destroy';
+import { loadSystemdDriverFor } from '../cgroups/systemd-link';
 
-export function deleteContainer(root: string, id: string, force: boolean): void {
+export async function deleteContainer(root: string, id: string, force: boolean): Promise<void> {
   let c: ContainerDir;
   try {
     c = ContainerDir.open(root, id);
@@ -13,6 +14,7 @@ export function deleteContainer(root: string, id: string, force: boolean): void 
     throw e;
   }
   try {
+    await loadSystemdDriverFor(c.read());
     destroyContainer(c, force);
   } finally {
     // Removed with its directory on success; a refused delete must not keep the lock in a long-lived caller.

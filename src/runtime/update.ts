@@ -8,6 +8,7 @@ import { warn } from '../log';
 import type { LinuxResources } from '../spec/types';
 import { CgroupError } from '../cgroups';
 import { openContainerCgroup } from './container-cgroup';
+import { loadSystemdDriverFor } from '../cgroups/systemd-link';
 
 const isUnchanged = (v: unknown) => v === undefined || v === null || v === 0 || v === '';
 
@@ -53,9 +54,10 @@ export function normalizeUpdate(input: LinuxResources, previous: LinuxResources 
 }
 
 /** Applies the update and records it in state.json; the container stays locked throughout. */
-export function updateContainer(root: string, id: string, resources: LinuxResources): void {
+export async function updateContainer(root: string, id: string, resources: LinuxResources): Promise<void> {
   const { container, saved, status, cgroup } = openContainerCgroup(root, id);
   try {
+    await loadSystemdDriverFor(saved);
     if (status === 'stopped') throw new ContainerStateError('container not running');
     const update = normalizeUpdate(resources, cgroup.saved.resources);
     try {

@@ -19,13 +19,12 @@ const HOOKS: HookKind[] = ['prestart', 'createRuntime', 'createContainer', 'star
 const NAMESPACES: LinuxNamespaceType[] = ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'];
 
 /**
- * config.json annotations that change what tsrun does: none. It stores annotations for `state` and the
- * hooks and reads none of them. runc's three have no counterpart here: "bundle" (runc keeps annotations
- * beside its own bundle label, which `runc exec` reads back first, and drops it from state), the
- * "org.systemd.property." unit properties and "org.criu.config" (tsrun has neither a systemd cgroup driver
- * nor checkpoint/restore).
+ * config.json annotations that change what tsrun does: "org.systemd.property." (under --systemd-cgroup the
+ * container's systemd unit gets them as properties, as in runc). Of runc's other two, "bundle" (runc keeps
+ * annotations beside its own bundle label, which `runc exec` reads back first, and drops it from state) and
+ * "org.criu.config" (no checkpoint/restore) have no counterpart here: tsrun stores them for `state` and the hooks.
  */
-const UNSAFE_ANNOTATIONS: string[] = [];
+const UNSAFE_ANNOTATIONS: string[] = ['org.systemd.property.'];
 
 /** The document as tsrun prints it: every property the spec defines is present. */
 export interface Features {
@@ -92,8 +91,9 @@ export function features(
       cgroup: {
         v1: hasV1,
         v2: hasV2,
-        systemd: false,
-        systemdUser: false,
+        // The systemd driver, with the system's instance or a rootless caller's own, on a cgroup v2 host.
+        systemd: cg.systemd && cg.mode === 'v2',
+        systemdUser: cg.systemd && cg.mode === 'v2',
         rdma: cg.controllers.rdma !== undefined,
       },
       seccomp: seccompFeatures(),
