@@ -3,8 +3,10 @@
 // (--exec-opt native.cgroupdriver=cgroupfs, --add-runtime) and podman 4.3
 // (--cgroup-manager cgroupfs) drive dist/tsrun with the cgroup paths each
 // client makes by default. Their limits must land in the v2 files, and
-// run, exec, stats and update work where the client has them. The VM has no
-// network: images are imported from the test rootfs.
+// run, exec, stats and update work where the client has them. Then dockerd
+// and podman with their defaults on a systemd host, the systemd cgroup
+// driver (--systemd-cgroup, issue 20). The VM has no network: images are
+// imported from the test rootfs.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
@@ -186,17 +188,58 @@ if (requireV2Host(t)) {
     t.notOk(existsSync(cgroupDir(cg)), 'the cgroup is gone');
   });
 
-  t.test('podman with --cgroup-manager cgroupfs: /libpod_parent/libpod-ID', async (t) => {
+  t.test('dockerd with its default on a systemd host, the systemd cgroup driver: docker-ID.scope', async (t) => {
+    const dir = clientDir('docker-systemd');
+    execFileSync(DAEMONS, ['start-containerd', dir]);
+    execFileSync(DAEMONS, ['start-dockerd', dir, TSRUN]);
+    t.teardown(() => execFileSync(DAEMONS, ['stop', dir]));
+    const docker = (args: string[]) => sh('/usr/bin/docker', ['-H', `unix://${join(dir, 'docker.sock')}`, ...args]);
+    const info = docker(['info', '--format', '{{.CgroupDriver}} {{.CgroupVersion}}']);
+    t.equal(info.stdout.trim(), 'systemd 2', `docker info: the systemd driver on cgroup v2: ${info.stderr}`);
+    const image = 'localhost/busybox:tsrun';
+    const im = sh('sh', ['-c', `/usr/bin/docker -H unix://${dir}/docker.sock import - ${image} <${rootfsTar(dir)}`]);
+    t.equal(im.code, 0, `docker import: ${im.stderr}`);
+    const runFlags = ['--runtime', 'tsrun', '--network', 'none', '--security-opt', 'apparmor=unconfined'];
+    const run = docker(['run', '-d', ...runFlags, '--memory', '64m', '--pids-limit', '20', image, 'sleep', '600']);
+    t.equal(run.code, 0, `docker run -d: ${run.stderr}`);
+    const id = run.stdout.trim();
+    const pid = Number(docker(['inspect', '-f', '{{.State.Pid}}', id]).stdout.trim());
+    const scope = `/system.slice/docker-${id}.scope`;
+    t.equal(cgroupOf(pid), scope, `the container is in systemd's ${scope}`);
+    t.equal(cgroupFile(scope, 'memory.max'), String(64 * MiB), '--memory: memory.max');
+    t.equal(cgroupFile(scope, 'pids.max'), '20', '--pids-limit: pids.max');
+    const ex = docker(['exec', id, 'sh', '-c', 'echo in-exec; exit 5']);
+    t.equal(ex.code, 5, `docker exec: the exit status: ${ex.stderr}`);
+    t.equal(ex.stdout, 'in-exec\n', 'docker exec: output');
+    const stats = docker(['stats', '--no-stream', '--format', '{{.MemUsage}}', id]);
+    t.match(stats.stdout, /\/ 64MiB$/m, `docker stats: the limit (${stats.stderr})`);
+    const up = docker(['update', '--memory', '128m', '--memory-swap', '256m', '--pids-limit', '40', id]);
+    t.equal(up.code, 0, `docker update: ${up.stderr}`);
+    t.equal(cgroupFile(scope, 'memory.max'), String(128 * MiB), 'docker update: memory.max');
+    t.equal(cgroupFile(scope, 'pids.max'), '40', 'docker update: pids.max');
+    t.equal(docker(['pause', id]).code, 0, 'docker pause');
+    t.equal(cgroupFile(scope, 'cgroup.freeze'), '1', 'frozen');
+    t.equal(docker(['unpause', id]).code, 0, 'docker unpause');
+    t.equal(docker(['rm', '--force', id]).code, 0, 'docker rm --force');
+    t.notOk(existsSync(cgroupDir(scope)), 'the scope is gone');
+  });
+
+  t.test('podman: its default systemd manager (machine.slice), then cgroupfs (/libpod_parent)', async (t) => {
     const dir = clientDir('podman');
     const global = ['--root', join(dir, 'pstorage'), '--runroot', join(dir, 'prun'), '--runtime', TSRUN];
     const podman = (args: string[]) => sh('podman', [...global, ...args]);
     const image = 'localhost/busybox:tsrun';
     const im = podman(['import', rootfsTar(dir), image]);
     t.equal(im.code, 0, `podman import: ${im.stderr}`);
-    // podman's default for root under systemd is the systemd manager: tsrun has no systemd driver (issue 20).
-    const sd = podman(['run', '--rm', '--network', 'none', image, 'true']);
-    t.not(sd.code, 0, 'with the systemd cgroup manager: refused');
-    t.match(sd.stderr, /the systemd cgroup driver \(--systemd-cgroup\) is not supported by tsrun/, 'saying why');
+    // podman's default for root under systemd: the systemd manager, tsrun's --systemd-cgroup (issue 20).
+    const sd = podman(['run', '-d', '--network', 'none', image, 'sleep', '600']);
+    t.equal(sd.code, 0, `with the systemd cgroup manager: ${sd.stderr}`);
+    const sdId = sd.stdout.trim();
+    const sdPid = Number(podman(['inspect', '-f', '{{.State.Pid}}', sdId]).stdout.trim());
+    const scope = `/machine.slice/libpod-${sdId}.scope`;
+    t.equal(cgroupOf(sdPid), scope, `the container is in systemd's ${scope}`);
+    t.equal(podman(['rm', '--force', '--time', '0', sdId]).code, 0, 'podman rm --force');
+    t.notOk(existsSync(cgroupDir(scope)), 'the scope is gone');
 
     const cgfs = (args: string[]) => podman(['--cgroup-manager', 'cgroupfs', ...args]);
     const parent = clientParent(t, '/libpod_parent');

@@ -3,8 +3,9 @@
 // delegates to the user: cpu memory pids) runs `tsrun --rootless true` on a
 // `tsrun spec --rootless` bundle with memory and pids limits, which the
 // kernel enforces, and updates them; runc 1.1.5 does the same on the same
-// bundle in the same session. Then rootless podman, with the user's defaults
-// but the cgroupfs manager, drives tsrun.
+// bundle in the same session; with --systemd-cgroup in a scope of the user's
+// systemd instance (issue 20). Then rootless podman drives tsrun, with its
+// defaults (the systemd manager) and with the cgroupfs manager.
 import t from 'tap';
 import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -34,6 +35,16 @@ function rootlessBundle(user: SessionUser, args: string[], name = 'bundle'): str
   c.linux!.resources = { memory: { limit: MEMORY }, pids: { limit: PIDS } };
   writeFileSync(join(b, 'config.json'), JSON.stringify(c, null, 2));
   return b;
+}
+
+/** tsrun, and runc beside it when installed, each run as the user with --rootless true. */
+function rootlessRuntimes(user: SessionUser) {
+  return (hasRunc ? [['tsrun', TSRUN] as const, ['runc', 'runc'] as const] : [['tsrun', TSRUN] as const]).map(
+    ([name, bin]) => ({
+      name,
+      rt: (args: string[], output?: string) => user.run(bin, ['--rootless', 'true', ...args], { output }),
+    }),
+  );
 }
 
 /** `key N` of a flat-keyed cgroup file (pids.events, memory.events). */
@@ -68,13 +79,7 @@ if (requireV2Host(t)) {
       ],
       'forks',
     );
-    for (const [name, bin] of hasRunc
-      ? [
-          ['tsrun', TSRUN],
-          ['runc', 'runc'],
-        ]
-      : [['tsrun', TSRUN]]) {
-      const rt = (args: string[], output?: string) => user.run(bin, ['--rootless', 'true', ...args], { output });
+    for (const { name, rt } of rootlessRuntimes(user)) {
       const id = `rl-${name}`;
       const out = join(user.dir, `${id}.out`);
       const r = rt(['run', '-d', '--bundle', bundle, id], out);
@@ -121,16 +126,41 @@ if (requireV2Host(t)) {
     }
   });
 
-  t.test('rootless podman with its defaults but --cgroup-manager cgroupfs drives tsrun', async (t) => {
+  t.test("--rootless true --systemd-cgroup: a scope of the user's systemd instance, as runc", async (t) => {
+    const bundle = rootlessBundle(user, ['sleep', '600'], 'sd-bundle');
+    for (const { name, rt } of rootlessRuntimes(user)) {
+      const id = `rlsd-${name}`;
+      const r = rt(['--systemd-cgroup', 'run', '-d', '--bundle', bundle, id], join(user.dir, `${id}.out`));
+      t.equal(r.code, 0, `${name} --systemd-cgroup run -d: ${r.stderr}`);
+      const pid = JSON.parse(rt(['state', id]).stdout || '{}').pid as number;
+      const scope = `${user.manager}/user.slice/runc-${id}.scope`;
+      t.equal(cgroupOf(pid), scope, `${name}: in ${scope}`);
+      t.equal(cgroupFile(scope, 'memory.max'), String(MEMORY), `${name}: memory.max`);
+      t.equal(cgroupFile(scope, 'pids.max'), String(PIDS), `${name}: pids.max`);
+      const up = rt(['update', '--memory', String(2 * MEMORY), id]);
+      t.equal(up.code, 0, `${name} update: ${up.stderr}`);
+      t.equal(cgroupFile(scope, 'memory.max'), String(2 * MEMORY), `${name} update: memory.max`);
+      t.equal(rt(['delete', '--force', id]).code, 0, `${name} delete --force`);
+      t.notOk(existsSync(cgroupDir(scope)), `${name}: the scope's cgroup is gone`);
+    }
+  });
+
+  t.test('rootless podman drives tsrun: with its defaults (systemd manager), then with cgroupfs', async (t) => {
     const tar = rootfsTar(user.dir);
     chownSync(tar, user.uid, user.gid);
     const podman = (args: string[]) => user.run('podman', ['--runtime', TSRUN, ...args]);
     const im = podman(['import', tar, IMAGE]);
     t.equal(im.code, 0, `podman import: ${im.stderr}`);
-    // podman's default for a user is the systemd manager: tsrun has no systemd driver (issue 20).
-    const sd = podman(['run', '--rm', IMAGE, 'true']);
-    t.not(sd.code, 0, 'with the systemd cgroup manager: refused');
-    t.match(sd.stderr, /the systemd cgroup driver \(--systemd-cgroup\) is not supported by tsrun/, 'saying why');
+    // podman's default for a user: the systemd manager, tsrun's --systemd-cgroup with the user's instance.
+    const sd = podman(['run', '-d', '--memory', String(MEMORY), IMAGE, 'sleep', '600']);
+    t.equal(sd.code, 0, `with the systemd cgroup manager: ${sd.stderr}`);
+    const sdId = sd.stdout.trim();
+    const sdPid = Number(podman(['inspect', '-f', '{{.State.Pid}}', sdId]).stdout.trim());
+    const scope = `${user.manager}/user.slice/libpod-${sdId}.scope`;
+    t.equal(cgroupOf(sdPid), scope, `a scope of the user's instance: ${scope}`);
+    t.equal(cgroupFile(scope, 'memory.max'), String(MEMORY), 'its memory.max');
+    t.equal(podman(['rm', '--force', '--time', '0', sdId]).code, 0, 'podman rm --force');
+    t.notOk(existsSync(cgroupDir(scope)), 'the scope is gone');
 
     const cgfs = (args: string[]) => podman(['--cgroup-manager', 'cgroupfs', ...args]);
     const fg = cgfs(['run', '--rm', IMAGE, 'sh', '-c', 'echo hi; id -u; exit 3']);

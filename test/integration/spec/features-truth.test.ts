@@ -199,34 +199,37 @@ if (!isRoot) {
     t.same(featuresSchemaErrors(f), [], "valid against runtime-spec 1.3's features schema (schemas/)");
   });
 
-  t.test('potentiallyUnsafeConfigAnnotations: the annotations runc acts on change nothing in tsrun', async (t) => {
-    const env = testEnv(t);
-    // runc 1.2+'s list, and an annotation of the spec's own namespace; what tsrun claims is checked the same way.
-    const annotations: Record<string, string> = {
-      bundle: '/elsewhere',
-      'org.systemd.property.CPUWeight': '5',
-      'org.criu.config': '/nonexistent/criu.conf',
-      'org.opencontainers.image.ref.name': 'x',
-    };
-    for (const a of f.potentiallyUnsafeConfigAnnotations) annotations[a.endsWith('.') ? `${a}X` : a] = 'x';
-    const seen = join(env.dir, 'hook-state');
-    const c = testConfig('x', ['sleep', '30']);
-    c.annotations = annotations;
-    c.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `cat > ${seen}`] }] };
-    const id = uniqueId('ftann');
-    c.linux!.cgroupsPath = testCgroupPath(id);
-    const bundle = env.bundle(c);
-    const r = env.run(['run', '-d', '-b', bundle, id], { output: join(env.dir, `${id}.out`) });
-    t.equal(r.code, 0, `runs: ${r.stdout}`);
-    const state = JSON.parse(env.run(['state', id]).stdout) as { bundle: string; annotations: object };
-    t.equal(state.bundle, bundle, 'state: the real bundle, whatever the "bundle" annotation says');
-    t.same(state.annotations, annotations, 'state: every annotation as given, none taken as a setting');
-    t.equal((JSON.parse(readFileSync(seen, 'utf8')) as { bundle: string }).bundle, bundle, 'hooks: the real bundle');
-    t.equal(cgroupDirsOf(testCgroupPath(id)).length > 0, true, "the cgroup is cgroupsPath's, no systemd unit");
-    t.equal(env.run(['delete', '--force', id]).code, 0, 'deleted');
-    t.same(f.potentiallyUnsafeConfigAnnotations, [], 'claimed: none');
-    env.done();
-  });
+  t.test(
+    'potentiallyUnsafeConfigAnnotations: without --systemd-cgroup, the annotations runc acts on change nothing',
+    async (t) => {
+      const env = testEnv(t);
+      // runc 1.2+'s list, and an annotation of the spec's own namespace; what tsrun claims is checked the same way.
+      const annotations: Record<string, string> = {
+        bundle: '/elsewhere',
+        'org.systemd.property.CPUWeight': '5',
+        'org.criu.config': '/nonexistent/criu.conf',
+        'org.opencontainers.image.ref.name': 'x',
+      };
+      for (const a of f.potentiallyUnsafeConfigAnnotations) annotations[a.endsWith('.') ? `${a}X` : a] = 'x';
+      const seen = join(env.dir, 'hook-state');
+      const c = testConfig('x', ['sleep', '30']);
+      c.annotations = annotations;
+      c.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `cat > ${seen}`] }] };
+      const id = uniqueId('ftann');
+      c.linux!.cgroupsPath = testCgroupPath(id);
+      const bundle = env.bundle(c);
+      const r = env.run(['run', '-d', '-b', bundle, id], { output: join(env.dir, `${id}.out`) });
+      t.equal(r.code, 0, `runs: ${r.stdout}`);
+      const state = JSON.parse(env.run(['state', id]).stdout) as { bundle: string; annotations: object };
+      t.equal(state.bundle, bundle, 'state: the real bundle, whatever the "bundle" annotation says');
+      t.same(state.annotations, annotations, 'state: every annotation as given, none taken as a setting');
+      t.equal((JSON.parse(readFileSync(seen, 'utf8')) as { bundle: string }).bundle, bundle, 'hooks: the real bundle');
+      t.equal(cgroupDirsOf(testCgroupPath(id)).length > 0, true, "the cgroup is cgroupsPath's, no systemd unit");
+      t.equal(env.run(['delete', '--force', id]).code, 0, 'deleted');
+      t.same(f.potentiallyUnsafeConfigAnnotations, ['org.systemd.property.'], 'claimed: the systemd unit properties');
+      env.done();
+    },
+  );
 
   t.test('ociVersionMin and ociVersionMax are accepted; past them is refused', async (t) => {
     const env = testEnv(t);
