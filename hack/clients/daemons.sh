@@ -4,11 +4,13 @@
 # network, nothing shared with a system daemon.
 #
 #   daemons.sh start-containerd DIR            containerd on DIR/containerd.sock
-#   daemons.sh start-containerd-cri DIR TSRUN SANDBOX_IMAGE
+#   daemons.sh start-containerd-cri DIR TSRUN SANDBOX_IMAGE [DRIVER]
 #                                               the same with its CRI plugin: runtime
 #                                               handler "tsrun" (runc shim, BinaryName
 #                                               TSRUN, Root DIR/tsrun-root), CNI from
-#                                               DIR/cni (one tap device, see below)
+#                                               DIR/cni (one tap device, see below);
+#                                               DRIVER cgroupfs (default) or systemd:
+#                                               SystemdCgroup = true, as kubeadm sets it
 #   daemons.sh start-dockerd DIR TSRUN [ARG...] dockerd on DIR/docker.sock, using
 #                                               DIR's containerd, runtime "tsrun",
 #                                               and ARGs (e.g. --exec-opt …)
@@ -85,6 +87,14 @@ start-containerd)
 	;;
 start-containerd-cri)
 	tsrun=$3 sandbox_image=$4
+	case ${5-cgroupfs} in
+	cgroupfs) systemd_cgroup=false ;;
+	systemd) systemd_cgroup=true ;;
+	*)
+		echo "$0: start-containerd-cri: cgroup driver \"$5\": cgroupfs or systemd" >&2
+		exit 2
+		;;
+	esac
 	mkdir -p "$dir/containerd" "$dir/cni"
 	cni_network >"$dir/cni/10-tsrun-test.conflist"
 	containerd_config >"$dir/containerd/config.toml"
@@ -108,7 +118,7 @@ start-containerd-cri)
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.tsrun.options]
         BinaryName = "$tsrun"
         Root = "$dir/tsrun-root"
-        SystemdCgroup = false
+        SystemdCgroup = $systemd_cgroup
 CONF
 	start_containerd
 	;;
@@ -149,7 +159,7 @@ stop)
 	done
 	;;
 *)
-	echo "usage: $0 start-containerd DIR | start-containerd-cri DIR TSRUN SANDBOX_IMAGE | start-dockerd DIR TSRUN [ARG...] | stop DIR" >&2
+	echo "usage: $0 start-containerd DIR | start-containerd-cri DIR TSRUN SANDBOX_IMAGE [cgroupfs|systemd] | start-dockerd DIR TSRUN [ARG...] | stop DIR" >&2
 	exit 2
 	;;
 esac

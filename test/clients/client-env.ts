@@ -140,6 +140,21 @@ export function cgroupParent(t: TestLike, name: string): string {
   return parent;
 }
 
+/** Every cgroup dir below `parent` in every hierarchy (the cgroups the runtime made and left). */
+export function cgroupsBelow(parent: string): string[] {
+  const found: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) {
+        found.push(join(d, e.name));
+        walk(join(d, e.name));
+      }
+    }
+  };
+  for (const m of cgroupMounts()) if (existsSync(join(m, parent))) walk(join(m, parent));
+  return found;
+}
+
 /** Our cgroup dirs that remain under parent (to assert the runtime removed each container's). */
 export function cgroupsLeft(parent: string, name: string): string[] {
   return cgroupMounts().filter((m) => existsSync(join(m, parent, name)));
