@@ -42,11 +42,13 @@ trap 'rm -rf "$work"' EXIT
 # Docker, containerd and podman for the client tests (umoci makes the OCI
 # image ctr imports: the VM has no network); busybox-static, jq and
 # iproute2 for bundles and checks; libpam-systemd and dbus-user-session for
-# `run.sh --user` (a systemd user session with a delegated cgroup).
+# `run.sh --user` (a systemd user session with a delegated cgroup); apparmor
+# (apparmor_parser, aa-status) as on every Debian host: the kernel has
+# AppArmor on, and dockerd and podman load their profiles with it.
 pkgs="systemd-sysv,dbus,udev,kmod,initramfs-tools,linux-image-amd64,e2fsprogs,procps,util-linux,
 libpam-systemd,dbus-user-session,
 runc,crun,containerd,docker.io,podman,catatonit,fuse-overlayfs,slirp4netns,uidmap,umoci,
-busybox-static,jq,iproute2,iptables"
+busybox-static,jq,iproute2,iptables,apparmor"
 pkgs=$(echo "$pkgs" | tr -d '\n')
 
 # The host's apt sources are Debian's; the image takes the same suites.
