@@ -6,32 +6,61 @@ import { closeQuiet, O } from '../sys/fs';
 import { isErrno } from '../sys/libc';
 import { openProcFile, readProcFile, writeProcFile } from './proc-file';
 
+/** Whether AppArmor is the host's LSM (runc's test: its sysfs parameter), for `features`. */
 export function apparmorEnabled(): boolean {
+  return sysfsSaysEnabled() ?? attrReadable() === true;
+}
+
+/** AppArmor's own parameter; undefined where no sysfs says (in a rootfs without /sys). */
+function sysfsSaysEnabled(): boolean | undefined {
   try {
     return readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y';
   } catch {
-    // No sysfs (e.g. after pivot_root into a rootfs without /sys): the
-    // AppArmor attr files only read when AppArmor is the active LSM.
-    try {
-      readProcFile('/proc/thread-self/attr/apparmor/current');
-      return true;
-    } catch {
-      return false;
-    }
+    return undefined;
   }
 }
 
-/** Asks AppArmor to confine the next execve of this thread with `profile`. */
+/**
+ * Whether this thread's AppArmor attr reads, through the runtime's procfs
+ * handle: it reads only where AppArmor is the active LSM (EINVAL elsewhere).
+ * undefined: the kernel has no attr/apparmor/ (before 5.8, or built without AppArmor).
+ */
+function attrReadable(): boolean | undefined {
+  try {
+    readProcFile('/proc/thread-self/attr/apparmor/current');
+    return true;
+  } catch (err) {
+    return isErrno(err, 'ENOENT') ? undefined : false;
+  }
+}
+
+const NOT_LOADED =
+  'no profile of that name is loaded (/sys/kernel/security/apparmor/profiles lists them; apparmor_parser -r loads one)';
+
+/**
+ * Asks AppArmor to confine the next execve of this thread with `profile`
+ * (runc's aa_change_onexec). Called in the container's mount namespace: the
+ * kernel is asked through the procfs handle, not the container's /sys, which
+ * the bundle controls; only a kernel without attr/apparmor/ needs sysfs.
+ */
 export function applyApparmor(profile: string | undefined): void {
   if (!profile) return;
-  if (!apparmorEnabled()) {
+  if (!(attrReadable() ?? sysfsSaysEnabled())) {
     throw new Error(
       `apparmor profile "${profile}" specified (process.apparmorProfile) but AppArmor is not enabled on the host`,
     );
   }
   // attr is per thread: thread-self, not self.
   const modern = '/proc/thread-self/attr/apparmor/exec';
-  writeProcFile(procFileExists(modern) ? modern : '/proc/thread-self/attr/exec', `exec ${profile}`);
+  try {
+    writeProcFile(procFileExists(modern) ? modern : '/proc/thread-self/attr/exec', `exec ${profile}`);
+  } catch (err) {
+    // The kernel's ENOENT: no loaded profile has that name.
+    const why = isErrno(err, 'ENOENT') ? `: ${NOT_LOADED}` : '';
+    throw new Error(`apparmor profile "${profile}" (process.apparmorProfile): ${(err as Error).message}${why}`, {
+      cause: err,
+    });
+  }
 }
 
 /** Whether the kernel has a /proc file, asked through the runtime's procfs handle. */
