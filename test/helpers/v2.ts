@@ -31,6 +31,11 @@ export function cgroupOf(pid: number | 'self'): string {
   return line.slice(3);
 }
 
+/** A process's AppArmor profile as its attr/current says ("docker-default (enforce)", "unconfined"). */
+export function apparmorOf(pid: number): string {
+  return readFileSync(`/proc/${pid}/attr/current`, 'utf8').trim();
+}
+
 /** The directory of a v2 cgroup path. */
 export function cgroupDir(path: string): string {
   return join(CGROUP_ROOT, path);

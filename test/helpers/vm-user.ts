@@ -4,10 +4,11 @@
 // it, as a transient service of the user's manager (its cgroup is below the
 // delegated user@UID.service).
 import { spawnSync, execFileSync } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, runCaptured, type Result, type TestLike } from './harness';
+import type { Spec } from '../../src/spec/types';
+import { REPO, runCaptured, sharedRootfs, type Result, type TestLike } from './harness';
 
 const SESSION = join(REPO, 'hack', 'vm', 'user-session.sh');
 
@@ -47,4 +48,23 @@ export function sessionUser(t: TestLike, name: string): SessionUser {
     run: (cmd, args, opts = {}) =>
       runCaptured(SESSION, [name, cmd, ...args], { ...opts, cwd: dir, timeout: opts.timeout ?? 120000 }),
   };
+}
+
+/**
+ * `tsrun spec --rootless` run as the user in a bundle dir NAME it owns, with
+ * the shared rootfs, no terminal, `args` and the test's changes (`edit`); the bundle's path.
+ */
+export function rootlessBundle(user: SessionUser, name: string, args: string[], edit?: (c: Spec) => void): string {
+  const b = join(user.dir, name);
+  mkdirSync(b);
+  chownSync(b, user.uid, user.gid);
+  const r = user.run(join(REPO, 'dist', 'tsrun'), ['spec', '--rootless', '--bundle', b]);
+  if (r.code !== 0) throw new Error(`tsrun spec --rootless: ${r.stderr}`);
+  const c = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')) as Spec;
+  c.root = { path: sharedRootfs(), readonly: true };
+  c.process!.terminal = false;
+  c.process!.args = args;
+  edit?.(c);
+  writeFileSync(join(b, 'config.json'), JSON.stringify(c, null, 2));
+  return b;
 }

@@ -5,14 +5,18 @@
 // client makes by default. Their limits must land in the v2 files, and
 // run, exec, stats and update work where the client has them. Then dockerd
 // and podman with their defaults on a systemd host, the systemd cgroup
-// driver (--systemd-cgroup, issue 20). The VM has no network: images are
+// driver (--systemd-cgroup, issue 20). dockerd and podman pass their default
+// AppArmor profiles (docker-default, containers-default-VERSION), under which
+// the container and exec'd processes run (issue 20, item 4;
+// test/vm/apparmor.test.ts for the rest). The VM has no network: images are
 // imported from the test rootfs.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Spec } from '../../src/spec/types';
 import { REPO, type TestLike } from '../helpers/harness';
-import { cgroupDir, cgroupFile, cgroupOf, requireV2Host } from '../helpers/v2';
+import { apparmorOf, cgroupDir, cgroupFile, cgroupOf, requireV2Host } from '../helpers/v2';
 import { waitForSync } from '../helpers/wait';
 import { DAEMONS, sh, scratch, ociImageTar, rootfsTar } from '../clients/client-env';
 
@@ -129,9 +133,8 @@ if (requireV2Host(t)) {
     const image = 'localhost/busybox:tsrun';
     const im = sh('sh', ['-c', `/usr/bin/docker -H unix://${dir}/docker.sock import - ${image} <${rootfsTar(dir)}`]);
     t.equal(im.code, 0, `docker import: ${im.stderr}`);
-    // The VM's kernel has AppArmor but its image no apparmor_parser: dockerd
-    // cannot load docker-default and refuses the container (AppArmor: issue 20).
-    const runFlags = ['--runtime', 'tsrun', '--network', 'none', '--security-opt', 'apparmor=unconfined'];
+    // With docker's default AppArmor profile, docker-default (test/vm/apparmor.test.ts).
+    const runFlags = ['--runtime', 'tsrun', '--network', 'none'];
 
     const fg = docker(['run', '--rm', ...runFlags, image, 'sh', '-c', 'echo hi; exit 3']);
     t.equal(fg.code, 3, `docker run: the exit status: ${fg.stderr}`);
@@ -144,6 +147,10 @@ if (requireV2Host(t)) {
     const pid = Number(docker(['inspect', '-f', '{{.State.Pid}}', id]).stdout.trim());
     const cg = `${parent}/${id}`;
     t.equal(cgroupOf(pid), cg, `the container is in ${cg}`);
+    const bundle = join(dir, 'containerd', 'state', 'io.containerd.runtime.v2.task', 'moby', id);
+    const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as Spec;
+    t.equal(config.process?.apparmorProfile, 'docker-default', 'dockerd passed its AppArmor profile');
+    t.equal(apparmorOf(pid), 'docker-default (enforce)', 'the container runs under it');
     t.equal(cgroupFile(cg, 'memory.max'), String(64 * MiB), '--memory: memory.max');
     t.equal(cgroupFile(cg, 'memory.swap.max'), String(64 * MiB), "docker's default swap (twice --memory): swap.max");
     t.equal(cgroupFile(cg, 'pids.max'), '20', '--pids-limit: pids.max');
@@ -152,9 +159,13 @@ if (requireV2Host(t)) {
     const st = sh(TSRUN, ['--root', join(dir, 'docker', 'exec', 'runtime-runc', 'moby'), 'state', id]);
     t.equal(JSON.parse(st.stdout || '{}').pid, pid, `tsrun state in dockerd's runtime root agrees: ${st.stderr}`);
 
-    const ex = docker(['exec', id, 'sh', '-c', 'echo in-exec; cat /proc/self/cgroup; exit 5']);
+    const ex = docker(['exec', id, 'sh', '-c', 'echo in-exec; cat /proc/self/cgroup /proc/self/attr/current; exit 5']);
     t.equal(ex.code, 5, `docker exec: the exit status: ${ex.stderr}`);
-    t.equal(ex.stdout, 'in-exec\n0::/\n', 'docker exec: output; in the container cgroup namespace');
+    t.equal(
+      ex.stdout,
+      'in-exec\n0::/\ndocker-default (enforce)\n',
+      'docker exec: output; in the container cgroup namespace, under docker-default',
+    );
     const stats = docker(['stats', '--no-stream', '--format', '{{.MemUsage}} {{.PIDs}}', id]);
     t.match(stats.stdout, /^\S+ \/ 64MiB 1$/m, `docker stats: memory and its limit, pids (${stats.stderr})`);
     const up = docker([
@@ -199,7 +210,7 @@ if (requireV2Host(t)) {
     const image = 'localhost/busybox:tsrun';
     const im = sh('sh', ['-c', `/usr/bin/docker -H unix://${dir}/docker.sock import - ${image} <${rootfsTar(dir)}`]);
     t.equal(im.code, 0, `docker import: ${im.stderr}`);
-    const runFlags = ['--runtime', 'tsrun', '--network', 'none', '--security-opt', 'apparmor=unconfined'];
+    const runFlags = ['--runtime', 'tsrun', '--network', 'none'];
     const run = docker(['run', '-d', ...runFlags, '--memory', '64m', '--pids-limit', '20', image, 'sleep', '600']);
     t.equal(run.code, 0, `docker run -d: ${run.stderr}`);
     const id = run.stdout.trim();
@@ -254,13 +265,16 @@ if (requireV2Host(t)) {
     const pid = Number(cgfs(['inspect', '-f', '{{.State.Pid}}', id]).stdout.trim());
     const cg = `${parent}/libpod-${id}`;
     t.equal(cgroupOf(pid), cg, `the container is in ${cg}`);
+    const profile = cgfs(['inspect', '-f', '{{.AppArmorProfile}}', id]).stdout.trim();
+    t.match(profile, /^containers-default-\d+(\.\d+)*$/, 'podman passed its AppArmor profile');
+    t.equal(apparmorOf(pid), `${profile} (enforce)`, 'the container runs under it');
     t.equal(cgroupFile(cg, 'memory.max'), String(64 * MiB), '--memory: memory.max');
     t.equal(cgroupFile(cg, 'pids.max'), '20', '--pids-limit: pids.max');
     t.equal(cgroupFile(cg, 'cpu.max'), '50000 100000', '--cpus 0.5: cpu.max');
 
-    const ex = cgfs(['exec', id, 'sh', '-c', 'echo in-exec; exit 5']);
+    const ex = cgfs(['exec', id, 'sh', '-c', 'echo in-exec; cat /proc/self/attr/current; exit 5']);
     t.equal(ex.code, 5, `podman exec: the exit status: ${ex.stderr}`);
-    t.equal(ex.stdout, 'in-exec\n', 'podman exec: output');
+    t.equal(ex.stdout, `in-exec\n${profile} (enforce)\n`, 'podman exec: output, under the same profile');
     t.equal(cgroupFile(cg, 'cgroup.procs').split('\n').length, 1, 'the exec left nothing in the cgroup');
     const stats = cgfs(['stats', '--no-stream', '--format', '{{.MemUsage}} {{.PIDs}}', id]);
     t.match(stats.stdout, /^\S+ \/ 67\.11MB 1$/m, `podman stats: memory and its limit, pids (${stats.stderr})`);

@@ -2,7 +2,7 @@
 // each claim is checked against the host and against the files of a real
 // container's cgroup (issue 19, item 6).
 import t from 'tap';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testConfig, testEnv, uniqueId, parseState, tsrun } from '../helpers/harness';
 import { CGROUP_ROOT, cgroupDir, cgroupFile, cgroupOf, requireV2Host } from '../helpers/v2';
@@ -11,7 +11,7 @@ if (requireV2Host(t)) {
   const r = tsrun('/tmp', ['features']);
   t.equal(r.code, 0, r.stderr);
   const f = JSON.parse(r.stdout) as {
-    linux: { cgroup: Record<string, boolean> };
+    linux: { cgroup: Record<string, boolean>; apparmor: { enabled: boolean } };
     annotations: Record<string, string>;
   };
   const a = f.annotations;
@@ -26,6 +26,12 @@ if (requireV2Host(t)) {
     t.equal(a['io.github.tsrun.cgroup.freezer'], 'v2');
     t.equal(a['io.github.tsrun.cgroup.kill'], 'true');
     t.notOk(existsSync(join(CGROUP_ROOT, 'cgroup.kill')), 'the root has no cgroup.kill (so it is probed below)');
+  });
+
+  t.test('apparmor: the LSM here, so profiles are applied (test/vm/apparmor.test.ts)', async (t) => {
+    t.same(f.linux.apparmor, { enabled: true });
+    t.match(readFileSync('/sys/kernel/security/lsm', 'utf8'), /(^|,)apparmor(,|$)/, 'the kernel has AppArmor active');
+    t.equal(readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim(), 'Y', 'enabled (its parameter)');
   });
 
   t.test("the files it claims are in a container's cgroup, the ones it denies are not", async (t) => {

@@ -7,13 +7,12 @@
 // systemd instance (issue 20). Then rootless podman drives tsrun, with its
 // defaults (the systemd manager) and with the cgroupfs manager.
 import t from 'tap';
-import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Spec } from '../../src/spec/types';
-import { REPO, sharedRootfs } from '../helpers/harness';
+import { REPO } from '../helpers/harness';
 import { hasRunc } from '../helpers/runc';
 import { cgroupDir, cgroupFile, cgroupOf, requireV2Host } from '../helpers/v2';
-import { sessionUser, type SessionUser } from '../helpers/vm-user';
+import { rootlessBundle, sessionUser, type SessionUser } from '../helpers/vm-user';
 import { rootfsTar } from '../clients/client-env';
 
 const TSRUN = join(REPO, 'dist', 'tsrun');
@@ -21,20 +20,11 @@ const MEMORY = 128 << 20;
 const PIDS = 20;
 const IMAGE = 'localhost/busybox:rootless';
 
-/** `tsrun spec --rootless` as the user, then the test's process and limits; the bundle's path. */
-function rootlessBundle(user: SessionUser, args: string[], name = 'bundle'): string {
-  const b = join(user.dir, name);
-  mkdirSync(b);
-  chownSync(b, user.uid, user.gid);
-  const r = user.run(TSRUN, ['spec', '--rootless', '--bundle', b]);
-  if (r.code !== 0) throw new Error(`tsrun spec --rootless: ${r.stderr}`);
-  const c = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')) as Spec;
-  c.root = { path: sharedRootfs(), readonly: true };
-  c.process!.terminal = false;
-  c.process!.args = args;
-  c.linux!.resources = { memory: { limit: MEMORY }, pids: { limit: PIDS } };
-  writeFileSync(join(b, 'config.json'), JSON.stringify(c, null, 2));
-  return b;
+/** A `tsrun spec --rootless` bundle with the test's limits. */
+function limitedBundle(user: SessionUser, args: string[], name = 'bundle'): string {
+  return rootlessBundle(user, name, args, (c) => {
+    c.linux!.resources = { memory: { limit: MEMORY }, pids: { limit: PIDS } };
+  });
 }
 
 /** tsrun, and runc beside it when installed, each run as the user with --rootless true. */
@@ -66,8 +56,8 @@ if (requireV2Host(t)) {
   });
 
   t.test('tsrun --rootless true run: limits enforced and updated, as runc', async (t) => {
-    const bundle = rootlessBundle(user, ['sleep', '600']);
-    const forkBundle = rootlessBundle(
+    const bundle = limitedBundle(user, ['sleep', '600']);
+    const forkBundle = limitedBundle(
       user,
       [
         'sh',
@@ -177,6 +167,13 @@ if (requireV2Host(t)) {
     const ex = cgfs(['exec', id, 'sh', '-c', 'echo in-exec; exit 5']);
     t.equal(ex.code, 5, `podman exec: the exit status: ${ex.stderr}`);
     t.equal(ex.stdout, 'in-exec\n', 'podman exec: output');
+    // The AppArmor profile podman passed, if any, is the one the container's processes run under.
+    const profile = cgfs(['inspect', '-f', '{{.AppArmorProfile}}', id]).stdout.trim();
+    t.equal(
+      cgfs(['exec', id, 'cat', '/proc/self/attr/current']).stdout.trim(),
+      profile ? `${profile} (enforce)` : 'unconfined',
+      `AppArmor: podman passed ${profile ? `"${profile}"` : 'no profile'}`,
+    );
     const stats = cgfs(['stats', '--no-stream', '--format', '{{.MemUsage}}', id]);
     t.match(stats.stdout, /\/ 134\.2MB/, `podman stats: the limit (${stats.stderr})`);
     const up = cgfs(['update', '--memory', String(2 * MEMORY), id]);
