@@ -119,7 +119,7 @@ if (requireV2Host(t)) {
   });
 
   t.test("--rootless true --systemd-cgroup: a scope of the user's systemd instance, as runc", async (t) => {
-    const bundle = rootlessBundle(user, ['sleep', '600'], 'sd-bundle');
+    const bundle = limitedBundle(user, ['sleep', '600'], 'sd-bundle');
     for (const { name, rt } of rootlessRuntimes(user)) {
       const id = `rlsd-${name}`;
       const r = rt(['--systemd-cgroup', 'run', '-d', '--bundle', bundle, id], join(user.dir, `${id}.out`));
