@@ -249,8 +249,13 @@ if (requireV2Host(t)) {
     const sdPid = Number(podman(['inspect', '-f', '{{.State.Pid}}', sdId]).stdout.trim());
     const scope = `/machine.slice/libpod-${sdId}.scope`;
     t.equal(cgroupOf(sdPid), scope, `the container is in systemd's ${scope}`);
-    t.equal(podman(['rm', '--force', '--time', '0', sdId]).code, 0, 'podman rm --force');
-    t.notOk(existsSync(cgroupDir(scope)), 'the scope is gone');
+    const sdEx = podman(['exec', sdId, 'sh', '-c', 'echo in-exec; exit 5']);
+    t.equal(sdEx.code, 5, `podman exec: the exit status: ${sdEx.stderr}`);
+    t.equal(sdEx.stdout, 'in-exec\n', 'podman exec: output');
+    t.equal(podman(['stop', '--time', '1', sdId]).code, 0, 'podman stop');
+    t.equal(podman(['inspect', '-f', '{{.State.Status}}', sdId]).stdout.trim(), 'exited', 'exited');
+    t.notOk(existsSync(cgroupDir(scope)), 'the scope is gone with the container');
+    t.equal(podman(['rm', sdId]).code, 0, 'podman rm');
 
     const cgfs = (args: string[]) => podman(['--cgroup-manager', 'cgroupfs', ...args]);
     const parent = clientParent(t, '/libpod_parent');

@@ -151,8 +151,12 @@ if (requireV2Host(t)) {
     const scope = `${user.manager}/user.slice/libpod-${sdId}.scope`;
     t.equal(cgroupOf(sdPid), scope, `a scope of the user's instance: ${scope}`);
     t.equal(cgroupFile(scope, 'memory.max'), String(MEMORY), 'its memory.max');
-    t.equal(podman(['rm', '--force', '--time', '0', sdId]).code, 0, 'podman rm --force');
-    t.notOk(existsSync(cgroupDir(scope)), 'the scope is gone');
+    const sdEx = podman(['exec', sdId, 'sh', '-c', 'echo in-exec; exit 5']);
+    t.equal(sdEx.code, 5, `podman exec: the exit status: ${sdEx.stderr}`);
+    t.equal(sdEx.stdout, 'in-exec\n', 'podman exec: output');
+    t.equal(podman(['stop', '--time', '1', sdId]).code, 0, 'podman stop');
+    t.notOk(existsSync(cgroupDir(scope)), 'the scope is gone with the container');
+    t.equal(podman(['rm', sdId]).code, 0, 'podman rm');
 
     const cgfs = (args: string[]) => podman(['--cgroup-manager', 'cgroupfs', ...args]);
     const fg = cgfs(['run', '--rm', IMAGE, 'sh', '-c', 'echo hi; id -u; exit 3']);

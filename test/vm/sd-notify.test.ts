@@ -78,16 +78,22 @@ async function serviceRun(t: Test, env: Env, rt: Runtime): Promise<void> {
  * returns at once, podman sends MAINPID=conmon, conmon READY=1 once the
  * container said it. Returns the messages with the numbers masked.
  */
-async function podmanNotify(t: Test, dir: string, runtime: string, image: string): Promise<string[]> {
-  const shared = join(dir, `shared-${runtime.replace(/\W/g, '')}`);
+async function podmanNotify(
+  t: Test,
+  dir: string,
+  runtime: string,
+  image: string,
+  manager: 'cgroupfs' | 'systemd',
+): Promise<string[]> {
+  const shared = join(dir, `shared-${runtime.replace(/\W/g, '')}-${manager}`);
   mkdirSync(shared);
   const systemd = new FakeSystemd(join(shared, 'systemd.sock'));
   t.teardown(() => systemd.close());
   const global = ['--root', join(dir, 'pstorage'), '--runroot', join(dir, 'prun'), '--runtime', runtime];
-  const podman = (args: string[]) => sh('podman', [...global, '--cgroup-manager', 'cgroupfs', ...args]);
+  const podman = (args: string[]) => sh('podman', [...global, '--cgroup-manager', manager, ...args]);
   const name = uniqueId('sdn-podman');
   const volumes = ['-v', `${shared}:/shared`, '-v', `${SD_NOTIFY}:/sd-notify:ro`];
-  const args = [...global, '--cgroup-manager', 'cgroupfs', 'run', '-d', '--sdnotify=container', '--network', 'none'];
+  const args = [...global, '--cgroup-manager', manager, 'run', '-d', '--sdnotify=container', '--network', 'none'];
   const run = spawnNotified(
     'podman',
     [...args, '--name', name, ...volumes, image, 'sh', '-c', SCRIPT],
@@ -116,7 +122,7 @@ if (requireV2Host(t)) {
     env.done();
   });
 
-  t.test('podman run --sdnotify=container (root, cgroupfs) with tsrun as its runtime', async (t) => {
+  t.test('podman run --sdnotify=container (root; cgroupfs, then systemd) with tsrun as its runtime', async (t) => {
     const dir = scratch(t, 'tsrun-vm-sdnotify-');
     const image = 'localhost/busybox:sdnotify';
     const im = sh('podman', [
@@ -129,8 +135,11 @@ if (requireV2Host(t)) {
       image,
     ]);
     t.equal(im.code, 0, `podman import: ${im.stderr}`);
-    const tsrun = await podmanNotify(t, dir, TSRUN, image);
     const runc = which('runc');
-    if (runc) t.same(tsrun, await podmanNotify(t, dir, runc, image), 'the same messages as with runc 1.1.5');
+    // podman's default manager under systemd is systemd: tsrun's --systemd-cgroup (issue 20, item 3).
+    for (const manager of ['cgroupfs', 'systemd'] as const) {
+      const tsrun = await podmanNotify(t, dir, TSRUN, image, manager);
+      if (runc) t.same(tsrun, await podmanNotify(t, dir, runc, image, manager), `${manager}: the same as runc 1.1.5`);
+    }
   });
 }

@@ -104,6 +104,12 @@ if (requireV2Host(t)) {
         `${rt.name}: the updated limits survive a daemon-reload (systemd re-applies its properties)`,
       );
 
+      const ev = parseState(rt.run(['events', '--stats', id]));
+      t.equal(
+        (ev.data as { memory?: { usage?: { limit?: number } } })?.memory?.usage?.limit,
+        128 * MiB,
+        `${rt.name} events --stats: the scope's memory`,
+      );
       t.equal(rt.run(['pause', id]).code, 0, `${rt.name} pause`);
       t.equal(cgroupValue(cg, 'cgroup.freeze'), '1', `${rt.name}: frozen`);
       t.equal(rt.run(['resume', id]).code, 0, `${rt.name} resume`);
@@ -172,6 +178,19 @@ if (requireV2Host(t)) {
     t.not(ann.code, 0, 'a malformed org.systemd.property annotation: refused');
     t.match(ann.stderr, /annotations\["org\.systemd\.property\.TimeoutStopSec"\]: a duration in seconds/, 'naming it');
     nothingLeft(t, env, 'tsrun', annId, `tsrun-vm-${annId}.scope`, 'a malformed annotation');
+    // systemd itself refuses a property it does not know.
+    const propId = uniqueId('tsrun');
+    const unknownProp = bundle(env, propId, `system.slice:tsrun-vm:${propId}`, (c) => {
+      c.annotations = { 'org.systemd.property.NoSuchProperty': 'true' };
+    });
+    const prop = env.run([SD, 'run', '-d', '--bundle', unknownProp, propId]);
+    t.not(prop.code, 0, 'a property systemd does not know: refused');
+    t.match(
+      prop.stderr,
+      /StartTransientUnit: org\.freedesktop\.DBus\.Error\.\w+: .*NoSuchProperty/,
+      "systemd's message",
+    );
+    nothingLeft(t, env, 'tsrun', propId, `tsrun-vm-${propId}.scope`, 'a property systemd refuses');
     // systemd itself refuses: a second container for a scope that is running.
     const first = uniqueId('tsrun');
     const path = `system.slice:tsrun-vm:${first}`;
