@@ -50,18 +50,39 @@ function unixAddress(call: string, path: string): { addr: Buffer; len: number } 
   return { addr, len: 2 + encoded.length + 1 };
 }
 
-/** A listening AF_UNIX stream socket at path (what a console-socket receiver such as runc's recvtty offers). */
-export function listenUnix(path: string, backlog = 16): number {
-  const { addr, len } = unixAddress('bind', path);
-  const fd = check(_socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), 'socket', `AF_UNIX for ${path}`);
+/** A new AF_UNIX socket (close-on-exec) for path, closed again when `setup` throws. */
+function unixSocket(type: 'stream' | 'datagram', path: string, setup: (fd: number) => void): number {
+  const t = (type === 'datagram' ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC;
+  const fd = check(_socket(AF_UNIX, t, 0), 'socket', `AF_UNIX${type === 'datagram' ? ' datagram' : ''} for ${path}`);
   try {
-    check(_bind(fd, addr, len), 'bind', path);
-    check(_listen(fd, backlog), 'listen', path);
+    setup(fd);
   } catch (err) {
     closeQuiet(fd);
     throw err;
   }
   return fd;
+}
+
+function bindTo(fd: number, path: string): void {
+  const { addr, len } = unixAddress('bind', path);
+  check(_bind(fd, addr, len), 'bind', path);
+}
+
+function connectTo(fd: number, path: string): void {
+  const { addr, len } = unixAddress('connect', path);
+  check(
+    retryEintr(() => _connect(fd, addr, len)),
+    'connect',
+    path,
+  );
+}
+
+/** A listening AF_UNIX stream socket at path (what a console-socket receiver such as runc's recvtty offers). */
+export function listenUnix(path: string, backlog = 16): number {
+  return unixSocket('stream', path, (fd) => {
+    bindTo(fd, path);
+    check(_listen(fd, backlog), 'listen', path);
+  });
 }
 
 /** Blocking accept of one connection (close-on-exec). */
@@ -74,49 +95,17 @@ export function acceptUnix(listener: number): number {
 }
 
 export function connectUnix(path: string): number {
-  const { addr, len } = unixAddress('connect', path);
-  const fd = check(_socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), 'socket', `AF_UNIX for ${path}`);
-  try {
-    check(
-      retryEintr(() => _connect(fd, addr, len)),
-      'connect',
-      path,
-    );
-  } catch (err) {
-    closeQuiet(fd);
-    throw err;
-  }
-  return fd;
+  return unixSocket('stream', path, (fd) => connectTo(fd, path));
 }
 
 /** An AF_UNIX datagram socket bound at path (the receiving end of sd_notify). */
 export function bindUnixDgram(path: string): number {
-  const { addr, len } = unixAddress('bind', path);
-  const fd = check(_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), 'socket', `AF_UNIX datagram for ${path}`);
-  try {
-    check(_bind(fd, addr, len), 'bind', path);
-  } catch (err) {
-    closeQuiet(fd);
-    throw err;
-  }
-  return fd;
+  return unixSocket('datagram', path, (fd) => bindTo(fd, path));
 }
 
 /** An AF_UNIX datagram socket connected to path: it fails here when nobody is bound there. */
 export function connectUnixDgram(path: string): number {
-  const { addr, len } = unixAddress('connect', path);
-  const fd = check(_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), 'socket', `AF_UNIX datagram for ${path}`);
-  try {
-    check(
-      retryEintr(() => _connect(fd, addr, len)),
-      'connect',
-      path,
-    );
-  } catch (err) {
-    closeQuiet(fd);
-    throw err;
-  }
-  return fd;
+  return unixSocket('datagram', path, (fd) => connectTo(fd, path));
 }
 
 /** One datagram on a connected socket, whole or not at all. */
