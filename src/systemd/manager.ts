@@ -10,7 +10,11 @@ const SYSTEMD = { destination: 'org.freedesktop.systemd1', path: '/org/freedeskt
 const MANAGER = 'org.freedesktop.systemd1.Manager';
 /** runc waits 30 s for a unit's job. */
 const JOB_TIMEOUT_MS = 30_000;
-const CALL_TIMEOUT_MS = 25_000;
+/**
+ * runc waits for a reply without limit; systemd answers nothing while it
+ * reloads (seen for over 25 s under emulation): a generous bound, not none.
+ */
+const CALL_TIMEOUT_MS = 90_000;
 
 /** A unit property as D-Bus carries it: name and variant (type and value). */
 export type UnitProperty = [name: string, value: [type: unknown, value: unknown]];
