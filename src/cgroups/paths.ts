@@ -48,8 +48,7 @@ function systemdDirs(layout: Layout, cgroupsPath: string | undefined, id: string
     );
   let systemd: ScopeRecord;
   try {
-    const { slice, unit } = systemdUnit(cgroupsPath, id, opts.rootless);
-    const name = cgroupsPath ? cgroupsPath.split(':')[2] : id;
+    const { slice, unit, name } = systemdUnit(cgroupsPath, id, opts.rootless);
     systemd = { unit, slice, name, properties: annotationProperties(opts.annotations) };
     if (opts.rootless) systemd.user = true;
   } catch (err) {

@@ -2,13 +2,25 @@ import t from 'tap';
 import { expandSlice, systemdUnit } from './unit-name';
 
 t.test('runc form and defaults', async (t) => {
-  t.same(systemdUnit(undefined, 'abc'), { slice: 'system.slice', unit: 'runc-abc.scope' }, 'empty: runc-<id>.scope');
-  t.same(systemdUnit('', 'abc'), { slice: 'system.slice', unit: 'runc-abc.scope' });
-  t.same(systemdUnit('', 'abc', true), { slice: 'user.slice', unit: 'runc-abc.scope' }, 'rootless: user.slice');
-  t.same(systemdUnit('machine.slice:libpod:123', 'x'), { slice: 'machine.slice', unit: 'libpod-123.scope' });
+  t.same(
+    systemdUnit(undefined, 'abc'),
+    { slice: 'system.slice', unit: 'runc-abc.scope', name: 'abc' },
+    'empty: runc-<id>.scope',
+  );
+  t.same(systemdUnit('', 'abc'), { slice: 'system.slice', unit: 'runc-abc.scope', name: 'abc' });
+  t.same(
+    systemdUnit('', 'abc', true),
+    { slice: 'user.slice', unit: 'runc-abc.scope', name: 'abc' },
+    'rootless: user.slice',
+  );
+  t.same(systemdUnit('machine.slice:libpod:123', 'x'), {
+    slice: 'machine.slice',
+    unit: 'libpod-123.scope',
+    name: '123',
+  });
   t.same(
     systemdUnit(':cri-containerd:9', 'x'),
-    { slice: 'system.slice', unit: 'cri-containerd-9.scope' },
+    { slice: 'system.slice', unit: 'cri-containerd-9.scope', name: '9' },
     'empty slice',
   );
 });

@@ -8,13 +8,15 @@ export interface SystemdUnit {
   slice: string;
   /** "runc-<id>.scope" */
   unit: string;
+  /** The name part (the container id by default): the unit's description says it. */
+  name: string;
 }
 
 export class UnitNameError extends Error {}
 
 export function systemdUnit(cgroupsPath: string | undefined, id: string, rootless = false): SystemdUnit {
   const defaultSlice = rootless ? 'user.slice' : 'system.slice';
-  if (!cgroupsPath) return { slice: defaultSlice, unit: `runc-${id}.scope` };
+  if (!cgroupsPath) return { slice: defaultSlice, unit: `runc-${id}.scope`, name: id };
   const parts = cgroupsPath.split(':');
   if (parts.length !== 3)
     throw new UnitNameError(
@@ -36,7 +38,7 @@ export function systemdUnit(cgroupsPath: string | undefined, id: string, rootles
       `linux.cgroupsPath: the name of ${JSON.stringify(cgroupsPath)} is a slice, which cannot hold processes`,
     );
   if (slice !== '') expandSlice(slice); // refused here, naming the field, rather than by systemd
-  return { slice: slice || defaultSlice, unit: `${prefix}-${name}.scope` };
+  return { slice: slice || defaultSlice, unit: `${prefix}-${name}.scope`, name };
 }
 
 /**
