@@ -14,12 +14,14 @@ import {
 import { join } from 'node:path';
 import { AT_FDCWD, mknodat } from '../sys/fs';
 
-/** Copies the content of directory `src` into the existing directory `dst`, and src's own mode/owner onto dst. */
+/**
+ * Copies the content of directory `src` into the existing directory `dst`.
+ * dst's own mode and owner are the caller's: src is often a /proc/self/fd
+ * magic link, whose lstat is the link's (mode 0 for an O_PATH fd), and a
+ * copied-up tmpfs keeps its own root unless the destination existed (runc).
+ */
 export function copyTree(src: string, dst: string): void {
-  const st = lstatSync(src);
   copyEntries(src, dst);
-  lchownSync(dst, st.uid, st.gid);
-  chmodSync(dst, st.mode & 0o7777);
 }
 
 function copyEntries(src: string, dst: string): void {

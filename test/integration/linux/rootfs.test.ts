@@ -287,6 +287,8 @@ if (skip) {
         { destination: '/mnt/shared', type: 'tmpfs', source: 'tmpfs', options: ['shared'] },
         { destination: '/mnt/unbindable', type: 'tmpfs', source: 'tmpfs', options: ['runbindable'] },
         { destination: '/opt', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'nodev', 'ro'] },
+        // podman --read-only's /run: a destination the image lacks
+        { destination: '/mnt/newcopy', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'nosuid'] },
         {
           destination: '/mnt/opts',
           type: 'tmpfs',
@@ -308,6 +310,7 @@ if (skip) {
         '/opt',
         '/opt/hello',
         '/opt/link',
+        '/mnt/newcopy',
         '/proc/sys/net/ipv4/ip_forward',
         '/proc/sys/kernel/domainname',
         '/mnt/rro/sub',
@@ -347,6 +350,8 @@ if (skip) {
     t.equal(probeOf(report, '/opt/hello').mode, 0o640, 'tmpcopyup kept the mode');
     t.match(probeOf(report, '/opt/link'), { kind: 'symlink', link: 'hello' });
     t.equal(probeOf(report, '/opt').mode, 0o750, 'tmpcopyup kept the directory mode');
+    // It was mode 0 (the O_PATH fd's magic link), and a process without CAP_DAC_OVERRIDE could not enter it.
+    t.equal(probeOf(report, '/mnt/newcopy').mode, 0o1777, "tmpcopyup on a new directory: tmpfs's own mode, as runc");
     t.match(probeOf(report, '/dev/mynull'), { kind: 'char', major: 1, minor: 3, mode: 0o600, uid: 1000, gid: 1001 });
     t.match(probeOf(report, '/dev/sub/loopish'), { kind: 'block', major: 7, minor: 200, mode: 0o640 });
     t.match(probeOf(report, '/dev/myfifo'), { kind: 'fifo', mode: 0o620 });
