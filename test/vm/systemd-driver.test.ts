@@ -9,11 +9,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Spec } from '../../src/spec/types';
-import { parseState, testConfig, testEnv, uniqueId, type Env } from '../helpers/harness';
+import { REPO, parseState, runCaptured, testConfig, testEnv, uniqueId, type Env } from '../helpers/harness';
 import { runtimes, type Runtime } from '../helpers/runc';
 import { cgroupDir, cgroupOf, cgroupValue, requireV2Host } from '../helpers/v2';
 
 const SD = '--systemd-cgroup';
+const TSRUN = join(REPO, 'dist', 'tsrun');
 const MiB = 1 << 20;
 
 /** systemctl show's NAME=VALUE lines for a unit, as an object; a repeated NAME's values joined by "|". */
@@ -191,6 +192,33 @@ if (requireV2Host(t)) {
       "systemd's message",
     );
     nothingLeft(t, env, 'tsrun', propId, `tsrun-vm-${propId}.scope`, 'a property systemd refuses');
+    // systemd runs, but its bus is out of reach: the private socket covered in a mount namespace of the call's own.
+    const busId = uniqueId('tsrun');
+    const cover = 'mount --bind /dev/null /run/systemd/private && exec "$@"';
+    const busArgs = [
+      '--root',
+      env.root,
+      SD,
+      'run',
+      '-d',
+      '--bundle',
+      bundle(env, busId, `system.slice:tsrun-vm:${busId}`),
+    ];
+    const bus = runCaptured('unshare', [
+      '-m',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      cover,
+      'sh',
+      TSRUN,
+      ...busArgs,
+      busId,
+    ]);
+    t.not(bus.code, 0, 'the bus unreachable: refused');
+    t.match(bus.stderr, /systemd.*\/run\/systemd\/private.*ECONNREFUSED/, 'saying which socket and why');
+    nothingLeft(t, env, 'tsrun', busId, `tsrun-vm-${busId}.scope`, 'the bus unreachable');
     // systemd itself refuses: a second container for a scope that is running.
     const first = uniqueId('tsrun');
     const path = `system.slice:tsrun-vm:${first}`;
