@@ -43,11 +43,12 @@ export const phasesOn = (): boolean => fd >= 0;
 
 /** Appends a mark `name` (and `sub`, joined by a dot only when on) to TSRUN_PHASES. */
 export function phase(name: string, sub?: string): void {
-  if (fd < 0) return;
-  const now = epoch();
-  const label = sub === undefined ? name : `${name}.${sub}`;
+  if (fd >= 0) write(sub === undefined ? name : `${name}.${sub}`, epoch());
+}
+
+function write(label: string, at: number): void {
   try {
-    writeSync(fd, `${process.pid} ${role} ${label} ${(now - start).toFixed(3)} ${now.toFixed(3)}\n`);
+    writeSync(fd, `${process.pid} ${role} ${label} ${(at - start).toFixed(3)} ${at.toFixed(3)}\n`);
   } catch {
     // a full disk: the measurement loses a line, the command goes on
   }
@@ -67,5 +68,8 @@ export function phaseEnv(): string[] {
   return [`TSRUN_PHASES=${file}`, `TSRUN_PHASES_T0=${epoch().toFixed(3)}`];
 }
 
-// The first mark: this module is the first the entry evaluates.
+// The first marks: when Bun's engine started (its time origin: after the
+// exec, the dynamic loader and Bun's native start-up), and the first line of
+// JavaScript (this module is the first the entry evaluates).
+if (fd >= 0) write('bun.origin', performance.timeOrigin);
 phase('js');
