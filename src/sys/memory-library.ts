@@ -33,7 +33,9 @@ export function loadFromMemory<T>(name: string, embedded: string, load: (path: s
   if (!kept) throw new Error(`tsrun: cannot load ${name}: the embedded libraries' fds were released`);
   phase(name, 'copy');
   const bytes = readFileSync(embedded);
-  const fd = memfd(name);
+  phase(name, 'read');
+  const fd = memfd(name); // the first one loads bun:ffi's memfd_create binding
+  phase(name, 'memfd');
   try {
     for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off);
     phase(name, 'dlopen');
