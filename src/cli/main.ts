@@ -14,8 +14,9 @@ async function main(typed: string[]): Promise<number> {
   setPhaseRole(typed[commandIndex(typed)] ?? 'cli');
   phase('cli.loaded');
   const argv = stdinResources(separateCommand(typed));
+  phase('cli.argv'); // exec's command split off, update's stdin read
   const hot = hotCommand(argv);
-  phase('cli.parsed');
+  phase('cli.parsed'); // the fast path's yargs-parser parse
   if (!hot) return (await import('./parser')).parseAndRun(argv);
   configureLog(hot.args as unknown as GlobalArgs);
   await hot.command.handler(hot.args as never);
