@@ -64,8 +64,8 @@ function table(procs) {
   return [...rows].sort((x, y) => median(x[1].since) - median(y[1].since));
 }
 
-/** Bun's floor: exec to the first line of JS, the whole run, its CPU (wait4). */
-function bunFloor(base, repo, runs) {
+/** Bun's floor: a one-line program compiled as hack/compile.mjs compiles tsrun; returns a sampler of it. */
+function buildFloor(base, repo) {
   const src = path.join(base, 'hello.mjs');
   fs.writeFileSync(
     src,
@@ -77,44 +77,53 @@ function bunFloor(base, repo, runs) {
   const args = ['build', '--compile', '--bytecode', '--format=esm', '--minify', '--target=bun', src, '--outfile', out];
   const b = spawnSync(bun, args, { encoding: 'utf8' });
   if (b.status !== 0) throw new Error(`bench: bun build of the floor program: ${b.stderr}`);
-  const version = spawnSync(bun, ['--version'], { encoding: 'utf8' }).stdout.trim();
   const wrapper = compileCputime(base);
   const cpuFile = path.join(base, 'hello-cpu');
   const s = { origin: [], js: [], whole: [], cpu: [] };
-  for (let i = 0; i <= runs; i++) {
-    const t0 = epochMs();
-    const r = spawnSync(out, { encoding: 'utf8' });
-    const whole = epochMs() - t0;
-    spawnSync(wrapper, [cpuFile, out], { stdio: 'ignore' });
-    if (i === 0) continue; // warm-up
-    const [origin, js] = r.stdout.split(' ').map(Number);
-    s.origin.push(origin - t0);
-    s.js.push(js - t0);
-    s.whole.push(whole);
-    s.cpu.push(cpuOf(cpuFile));
-  }
-  const size = fs.statSync(out).size / 1e6;
-  return { version, size, origin: median(s.origin), js: median(s.js), whole: median(s.whole), cpu: median(s.cpu) };
+  return {
+    version: spawnSync(bun, ['--version'], { encoding: 'utf8' }).stdout.trim(),
+    size: fs.statSync(out).size / 1e6,
+    samples: s,
+    /** One run timed (spawned to engine start, to first line, to reaped), one through the wait4 wrapper. */
+    sample() {
+      const t0 = epochMs();
+      const r = spawnSync(out, { encoding: 'utf8' });
+      const whole = epochMs() - t0;
+      const [origin, js] = r.stdout.split(' ').map(Number);
+      spawnSync(wrapper, [cpuFile, out], { stdio: 'ignore' });
+      s.origin.push(origin - t0);
+      s.js.push(js - t0);
+      s.whole.push(whole);
+      s.cpu.push(cpuOf(cpuFile));
+    },
+  };
 }
 
 export async function phases({ runs, rt, bundle, base, repo }) {
   const marks = path.join(base, 'marks');
   const byRole = Object.fromEntries(ROLES.map((r) => [r, []]));
+  const floor = buildFloor(base, repo);
   for (let i = 0; i <= runs; i++) {
     fs.rmSync(marks, { force: true });
     const reaped = markedLifecycle(rt, bundle, marks);
     if (i === 0) continue; // warm-up
     for (const p of parseMarks(fs.readFileSync(marks, 'utf8'), reaped)) byRole[p.role]?.push(p);
+    // Bun's floor in the same moment as the lifecycle: the machine's speed moves between rounds.
+    floor.sample();
     process.stderr.write(`run ${i}/${runs}\r`);
   }
   process.stderr.write('\n');
-  const floor = bunFloor(base, repo, runs);
+  const f = Object.fromEntries(Object.entries(floor.samples).map(([k, v]) => [k, median(v)]));
   console.log(`${runs} lifecycles of ${rt.binary}, medians; ms since the process's exec (the init: since create asked`);
   console.log(`for the clone); Δ = since the mark before it in the same process.\n`);
-  console.log(`Bun's floor: a one-line program compiled by Bun ${floor.version} (${floor.size.toFixed(1)} MB):`);
-  console.log(`spawned to Bun's engine start (its time origin) ${floor.origin.toFixed(1)} ms, to its first line`);
-  console.log(`${floor.js.toFixed(1)} ms, to reaped ${floor.whole.toFixed(1)} ms,`);
-  console.log(`CPU (user+sys, wait4) ${floor.cpu.toFixed(1)} ms.\n`);
+  console.log(
+    `Bun's floor, a one-line program compiled by Bun ${floor.version} (${floor.size.toFixed(1)} MB), run once`,
+  );
+  console.log(
+    `after each lifecycle: spawned to Bun's engine start (its time origin) ${f.origin.toFixed(1)} ms, to its`,
+  );
+  console.log(`first line ${f.js.toFixed(1)} ms, to reaped ${f.whole.toFixed(1)} ms;`);
+  console.log(`CPU (user+sys, wait4) ${f.cpu.toFixed(1)} ms.\n`);
   for (const role of ROLES) {
     const procs = byRole[role];
     if (!procs.length) continue;
