@@ -176,16 +176,19 @@ function taskCpuMs(pid) {
 
 // --- measurements (each returns one sample) ---
 
+/** Wall time (ms) of one command of `rt`, run to its end. */
+function timedSync(rt, args) {
+  const t = now();
+  rt.sync(args);
+  return ms(t);
+}
+
 /** One lifecycle, timed as a whole and per command. */
 function lifecycle(rt, bundle) {
   const id = rt.id();
   const c0 = childCpuMs();
   const t0 = now();
-  const timed = (args) => {
-    const t = now();
-    rt.sync(args);
-    return ms(t);
-  };
+  const timed = (args) => timedSync(rt, args);
   const create = timed(['create', '--bundle', bundle, id]);
   const start = timed(['start', id]);
   while (rt.status(id) !== 'stopped');
@@ -237,11 +240,7 @@ function running(rt, bundle) {
   rt.sync(['run', '--detach', '--bundle', bundle, id]);
   let deleted = false;
   try {
-    const timed = (args) => {
-      const t = now();
-      rt.sync(args);
-      return ms(t);
-    };
+    const timed = (args) => timedSync(rt, args);
     const exec = median(Array.from({ length: EXEC_CALLS }, () => timed(['exec', id, '/bin/true'])));
     const ps = median(Array.from({ length: PS_CALLS }, () => timed(['ps', id])));
     const kill = timed(['kill', id, 'KILL']);
