@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 // Benchmark two OCI runtimes on the same busybox bundle, alternating runs.
 //
-//   node hack/bench.mjs [--runs N] [--runtime-a PATH|NAME] [--runtime-b PATH|NAME]
+//   node hack/bench.mjs [--runs N] [--runtime-a PATH|NAME] [--runtime-b PATH|NAME] [--no-cold]
+//   node hack/bench.mjs --phases [--runs N] [--runtime-a PATH]
 //
 // Defaults: A = bin/tsrun of this repo, B = runc. Prints a markdown table of
-// medians and the ratio A/B. Not a test: it only measures.
+// medians and the ratio A/B. --phases: tsrun's own phase marks
+// (TSRUN_PHASES, src/log/phase.ts) over N lifecycles, and Bun's floor.
+// Not a test: it only measures (docs/benchmark.md).
 import { spawn, spawnSync } from 'node:child_process';
+import { phases } from './bench/phases.mjs';
+import { compileCputime, cpuOf } from './bench/cpu.mjs';
+import { mean, median } from './bench/stats.mjs';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +21,7 @@ const repo = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const PARALLEL = 20;
 
 function parseArgs(argv) {
-  const o = { runs: 10, a: path.join(repo, 'bin/tsrun'), b: 'runc' };
+  const o = { runs: 10, a: path.join(repo, 'bin/tsrun'), b: 'runc', cold: true, phases: false };
   for (let i = 0; i < argv.length; i++) {
     const next = () => {
       if (i + 1 >= argv.length) usage(`${argv[i]} needs a value`);
@@ -24,6 +30,8 @@ function parseArgs(argv) {
     if (argv[i] === '--runs') o.runs = Number(next());
     else if (argv[i] === '--runtime-a') o.a = next();
     else if (argv[i] === '--runtime-b') o.b = next();
+    else if (argv[i] === '--no-cold') o.cold = false;
+    else if (argv[i] === '--phases') o.phases = true;
     else if (argv[i] === '-h' || argv[i] === '--help') usage();
     else usage(`unknown argument ${argv[i]}`);
   }
@@ -32,7 +40,10 @@ function parseArgs(argv) {
 }
 function usage(err) {
   if (err) console.error(`bench: ${err}`);
-  console.error('usage: node hack/bench.mjs [--runs N] [--runtime-a PATH|NAME] [--runtime-b PATH|NAME]');
+  console.error(
+    'usage: node hack/bench.mjs [--runs N] [--runtime-a PATH|NAME] [--runtime-b PATH|NAME] [--no-cold]\n' +
+      '       node hack/bench.mjs --phases [--runs N] [--runtime-a PATH]',
+  );
   process.exit(err ? 2 : 0);
 }
 
@@ -57,16 +68,19 @@ class Runtime {
   args(a) {
     return ['--root', this.root, ...a];
   }
-  sync(a, check = true) {
+  /** `a` run to its end; with `cpu`, through the cputime wrapper, whose report `r.cpu` is (ms, user+sys). */
+  sync(a, check = true, { cpu, extraEnv } = {}) {
     // create/run hand their stdio to the container: pipes would stay open
     // until the container exits, so those get /dev/null and a stderr file.
     const handsStdio = a[0] === 'create' || a[0] === 'run';
     const errFile = path.join(this.root, '..', `stderr-${this.label}`);
     const errFd = handsStdio ? fs.openSync(errFile, 'w') : null;
+    const cpuFile = path.join(this.root, '..', `cpu-${this.label}`);
+    const [file, args] = cpu ? [cpu, [cpuFile, this.binary, ...this.args(a)]] : [this.binary, this.args(a)];
     let r;
     try {
-      r = spawnSync(this.binary, this.args(a), {
-        env,
+      r = spawnSync(file, args, {
+        env: extraEnv ? { ...env, ...extraEnv() } : env,
         stdio: handsStdio ? ['ignore', 'ignore', errFd] : ['ignore', 'pipe', 'pipe'],
         encoding: 'utf8',
         timeout: 60000,
@@ -80,6 +94,7 @@ class Runtime {
         `${this.label}: ${a.join(' ')} exited ${r.status}${r.error ? ` (${r.error.message})` : ''}: ${err}`,
       );
     }
+    if (cpu) r.cpu = cpuOf(cpuFile);
     return r;
   }
   async(a) {
@@ -147,18 +162,33 @@ function childCpuMs() {
   return (Number(f[13]) + Number(f[14])) * TICK_MS;
 }
 
+/**
+ * CPU time (ms) a live process has burnt so far: the first field of each of
+ * its threads' /proc/PID/task/TID/schedstat (ns on the CPU). Threads that
+ * already exited are not counted (Bun's start-up threads mostly live on).
+ */
+function taskCpuMs(pid) {
+  let ns = 0;
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`))
+    ns += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+  return ns / 1e6;
+}
+
 // --- measurements (each returns one sample) ---
+
+/** Wall time (ms) of one command of `rt`, run to its end. */
+function timedSync(rt, args) {
+  const t = now();
+  rt.sync(args);
+  return ms(t);
+}
 
 /** One lifecycle, timed as a whole and per command. */
 function lifecycle(rt, bundle) {
   const id = rt.id();
   const c0 = childCpuMs();
   const t0 = now();
-  const timed = (args) => {
-    const t = now();
-    rt.sync(args);
-    return ms(t);
-  };
+  const timed = (args) => timedSync(rt, args);
   const create = timed(['create', '--bundle', bundle, id]);
   const start = timed(['start', id]);
   while (rt.status(id) !== 'stopped');
@@ -175,7 +205,8 @@ function run(rt, bundle) {
 
 /**
  * VmHWM and VmRSS (kB) of the container init while the container is
- * created, and the median of STATE_CALLS `state` calls on it meanwhile.
+ * created, the CPU it burnt until then (all its threads' schedstat, ns
+ * precise), and the median of STATE_CALLS `state` calls on it meanwhile.
  */
 const STATE_CALLS = 5;
 function initMemory(rt, bundle) {
@@ -191,28 +222,75 @@ function initMemory(rt, bundle) {
     }
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (k) => Number(status.match(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm'))?.[1]);
-    return { hwm: kb('VmHWM'), rss: kb('VmRSS'), anon: kb('RssAnon'), state: median(states) };
+    return { hwm: kb('VmHWM'), rss: kb('VmRSS'), anon: kb('RssAnon'), state: median(states), initCpu: taskCpuMs(pid) };
   } finally {
     rt.sync(['delete', '--force', id], false);
   }
 }
 
-/** Median of EXEC_CALLS `exec <id> /bin/true` into one running container. */
+/**
+ * One running container (`run --detach` of a sleep): the median of EXEC_CALLS
+ * `exec <id> /bin/true` and of PS_CALLS `ps <id>`, then `kill <id> KILL`,
+ * `state` polled until stopped, and `delete` of the stopped container.
+ */
 const EXEC_CALLS = 5;
-function execTrue(rt, bundle) {
+const PS_CALLS = 3;
+function running(rt, bundle) {
   const id = rt.id();
   rt.sync(['run', '--detach', '--bundle', bundle, id]);
+  let deleted = false;
   try {
-    const times = [];
-    for (let i = 0; i < EXEC_CALLS; i++) {
-      const t = now();
-      rt.sync(['exec', id, '/bin/true']);
-      times.push(ms(t));
-    }
-    return median(times);
+    const timed = (args) => timedSync(rt, args);
+    const exec = median(Array.from({ length: EXEC_CALLS }, () => timed(['exec', id, '/bin/true'])));
+    const ps = median(Array.from({ length: PS_CALLS }, () => timed(['ps', id])));
+    const kill = timed(['kill', id, 'KILL']);
+    while (rt.status(id) !== 'stopped');
+    const del = timed(['delete', id]);
+    deleted = true;
+    return { exec, ps, kill, deleteKilled: del };
   } finally {
-    rt.sync(['delete', '--force', id], false);
+    if (!deleted) rt.sync(['delete', '--force', id], false);
   }
+}
+
+/**
+ * The CPU time (ms, user+sys) of each command of a lifecycle that is killed
+ * (a sleep: create, start, state, kill KILL, delete), each run through the
+ * cputime wrapper (wait4's rusage, µs). The `state` polls until stopped are
+ * not counted; the one `state` on the running container is.
+ */
+function cpuLifecycle(rt, bundle, wrapper) {
+  const id = rt.id();
+  const cpu = (args) => rt.sync(args, true, { cpu: wrapper }).cpu;
+  let deleted = false;
+  try {
+    const out = { create: cpu(['create', '--bundle', bundle, id]), start: cpu(['start', id]) };
+    out.state = cpu(['state', id]);
+    out.kill = cpu(['kill', id, 'KILL']);
+    while (rt.status(id) !== 'stopped');
+    out.delete = cpu(['delete', id]);
+    deleted = true;
+    return out;
+  } finally {
+    if (!deleted) rt.sync(['delete', '--force', id], false);
+  }
+}
+
+/** Whether the page cache can be dropped here (root, a writable /proc/sys). */
+function canDropCaches() {
+  try {
+    fs.accessSync('/proc/sys/vm/drop_caches', fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A lifecycle right after the page cache is dropped: the runtime's executable and libraries come from disk. */
+function coldLifecycle(rt, bundle) {
+  spawnSync('sync');
+  fs.writeFileSync('/proc/sys/vm/drop_caches', '3');
+  return lifecycle(rt, bundle);
 }
 
 async function parallelCreate(rt, bundles) {
@@ -226,12 +304,133 @@ async function parallelCreate(rt, bundles) {
   }
 }
 
-const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
+/** The rootfs, both runtimes and their bundles under `base`. */
+function setUp(o, base) {
+  const rootfs = path.join(base, 'rootfs');
+  const mk = spawnSync(path.join(repo, 'hack/mkrootfs.sh'), [rootfs], { encoding: 'utf8' });
+  if (mk.status !== 0) throw new Error(`hack/mkrootfs.sh: ${mk.stderr}`);
+  const tag = `tsrun-bench-${process.pid}`;
+  const rts = [
+    new Runtime('a', resolve(o.a), path.join(base, 'state-a')),
+    new Runtime('b', resolve(o.b), path.join(base, 'state-b')),
+  ];
+  const bundles = {};
+  for (const rt of rts) {
+    const bundle = (name, args) =>
+      writeBundle(path.join(base, `${rt.label}-${name}`), rootfs, `${tag}-${rt.label}-${name}`, args);
+    bundles[rt.label] = {
+      seq: bundle('seq'),
+      sleeper: bundle('sleeper', ['/bin/sleep', '1000']),
+      par: Array.from({ length: PARALLEL }, (_, i) => bundle(`par-${i}`)),
+    };
+  }
+  return { rootfs, rts, bundles };
+}
+
+/** One round of every measurement for one runtime, pushed onto its samples `s`. */
+async function measure(rt, b, s, wrapper) {
+  const l = lifecycle(rt, b.seq);
+  s.lifecycle.push(l.wall);
+  s.lifecycleCpu.push(l.cpu);
+  for (const k of ['create', 'start', 'delete']) s[k].push(l[k]);
+  const c = cpuLifecycle(rt, b.sleeper, wrapper);
+  for (const k of CPU_COMMANDS) s[`cpu-${k}`].push(c[k]);
+  s['cpu-sum'].push(CPU_COMMANDS.reduce((sum, k) => sum + c[k], 0));
+  s.run.push(run(rt, b.seq));
+  const r = running(rt, b.sleeper);
+  for (const k of ['exec', 'ps', 'kill', 'deleteKilled']) s[k].push(r[k]);
+  const m = initMemory(rt, b.seq);
+  for (const k of ['hwm', 'rss', 'anon', 'state', 'initCpu']) s[k].push(m[k]);
+  s.parallel.push(await parallelCreate(rt, b.par));
+}
+
+const CPU_COMMANDS = ['create', 'start', 'state', 'kill', 'delete'];
+const ROWS = [
+  ['lifecycle of /bin/true (create, start, state until stopped, delete)', 'lifecycle', 'ms'],
+  ["CPU time (user+sys) of the lifecycle's commands, mean", 'lifecycleCpu', 'ms', 'mean'],
+  ['… of which `create`', 'create', 'ms'],
+  ['… of which `start`', 'start', 'ms'],
+  ['… of which `delete` (of the stopped container)', 'delete', 'ms'],
+  ['lifecycle of /bin/true with a cold page cache (dropped just before)', 'cold', 'ms'],
+  ['… its CPU time (user+sys), mean', 'coldCpu', 'ms', 'mean'],
+  ['CPU time (user+sys) per command (wait4, µs): `create`', 'cpu-create', 'ms'],
+  ['… `start`', 'cpu-start', 'ms'],
+  ['… `state` (of the running container)', 'cpu-state', 'ms'],
+  ['… `kill <id> KILL`', 'cpu-kill', 'ms'],
+  ['… `delete` (of the killed container)', 'cpu-delete', 'ms'],
+  ['… the five together', 'cpu-sum', 'ms'],
+  ['CPU time of the container init until `created` (schedstat, its live threads)', 'initCpu', 'ms'],
+  ['`state` of a created container', 'state', 'ms'],
+  ['`run` of /bin/true', 'run', 'ms'],
+  ['`exec <id> /bin/true` into a running container', 'exec', 'ms'],
+  ['`ps <id>` of a running container', 'ps', 'ms'],
+  ['`kill <id> KILL` of a running container', 'kill', 'ms'],
+  ['`delete` of the killed (stopped) container', 'deleteKilled', 'ms'],
+  ['container init VmHWM while created', 'hwm', 'kB'],
+  ['container init VmRSS while created', 'rss', 'kB'],
+  ['container init RssAnon (private memory) while created', 'anon', 'kB'],
+  [`${PARALLEL} containers created in parallel`, 'parallel', 'ms'],
+];
+
+const fmt = (v, unit) =>
+  unit === 'ms' ? `${v.toFixed(1)} ms` : unit === 'MB' ? `${v.toFixed(1)} MB` : `${Math.round(v)} kB`;
+
+function printTable(o, rts, samples) {
+  const version = (rt) => rt.sync(['--version'], false).stdout.split('\n')[0].trim() || path.basename(rt.binary);
+  const [a, b] = rts;
+  console.log(`A = ${a.binary} (${version(a)})`);
+  console.log(`B = ${b.binary} (${version(b)})`);
+  console.log(
+    `${o.runs} alternating runs, medians (CPU time from ticks: mean); ${os.cpus().length} CPUs, ${os.release()}, ` +
+      `load average ${os.loadavg()[0].toFixed(1)} at the end\n`,
+  );
+  console.log('| measurement | A | B | A/B |');
+  console.log('|---|---:|---:|---:|');
+  for (const [name, key, unit, stat] of ROWS) {
+    if (!samples.a[key].length) continue; // --no-cold, or no drop_caches here
+    // Tick-granular CPU times are averaged; everything else is a median.
+    const agg = stat === 'mean' ? mean : median;
+    const ma = agg(samples.a[key]);
+    const mb = agg(samples.b[key]);
+    console.log(`| ${name} | ${fmt(ma, unit)} | ${fmt(mb, unit)} | ${(ma / mb).toFixed(2)} |`);
+  }
+  const size = (rt) => fs.statSync(rt.binary).size / 1e6;
+  console.log(
+    `| executable size | ${fmt(size(a), 'MB')} | ${fmt(size(b), 'MB')} | ${(size(a) / size(b)).toFixed(2)} |`,
+  );
+}
+
+/** Both runtimes' cold lifecycles, each after its own drop, then both warmed again (unmeasured). */
+function coldRound(order, bundles, samples) {
+  for (const rt of order) {
+    const l = coldLifecycle(rt, bundles[rt.label].seq);
+    samples[rt.label].cold.push(l.wall);
+    samples[rt.label].coldCpu.push(l.cpu);
+  }
+  for (const rt of order) lifecycle(rt, bundles[rt.label].seq);
+}
+
+async function compare(o, base) {
+  const { rts, bundles } = setUp(o, base);
+  const wrapper = compileCputime(base);
+  const keys = ROWS.map((r) => r[1]);
+  const samples = Object.fromEntries(rts.map((rt) => [rt.label, Object.fromEntries(keys.map((k) => [k, []]))]));
+  const cold = o.cold && canDropCaches();
+  if (o.cold && !cold) console.error('bench: /proc/sys/vm/drop_caches is not writable: no cold-cache row');
+
+  // Warm up page cache and binaries once, unmeasured.
+  for (const rt of rts) lifecycle(rt, bundles[rt.label].seq);
+
+  for (let i = 0; i < o.runs; i++) {
+    // Alternate which runtime goes first so drift hits both equally.
+    const order = i % 2 ? [...rts].reverse() : rts;
+    for (const rt of order) await measure(rt, bundles[rt.label], samples[rt.label], wrapper);
+    if (cold) coldRound(order, bundles, samples);
+    process.stderr.write(`run ${i + 1}/${o.runs}\r`);
+  }
+  process.stderr.write('\n');
+  printTable(o, rts, samples);
+}
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
@@ -239,103 +438,10 @@ async function main() {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-bench-'));
   fs.chmodSync(base, 0o755);
   try {
-    const rootfs = path.join(base, 'rootfs');
-    const mk = spawnSync(path.join(repo, 'hack/mkrootfs.sh'), [rootfs], { encoding: 'utf8' });
-    if (mk.status !== 0) throw new Error(`hack/mkrootfs.sh: ${mk.stderr}`);
-    const tag = `tsrun-bench-${process.pid}`;
-    const rts = [
-      new Runtime('a', resolve(o.a), path.join(base, 'state-a')),
-      new Runtime('b', resolve(o.b), path.join(base, 'state-b')),
-    ];
-    const bundles = {};
-    for (const rt of rts) {
-      bundles[rt.label] = {
-        seq: writeBundle(path.join(base, `${rt.label}-seq`), rootfs, `${tag}-${rt.label}-seq`),
-        sleeper: writeBundle(path.join(base, `${rt.label}-sleeper`), rootfs, `${tag}-${rt.label}-sleeper`, [
-          '/bin/sleep',
-          '1000',
-        ]),
-        par: Array.from({ length: PARALLEL }, (_, i) =>
-          writeBundle(path.join(base, `${rt.label}-par-${i}`), rootfs, `${tag}-${rt.label}-par-${i}`),
-        ),
-      };
-    }
-    const keys = [
-      'lifecycle',
-      'lifecycleCpu',
-      'create',
-      'start',
-      'delete',
-      'state',
-      'run',
-      'exec',
-      'hwm',
-      'rss',
-      'anon',
-      'parallel',
-    ];
-    const samples = Object.fromEntries(rts.map((rt) => [rt.label, Object.fromEntries(keys.map((k) => [k, []]))]));
-
-    // Warm up page cache and binaries once, unmeasured.
-    for (const rt of rts) lifecycle(rt, bundles[rt.label].seq);
-
-    for (let i = 0; i < o.runs; i++) {
-      // Alternate which runtime goes first so drift hits both equally.
-      const order = i % 2 ? [...rts].reverse() : rts;
-      for (const rt of order) {
-        const s = samples[rt.label];
-        const b = bundles[rt.label];
-        const l = lifecycle(rt, b.seq);
-        s.lifecycle.push(l.wall);
-        s.lifecycleCpu.push(l.cpu);
-        for (const k of ['create', 'start', 'delete']) s[k].push(l[k]);
-        s.run.push(run(rt, b.seq));
-        s.exec.push(execTrue(rt, b.sleeper));
-        const m = initMemory(rt, b.seq);
-        for (const k of ['hwm', 'rss', 'anon', 'state']) s[k].push(m[k]);
-        s.parallel.push(await parallelCreate(rt, b.par));
-      }
-      process.stderr.write(`run ${i + 1}/${o.runs}\r`);
-    }
-    process.stderr.write('\n');
-
-    const version = (rt) => rt.sync(['--version'], false).stdout.split('\n')[0].trim() || path.basename(rt.binary);
-    const [a, b] = rts;
-    const rows = [
-      ['lifecycle of /bin/true (create, start, state until stopped, delete)', 'lifecycle', 'ms'],
-      ["CPU time (user+sys) of the lifecycle's commands, mean", 'lifecycleCpu', 'ms', 'mean'],
-      ['… of which `create`', 'create', 'ms'],
-      ['… of which `start`', 'start', 'ms'],
-      ['… of which `delete`', 'delete', 'ms'],
-      ['`state` of a created container', 'state', 'ms'],
-      ['`run` of /bin/true', 'run', 'ms'],
-      ['`exec <id> /bin/true` into a running container', 'exec', 'ms'],
-      ['container init VmHWM while created', 'hwm', 'kB'],
-      ['container init VmRSS while created', 'rss', 'kB'],
-      ['container init RssAnon (private memory) while created', 'anon', 'kB'],
-      [`${PARALLEL} containers created in parallel`, 'parallel', 'ms'],
-    ];
-    const fmt = (v, unit) =>
-      unit === 'ms' ? `${v.toFixed(1)} ms` : unit === 'MB' ? `${v.toFixed(1)} MB` : `${Math.round(v)} kB`;
-    console.log(`A = ${a.binary} (${version(a)})`);
-    console.log(`B = ${b.binary} (${version(b)})`);
-    console.log(
-      `${o.runs} alternating runs, medians (CPU time: mean); ${os.cpus().length} CPUs, ${os.release()}, ` +
-        `load average ${os.loadavg()[0].toFixed(1)} at the end\n`,
-    );
-    console.log('| measurement | A | B | A/B |');
-    console.log('|---|---:|---:|---:|');
-    for (const [name, key, unit, stat] of rows) {
-      // Tick-granular CPU times are averaged; everything else is a median.
-      const agg = stat === 'mean' ? mean : median;
-      const ma = agg(samples.a[key]);
-      const mb = agg(samples.b[key]);
-      console.log(`| ${name} | ${fmt(ma, unit)} | ${fmt(mb, unit)} | ${(ma / mb).toFixed(2)} |`);
-    }
-    const size = (rt) => fs.statSync(rt.binary).size / 1e6;
-    console.log(
-      `| executable size | ${fmt(size(a), 'MB')} | ${fmt(size(b), 'MB')} | ${(size(a) / size(b)).toFixed(2)} |`,
-    );
+    if (o.phases) {
+      const { rts, bundles } = setUp(o, base);
+      await phases({ runs: o.runs, rt: rts[0], bundle: bundles.a.seq, base, repo });
+    } else await compare(o, base);
   } finally {
     // Anything a failed measurement left behind (its cgroups too).
     for (const label of ['a', 'b']) {

@@ -2,6 +2,7 @@
 // it as `tsrun init <sync fd>` to become a container's init (a hidden
 // subcommand, as runc's `runc init`); anything else is the CLI. Each role
 // evaluates only its own modules.
+import './log/phase'; // first: its load is the first line of JavaScript (the "js" mark)
 import { writeSync } from 'node:fs';
 import { INIT_COMMAND, Msg, encodeMessage } from './protocol/messages';
 

@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from './globals';
 import { rootlessMode } from '../linux/rootless';
 import { loadSystemdDriver } from '../cgroups/systemd-link';
+import { phase } from '../log/phase';
 
 export interface CreateArgs extends GlobalArgs {
   id: string;
@@ -61,6 +62,7 @@ export const create: CommandModule<GlobalArgs, CreateArgs> = {
   builder: (y) => y.options(createFlags) as never,
   handler: async (args) => {
     const { createContainer } = await import('../runtime/create');
+    phase('create.modules');
     if (args.systemdCgroup) await loadSystemdDriver();
     createContainer(createOptions(args, true));
   },

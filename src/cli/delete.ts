@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from './globals';
+import { phase } from '../log/phase';
 
 export const deleteFlags = {
   force: {
@@ -16,6 +17,7 @@ export const del: CommandModule<GlobalArgs, GlobalArgs & { id: string; force: bo
   builder: (y) => y.options(deleteFlags) as never,
   handler: async (args) => {
     const { deleteContainer } = await import('../runtime/delete');
+    phase('delete.modules');
     await deleteContainer(args.root, args.id, args.force);
   },
 };

@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from './globals';
+import { phase } from '../log/phase';
 
 interface KillArgs extends GlobalArgs {
   id: string;
@@ -17,6 +18,7 @@ export const kill: CommandModule<GlobalArgs, KillArgs> = {
   builder: (y) => y.options(killFlags) as never,
   handler: async (args) => {
     const { killContainer } = await import('../runtime/kill');
+    phase('kill.modules');
     killContainer(args.root, args.id, args.signal === undefined ? undefined : String(args.signal), args.all);
   },
 };

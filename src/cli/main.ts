@@ -7,10 +7,16 @@ import type { GlobalArgs } from './globals';
 import { hotCommand } from './fast-path';
 import { separateCommand } from './exec';
 import { stdinResources } from './update';
+import { phase, setPhaseRole } from '../log/phase';
+import { commandIndex } from './globals';
 
 async function main(typed: string[]): Promise<number> {
+  setPhaseRole(typed[commandIndex(typed)] ?? 'cli');
+  phase('cli.loaded');
   const argv = stdinResources(separateCommand(typed));
+  phase('cli.argv'); // exec's command split off, update's stdin read
   const hot = hotCommand(argv);
+  phase('cli.parsed'); // the fast path's yargs-parser parse
   if (!hot) return (await import('./parser')).parseAndRun(argv);
   configureLog(hot.args as unknown as GlobalArgs);
   await hot.command.handler(hot.args as never);

@@ -11,6 +11,7 @@ import { childChannel, type ChildChannel } from '../protocol/channel';
 import { Msg } from '../protocol/messages';
 import type { InitPlan } from '../protocol/plans';
 import { setLogTarget, debug, log } from '../log';
+import { phase } from '../log/phase';
 import { enterAndExec } from './exec';
 import { runHooks } from '../hooks/run';
 import { prepareRootfs, pivotRoot, finishRootfs, type RootfsPlan } from '../linux/rootfs';
@@ -84,6 +85,7 @@ function main(): void {
   // No container process may ptrace or read this process: it still sees the host.
   setDumpable(false);
   const first = chan.receive();
+  phase('init.plan-received');
   // Before anything of the container is mounted or entered: every later
   // /proc access goes through this handle, not the container's /proc.
   takeProcfsHandle();
@@ -99,14 +101,17 @@ function main(): void {
   const bindSourceFds = receiveBindSources(chan, plan.bindSources ?? []);
 
   joinNamespaces(plan);
+  phase('init.namespaces'); // cgroup ns, a joined mount ns, the keyring
   // The notify agent's socket is a host path: connect while the host root is still ours.
   const notifySocket = setUpRootfs(plan, proc, bindSourceFds);
   const exe = prepareProcess(config, proc);
+  phase('init.process'); // rlimits, oom score, LSM, cwd, the program's path
 
   // The init's last /proc read (the user switch after start needs it); then the handle goes.
   readSetgroupsPolicy();
   releaseProcfsHandle();
   debug('init: ready, waiting for start');
+  phase('init.ready');
   chan.send({ type: Msg.Ready });
   stopListening();
 
@@ -114,7 +119,9 @@ function main(): void {
   // container allocated goes back first (measured: RssAnon 6.7 -> 5.5 MB),
   // while the parent finishes, so create and start take no longer.
   globalThis.Bun?.gc(true);
+  phase('init.gc');
   waitForStart(plan.fifoFd);
+  phase('init.released');
   if (!config.process) process.exit(1);
   becomeAfterStart(plan, proc, exe, notifySocket);
 }
@@ -154,6 +161,7 @@ function setUpRootfs(
   debug('init: setting up the root filesystem');
   try {
     prepareRootfs(rootfsPlan);
+    phase('init.rootfs'); // mounts, devices
   } finally {
     // Host objects opened by the parent: none may reach the container's process.
     bindSourceFds.forEach((fd) => closeQuiet(fd));
@@ -163,11 +171,13 @@ function setUpRootfs(
   chan.send({ type: Msg.Hooks });
   // abort: a runtime hook failed, and the parent reports it.
   if (chan.receive()?.type !== Msg.Ack) process.exit(1);
+  phase('init.hooks-acked'); // the parent's device rules and runtime hooks
   // As runc: in the container's namespaces, before pivot_root, with the
   // rootfs as working directory (a hook's relative paths land in it).
   runHooks('createContainer', config.hooks?.createContainer, plan.state, { cwd: plan.rootfs });
 
   pivotRoot(rootfsPlan);
+  phase('init.pivot'); // after createContainer hooks and pivot_root
   // Before the root may turn read-only (finishRootfs), as runc.
   createCwd(proc.cwd || '/');
   if (proc.terminal && plan.consoleFd !== undefined) {
@@ -175,6 +185,7 @@ function setUpRootfs(
     closeQuiet(plan.consoleFd);
   }
   finishRootfs(rootfsPlan); // also hostname, domainname and sysctl, before /proc/sys turns read-only
+  phase('init.rootfs-finished'); // console, masked and read-only paths, hostname, sysctl
   return notifySocket;
 }
 
@@ -220,6 +231,7 @@ export function runInit(args: string[]): void {
     process.exit(1);
   }
   chan = childChannel(fd);
+  phase('init.loaded'); // every module evaluated, koffi and the helper included
   try {
     // Everything native is loaded by now (module evaluation): while it waits
     // in `created`, the init holds no fd it does not need.

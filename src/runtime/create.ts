@@ -12,6 +12,7 @@ import { unimplementedFields } from '../spec/unimplemented';
 import { runHooks } from '../hooks/run';
 import { InvalidInputError } from '../errors';
 import { warn, debug, type LogTarget } from '../log';
+import { phase } from '../log/phase';
 import { unattainableCaps } from '../linux/capabilities';
 import { checkRootless } from '../linux/rootless-config';
 import { ContainerDir, type Saved } from '../state/store';
@@ -110,9 +111,13 @@ function planSeccomp(config: Spec): CompiledSeccompJSON | undefined {
 
 export function createContainer(opts: CreateOptions): Created {
   const loaded = opts.loaded ?? loadBundle(opts.bundle);
+  phase('create.config'); // read, parsed, schema-validated
   checkConfig(loaded.config, opts);
+  phase('create.checked');
   const cgroup = planCgroup(loaded.config, opts);
+  phase('create.cgroup-plan');
   const container = ContainerDir.claim(opts.root, opts.id);
+  phase('create.claimed');
   let ns: NamespacePlan | undefined;
   let c: Creating | undefined;
   let initPid = 0;
@@ -121,11 +126,14 @@ export function createContainer(opts: CreateOptions): Created {
     ns = planNamespaces(b.config);
     c = { opts, b, ns, st: initialState(opts, b, ns), container, cgroup, fds: [] };
     container.write(c.st);
+    phase('create.state-creating');
     c.cloneInto = cgroupBeforeClone(c);
+    phase('create.cgroup-before-clone');
     const started = spawnChild(initSpec(c));
     initPid = started.pid;
     c.st.phase = 'created';
     container.write(c.st);
+    phase('create.state-created');
     debug(`container ${opts.id} created`);
     return { container, saved: c.st, consoleMaster: started.consoleMaster };
   } catch (e) {
@@ -236,6 +244,7 @@ function placeInit(c: Creating, initPid: number, inCgroup: boolean): BindSource[
   if (c.cgroupMade) {
     if (!inCgroup) c.cgroup.join(initPid);
   } else c.cgroup.apply(initPid, { deferDevices: true });
+  phase('create.cgroup');
   // Not the caller's affinity, but what its cpuset allows (runc 1.2+); execCPUAffinity is exec's only (config.md).
   resetCpuAffinity(initPid);
   // Now that the init has its network namespace, before it sets up the rootfs and any hook runs (as crun).
@@ -243,6 +252,7 @@ function placeInit(c: Creating, initPid: number, inCgroup: boolean): BindSource[
   // A user-namespaced init may not reach every source: opened for it, as runc.
   const bindSources = openInitBindSources(config, bundle, initPid, c.ns.mountJoinFd);
   c.fds.push(...bindSources.map((s) => s.fd));
+  phase('create.placed'); // affinity, network devices, bind sources
   return bindSources;
 }
 

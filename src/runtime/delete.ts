@@ -3,11 +3,13 @@ import { NoSuchContainerError } from '../errors';
 import { ContainerDir } from '../state/store';
 import { destroyContainer } from './destroy';
 import { loadSystemdDriverFor } from '../cgroups/systemd-link';
+import { phase } from '../log/phase';
 
 export async function deleteContainer(root: string, id: string, force: boolean): Promise<void> {
   let c: ContainerDir;
   try {
     c = ContainerDir.open(root, id);
+    phase('delete.locked');
   } catch (e) {
     // runc: deleting a missing container with --force is not an error.
     if (force && e instanceof NoSuchContainerError) return;

@@ -2,6 +2,7 @@
 // every trace of the container.
 import { ContainerStateError } from '../errors';
 import { debug } from '../log';
+import { phase } from '../log/phase';
 import { ContainerDir, statusOf, ociState } from '../state/store';
 import { stopContainer } from './kill';
 import { runHooks } from '../hooks/run';
@@ -24,6 +25,7 @@ function unmountAll(paths: string[]): void {
 export function destroyContainer(c: ContainerDir, force: boolean): void {
   const saved = c.read();
   const status = statusOf(c, saved);
+  phase('delete.checked'); // state.json read, status from /proc
   if (saved && status !== 'stopped') {
     // runc deletes a container that was created but never started without --force.
     if (!force && status !== 'created' && status !== 'creating') {
@@ -31,12 +33,15 @@ export function destroyContainer(c: ContainerDir, force: boolean): void {
     }
     // Everything in its cgroup; the init alone if create died before recording one.
     stopContainer(saved);
+    phase('delete.stopped');
   }
   if (saved?.cgroup) new CgroupHandle(saved.cgroup).destroy(true);
+  phase('delete.cgroup-removed');
   if (saved?.hostMounts) unmountAll(saved.hostMounts);
   if (saved && saved.phase === 'created') {
     runHooks('poststop', saved.hooks?.poststop, ociState(saved, 'stopped'), { continueOnError: true });
   }
   debug(`removing ${c.dir}`);
   c.remove();
+  phase('delete.removed');
 }

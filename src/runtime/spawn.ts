@@ -10,6 +10,7 @@
 import type { Spec } from '../spec/types';
 import { InvalidInputError, TsrunError } from '../errors';
 import { debug } from '../log';
+import { phase, phaseEnv } from '../log/phase';
 import { nativeSpawn } from '../sys/native';
 import { socketpair } from '../sys/socket';
 import { closeQuiet } from '../sys/fs';
@@ -92,17 +93,22 @@ export function spawnChild(s: ChildSpec): Spawned {
   let pid = 0;
   try {
     const io = openChildEnds(s, fds);
+    phase('spawn.fds');
     const cloned = spawnThroughHelper(s, io);
+    phase('spawn.cloned');
     childPid = cloned.pid;
     const chan = parentChannel(io.parentEnd);
     pid = spawnHandshake(chan, s.config, childPid, s.namespaces.forkAgain, s.who);
+    phase('spawn.handshake'); // id maps, time offsets, the pid
     if (s.waitForExecve && !cloned.inCgroup) waitUntilExecd(pid);
     debug(s.started, { pid });
     const { inCgroup } = cloned;
     const { plan, bindSources } = s.prepare(pid, { consoleFd: io.consoleFd, stderrFd: io.stderr.stderrFd, inCgroup });
+    phase('spawn.prepared'); // cgroup, plan (seccomp compiled)
     chan.send(plan);
     if (bindSources) sendBindSources(chan, bindSources);
     awaitReady(chan, s, pid);
+    phase('spawn.ready');
     if (s.readUntilExecve) awaitExecve(chan, s);
     // As runc: after the console's master, before the pid file.
     if (io.pidfdSocket !== undefined) sendPidfd(io.pidfdSocket, pid, s.pidfdSocket!.name);
@@ -182,7 +188,7 @@ function spawnThroughHelper(s: ChildSpec, io: ChildEnds): Cloned {
       quietFd: io.stderr.quietFd,
       path: ownExecutable(s.executable),
       argv: ['tsrun', INIT_COMMAND, String(io.childEnd)],
-      env: CHILD_ENV,
+      env: [...CHILD_ENV, ...phaseEnv()],
       cgroup,
     });
   const around = s.aroundClone ?? ((f: () => number) => f());
@@ -239,6 +245,7 @@ function diedEarly(s: ChildSpec, pid: number): string {
 }
 
 function answerHooks(chan: ParentChannel, runHooks: () => void): void {
+  phase('spawn.hooks-asked');
   try {
     runHooks();
   } catch (e) {
@@ -246,6 +253,7 @@ function answerHooks(chan: ParentChannel, runHooks: () => void): void {
     throw new InvalidInputError((e as Error).message);
   }
   chan.send({ type: Msg.Ack });
+  phase('spawn.hooks-done');
 }
 
 /** After "ready": an error, or the end of the stream when execve closes the socket. */

@@ -2,6 +2,7 @@
 import { openSync, readSync, closeSync, unlinkSync, constants } from 'node:fs';
 import { InvalidInputError, ContainerStateError, TsrunError } from '../errors';
 import { debug } from '../log';
+import { phase } from '../log/phase';
 import { runHooks } from '../hooks/run';
 import { ContainerDir, statusOf, ociState, type Saved } from '../state/store';
 import { isSameLiveProcess } from '../state/proc';
@@ -106,7 +107,9 @@ function startable(c: ContainerDir): Saved {
 
 function release(c: ContainerDir, saved: Saved): void {
   debug('start: releasing the container init', { pid: saved.pid });
+  phase('start.checked'); // state.json read, status from /proc
   const failure = releaseInit(c.fifoPath, saved);
+  phase('start.released'); // the init read the fifo and closed it (execve or its error)
   unlinkSync(c.fifoPath);
   if (failure) throw new InvalidInputError(failure);
   runPoststart(saved);

@@ -2,12 +2,14 @@
 // functions against `libc` and reports failures through `SysError`.
 import koffi from 'koffi';
 import { SysError } from './errno';
+import { phase } from '../log/phase';
 
 export { koffi };
 export const libc = koffi.load('libc.so.6');
 
 /** Shared by the modules that issue ioctls (terminals, namespaces); variadic as in libc. */
 export const ioctl = libc.func('int ioctl(int fd, unsigned long request, ...)');
+phase('koffi.libc'); // koffi evaluated, libc loaded
 
 export { errnoName, SysError } from './errno';
 

@@ -8,6 +8,7 @@
 // bun:ffi (only ever loaded by the executable, never under node).
 import { readFileSync, writeSync, closeSync } from 'node:fs';
 import { dlopen } from 'bun:ffi';
+import { phase } from '../log/phase';
 
 const MFD_CLOEXEC = 1;
 /** The memfds of the libraries loaded so far; undefined once released. */
@@ -30,11 +31,16 @@ function memfd(name: string): number {
  */
 export function loadFromMemory<T>(name: string, embedded: string, load: (path: string) => T): T {
   if (!kept) throw new Error(`tsrun: cannot load ${name}: the embedded libraries' fds were released`);
+  phase(name, 'copy');
   const bytes = readFileSync(embedded);
-  const fd = memfd(name);
+  phase(name, 'read');
+  const fd = memfd(name); // the first one loads bun:ffi's memfd_create binding
+  phase(name, 'memfd');
   try {
     for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off);
+    phase(name, 'dlopen');
     const loaded = load(`/proc/self/fd/${fd}`);
+    phase(name, 'loaded');
     kept.push(fd);
     return loaded;
   } catch (e) {

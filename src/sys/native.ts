@@ -1,6 +1,7 @@
 // Bindings to tsrun's own native helper (native/tsrun.c, built by hack/build.mjs).
 import { koffi, SysError } from './libc';
 import { loadHelperLibrary } from './helper-library';
+import { phase } from '../log/phase';
 
 const lib = loadHelperLibrary((path) => koffi.load(path));
 
@@ -53,6 +54,7 @@ koffi.struct('tsrun_failure', {
 });
 const _finish = lib.func('int tsrun_finish(const tsrun_final *f, _Out_ tsrun_failure *out)');
 const _usernsHolder = lib.func('int tsrun_userns_holder(void)');
+phase('tsrun-helper.bound'); // its functions and structs declared
 
 export interface SpawnPlan {
   syncFd: number;
