@@ -62,6 +62,7 @@ export const create: CommandModule<GlobalArgs, CreateArgs> = {
   handler: async (args) => {
     const { createContainer } = await import('../runtime/create');
     if (args.systemdCgroup) await loadSystemdDriver();
-    createContainer(createOptions(args, true));
+    // Given back, not left to the exit: the next command would first have to see that its holder died.
+    createContainer(createOptions(args, true)).container.unlock();
   },
 };
