@@ -57,6 +57,11 @@ export class ContainerDir extends ContainerFiles {
     const making = join(root, `${claimPrefix(id)}${process.pid}`);
     try {
       mkdirSync(making, { mode: 0o711 });
+    } catch (e) {
+      // The directory being made is the container's: named as such (the name it starts under is ours).
+      throw rootError(root, Object.assign(e as Error, { path: c.dir }));
+    }
+    try {
       chmodSync(making, 0o711); // traversable by the init after it changed user (see exec fifo)
       placeHeldToken(making);
       renameSync(making, c.dir);
