@@ -64,6 +64,7 @@ export const create: CommandModule<GlobalArgs, CreateArgs> = {
     const { createContainer } = await import('../runtime/create');
     phase('create.modules');
     if (args.systemdCgroup) await loadSystemdDriver();
-    createContainer(createOptions(args, true));
+    // Given back, not left to the exit: the next command would first have to see that its holder died.
+    createContainer(createOptions(args, true)).container.unlock();
   },
 };

@@ -11,13 +11,15 @@ export async function deleteContainer(root: string, id: string, force: boolean):
     c = ContainerDir.open(root, id);
     phase('delete.locked');
   } catch (e) {
+    if (e instanceof NoSuchContainerError) ContainerDir.sweepClaims(root, id);
     // runc: deleting a missing container with --force is not an error.
     if (force && e instanceof NoSuchContainerError) return;
     throw e;
   }
   try {
-    await loadSystemdDriverFor(c.read());
-    destroyContainer(c, force);
+    const saved = c.read();
+    await loadSystemdDriverFor(saved);
+    await destroyContainer(c, force, saved);
   } finally {
     // Removed with its directory on success; a refused delete must not keep the lock in a long-lived caller.
     c.unlock();

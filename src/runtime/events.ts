@@ -4,7 +4,7 @@
 // its state, so delete and kill are never blocked by a watcher.
 import { InvalidInputError, ContainerStateError } from '../errors';
 import { warn } from '../log';
-import { statsToJson } from '../cgroups';
+import { statsToJson, loadCgroup } from '../cgroups';
 import { isSameLiveProcess } from '../state/proc';
 import { openContainerCgroup } from './container-cgroup';
 
@@ -51,7 +51,7 @@ export async function streamEvents(
   emit: (event: ContainerEvent) => void,
 ): Promise<void> {
   if (!(opts.intervalMs > 0)) throw new InvalidInputError('duration interval must be greater than 0');
-  const { container, saved, status, cgroup } = openContainerCgroup(root, id);
+  const { container, saved, status, cgroup } = openContainerCgroup(root, id, loadCgroup);
   container.unlock();
   if (status === 'stopped') throw new ContainerStateError(`container with id ${id} is not running`);
   if (opts.statsOnly) {

@@ -1,7 +1,8 @@
 // `tsrun run`: create and start; in the foreground also forward signals to
 // the init, wait for it, delete, and exit with its status (128+signal when killed).
 import { createContainer, type CreateOptions } from './create';
-import { startContainer, startRelaying } from './start';
+import { startContainer } from './start';
+import { startRelaying } from './start-notify';
 import type { NotifyRelay } from './notify-socket';
 import { destroyContainer } from './destroy';
 import { ContainerDir, type Saved } from '../state/store';
@@ -29,7 +30,7 @@ export async function runForeground(opts: CreateOptions, keep: boolean): Promise
   } finally {
     tty?.close();
     stopForwarding();
-    if (!keep) remove(opts);
+    if (!keep) await remove(opts);
   }
   return code;
 }
@@ -45,7 +46,7 @@ export async function runDetached(opts: CreateOptions): Promise<void> {
   try {
     started = start(opts);
   } catch (e) {
-    remove(opts);
+    await remove(opts);
     throw e;
   }
   const { saved, relay } = started;
@@ -76,9 +77,9 @@ async function passOn(relay: NotifyRelay, pass: () => void | Promise<void>): Pro
   }
 }
 
-function remove(opts: CreateOptions): void {
+async function remove(opts: CreateOptions): Promise<void> {
   try {
-    destroyContainer(ContainerDir.open(opts.root, opts.id), true);
+    await destroyContainer(ContainerDir.open(opts.root, opts.id), true);
   } catch (e) {
     debug(`run: cleanup: ${(e as Error).message}`);
   }

@@ -6,28 +6,28 @@ import { phase } from '../log/phase';
 import { runHooks } from '../hooks/run';
 import { ContainerDir, statusOf, ociState, type Saved } from '../state/store';
 import { isSameLiveProcess } from '../state/proc';
-import { poll, POLL } from '../sys/poll';
+import { sleepMs } from '../sys/sleep';
 import { stopContainer } from './kill';
-import { NotifyRelay } from './notify-socket';
 
 /**
  * Read the exec fifo (the init blocks until we drain it), until the init
  * closes it: at execve of the program (close-on-exec), or after writing why
  * it could not get there. Returns that reason, or undefined on success.
- * Non-blocking, so a dead init never leaves `start` waiting for a writer;
- * between reads it polls, so it wakes as soon as the init writes or closes
- * (sleeping with back-off cost up to 10 ms per start), and every
- * LIVENESS_MS it checks that the init still exists.
+ * Non-blocking, so a dead init never leaves `start` waiting for a writer.
+ * Between empty reads it sleeps (no poll(2): that would need FFI), briefly:
+ * the init needs ~1 ms from its release to execve, and each read is one
+ * syscall. Before the release it checks that the init still exists.
  */
-const LIVENESS_MS = 20;
+const NAP_MS = 0.2;
+const NAP_MAX_MS = 5;
 
 function releaseInit(fifo: string, saved: Saved): string | undefined {
   const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
   const chunks: Buffer[] = [];
   let released = false;
   try {
-    const buf = Buffer.alloc(4096);
-    for (;;) {
+    const buf = Buffer.alloc(65536);
+    for (let nap = NAP_MS; ; nap = Math.min(nap * 2, NAP_MAX_MS)) {
       let n = -1;
       try {
         n = readSync(fd, buf, 0, buf.length, null);
@@ -37,13 +37,14 @@ function releaseInit(fifo: string, saved: Saved): string | undefined {
       if (n > 0) {
         chunks.push(Buffer.from(buf.subarray(0, n)));
         released = true;
+        nap = NAP_MS / 2;
         continue;
       }
       // n === 0: no writer left. After its filler the init is done; before, it died.
       if (n === 0 && released) break;
       if (n === 0 && !isSameLiveProcess(saved.pid, saved.pidStart))
         return 'container init exited before it could be started';
-      poll([{ fd, events: POLL.IN }], LIVENESS_MS);
+      sleepMs(nap);
     }
   } finally {
     closeSync(fd);
@@ -59,37 +60,8 @@ export function startContainer(c: ContainerDir): Saved {
   return saved;
 }
 
-/**
- * `start` with NOTIFY_SOCKET in the caller's environment (runc 1.1): the
- * container's notify socket bound, the container started and unlocked (kill
- * and delete may act on it meanwhile), then its READY=… passed on with MAINPID
- * its process, or nothing if that process ends first. A NOTIFY_SOCKET nobody
- * listens on fails start after the container started, as runc's does.
- */
-export function startNotifying(c: ContainerDir, notifySocket: string): void {
-  const { saved, relay } = startRelaying(c, notifySocket);
-  c.unlock();
-  try {
-    relay.passReady(saved.pid, saved.pidStart, saved.pid);
-  } finally {
-    relay.close();
-  }
-}
-
-/** Started, with its notify socket bound first (run passes READY on as it must); the caller closes the relay. */
-export function startRelaying(c: ContainerDir, notifySocket: string): { saved: Saved; relay: NotifyRelay } {
-  const saved = startable(c);
-  const relay = NotifyRelay.bind(c, notifySocket);
-  try {
-    release(c, saved);
-  } catch (e) {
-    relay.close();
-    throw e;
-  }
-  return { saved, relay };
-}
-
-function startable(c: ContainerDir): Saved {
+/** The saved state of a container `start` may start; runc's words otherwise. */
+export function startable(c: ContainerDir): Saved {
   const saved = c.read();
   const status = statusOf(c, saved);
   if (status !== 'created' || !saved) {
@@ -105,7 +77,7 @@ function startable(c: ContainerDir): Saved {
   return saved;
 }
 
-function release(c: ContainerDir, saved: Saved): void {
+export function release(c: ContainerDir, saved: Saved): void {
   debug('start: releasing the container init', { pid: saved.pid });
   phase('start.checked'); // state.json read, status from /proc
   const failure = releaseInit(c.fifoPath, saved);

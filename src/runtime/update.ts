@@ -6,7 +6,7 @@
 import { InvalidInputError, ContainerStateError } from '../errors';
 import { warn } from '../log';
 import type { LinuxResources } from '../spec/types';
-import { CgroupError } from '../cgroups';
+import { CgroupError, loadCgroup } from '../cgroups';
 import { openContainerCgroup } from './container-cgroup';
 import { loadSystemdDriverFor } from '../cgroups/systemd-link';
 
@@ -55,7 +55,7 @@ export function normalizeUpdate(input: LinuxResources, previous: LinuxResources 
 
 /** Applies the update and records it in state.json; the container stays locked throughout. */
 export async function updateContainer(root: string, id: string, resources: LinuxResources): Promise<void> {
-  const { container, saved, status, cgroup } = openContainerCgroup(root, id);
+  const { container, saved, status, cgroup } = openContainerCgroup(root, id, loadCgroup);
   try {
     await loadSystemdDriverFor(saved);
     if (status === 'stopped') throw new ContainerStateError('container not running');

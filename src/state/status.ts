@@ -1,7 +1,7 @@
 // What can be learnt about a container by reading its directory, without
 // taking its lock: the saved state, its status and runc's `state` JSON. The
-// read-only commands (state, list, kill) need nothing more, so they load no
-// FFI (the lock is an flock, store.ts).
+// read-only commands (state, list, kill) need nothing more; they take no lock
+// (runc 1.1 has none at all; the lock, store.ts and lock.ts, loads no FFI either).
 import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Hook, Spec, State } from '../spec/types';

@@ -1,12 +1,13 @@
 // One directory per container under --root: state.json (written atomically),
-// the exec fifo, and an flock on the directory that serializes the commands
-// that change a container. Reading it needs no lock (status.ts).
-import { resolve } from 'node:path';
-import { mkdirSync, writeFileSync, renameSync, rmSync, chmodSync } from 'node:fs';
+// the exec fifo, and the lock token that serializes the commands that change
+// a container (lock.ts). Reading it needs no lock (status.ts). No FFI here.
+import { join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync, renameSync, rmSync, chmodSync, readdirSync } from 'node:fs';
 import { ContainerStateError, InvalidInputError, NoSuchContainerError } from '../errors';
-import { open, O, flockExclusive, closeQuiet } from '../sys/fs';
 import { validateId } from './id';
 import { ContainerFiles, type Saved } from './status';
+import { heldName, holderAlive, placeHeldToken, releaseLock, takeLock } from './lock';
+import { isSameLiveProcess } from './proc';
 
 export { statusOf, publicState, ociState, type Saved, type Status } from './status';
 
@@ -37,24 +38,64 @@ function rootError(root: string, e: unknown): Error {
   );
 }
 
-export class ContainerDir extends ContainerFiles {
-  private lockFd = -1;
+/** Where create makes a container's directory before naming it: no id has a ":". */
+const claimPrefix = (id: string) => `.claim:${id}:`;
 
-  /** Claim a new id: the directory's creation is the atomic test for duplicates. */
+export class ContainerDir extends ContainerFiles {
+  private locked = false;
+
+  /**
+   * Claim a new id: the directory is made under a name no id can have (":" is
+   * not allowed in one), gets its lock token, held, and is renamed to the id:
+   * a rename onto an existing container fails, so that is the atomic test for
+   * duplicates, and no directory named for an id is ever without its token.
+   */
   static claim(root: string, id: string): ContainerDir {
     validateId(id);
     ensureRoot(root);
     const c = new ContainerDir(root, id);
+    const making = join(root, `${claimPrefix(id)}${process.pid}`);
     try {
-      mkdirSync(c.dir, { mode: 0o711 });
-      chmodSync(c.dir, 0o711); // traversable by the init after it changed user (see exec fifo)
+      mkdirSync(making, { mode: 0o711 });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST')
+      // The directory being made is the container's: named as such (the name it starts under is ours).
+      throw rootError(root, Object.assign(e as Error, { path: c.dir }));
+    }
+    try {
+      chmodSync(making, 0o711); // traversable by the init after it changed user (see exec fifo)
+      placeHeldToken(making);
+      renameSync(making, c.dir);
+    } catch (e) {
+      rmSync(making, { recursive: true, force: true });
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' || code === 'ENOTEMPTY' || code === 'ENOTDIR')
         throw new ContainerStateError(`container with id exists: ${id}`);
       throw rootError(root, e);
     }
-    c.lock();
+    c.locked = true;
     return c;
+  }
+
+  /**
+   * What a create killed between making its directory and renaming it left
+   * (a few syscalls of a create): removed once the process that made it is gone.
+   */
+  static sweepClaims(root: string, id: string): void {
+    let names: string[];
+    try {
+      names = readdirSync(root);
+    } catch {
+      return;
+    }
+    for (const name of names.filter((n) => n.startsWith(claimPrefix(id)))) {
+      const dir = join(root, name);
+      const pid = Number(name.slice(claimPrefix(id).length));
+      try {
+        if (!(holderAlive(dir) ?? isSameLiveProcess(pid, undefined))) rmSync(dir, { recursive: true, force: true });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+    }
   }
 
   /** An existing container, locked for the caller's command. */
@@ -62,23 +103,18 @@ export class ContainerDir extends ContainerFiles {
     validateId(id);
     const c = new ContainerDir(root, id);
     try {
-      c.lock();
+      takeLock(c.dir);
     } catch (e) {
       if ((e as { code?: string }).code === 'ENOENT') throw new NoSuchContainerError(id);
       throw e;
     }
-    c.mustExist();
+    c.locked = true;
     return c;
   }
 
-  private lock(): void {
-    this.lockFd = open(this.dir, O.RDONLY | O.DIRECTORY);
-    flockExclusive(this.lockFd, this.dir);
-  }
-
   unlock(): void {
-    closeQuiet(this.lockFd);
-    this.lockFd = -1;
+    if (this.locked) releaseLock(this.dir);
+    this.locked = false;
   }
 
   write(s: Saved): void {
@@ -87,8 +123,19 @@ export class ContainerDir extends ContainerFiles {
     renameSync(tmp, this.statePath);
   }
 
+  /**
+   * Everything but the held token first, then the rest: a delete killed
+   * midway leaves its token, which the next one takes over (lock.ts).
+   */
   remove(): void {
+    const token = heldName();
+    try {
+      for (const name of readdirSync(this.dir))
+        if (name !== token) rmSync(join(this.dir, name), { recursive: true, force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
     rmSync(this.dir, { recursive: true, force: true });
-    this.unlock();
+    this.locked = false;
   }
 }

@@ -151,14 +151,6 @@ export function fsType(fd: number, label = String(fd)): number {
   return Number(buf.readBigInt64LE(0));
 }
 
-const _flock = libc.func('int flock(int fd, int op)');
-export const LOCK_EX = 2;
-
-/** Exclusive advisory lock held until the fd is closed (or the process exits). */
-export function flockExclusive(fd: number, label: string): void {
-  check(_flock(fd, LOCK_EX), 'flock', label);
-}
-
 const S_IFIFO = 0o010000;
 
 export function mkfifo(path: string, mode: number): void {
