@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Spec } from '../../src/spec/types';
 import { parseState, testConfig, testEnv, uniqueId, type Env } from '../helpers/harness';
-import { runtimes, type Runtime } from '../helpers/runc';
+import { launch, runtimes, type Runtime } from '../helpers/runc';
 import { dirsOf, procCgroups, requireHybridSystemdHost, v1Value } from '../helpers/hybrid';
 
 const SD = '--systemd-cgroup';
@@ -41,19 +41,6 @@ function bundle(env: Env, id: string, cgroupsPath: string | undefined, edit?: (c
   c.linux!.cgroupsPath = cgroupsPath;
   edit?.(c);
   return env.bundle(c);
-}
-
-/**
- * create, run and exec -d: the container's stdio goes to a file (a pipe would hold the
- * harness until its 60 s timeout while the container runs). The runtime's debug log is
- * added to stderr when the command did not end with 0: what it waited for.
- */
-function launch(env: Env, run: Runtime['run'], args: string[]) {
-  const log = join(env.dir, `${uniqueId('debug')}.log`);
-  const r = run(['--debug', '--log', log, ...args], { output: join(env.dir, `${uniqueId('out')}.log`) });
-  if (r.code !== 0 && existsSync(log))
-    r.stderr += `\n--- debug log (${r.signal ?? r.code}):\n${readFileSync(log, 'utf8')}`;
-  return r;
 }
 
 /** After a refused create: no state directory (tsrun), no unit, no directory in any hierarchy. */
