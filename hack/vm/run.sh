@@ -7,7 +7,9 @@
 # and a delegated cgroup). 124: timeout; 125: the VM or the runner failed (the
 # console's last lines are printed). See docs/vm.md.
 # Environment: TSRUN_VM_TIMEOUT (s, default 900), TSRUN_VM_MEM (MiB, 4096),
-# TSRUN_VM_CPUS (2), TSRUN_VM_CACHE (image cache, default /var/cache/tsrun-vm).
+# TSRUN_VM_CPUS (2), TSRUN_VM_CACHE (image cache, default /var/cache/tsrun-vm),
+# TSRUN_VM_CGROUP (v2, the default: cgroup v2 only; hybrid: systemd's v1 hierarchies
+# plus cgroup2 at /sys/fs/cgroup/unified; legacy: v1 only).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 share=$(cd "$here/../.." && pwd)
@@ -28,6 +30,17 @@ command -v qemu-system-x86_64 >/dev/null 2>&1 && command -v qemu-img >/dev/null 
 }
 
 timeout=${TSRUN_VM_TIMEOUT:-900}
+# systemd 252 (Debian: built with the unified default) boots hybrid with
+# unified_cgroup_hierarchy=0 alone, and v1 only when its own hierarchy is v1 too.
+case ${TSRUN_VM_CGROUP:-v2} in
+v2) cgroups="systemd.unified_cgroup_hierarchy=1" ;;
+hybrid) cgroups="systemd.unified_cgroup_hierarchy=0 systemd.legacy_systemd_cgroup_controller=0" ;;
+legacy) cgroups="systemd.unified_cgroup_hierarchy=0 systemd.legacy_systemd_cgroup_controller=1" ;;
+*)
+	echo "hack/vm/run.sh: TSRUN_VM_CGROUP=${TSRUN_VM_CGROUP}: expected v2, hybrid or legacy" >&2
+	exit 2
+	;;
+esac
 img=$("$here/build-image.sh")
 tmp=""
 qpid=""
@@ -67,10 +80,10 @@ qemu-img create -q -f qcow2 -b "$img/root.img" -F raw "$tmp/disk.qcow2"
 
 if [ -w /dev/kvm ]; then accel="-accel kvm -cpu host"; else accel="-accel tcg,thread=multi -cpu max"; fi
 port() { echo "-chardev file,id=$1,path=$tmp/$1 -device virtserialport,chardev=$1,name=tsrun.$1"; }
-# cgroup v2 only; the runner's target; no serial getty (it would take the console);
+# the cgroup mode; the runner's target; no serial getty (it would take the console);
 # panic=-1 with -no-reboot: a panicking VM ends at once.
 cmdline="root=/dev/vda rw console=ttyS0 quiet systemd.show_status=1 panic=-1"
-cmdline="$cmdline systemd.unified_cgroup_hierarchy=1 systemd.unit=tsrun-vm.target systemd.getty_auto=0"
+cmdline="$cmdline $cgroups systemd.unit=tsrun-vm.target systemd.getty_auto=0"
 start=$(date +%s)
 # --pdeathsig: qemu dies with run.sh even if run.sh is SIGKILLed (no trap runs then)
 # shellcheck disable=SC2046,SC2086 # $accel and port's output are lists of words

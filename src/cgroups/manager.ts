@@ -100,6 +100,9 @@ export class Cgroup extends CgroupHandle {
       if (this.saved.systemd) {
         if (pid === undefined) throw new Error('cgroups: a systemd scope is made with its first process');
         this.startScope(pid, plan);
+        // On v1 systemd makes the scope only in the hierarchies it manages; the rest (cpuset, freezer,
+        // net_cls…) are made here and joined below, as runc's legacy driver does. On v2 this finds it made.
+        for (const dir of this.allDirs()) mkdirs(dir, created);
       } else if (this.rootless) {
         if (pid === undefined) throw new Error('cgroups: a rootless cgroup is made with its first process');
         this.keepReachable(pid, plan, created);
@@ -192,7 +195,7 @@ export class Cgroup extends CgroupHandle {
   set(resources: LinuxResources): void {
     const plan = this.plan(resources);
     this.checkBeforeUpdate(resources);
-    if (this.saved.systemd) systemdDriver().updateScope(this.saved.systemd, this.v2Writes(plan));
+    if (this.saved.systemd) systemdDriver().updateScope(this.saved.systemd, this.unitWrites(plan));
     this.enableV2Controllers(plan);
     applyPlan(plan);
     this.saved.resources = mergeResources(this.saved.resources, resources);
@@ -218,7 +221,7 @@ export class Cgroup extends CgroupHandle {
    */
   private startScope(pid: number, plan: Plan): void {
     try {
-      systemdDriver().startScope(this.saved.systemd!, pid, this.v2Writes(plan));
+      systemdDriver().startScope(this.saved.systemd!, pid, this.unitWrites(plan));
     } catch (err) {
       this.saved.systemd = undefined;
       this.saved.created = [];
@@ -226,9 +229,13 @@ export class Cgroup extends CgroupHandle {
     }
   }
 
-  /** The plan's writes to the container's v2 directory: what systemd is told as unit properties. */
-  private v2Writes(plan: Plan): { file: string; value: string }[] {
-    return plan.writes.filter((w) => w.dir === this.saved.unified);
+  /**
+   * The plan's writes to the container's own directories (v2's, or v1's on a
+   * v1 or hybrid host): what systemd is told as unit properties.
+   */
+  private unitWrites(plan: Plan): { file: string; value: string }[] {
+    const own = this.saved.mode === 'v2' ? [this.saved.unified] : Object.values(this.saved.v1);
+    return plan.writes.filter((w) => own.includes(w.dir));
   }
 
   /** v2 controllers must be enabled in every ancestor's subtree_control (enable.ts). */

@@ -2,7 +2,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCgroup, hostLayout, CgroupError } from './index';
-import { relativeBase } from './paths';
+import { relativeBase, scopeDirs } from './paths';
 import { parseMountinfo, parseProcCgroup, ownCgroups, dirOf } from './layout';
 import { skipBecause } from '../../test/helpers/skip';
 
@@ -98,4 +98,28 @@ t.test('a relative path on a v2-only host is below the parent of our own cgroup,
   t.equal(relativeBase(hybrid, hybrid.v1[0], own), '/sys/fs/cgroup/memory/user.slice/session-1.scope');
   t.equal(relativeBase(hybrid, hybrid.unified!, own), '/sys/fs/cgroup/unified/user.slice/session-1.scope');
   t.equal(relativeBase(v2, v2.unified!, parseProcCgroup('4:memory:/x\n')), undefined, 'not in the hierarchy');
+});
+
+t.test("a systemd scope's directory in each hierarchy: v1 and hybrid as runc's legacy driver, v2", async (t) => {
+  const hybrid = parseMountinfo(
+    '32 31 0:29 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd\n' +
+      '33 31 0:30 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n' +
+      '34 31 0:31 / /sys/fs/cgroup/cpuset rw - cgroup cgroup rw,cpuset\n' +
+      '30 23 0:26 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n',
+  );
+  const scope = '/system.slice/runc-c1.scope';
+  t.same(scopeDirs(hybrid, scope), {
+    v1: {
+      'name=systemd': '/sys/fs/cgroup/systemd/system.slice/runc-c1.scope',
+      'cpu,cpuacct': '/sys/fs/cgroup/cpu,cpuacct/system.slice/runc-c1.scope',
+      cpuset: '/sys/fs/cgroup/cpuset/system.slice/runc-c1.scope',
+    },
+    unified: '/sys/fs/cgroup/unified/system.slice/runc-c1.scope',
+  });
+  const legacy = parseMountinfo('33 31 0:30 /docker/x /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n');
+  t.same(scopeDirs(legacy, '/docker/x/a.slice/p-n.scope'), {
+    v1: { memory: '/sys/fs/cgroup/memory/a.slice/p-n.scope' },
+  });
+  const v2 = parseMountinfo('30 23 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n');
+  t.same(scopeDirs(v2, scope), { v1: {}, unified: '/sys/fs/cgroup/system.slice/runc-c1.scope' });
 });

@@ -4,8 +4,8 @@
 //    on a cgroup v2-only host below its parent (see relativeBase);
 //  - empty: the relative path "<id>" (what runc 1.1 does with cgroupfs:
 //    measured here, `runc create x` lands in "<own cgroup>/x" everywhere).
-// With --systemd-cgroup (cgroup v2 only): the form "slice:prefix:name", the
-// container in the transient scope prefix-name.scope of that slice.
+// With --systemd-cgroup: the form "slice:prefix:name", the container in the
+// transient scope prefix-name.scope of that slice.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { dirOf, type Hierarchy, type Layout, ownCgroups } from './layout';
@@ -31,9 +31,11 @@ export function isSystemdForm(path: string): boolean {
 }
 
 /**
- * --systemd-cgroup: the scope's directory, below its slice; for a rootless
- * caller in the user's systemd instance, below its own cgroup (as runc).
- * cgroup v2 only.
+ * --systemd-cgroup: the scope's directory, below its slice, in every
+ * hierarchy (for a rootless caller in the user's systemd instance, below its
+ * own cgroup, as runc). On a v1 or hybrid host, as runc's legacy driver: the
+ * same path in each v1 hierarchy (systemd makes it in those it manages, the
+ * cgroup manager the others) and, hybrid, in systemd's cgroup2 tree.
  */
 function systemdDirs(layout: Layout, cgroupsPath: string | undefined, id: string, opts: DirOptions): CgroupDirs {
   if (!existsSync('/run/systemd/system'))
@@ -41,16 +43,18 @@ function systemdDirs(layout: Layout, cgroupsPath: string | undefined, id: string
       'linux.cgroupsPath: --systemd-cgroup needs systemd as the init system; ' +
         'this host has none (no /run/systemd/system)',
     );
-  if (layout.mode !== 'v2' || !layout.unified)
+  const legacy = layout.mode !== 'v2';
+  if (legacy && opts.rootless)
     throw new CgroupError(
-      `linux.cgroupsPath: tsrun's systemd cgroup driver needs a cgroup v2 host; this one is ${layout.mode}: ` +
-        'run without --systemd-cgroup',
+      `linux.cgroupsPath: --systemd-cgroup with --rootless needs a cgroup v2 host; this one is ${layout.mode} ` +
+        '(runc: "cannot use rootless systemd cgroups manager on cgroup v1"): run without --systemd-cgroup',
     );
   let systemd: ScopeRecord;
   try {
     const { slice, unit, name } = systemdUnit(cgroupsPath, id, opts.rootless);
     systemd = { unit, slice, name, properties: annotationProperties(opts.annotations) };
     if (opts.rootless) systemd.user = true;
+    if (legacy) systemd.legacy = true;
   } catch (err) {
     if (err instanceof UnitNameError || err instanceof AnnotationError) throw new CgroupError(err.message);
     throw err;
@@ -61,7 +65,15 @@ function systemdDirs(layout: Layout, cgroupsPath: string | undefined, id: string
   } catch (err) {
     throw new CgroupError(`linux.cgroupsPath: --systemd-cgroup --rootless: ${(err as Error).message}`);
   }
-  return { v1: {}, unified: join(layout.unified.mountpoint, base, expandSlice(systemd.slice), systemd.unit), systemd };
+  return { ...scopeDirs(layout, join(base, expandSlice(systemd.slice), systemd.unit)), systemd };
+}
+
+/** A systemd unit's cgroup path (as /proc/PID/cgroup says it) → its directory in each hierarchy. */
+export function scopeDirs(layout: Layout, path: string): CgroupDirs {
+  const dirs: CgroupDirs = { v1: {} };
+  for (const h of layout.v1) dirs.v1[h.key] = dirOf(h, path);
+  if (layout.unified) dirs.unified = dirOf(layout.unified, path);
+  return dirs;
 }
 
 /** The cleaned inner path, or an error naming linux.cgroupsPath. */

@@ -91,8 +91,9 @@ export function features(
       cgroup: {
         v1: hasV1,
         v2: hasV2,
-        // The systemd driver, with the system's instance or a rootless caller's own, on a cgroup v2 host.
-        systemd: cg.systemd && cg.mode === 'v2',
+        // The systemd driver with the system's instance on any host systemd runs; a rootless caller's own
+        // instance only on a cgroup v2 host (runc refuses rootless systemd on v1).
+        systemd: cg.systemd,
         systemdUser: cg.systemd && cg.mode === 'v2',
         rdma: cg.controllers.rdma !== undefined,
       },

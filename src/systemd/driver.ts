@@ -3,6 +3,7 @@
 // the commands that meet such a container (cgroups/systemd-link.ts).
 import { property, Systemd, type SystemdInstance, type UnitProperty } from './manager';
 import type { AnnotationProperty } from './annotation-properties';
+import { warn } from '../log';
 import { deviceProperties, resourceProperties, scopeProperties, type DeviceRules } from './unit-properties';
 
 /** What state.json keeps of a container's unit. */
@@ -11,13 +12,19 @@ export interface ScopeRecord {
   slice: string;
   /** The user's instance (rootless) rather than the system's. */
   user?: boolean;
+  /**
+   * A cgroup v1 or hybrid host, where the controllers are v1's: the unit is
+   * told its limits by their v1 names (MemoryLimit, CPUShares, BlockIO…), as
+   * runc's legacy driver does.
+   */
+  legacy?: boolean;
   /** The name part of cgroupsPath (the container id by default): the unit's description says it. */
   name: string;
   /** From the org.systemd.property.* annotations, given to the unit after runc's own. */
   properties?: AnnotationProperty[];
 }
 
-/** A v2 file write of the plan (cgroups/plan.ts): the ones systemd has a property for become one. */
+/** A file write of the plan (cgroups/plan.ts): the ones systemd has a property for become one. */
 export interface FileWrite {
   file: string;
   value: string;
@@ -46,9 +53,9 @@ function fromAnnotation(p: AnnotationProperty): UnitProperty {
 export function startScope(s: ScopeRecord, pid: number, writes: FileWrite[]): void {
   withSystemd(instanceOf(s), (sd) => {
     const props = [
-      ...scopeProperties(`libcontainer container ${s.name}`, s.slice, [pid]),
+      ...scopeProperties(`libcontainer container ${s.name}`, s.slice, [pid], s.legacy),
       ...(s.properties ?? []).map(fromAnnotation),
-      ...resourceProperties(writes, sd.version()),
+      ...resourceProperties(writes, sd.version(), s.legacy),
     ];
     sd.startTransientUnit(s.unit, props);
   });
@@ -61,12 +68,17 @@ export function stopScope(s: ScopeRecord): void {
 
 /** update: the new limits as the unit's properties too. */
 export function updateScope(s: ScopeRecord, writes: FileWrite[]): void {
-  withSystemd(instanceOf(s), (sd) => sd.setUnitProperties(s.unit, resourceProperties(writes, sd.version())));
+  withSystemd(instanceOf(s), (sd) => sd.setUnitProperties(s.unit, resourceProperties(writes, sd.version(), s.legacy)));
 }
 
 /** The device rules as the unit's policy, once the init has made its device nodes (as the cgroup filter). */
 export function setScopeDevices(s: ScopeRecord, state: DeviceRules): void {
-  withSystemd(instanceOf(s), (sd) => sd.setUnitProperties(s.unit, deviceProperties(state, sd.version())));
+  if (s.legacy && state.defaultAllow && state.exceptions.length > 0)
+    warn(
+      'linux.resources.devices: systemd has no form for a deny-list: its unit denies every device (as runc) and ' +
+        "tsrun's devices.deny lines carry the rules; a systemctl daemon-reload leaves the container no device",
+    );
+  withSystemd(instanceOf(s), (sd) => sd.setUnitProperties(s.unit, deviceProperties(state, sd.version(), s.legacy)));
 }
 
 /** The cgroup of the user's systemd instance (user@UID.service): a rootless caller's slices are below it. */

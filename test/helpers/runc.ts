@@ -2,10 +2,10 @@
 // test shows both runtimes doing the same (runc's behaviour is the default
 // answer). Without runc on PATH only tsrun runs.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runRuntime, type Env, type Result, type TestLike } from './harness';
+import { runRuntime, uniqueId, type Env, type Result, type TestLike } from './harness';
 
 export const hasRunc = spawnSync('runc', ['--version'], { stdio: 'ignore' }).status === 0;
 
@@ -27,4 +27,18 @@ export function runtimes(t: TestLike, env: Env): Runtime[] {
     rmSync(join(root, '..'), { recursive: true, force: true });
   });
   return list;
+}
+
+/**
+ * create, run -d and exec -d through either runtime: the container's stdio
+ * goes to a file (a pipe would hold the caller until the harness's 60 s
+ * timeout while the container runs). The runtime's debug log is added to
+ * stderr when the command did not end with 0: what it was waiting for.
+ */
+export function launch(env: Env, run: Runtime['run'], args: string[]): Result {
+  const log = join(env.dir, `${uniqueId('debug')}.log`);
+  const r = run(['--debug', '--log', log, ...args], { output: join(env.dir, `${uniqueId('out')}.log`) });
+  if (r.code !== 0 && existsSync(log))
+    r.stderr += `\n--- debug log (${r.signal ?? r.code}):\n${readFileSync(log, 'utf8')}`;
+  return r;
 }

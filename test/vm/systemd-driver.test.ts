@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Spec } from '../../src/spec/types';
 import { REPO, parseState, runCaptured, testConfig, testEnv, uniqueId, type Env } from '../helpers/harness';
-import { runtimes, type Runtime } from '../helpers/runc';
+import { launch, runtimes, type Runtime } from '../helpers/runc';
 import { cgroupDir, cgroupOf, cgroupValue, requireV2Host } from '../helpers/v2';
 
 const SD = '--systemd-cgroup';
@@ -116,7 +116,7 @@ if (requireV2Host(t)) {
       t.equal(rt.run(['resume', id]).code, 0, `${rt.name} resume`);
       const ps = rt.run(['ps', id, '-o', 'pid,comm']);
       t.match(ps.stdout, new RegExp(`^\\s*${pid} sleep$`, 'm'), `${rt.name} ps lists the init`);
-      t.equal(rt.run(['exec', '-d', id, 'sleep', '500']).code, 0, `${rt.name} exec -d`);
+      t.equal(launch(env, rt.run, ['exec', '-d', id, 'sleep', '500']).code, 0, `${rt.name} exec -d`);
       t.equal(cgroupValue(cg, 'cgroup.procs').split('|').length, 2, `${rt.name}: the exec is in the scope`);
       t.equal(rt.run(['kill', '--all', id, 'KILL']).code, 0, `${rt.name} kill --all`);
       const del = rt.run(['delete', '--force', id]);
@@ -130,7 +130,7 @@ if (requireV2Host(t)) {
     const env = testEnv(t);
     for (const rt of runtimes(t, env)) {
       const id = uniqueId(rt.name);
-      const r = rt.run([SD, 'run', '-d', '--bundle', bundle(env, id, undefined), id]);
+      const r = launch(env, rt.run, [SD, 'run', '-d', '--bundle', bundle(env, id, undefined), id]);
       t.equal(r.code, 0, `${rt.name} run -d: ${r.stderr}`);
       const pid = parseState(rt.run(['state', id])).pid as number;
       t.equal(cgroupOf(pid), `/system.slice/runc-${id}.scope`, `${rt.name}: runc-${id}.scope`);
@@ -143,7 +143,7 @@ if (requireV2Host(t)) {
     const env = testEnv(t);
     const id = uniqueId('tsrun');
     const unit = `tsrun-vm-${id}.scope`;
-    const run = env.run([SD, 'run', '-d', '--bundle', bundle(env, id, `system.slice:tsrun-vm:${id}`), id]);
+    const run = launch(env, env.run, [SD, 'run', '-d', '--bundle', bundle(env, id, `system.slice:tsrun-vm:${id}`), id]);
     t.equal(run.code, 0, `run -d: ${run.stderr}`);
     t.equal(spawnSync('systemctl', ['stop', unit]).status, 0, 'systemctl stop (kills the container)');
     t.equal(parseState(env.run(['state', id])).status, 'stopped', 'state: stopped');
@@ -164,7 +164,7 @@ if (requireV2Host(t)) {
       ];
       for (const [what, path, msg] of cases) {
         const id = uniqueId(rt.name);
-        const r = rt.run([SD, 'run', '-d', '--bundle', bundle(env, id, path), id]);
+        const r = launch(env, rt.run, [SD, 'run', '-d', '--bundle', bundle(env, id, path), id]);
         t.not(r.code, 0, `${rt.name}, ${what}: refused`);
         t.match(r.stderr, msg, `${rt.name}, ${what}: says why`);
         if (rt.name === 'tsrun') t.match(r.stderr, /linux\.cgroupsPath/, 'naming the field');
@@ -175,7 +175,7 @@ if (requireV2Host(t)) {
     const annotated = bundle(env, annId, `system.slice:tsrun-vm:${annId}`, (c) => {
       c.annotations = { 'org.systemd.property.TimeoutStopSec': "'soon'" };
     });
-    const ann = env.run([SD, 'run', '-d', '--bundle', annotated, annId]);
+    const ann = launch(env, env.run, [SD, 'run', '-d', '--bundle', annotated, annId]);
     t.not(ann.code, 0, 'a malformed org.systemd.property annotation: refused');
     t.match(ann.stderr, /annotations\["org\.systemd\.property\.TimeoutStopSec"\]: a duration in seconds/, 'naming it');
     nothingLeft(t, env, 'tsrun', annId, `tsrun-vm-${annId}.scope`, 'a malformed annotation');
@@ -184,7 +184,7 @@ if (requireV2Host(t)) {
     const unknownProp = bundle(env, propId, `system.slice:tsrun-vm:${propId}`, (c) => {
       c.annotations = { 'org.systemd.property.NoSuchProperty': 'true' };
     });
-    const prop = env.run([SD, 'run', '-d', '--bundle', unknownProp, propId]);
+    const prop = launch(env, env.run, [SD, 'run', '-d', '--bundle', unknownProp, propId]);
     t.not(prop.code, 0, 'a property systemd does not know: refused');
     t.match(
       prop.stderr,
@@ -222,9 +222,13 @@ if (requireV2Host(t)) {
     // systemd itself refuses: a second container for a scope that is running.
     const first = uniqueId('tsrun');
     const path = `system.slice:tsrun-vm:${first}`;
-    t.equal(env.run([SD, 'run', '-d', '--bundle', bundle(env, first, path), first]).code, 0, 'the first container');
+    t.equal(
+      launch(env, env.run, [SD, 'run', '-d', '--bundle', bundle(env, first, path), first]).code,
+      0,
+      'the first container',
+    );
     const second = uniqueId('tsrun');
-    const r = env.run([SD, 'run', '-d', '--bundle', bundle(env, second, path), second]);
+    const r = launch(env, env.run, [SD, 'run', '-d', '--bundle', bundle(env, second, path), second]);
     t.not(r.code, 0, 'a second one for the same scope: refused');
     t.match(r.stderr, /org\.freedesktop\.systemd1\.UnitExists/, "systemd's own error");
     t.notOk(existsSync(join(env.root, second)), 'no state directory for it');
