@@ -12,36 +12,15 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Spec } from '../../src/spec/types';
-import { parseState, testConfig, testEnv, uniqueId, type Env } from '../helpers/harness';
+import { parseState, testEnv, uniqueId, type Env } from '../helpers/harness';
 import { launch, runtimes, type Runtime } from '../helpers/runc';
+import { GONE, SD, scopeBundle as bundle, systemdRefusals, unitProps, unitState } from '../helpers/systemd-scope';
 import { dirsOf, procCgroups, requireHybridSystemdHost, v1Value } from '../helpers/hybrid';
 
-const SD = '--systemd-cgroup';
 const MiB = 1 << 20;
-
-/** systemctl show's NAME=VALUE lines for a unit, as an object; a repeated NAME's values joined by "|". */
-function unitProps(unit: string, names: string[]): Record<string, string> {
-  const r = spawnSync('systemctl', ['show', unit, ...names.flatMap((n) => ['-p', n])], { encoding: 'utf8' });
-  const out: Record<string, string> = {};
-  for (const l of r.stdout.split('\n').filter(Boolean)) {
-    const [k, v] = [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)];
-    out[k] = k in out ? `${out[k]}|${v}` : v;
-  }
-  return out;
-}
-
-const GONE = { LoadState: 'not-found', ActiveState: 'inactive' };
-const unitState = (unit: string) => unitProps(unit, ['LoadState', 'ActiveState']);
 
 /** The unit's directories that still exist, in any hierarchy. */
 const dirsLeft = (path: string) => [...dirsOf(path).values()].filter((d) => existsSync(d));
-
-function bundle(env: Env, id: string, cgroupsPath: string | undefined, edit?: (c: Spec) => void): string {
-  const c = testConfig(id, ['sleep', '600']);
-  c.linux!.cgroupsPath = cgroupsPath;
-  edit?.(c);
-  return env.bundle(c);
-}
 
 /** After a refused create: no state directory (tsrun), no unit, no directory in any hierarchy. */
 function nothingLeft(t: Test, env: Env, name: Runtime['name'], id: string, unit: string, what: string): void {
@@ -149,31 +128,15 @@ if (requireHybridSystemdHost(t)) {
 
   t.test('refused: a property systemd rejects, a scope already running, rootless', async (t) => {
     const env = testEnv(t);
-    const propId = uniqueId('tsrun');
-    const unknownProp = bundle(env, propId, `system.slice:tsrun-vm:${propId}`, (c) => {
-      c.annotations = { 'org.systemd.property.NoSuchProperty': 'true' };
-    });
-    const prop = launch(env, env.run, [SD, 'run', '-d', '--bundle', unknownProp, propId]);
-    t.not(prop.code, 0, 'a property systemd does not know: refused');
-    t.match(prop.stderr, /StartTransientUnit: .*NoSuchProperty/, "systemd's message");
-    nothingLeft(t, env, 'tsrun', propId, `tsrun-vm-${propId}.scope`, 'a property systemd refuses');
-
-    const first = uniqueId('tsrun');
-    const path = `system.slice:tsrun-vm:${first}`;
-    t.equal(
-      launch(env, env.run, [SD, 'run', '-d', '--bundle', bundle(env, first, path), first]).code,
-      0,
-      'the first container',
+    systemdRefusals(
+      t,
+      env,
+      (id, unit, what) => nothingLeft(t, env, 'tsrun', id, unit, what),
+      (unit) => {
+        const cg = `/system.slice/${unit}`;
+        t.equal(dirsLeft(cg).length, dirsOf(cg).size, "the first's directories are all still there");
+      },
     );
-    const second = uniqueId('tsrun');
-    const r = launch(env, env.run, [SD, 'run', '-d', '--bundle', bundle(env, second, path), second]);
-    t.not(r.code, 0, 'a second one for the same scope: refused');
-    t.match(r.stderr, /org\.freedesktop\.systemd1\.UnitExists/, "systemd's own error");
-    const cg = `/system.slice/tsrun-vm-${first}.scope`;
-    t.equal(dirsLeft(cg).length, dirsOf(cg).size, "the first's directories are all still there");
-    t.equal(parseState(env.run(['state', first])).status, 'running', 'the first still runs');
-    t.equal(env.run(['delete', '--force', first]).code, 0, 'delete --force the first');
-    t.same(dirsLeft(cg), [], 'then nothing is left');
 
     for (const rt of runtimes(t, env)) {
       const id = uniqueId(rt.name);

@@ -8,35 +8,13 @@ import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Spec } from '../../src/spec/types';
-import { REPO, parseState, runCaptured, testConfig, testEnv, uniqueId, type Env } from '../helpers/harness';
+import { REPO, parseState, runCaptured, testEnv, uniqueId, type Env } from '../helpers/harness';
 import { launch, runtimes, type Runtime } from '../helpers/runc';
+import { GONE, SD, scopeBundle as bundle, systemdRefusals, unitProps, unitState } from '../helpers/systemd-scope';
 import { cgroupDir, cgroupOf, cgroupValue, requireV2Host } from '../helpers/v2';
 
-const SD = '--systemd-cgroup';
 const TSRUN = join(REPO, 'dist', 'tsrun');
 const MiB = 1 << 20;
-
-/** systemctl show's NAME=VALUE lines for a unit, as an object; a repeated NAME's values joined by "|". */
-function unitProps(unit: string, names: string[]): Record<string, string> {
-  const r = spawnSync('systemctl', ['show', unit, ...names.flatMap((n) => ['-p', n])], { encoding: 'utf8' });
-  const out: Record<string, string> = {};
-  for (const l of r.stdout.split('\n').filter(Boolean)) {
-    const [k, v] = [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)];
-    out[k] = k in out ? `${out[k]}|${v}` : v;
-  }
-  return out;
-}
-
-const unitState = (unit: string) => unitProps(unit, ['LoadState', 'ActiveState']);
-const GONE = { LoadState: 'not-found', ActiveState: 'inactive' };
-
-function bundle(env: Env, id: string, cgroupsPath: string | undefined, edit?: (c: Spec) => void): string {
-  const c = testConfig(id, ['sleep', '600']);
-  c.linux!.cgroupsPath = cgroupsPath;
-  edit?.(c);
-  return env.bundle(c);
-}
 
 /** After a refused create: no state directory (tsrun), no unit, no cgroup. */
 function nothingLeft(t: Test, env: Env, name: Runtime['name'], id: string, unit: string, what: string): void {
@@ -179,19 +157,6 @@ if (requireV2Host(t)) {
     t.not(ann.code, 0, 'a malformed org.systemd.property annotation: refused');
     t.match(ann.stderr, /annotations\["org\.systemd\.property\.TimeoutStopSec"\]: a duration in seconds/, 'naming it');
     nothingLeft(t, env, 'tsrun', annId, `tsrun-vm-${annId}.scope`, 'a malformed annotation');
-    // systemd itself refuses a property it does not know.
-    const propId = uniqueId('tsrun');
-    const unknownProp = bundle(env, propId, `system.slice:tsrun-vm:${propId}`, (c) => {
-      c.annotations = { 'org.systemd.property.NoSuchProperty': 'true' };
-    });
-    const prop = launch(env, env.run, [SD, 'run', '-d', '--bundle', unknownProp, propId]);
-    t.not(prop.code, 0, 'a property systemd does not know: refused');
-    t.match(
-      prop.stderr,
-      /StartTransientUnit: org\.freedesktop\.DBus\.Error\.\w+: .*NoSuchProperty/,
-      "systemd's message",
-    );
-    nothingLeft(t, env, 'tsrun', propId, `tsrun-vm-${propId}.scope`, 'a property systemd refuses');
     // systemd runs, but its bus is out of reach: the private socket covered in a mount namespace of the call's own.
     const busId = uniqueId('tsrun');
     const cover = 'mount --bind /dev/null /run/systemd/private && exec "$@"';
@@ -219,21 +184,11 @@ if (requireV2Host(t)) {
     t.not(bus.code, 0, 'the bus unreachable: refused');
     t.match(bus.stderr, /systemd.*\/run\/systemd\/private.*ECONNREFUSED/, 'saying which socket and why');
     nothingLeft(t, env, 'tsrun', busId, `tsrun-vm-${busId}.scope`, 'the bus unreachable');
-    // systemd itself refuses: a second container for a scope that is running.
-    const first = uniqueId('tsrun');
-    const path = `system.slice:tsrun-vm:${first}`;
-    t.equal(
-      launch(env, env.run, [SD, 'run', '-d', '--bundle', bundle(env, first, path), first]).code,
-      0,
-      'the first container',
+    systemdRefusals(
+      t,
+      env,
+      (id, unit, what) => nothingLeft(t, env, 'tsrun', id, unit, what),
+      (unit) => t.equal(unitState(unit).ActiveState, 'active', "the first's scope still active"),
     );
-    const second = uniqueId('tsrun');
-    const r = launch(env, env.run, [SD, 'run', '-d', '--bundle', bundle(env, second, path), second]);
-    t.not(r.code, 0, 'a second one for the same scope: refused');
-    t.match(r.stderr, /org\.freedesktop\.systemd1\.UnitExists/, "systemd's own error");
-    t.notOk(existsSync(join(env.root, second)), 'no state directory for it');
-    t.equal(parseState(env.run(['state', first])).status, 'running', 'the first still runs');
-    t.equal(env.run(['delete', '--force', first]).code, 0, 'delete --force the first');
-    t.same(unitState(`tsrun-vm-${first}.scope`), GONE, 'no unit left');
   });
 }
