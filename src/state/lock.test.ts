@@ -64,8 +64,10 @@ t.test('a holder killed with SIGKILL does not keep the lock', async (t) => {
   t.notOk(got, 'a live holder keeps it');
   holder.kill('SIGKILL');
   await gotIt;
-  t.pass('taken over once the holder died');
   t.equal(await waiterDone, 0);
+  // The waiter exits holding it: the one token now carries its name, the dead holder's is gone.
+  t.match(readdirSync(dir), [new RegExp(`^lock\\.${waiter.pid}\\.\\d+$`)], 'taken over once the holder died');
+  t.equal(readdirSync(dir).length, 1, 'one token, not two');
   await holderGone;
 });
 

@@ -2,9 +2,10 @@
 // scratch dir, the busybox image made from the test rootfs, a cgroup parent
 // below our own cgroup that is removed afterwards, and a command runner.
 import { spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, readFileSync, readdirSync, rmdirSync, cpSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, existsSync, readFileSync, readdirSync, rmdirSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { Test } from 'tap';
 import { REPO, cleanEnv, sharedRootfs, cgroupDirsOf, type TestLike } from '../helpers/harness';
 
 export const DAEMONS = join(REPO, 'hack', 'clients', 'daemons.sh');
@@ -44,6 +45,38 @@ export function scratch(t: TestLike, prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** A scratch dir whose `name` subdirectories each hold one client's daemons and images. */
+export function clientDirs(t: TestLike, prefix: string): (name: string) => string {
+  const base = scratch(t, prefix);
+  return (name) => {
+    const d = join(base, name);
+    mkdirSync(d);
+    return d;
+  };
+}
+
+/**
+ * containerd and dockerd on `dir` (daemons.sh: runtime "tsrun" is `tsrun`,
+ * `args` go to dockerd), stopped at teardown, with the test rootfs imported
+ * as `image`; docker against them.
+ */
+export function dockerOn(
+  t: Test,
+  dir: string,
+  tsrun: string,
+  args: string[],
+  image: string,
+): (args: string[], input?: string) => Cmd {
+  execFileSync(DAEMONS, ['start-containerd', dir]);
+  execFileSync(DAEMONS, ['start-dockerd', dir, tsrun, ...args]);
+  t.teardown(() => execFileSync(DAEMONS, ['stop', dir]));
+  const docker = (a: string[], input?: string) =>
+    sh('/usr/bin/docker', ['-H', `unix://${join(dir, 'docker.sock')}`, ...a], { input });
+  const im = sh('sh', ['-c', `/usr/bin/docker -H unix://${dir}/docker.sock import - ${image} <${rootfsTar(dir)}`]);
+  t.equal(im.code, 0, `docker import: ${im.stderr}`);
+  return docker;
 }
 
 /** The busybox test rootfs as a tar stream (docker import / podman import). */

@@ -38,6 +38,9 @@ export function dirsOf(path: string): Map<string, string> {
   return out;
 }
 
+/** A cgroup path's directories that still exist, in any hierarchy. */
+export const dirsLeft = (path: string): string[] => [...dirsOf(path).values()].filter((d) => existsSync(d));
+
 /** The directory of a cgroup path in the v1 hierarchy that holds `controller`. */
 export function v1Dir(controller: string, path: string): string {
   const h = hybridLayout().v1.find((x) => x.key.split(',').includes(controller));

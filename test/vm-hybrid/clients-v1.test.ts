@@ -5,39 +5,24 @@
 // dist/tsrun; each container lands in its client's scope in every v1
 // hierarchy, with its limits in the v1 files and as the unit's properties.
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO } from '../helpers/harness';
-import { dirsOf, procCgroups, requireHybridSystemdHost, v1Value } from '../helpers/hybrid';
+import { dirsLeft, procCgroups, requireHybridSystemdHost, v1Value } from '../helpers/hybrid';
 import { unitProps } from '../helpers/systemd-scope';
-import { DAEMONS, sh, scratch, rootfsTar } from '../clients/client-env';
+import { clientDirs, dockerOn, sh, rootfsTar } from '../clients/client-env';
 
 const TSRUN = join(REPO, 'dist', 'tsrun');
 const MiB = 1 << 20;
 
-/** The scope's directories left in any hierarchy. */
-const dirsLeft = (path: string) => [...dirsOf(path).values()].filter((d) => existsSync(d));
-
 if (requireHybridSystemdHost(t)) {
-  const base = scratch(t, 'tsrun-vm-clients-v1-');
-  const clientDir = (name: string) => {
-    const d = join(base, name);
-    mkdirSync(d);
-    return d;
-  };
+  const clientDir = clientDirs(t, 'tsrun-vm-clients-v1-');
 
   t.test('dockerd with native.cgroupdriver=systemd on cgroup v1: docker-ID.scope', async (t) => {
     const dir = clientDir('docker');
-    execFileSync(DAEMONS, ['start-containerd', dir]);
-    execFileSync(DAEMONS, ['start-dockerd', dir, TSRUN, '--exec-opt', 'native.cgroupdriver=systemd']);
-    t.teardown(() => execFileSync(DAEMONS, ['stop', dir]));
-    const docker = (args: string[]) => sh('/usr/bin/docker', ['-H', `unix://${join(dir, 'docker.sock')}`, ...args]);
+    const image = 'localhost/busybox:tsrun';
+    const docker = dockerOn(t, dir, TSRUN, ['--exec-opt', 'native.cgroupdriver=systemd'], image);
     const info = docker(['info', '--format', '{{.CgroupDriver}} {{.CgroupVersion}}']);
     t.equal(info.stdout.trim(), 'systemd 1', `docker info: the systemd driver on cgroup v1: ${info.stderr}`);
-    const image = 'localhost/busybox:tsrun';
-    const im = sh('sh', ['-c', `/usr/bin/docker -H unix://${dir}/docker.sock import - ${image} <${rootfsTar(dir)}`]);
-    t.equal(im.code, 0, `docker import: ${im.stderr}`);
     const flags = ['--runtime', 'tsrun', '--network', 'none', '--memory', '64m', '--pids-limit', '20', '--cpus', '0.5'];
     const run = docker(['run', '-d', ...flags, image, 'sleep', '600']);
     t.equal(run.code, 0, `docker run -d: ${run.stderr}`);

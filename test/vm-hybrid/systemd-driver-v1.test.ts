@@ -15,12 +15,9 @@ import type { Spec } from '../../src/spec/types';
 import { parseState, testEnv, uniqueId, type Env } from '../helpers/harness';
 import { launch, runtimes, type Runtime } from '../helpers/runc';
 import { GONE, SD, scopeBundle as bundle, systemdRefusals, unitProps, unitState } from '../helpers/systemd-scope';
-import { dirsOf, procCgroups, requireHybridSystemdHost, v1Value } from '../helpers/hybrid';
+import { dirsLeft, dirsOf, procCgroups, requireHybridSystemdHost, v1Value } from '../helpers/hybrid';
 
 const MiB = 1 << 20;
-
-/** The unit's directories that still exist, in any hierarchy. */
-const dirsLeft = (path: string) => [...dirsOf(path).values()].filter((d) => existsSync(d));
 
 /** After a refused create: no state directory (tsrun), no unit, no directory in any hierarchy. */
 function nothingLeft(t: Test, env: Env, name: Runtime['name'], id: string, unit: string, what: string): void {

@@ -12,13 +12,13 @@
 // imported from the test rootfs.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Spec } from '../../src/spec/types';
 import { REPO, type TestLike } from '../helpers/harness';
 import { apparmorOf, cgroupDir, cgroupFile, cgroupOf, requireV2Host } from '../helpers/v2';
 import { waitForSync } from '../helpers/wait';
-import { DAEMONS, sh, scratch, ociImageTar, rootfsTar } from '../clients/client-env';
+import { DAEMONS, clientDirs, dockerOn, sh, ociImageTar, rootfsTar } from '../clients/client-env';
 
 const TSRUN = join(REPO, 'dist', 'tsrun');
 const MiB = 1 << 20;
@@ -53,13 +53,7 @@ function ctrTaskPid(ctr: (a: string[]) => { stdout: string }, id: string, status
 }
 
 if (requireV2Host(t)) {
-  const base = scratch(t, 'tsrun-vm-clients-');
-  /** A directory of its own for each client's daemons and images. */
-  const clientDir = (name: string) => {
-    const d = join(base, name);
-    mkdirSync(d);
-    return d;
-  };
+  const clientDir = clientDirs(t, 'tsrun-vm-clients-');
 
   t.test('containerd: ctr --runc-binary with its default cgroupsPath /NAMESPACE/ID', async (t) => {
     const dir = clientDir('containerd');
@@ -123,16 +117,10 @@ if (requireV2Host(t)) {
   t.test('dockerd with native.cgroupdriver=cgroupfs and --add-runtime tsrun: /docker/ID', async (t) => {
     const dir = clientDir('docker');
     const parent = clientParent(t, '/docker');
-    execFileSync(DAEMONS, ['start-containerd', dir]);
-    execFileSync(DAEMONS, ['start-dockerd', dir, TSRUN, '--exec-opt', 'native.cgroupdriver=cgroupfs']);
-    t.teardown(() => execFileSync(DAEMONS, ['stop', dir]));
-    const docker = (args: string[], input?: string) =>
-      sh('/usr/bin/docker', ['-H', `unix://${join(dir, 'docker.sock')}`, ...args], { input });
+    const image = 'localhost/busybox:tsrun';
+    const docker = dockerOn(t, dir, TSRUN, ['--exec-opt', 'native.cgroupdriver=cgroupfs'], image);
     const info = docker(['info', '--format', '{{.CgroupDriver}} {{.CgroupVersion}}']);
     t.equal(info.stdout.trim(), 'cgroupfs 2', `docker info: the cgroupfs driver on cgroup v2: ${info.stderr}`);
-    const image = 'localhost/busybox:tsrun';
-    const im = sh('sh', ['-c', `/usr/bin/docker -H unix://${dir}/docker.sock import - ${image} <${rootfsTar(dir)}`]);
-    t.equal(im.code, 0, `docker import: ${im.stderr}`);
     // With docker's default AppArmor profile, docker-default (test/vm/apparmor.test.ts).
     const runFlags = ['--runtime', 'tsrun', '--network', 'none'];
 
@@ -201,15 +189,10 @@ if (requireV2Host(t)) {
 
   t.test('dockerd with its default on a systemd host, the systemd cgroup driver: docker-ID.scope', async (t) => {
     const dir = clientDir('docker-systemd');
-    execFileSync(DAEMONS, ['start-containerd', dir]);
-    execFileSync(DAEMONS, ['start-dockerd', dir, TSRUN]);
-    t.teardown(() => execFileSync(DAEMONS, ['stop', dir]));
-    const docker = (args: string[]) => sh('/usr/bin/docker', ['-H', `unix://${join(dir, 'docker.sock')}`, ...args]);
+    const image = 'localhost/busybox:tsrun';
+    const docker = dockerOn(t, dir, TSRUN, [], image);
     const info = docker(['info', '--format', '{{.CgroupDriver}} {{.CgroupVersion}}']);
     t.equal(info.stdout.trim(), 'systemd 2', `docker info: the systemd driver on cgroup v2: ${info.stderr}`);
-    const image = 'localhost/busybox:tsrun';
-    const im = sh('sh', ['-c', `/usr/bin/docker -H unix://${dir}/docker.sock import - ${image} <${rootfsTar(dir)}`]);
-    t.equal(im.code, 0, `docker import: ${im.stderr}`);
     const runFlags = ['--runtime', 'tsrun', '--network', 'none'];
     const run = docker(['run', '-d', ...runFlags, '--memory', '64m', '--pids-limit', '20', image, 'sleep', '600']);
     t.equal(run.code, 0, `docker run -d: ${run.stderr}`);
