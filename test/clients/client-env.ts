@@ -6,7 +6,7 @@ import { mkdtempSync, mkdirSync, rmSync, existsSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Test } from 'tap';
-import { REPO, cleanEnv, sharedRootfs, cgroupDirsOf, type TestLike } from '../helpers/harness';
+import { REPO, cleanEnv, sharedRootfs, cgroupDirsOf, mountsUnder, type TestLike } from '../helpers/harness';
 
 export const DAEMONS = join(REPO, 'hack', 'clients', 'daemons.sh');
 
@@ -40,10 +40,17 @@ export function sh(cmd: string, args: string[], opts: { input?: string; timeout?
   return { code: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
 }
 
-/** A scratch dir removed at teardown (after the teardowns registered later, which run first). */
+/**
+ * A scratch dir removed at teardown (after the teardowns registered later,
+ * which run first), with what a client left mounted in it (podman's storage
+ * keeps its overlay mount after the command; its cleanup may still be running).
+ */
 export function scratch(t: TestLike, prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  t.teardown(() => {
+    for (const m of mountsUnder([dir]).sort((a, b) => b.length - a.length)) spawnSync('umount', ['--lazy', m]);
+    rmSync(dir, { recursive: true, force: true });
+  });
   return dir;
 }
 
